@@ -1,0 +1,90 @@
+"""The ``padang112`` command line.
+
+Each sub-command imports its module lazily so that, for example, ``padang112 asterisk status`` works on a
+machine where the simulator's pjsua2 wheel is not installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from padang112 import config
+
+
+def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.pbx import chroot
+
+    action = {
+        "install": chroot.install,
+        "start": chroot.start,
+        "stop": chroot.stop,
+        "status": chroot.status,
+        "render": chroot.render,
+    }[args.action]
+    return action(settings)
+
+
+def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112 import service
+
+    return service.run(settings)
+
+
+def _simulate(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.simulator import demo
+
+    return demo.main(settings, args.sim_args)
+
+
+def _db(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.storage import migrate
+
+    migrate.upgrade(settings.db_url)
+    print(f"database at {settings.db_url} is up to date")
+    return 0
+
+
+def _secrets(settings: config.Settings, args: argparse.Namespace) -> int:
+    settings.secrets()
+    print(f"secrets in {settings.secrets_path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="padang112", description="Padang 112 emergency call handling")
+    parser.add_argument("--config", help="TOML settings file (default: $PADANG112_CONFIG or ./padang112.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ast = sub.add_parser("asterisk", help="install, start, stop or inspect the Asterisk switch (chroot)")
+    ast.add_argument("action", choices=["install", "start", "stop", "status", "render"])
+    ast.set_defaults(func=_asterisk)
+
+    serve = sub.add_parser("serve", help="run the call controller and the web console")
+    serve.set_defaults(func=_serve)
+
+    sim = sub.add_parser("simulate", help="simulated citizens and softphones (pjsua2)")
+    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="options for the simulator (see --help)")
+    sim.set_defaults(func=_simulate)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(func=_db)
+
+    sec = sub.add_parser("secrets", help="generate missing secrets (passwords, session key)")
+    sec.set_defaults(func=_secrets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = config.load(args.config)
+    except (OSError, ValueError) as exc:
+        print(f"padang112: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(settings, args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

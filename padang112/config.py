@@ -1,0 +1,205 @@
+"""Configuration: one TOML file, environment overrides, and generated secrets.
+
+Lookup order for the file: ``--config`` argument, ``PADANG112_CONFIG``, ``./padang112.toml`` if present,
+else built-in defaults. Any scalar setting can be overridden from the environment as
+``PADANG112_<SECTION>__<KEY>`` (for example ``PADANG112_WEB__PORT=8090``).
+
+Secrets (AMI/ARI/seat passwords, session key) are never defaults in the repository: they are generated on
+first use into ``<state_dir>/secrets.toml`` (mode 0600) and read back from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets as _secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CARRIERS = ("telkom", "telkomsel", "xl", "indosat", "three", "smartfren")
+
+
+@dataclass(frozen=True)
+class Carrier:
+    name: str
+    address: str  # source IP address the carrier's trunk sends from
+
+
+def _default_carriers() -> list[Carrier]:
+    return [Carrier(name, f"127.0.0.{11 + i}") for i, name in enumerate(CARRIERS)]
+
+
+@dataclass
+class AsteriskSettings:
+    root: Path = Path("/var/lib/padang112/asterisk-root")
+    instance: str = "main"  # several instances (demo, tests) can share one chroot
+    bind_address: str = "127.0.0.1"
+    sip_port: int = 5060
+    http_port: int = 8088  # ARI
+    ami_port: int = 5038
+    rtp_start: int = 10000
+    rtp_end: int = 14999
+    app: str = "padang112"
+    mirror: str = ""  # empty: taken from the host's apt sources
+
+
+@dataclass
+class CallHandlingSettings:
+    emergency_numbers: tuple[str, ...] = ("112", "110", "113", "118", "119")
+    seat_count: int = 6
+    seat_prefix: str = "seat"
+    ring_timeout_s: float = 15.0
+    wrap_up_s: float = 10.0
+    position_announce_s: float = 30.0
+    auto_ready_on_register: bool = True  # until the console's sign-in exists, a registered seat is ready
+    fallback_queue: str = "padang112-fallback"
+
+
+@dataclass
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass
+class Settings:
+    state_dir: Path = Path("/var/lib/padang112")
+    recordings_dir: Path = PROJECT_ROOT / "recordings"
+    database_url: str = ""  # empty: sqlite file in state_dir
+    log_level: str = "INFO"
+    asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
+    calls: CallHandlingSettings = field(default_factory=CallHandlingSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    carriers: list[Carrier] = field(default_factory=_default_carriers)
+    config_path: Path | None = None
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.state_dir / 'padang112.db'}"
+
+    @property
+    def seats(self) -> list[str]:
+        c = self.calls
+        return [f"{c.seat_prefix}{i:02d}" for i in range(1, c.seat_count + 1)]
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.state_dir / "secrets.toml"
+
+    def secrets(self) -> Secrets:
+        return load_or_create_secrets(self.secrets_path, self.seats)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    ami_password: str
+    ari_password: str
+    session_key: str
+    seat_passwords: dict[str, str]
+
+
+def _coerce(value: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path):
+        return Path(value)
+    if isinstance(current, tuple):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return value
+
+
+def _apply(obj: Any, data: dict[str, Any], where: str) -> None:
+    names = {f.name for f in dataclasses.fields(obj)}
+    for key, value in data.items():
+        if key not in names:
+            raise ValueError(f"unknown setting {where}{key}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ValueError(f"setting {where}{key} must be a table")
+            _apply(current, value, f"{where}{key}.")
+        elif key == "carriers":
+            setattr(obj, key, [Carrier(str(c["name"]), str(c["address"])) for c in value])
+        elif isinstance(value, str):
+            setattr(obj, key, _coerce(value, current))
+        elif isinstance(current, tuple):
+            setattr(obj, key, tuple(str(v) for v in value))
+        elif isinstance(current, Path):
+            setattr(obj, key, Path(value))
+        else:
+            setattr(obj, key, value)
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith("PADANG112_") or name == "PADANG112_CONFIG":
+            continue
+        path = name[len("PADANG112_"):].lower().split("__")
+        node = out
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return out
+
+
+def load(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    settings = Settings()
+    chosen = path or environ.get("PADANG112_CONFIG")
+    if not chosen and Path("padang112.toml").exists():
+        chosen = "padang112.toml"
+    if chosen:
+        file = Path(chosen)
+        with file.open("rb") as fh:
+            _apply(settings, tomllib.load(fh), "")
+        settings.config_path = file.resolve()
+    _apply(settings, _env_overrides(environ), "")
+    return settings
+
+
+def _token(n: int = 24) -> str:
+    return _secrets.token_urlsafe(n)
+
+
+def load_or_create_secrets(path: Path, seats: list[str]) -> Secrets:
+    """Read the secrets file, adding whatever is missing (a new seat, a new key) and saving it 0600."""
+    data: dict[str, Any] = {}
+    if path.exists():
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    changed = False
+    for key in ("ami_password", "ari_password", "session_key"):
+        if not data.get(key):
+            data[key] = _token(32 if key == "session_key" else 18)
+            changed = True
+    seat_pw = dict(data.get("seat_passwords", {}))
+    for seat in seats:
+        if not seat_pw.get(seat):
+            seat_pw[seat] = _token(12)
+            changed = True
+    data["seat_passwords"] = seat_pw
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f'{k} = "{data[k]}"' for k in ("ami_password", "ari_password", "session_key")]
+        lines.append("")
+        lines.append("[seat_passwords]")
+        lines += [f'{seat} = "{pw}"' for seat, pw in sorted(seat_pw.items())]
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("# padang112 secrets: generated at install, never commit\n" + "\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    return Secrets(
+        ami_password=data["ami_password"],
+        ari_password=data["ari_password"],
+        session_key=data["session_key"],
+        seat_passwords={s: seat_pw[s] for s in seats},
+    )

@@ -1,0 +1,71 @@
+"""The call state machine.
+
+``received → queued → offered → connected → ended``; a caller who hangs up before being connected ends in
+``abandoned``. An offered call goes back to ``queued`` when the seat does not answer. Any other move is a bug
+and raises :class:`IllegalTransition`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from padang112.domain.events import CallTransition
+
+
+class IllegalTransition(Exception):
+    """A state machine was asked for a move its table does not allow."""
+
+
+class CallState(str, enum.Enum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    ENDED = "ended"
+    ABANDONED = "abandoned"
+
+
+ALLOWED: dict[CallState, frozenset[CallState]] = {
+    CallState.RECEIVED: frozenset({CallState.QUEUED, CallState.ABANDONED}),
+    CallState.QUEUED: frozenset({CallState.OFFERED, CallState.ABANDONED}),
+    CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED}),
+    CallState.CONNECTED: frozenset({CallState.ENDED}),
+    CallState.ENDED: frozenset(),
+    CallState.ABANDONED: frozenset(),
+}
+
+TERMINAL = frozenset({CallState.ENDED, CallState.ABANDONED})
+
+
+@dataclass
+class Call:
+    """One emergency call as the room sees it. ``seq`` orders the queue (arrival order)."""
+
+    id: str
+    channel: str
+    seq: int
+    caller_number: str
+    caller_name: str
+    carrier: str
+    dialed: str
+    received_at: datetime
+    state: CallState = CallState.RECEIVED
+    seat: str | None = None
+    leg: str | None = None  # the seat leg being offered or connected
+    recording: str | None = None
+    history: list[CallState] = field(default_factory=list)
+
+    def move(self, to: CallState, at: datetime, **data: Any) -> CallTransition:
+        if to not in ALLOWED[self.state]:
+            raise IllegalTransition(f"call {self.id}: {self.state.value} -> {to.value} is not allowed")
+        before = self.state
+        self.history.append(before)
+        self.state = to
+        return CallTransition(self.id, at, before.value, to.value, seat=self.seat, data=data)
+
+    @property
+    def waiting(self) -> bool:
+        return self.state in (CallState.QUEUED, CallState.OFFERED)

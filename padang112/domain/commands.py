@@ -1,0 +1,129 @@
+"""Inputs to the room: what happened on the switch, what a person asked for, or a timer that fired.
+
+The telephony adapter translates ARI/AMI events into these; the room never sees Asterisk vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CallArrived:
+    call_id: str
+    channel: str
+    caller_number: str
+    caller_name: str
+    carrier: str
+    dialed: str
+
+
+@dataclass(frozen=True)
+class CallerHungUp:
+    call_id: str
+
+
+@dataclass(frozen=True)
+class PromptsFinished:
+    call_id: str
+
+
+@dataclass(frozen=True)
+class SeatLegAnswered:
+    call_id: str
+    seat: str
+    leg: str
+
+
+@dataclass(frozen=True)
+class SeatLegFailed:
+    """The seat leg could not be placed, was rejected, or vanished before it was connected."""
+
+    call_id: str
+    seat: str
+    leg: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SeatLegHungUp:
+    call_id: str
+    seat: str
+    leg: str
+
+
+@dataclass(frozen=True)
+class RingTimeout:
+    call_id: str
+    seat: str
+    leg: str
+
+
+@dataclass(frozen=True)
+class AnnouncePosition:
+    call_id: str
+
+
+@dataclass(frozen=True)
+class WrapUpDone:
+    seat: str
+
+
+@dataclass(frozen=True)
+class SeatRegistration:
+    seat: str
+    registered: bool
+
+
+@dataclass(frozen=True)
+class SeatDeviceInUse:
+    seat: str
+    in_use: bool
+
+
+@dataclass(frozen=True)
+class SeatReady:
+    seat: str
+
+
+@dataclass(frozen=True)
+class SeatPause:
+    seat: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LiveChannel:
+    """One of our channels found on the switch when (re)connecting."""
+
+    channel: str
+    call_id: str
+    role: str  # "inbound" or "seat"
+    seat: str | None = None
+    answered: bool = False
+    bridged: bool = False
+    caller_number: str = ""
+    caller_name: str = ""
+    carrier: str = ""
+    dialed: str = ""
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """Rebuild the room from what the switch says is live, never assuming an empty switch.
+
+    ``open_calls`` maps the calls the database still holds as not ended to their state; ``registered`` the seats whose
+    softphones are registered now; ``paused`` seats that were paused (with reason) before the restart.
+    """
+
+    channels: tuple[LiveChannel, ...]
+    open_calls: dict[str, str] = field(default_factory=dict)
+    registered: tuple[str, ...] = ()
+    paused: dict[str, str] = field(default_factory=dict)
+
+
+Command = (
+    CallArrived | CallerHungUp | PromptsFinished | SeatLegAnswered | SeatLegFailed | SeatLegHungUp
+    | RingTimeout | AnnouncePosition | WrapUpDone | SeatRegistration | SeatDeviceInUse | SeatReady
+    | SeatPause | Reconcile
+)

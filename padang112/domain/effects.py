@@ -1,0 +1,94 @@
+"""Outputs of the room: what the telephony adapter must do. Plain values, so the room is tested as tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from padang112.domain import commands
+
+
+@dataclass(frozen=True)
+class Answer:
+    call_id: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class PlayPrompts:
+    """Stop hold music, play the prompts in order; the room is told with PromptsFinished."""
+
+    call_id: str
+    channel: str
+    prompts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StartHoldMusic:
+    call_id: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class RingSeat:
+    """Place the seat leg with our own channel id, so its StasisStart is routed without look-ups."""
+
+    call_id: str
+    seat: str
+    leg: str
+    caller_number: str
+    caller_name: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Bridge:
+    call_id: str
+    bridge: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    call_id: str
+    bridge: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DestroyBridge:
+    call_id: str
+    bridge: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    call_id: str
+    channel: str
+    reason: str = "normal"
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    key: str
+    delay_s: float
+    command: commands.Command
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    key: str
+
+
+@dataclass(frozen=True)
+class FallbackMembership:
+    """Mirror a seat into Asterisk's own fallback queue (used when the controller is down)."""
+
+    seat: str
+    member: bool
+    paused: bool
+
+
+Effect = (
+    Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup | StartTimer
+    | CancelTimer | FallbackMembership
+)

@@ -1,0 +1,29 @@
+"""Identifiers the controller chooses, so that every ARI event is routed without look-ups.
+
+A seat leg is ``leg-<call id>-<seat>-<boot><n>``: ``boot`` is random per controller process, so a leg id
+never repeats after a restart and a late event about an old leg cannot be taken for a new one.
+"""
+
+from __future__ import annotations
+
+
+def leg_id(call_id: str, seat: str, boot: str, n: int) -> str:
+    return f"leg-{call_id}-{seat}-{boot}{n}"
+
+
+def parse_leg(channel_id: str) -> tuple[str, str] | None:
+    """``leg-<call>-<seat>-<suffix>`` -> (call id, seat); None for any other channel."""
+    if not channel_id.startswith("leg-"):
+        return None
+    parts = channel_id[4:].rsplit("-", 2)
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1]
+
+
+def bridge_id(call_id: str) -> str:
+    return f"bridge-{call_id}"
+
+
+def recording_name(call_id: str) -> str:
+    return f"call-{call_id}"

@@ -1,0 +1,123 @@
+"""Resynchronise the room with the switch after the controller (re)connects.
+
+The switch is the truth for what is live: a caller bridged with a seat stays connected, a caller still in
+our application waits in the queue again (a seat leg that was only ringing is hung up and offered anew),
+and a call the room or the database still thinks open but that the switch no longer has is closed.
+This is the one place that sets states directly instead of through the transition tables, because it
+adopts facts instead of making moves; every change still produces an event, marked ``reconciled``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from padang112.domain import commands as c
+from padang112.domain import effects as fx
+from padang112.domain.calls import Call, CallState
+from padang112.domain.events import CallTransition, SeatTransition
+from padang112.domain.seats import SeatState
+
+if TYPE_CHECKING:
+    from padang112.domain.room import Decision, Room
+
+from padang112.domain.naming import recording_name
+
+
+def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
+    inbound = {ch.call_id: ch for ch in cmd.channels if ch.role == "inbound"}
+    legs = {ch.call_id: ch for ch in cmd.channels if ch.role == "seat"}
+
+    _close_vanished_calls(room, cmd, inbound, at, out)
+    busy: dict[str, str] = {}
+    for ch in inbound.values():
+        leg = legs.get(ch.call_id)
+        connected = leg is not None and leg.bridged and ch.bridged and leg.seat in room.seats
+        call = room.calls.get(ch.call_id) or _adopt(room, ch, at, out)
+        if not ch.answered:
+            out.effects.append(fx.Answer(call.id, call.channel))
+        if connected and leg is not None and leg.seat is not None:
+            busy[leg.seat] = call.id
+            call.seat, call.leg = leg.seat, leg.channel
+            call.recording = recording_name(call.id)
+            _force_call(call, CallState.CONNECTED, at, out)
+            room._dequeue(call)
+        else:
+            if leg is not None:
+                out.effects.append(fx.Hangup(call.id, leg.channel, "reconciled"))
+            call.seat = call.leg = None
+            _force_call(call, CallState.QUEUED, at, out)
+            room._dequeue(call)
+            room.queue.append((call.seq, call.id))
+            out.effects.append(fx.StartHoldMusic(call.id, call.channel))
+            room._arm_announcement(call, out)
+    room.queue.sort()
+    for call_id, leg in legs.items():
+        if call_id not in inbound:
+            out.effects.append(fx.Hangup(call_id, leg.channel, "orphan_leg"))
+    _resync_seats(room, cmd, busy, at, out)
+
+
+def _close_vanished_calls(room: Room, cmd: c.Reconcile, inbound: dict[str, c.LiveChannel], at: datetime,
+                          out: Decision) -> None:
+    for call in list(room.calls.values()):
+        if call.id in inbound:
+            continue
+        target = CallState.ENDED if call.state == CallState.CONNECTED else CallState.ABANDONED
+        out.events.append(CallTransition(call.id, at, call.state.value, target.value, seat=call.seat,
+                                         data={"ended_by": "unknown", "reconciled": True}))
+        room._dequeue(call)
+        del room.calls[call.id]
+        room._finished.append(call.id)
+    for call_id, state in cmd.open_calls.items():
+        if call_id in inbound or call_id in room._finished:
+            continue
+        target = CallState.ENDED if state == CallState.CONNECTED.value else CallState.ABANDONED
+        out.events.append(CallTransition(call_id, at, state, target.value,
+                                         data={"ended_by": "unknown", "reconciled": True}))
+        room._finished.append(call_id)
+
+
+def _adopt(room: Room, ch: c.LiveChannel, at: datetime, out: Decision) -> Call:
+    """A live caller the room does not know (controller restarted): take it over."""
+    call = Call(ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier,
+                ch.dialed, at)
+    room.calls[call.id] = call
+    out.events.append(CallTransition(call.id, at, None, CallState.RECEIVED.value, data={
+        "caller_number": ch.caller_number, "caller_name": ch.caller_name, "carrier": ch.carrier,
+        "dialed": ch.dialed, "channel_id": ch.channel, "via": "controller", "reconciled": True}))
+    return call
+
+
+def _force_call(call: Call, state: CallState, at: datetime, out: Decision) -> None:
+    if call.state == state:
+        return
+    before = call.state
+    call.state = state
+    out.events.append(CallTransition(call.id, at, before.value, state.value, seat=call.seat,
+                                     data={"reconciled": True}))
+
+
+def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: datetime, out: Decision) -> None:
+    for seat in room.seats.values():
+        seat.registered = seat.id in cmd.registered
+        reason = None
+        if seat.id in busy:
+            target, seat.call_id = SeatState.BUSY, busy[seat.id]
+        elif seat.id in cmd.paused:
+            target, reason = SeatState.PAUSED, cmd.paused[seat.id]
+        elif seat.registered and (seat.signed_in or room.policy.auto_ready_on_register):
+            target = SeatState.AVAILABLE
+        else:
+            target = SeatState.OFFLINE
+        if target != SeatState.OFFLINE:
+            seat.signed_in = True
+        if target not in (SeatState.BUSY,):
+            seat.call_id = None
+        if seat.state != target or seat.reason != reason:
+            before = seat.state
+            seat.state, seat.reason, seat.since = target, reason, at
+            out.events.append(SeatTransition(seat.id, at, before.value, target.value, reason=reason,
+                                             call_id=seat.call_id))
+        out.effects.append(fx.FallbackMembership(seat.id, member=seat.signed_in,
+                                                 paused=target == SeatState.PAUSED))

@@ -1,0 +1,307 @@
+"""The room: one FIFO queue of callers and the seats that answer them.
+
+``Room.handle(command, at)`` is pure: it changes the in-memory state and returns a :class:`Decision`
+(domain events to store and publish, effects for the telephony adapter). It never performs I/O, so every
+rule here is unit-tested as a table, without Asterisk.
+
+Rules kept here:
+- a call is offered to at most one seat at a time, and a seat holds at most one call;
+- waiting callers are served in arrival order (a call put back after a no-answer keeps its place);
+- the eligible seat that has been idle longest gets the next call;
+- a seat that lets a call ring out is paused as ``not_responding`` and the call goes to the next seat.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import logging
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable
+
+from padang112.domain import commands as c
+from padang112.domain import effects as fx
+from padang112.domain.calls import TERMINAL, Call, CallState
+from padang112.domain.naming import bridge_id, leg_id, recording_name
+from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
+from padang112.domain.seats import PauseReason, Seat, SeatState
+
+log = logging.getLogger(__name__)
+
+GREETING = "padang112/greeting"
+MAX_POSITION_PROMPT = 30
+
+
+@dataclass(frozen=True)
+class Policy:
+    ring_timeout_s: float = 15.0
+    wrap_up_s: float = 10.0
+    position_announce_s: float = 30.0
+    auto_ready_on_register: bool = True
+
+
+@dataclass
+class Decision:
+    events: list[DomainEvent] = field(default_factory=list)
+    effects: list[fx.Effect] = field(default_factory=list)
+
+
+def position_prompt(position: int) -> str:
+    if position > MAX_POSITION_PROMPT:
+        return "padang112/position-many"
+    return f"padang112/position-{position}"
+
+
+class Room:
+    def __init__(self, seats: Iterable[str], policy: Policy, recordings_dir: str) -> None:
+        self.policy = policy
+        self.recordings_dir = recordings_dir
+        self.calls: dict[str, Call] = {}
+        self.seats: dict[str, Seat] = {s: Seat(s) for s in seats}
+        self.queue: list[tuple[int, str]] = []  # (seq, call id) of calls in state queued, sorted
+        self._seq = itertools.count(1)
+        self._legs = itertools.count(1)
+        self._boot = uuid.uuid4().hex[:6]  # leg ids never repeat across controller restarts
+        self._finished: deque[str] = deque(maxlen=1000)  # recently ended calls, to recognise late events
+
+    # ---- entry point -------------------------------------------------------------------------------
+    def handle(self, cmd: c.Command, at: datetime) -> Decision:
+        out = Decision()
+        handler = getattr(self, "_on_" + type(cmd).__name__)
+        handler(cmd, at, out)
+        self._assign(at, out)
+        return out
+
+    # ---- queries -----------------------------------------------------------------------------------
+    def position(self, call_id: str) -> int | None:
+        for i, (_, cid) in enumerate(self.queue):
+            if cid == call_id:
+                return i + 1
+        return None
+
+    def seat_of_leg(self, leg: str) -> Seat | None:
+        for seat in self.seats.values():
+            call = self.calls.get(seat.call_id or "")
+            if call is not None and call.leg == leg:
+                return seat
+        return None
+
+    # ---- calls -------------------------------------------------------------------------------------
+    def _on_CallArrived(self, cmd: c.CallArrived, at: datetime, out: Decision) -> None:
+        if cmd.call_id in self.calls or cmd.call_id in self._finished:
+            return  # a repeated StasisStart (reconnect) changes nothing
+        call = Call(cmd.call_id, cmd.channel, next(self._seq), cmd.caller_number, cmd.caller_name,
+                    cmd.carrier, cmd.dialed, at)
+        self.calls[call.id] = call
+        out.events.append(CallTransition(call.id, at, None, CallState.RECEIVED.value, data={
+            "caller_number": cmd.caller_number, "caller_name": cmd.caller_name, "carrier": cmd.carrier,
+            "dialed": cmd.dialed, "channel_id": cmd.channel, "via": "controller"}))
+        out.effects.append(fx.Answer(call.id, call.channel))
+        self._enqueue(call, at, out)
+        out.effects.append(fx.PlayPrompts(call.id, call.channel, (GREETING,)))
+        self._arm_announcement(call, out)
+
+    def _on_CallerHungUp(self, cmd: c.CallerHungUp, at: datetime, out: Decision) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None:
+            return
+        if call.state == CallState.CONNECTED:
+            self._end(call, at, out, ended_by="caller")
+            return
+        self._dequeue(call)
+        if call.state == CallState.OFFERED:
+            seat = self.seats[call.seat or ""]
+            self._withdraw_offer(call, seat, at, out, pause_reason=None, hangup="caller_gone")
+        self._finish(call, CallState.ABANDONED, at, out, ended_by="caller", disposition="abandoned")
+
+    def _on_PromptsFinished(self, cmd: c.PromptsFinished, at: datetime, out: Decision) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is not None and call.waiting:
+            out.effects.append(fx.StartHoldMusic(call.id, call.channel))
+
+    def _on_AnnouncePosition(self, cmd: c.AnnouncePosition, at: datetime, out: Decision) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or not call.waiting:
+            return
+        position = self.position(call.id)
+        if position is not None:
+            out.effects.append(fx.PlayPrompts(call.id, call.channel, (position_prompt(position),)))
+        self._arm_announcement(call, out)
+
+    # ---- seat legs ---------------------------------------------------------------------------------
+    def _on_SeatLegAnswered(self, cmd: c.SeatLegAnswered, at: datetime, out: Decision) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.state != CallState.OFFERED or call.leg != cmd.leg:
+            out.effects.append(fx.Hangup(cmd.call_id, cmd.leg, "stale_offer"))
+            return
+        seat = self.seats[call.seat or ""]
+        out.effects += [fx.CancelTimer(_ring_key(cmd.leg)), fx.CancelTimer(_announce_key(call.id))]
+        out.events.append(call.move(CallState.CONNECTED, at))
+        out.events.append(seat.move(SeatState.BUSY, at))
+        bridge = bridge_id(call.id)
+        call.recording = recording_name(call.id)
+        out.effects.append(fx.Bridge(call.id, bridge, (call.channel, cmd.leg)))
+        out.effects.append(fx.StartRecording(call.id, bridge, call.recording))
+        out.events.append(RecordingStarted(call.id, at, call.recording,
+                                           f"{self.recordings_dir}/{call.recording}.wav"))
+
+    def _on_SeatLegFailed(self, cmd: c.SeatLegFailed, at: datetime, out: Decision) -> None:
+        self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason)
+
+    def _on_SeatLegHungUp(self, cmd: c.SeatLegHungUp, at: datetime, out: Decision) -> None:
+        self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up")
+
+    def _on_RingTimeout(self, cmd: c.RingTimeout, at: datetime, out: Decision) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.state != CallState.OFFERED or call.leg != cmd.leg:
+            return
+        self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup="no_answer")
+
+    def _leg_gone(self, call_id: str, leg: str, at: datetime, out: Decision, reason: str) -> None:
+        call = self.calls.get(call_id)
+        if call is None or call.leg != leg:
+            return
+        if call.state == CallState.OFFERED:
+            log.info("call %s: seat leg %s failed before answer (%s)", call.id, leg, reason)
+            self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup=None)
+        elif call.state == CallState.CONNECTED:
+            self._end(call, at, out, ended_by="seat")
+
+    # ---- seats -------------------------------------------------------------------------------------
+    def _on_WrapUpDone(self, cmd: c.WrapUpDone, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is None or seat.state != SeatState.WRAP_UP:
+            return
+        target = SeatState.AVAILABLE if seat.registered and seat.signed_in else SeatState.OFFLINE
+        out.events.append(seat.move(target, at))
+
+    def _on_SeatRegistration(self, cmd: c.SeatRegistration, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is None or seat.registered == cmd.registered:
+            return
+        seat.registered = cmd.registered
+        if cmd.registered and seat.state == SeatState.OFFLINE and self.policy.auto_ready_on_register:
+            seat.signed_in = True
+            out.events.append(seat.move(SeatState.AVAILABLE, at))
+            out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=False))
+        elif not cmd.registered and seat.state == SeatState.AVAILABLE:
+            out.events.append(seat.move(SeatState.OFFLINE, at))
+
+    def _on_SeatDeviceInUse(self, cmd: c.SeatDeviceInUse, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is not None:
+            seat.device_in_use = cmd.in_use
+
+    def _on_SeatReady(self, cmd: c.SeatReady, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is None or seat.state not in (SeatState.PAUSED, SeatState.OFFLINE, SeatState.WRAP_UP):
+            return
+        seat.signed_in = True
+        out.events.append(seat.move(SeatState.AVAILABLE, at))
+        out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=False))
+
+    def _on_SeatPause(self, cmd: c.SeatPause, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is None:
+            return
+        if seat.state == SeatState.OFFERED:
+            call = self.calls[seat.call_id or ""]
+            self._requeue_after_offer(call, at, out, cmd.reason, hangup="seat_paused")
+        elif seat.state in (SeatState.AVAILABLE, SeatState.WRAP_UP, SeatState.OFFLINE):
+            out.events.append(seat.move(SeatState.PAUSED, at, cmd.reason))
+            out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
+
+    def _on_Reconcile(self, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
+        from padang112.domain.reconcile import reconcile
+
+        reconcile(self, cmd, at, out)
+
+    # ---- shared moves ------------------------------------------------------------------------------
+    def _enqueue(self, call: Call, at: datetime, out: Decision) -> None:
+        out.events.append(call.move(CallState.QUEUED, at))
+        bisect.insort(self.queue, (call.seq, call.id))
+
+    def _dequeue(self, call: Call) -> None:
+        self.queue = [(s, cid) for s, cid in self.queue if cid != call.id]
+
+    def _arm_announcement(self, call: Call, out: Decision) -> None:
+        out.effects.append(fx.StartTimer(_announce_key(call.id), self.policy.position_announce_s,
+                                         c.AnnouncePosition(call.id)))
+
+    def _withdraw_offer(self, call: Call, seat: Seat, at: datetime, out: Decision,
+                        pause_reason: str | None, hangup: str | None) -> None:
+        """Take an offered call back from its seat; ``hangup`` is the reason to hang up its leg (None: gone)."""
+        out.effects.append(fx.CancelTimer(_ring_key(call.leg or "")))
+        if call.leg and hangup:
+            out.effects.append(fx.Hangup(call.id, call.leg, hangup))
+        call.leg = None
+        idle_since = seat.idle_since
+        if pause_reason is not None:
+            out.events.append(seat.move(SeatState.PAUSED, at, pause_reason))
+            out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
+        elif seat.registered:
+            out.events.append(seat.move(SeatState.AVAILABLE, at))
+            seat.idle_since = idle_since  # not the seat's fault: it keeps its place among idle seats
+        else:
+            out.events.append(seat.move(SeatState.OFFLINE, at))
+
+    def _requeue_after_offer(self, call: Call, at: datetime, out: Decision, pause_reason: str,
+                             hangup: str | None) -> None:
+        seat = self.seats[call.seat or ""]
+        self._withdraw_offer(call, seat, at, out, pause_reason, hangup)
+        call.seat = None
+        self._enqueue(call, at, out)
+
+    def _end(self, call: Call, at: datetime, out: Decision, ended_by: str) -> None:
+        seat = self.seats[call.seat or ""]
+        out.effects.append(fx.Hangup(call.id, call.channel if ended_by == "seat" else call.leg or "", "call_end"))
+        out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))
+        if call.recording:
+            out.events.append(RecordingFinished(call.id, at, call.recording))
+        out.events.append(seat.move(SeatState.WRAP_UP, at))
+        out.effects.append(fx.StartTimer(_wrap_key(seat.id), self.policy.wrap_up_s, c.WrapUpDone(seat.id)))
+        self._finish(call, CallState.ENDED, at, out, ended_by=ended_by, disposition=None)
+
+    def _finish(self, call: Call, state: CallState, at: datetime, out: Decision, ended_by: str,
+                disposition: str | None) -> None:
+        data = {"ended_by": ended_by}
+        if disposition:
+            data["disposition"] = disposition
+        out.events.append(call.move(state, at, **data))
+        out.effects.append(fx.CancelTimer(_announce_key(call.id)))
+        assert call.state in TERMINAL
+        del self.calls[call.id]
+        self._finished.append(call.id)
+
+    def _assign(self, at: datetime, out: Decision) -> None:
+        while self.queue:
+            ready = [s for s in self.seats.values() if s.eligible]
+            if not ready:
+                return
+            seat = min(ready, key=lambda s: (s.idle_since or at, s.id))
+            _, call_id = self.queue.pop(0)
+            call = self.calls[call_id]
+            call.seat = seat.id
+            call.leg = leg_id(call.id, seat.id, self._boot, next(self._legs))
+            out.events.append(call.move(CallState.OFFERED, at))
+            seat.call_id = call.id
+            out.events.append(seat.move(SeatState.OFFERED, at))
+            out.effects.append(fx.RingSeat(call.id, seat.id, call.leg, call.caller_number, call.caller_name,
+                                           self.policy.ring_timeout_s))
+            out.effects.append(fx.StartTimer(_ring_key(call.leg), self.policy.ring_timeout_s,
+                                             c.RingTimeout(call.id, seat.id, call.leg)))
+
+
+def _ring_key(leg: str) -> str:
+    return f"ring:{leg}"
+
+
+def _announce_key(call_id: str) -> str:
+    return f"announce:{call_id}"
+
+
+def _wrap_key(seat: str) -> str:
+    return f"wrap:{seat}"

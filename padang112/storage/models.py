@@ -1,0 +1,122 @@
+"""Tables of the call center database (SQLAlchemy declarative, typed).
+
+``calls`` and ``seats`` hold the latest state; ``call_events`` and ``seat_events`` are the append-only audit
+trail they were derived from. Strings that come from outside (caller ID, carrier, channel names, file
+names) are ``Text``: SQLite does not enforce lengths, but another backend would, and a caller ID must never
+be refused for being long. Times are :class:`~padang112.storage.types.UTCDateTime`.
+
+A change here needs a new revision under ``migrations/versions`` (see :func:`padang112.storage.migrate.revision`);
+a test fails while the models and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from padang112.storage.types import JSONText, UTCDateTime
+
+# Deterministic constraint names, so that later migrations (batch mode on SQLite) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(64)  # Asterisk linkedid / uniqueid, seat names
+STATE = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_caller_number_received_at", "caller_number", "received_at"),
+        Index("ix_calls_received_at", "received_at"),
+        Index("ix_calls_state", "state"),  # open calls, looked up on every reconnect
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # the Asterisk linkedid
+    channel_id: Mapped[str | None] = mapped_column(Text)
+    caller_number: Mapped[str | None] = mapped_column(Text)  # raw, as received
+    caller_name: Mapped[str | None] = mapped_column(Text)
+    carrier: Mapped[str | None] = mapped_column(Text)
+    dialed: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(STATE)
+    disposition: Mapped[str | None] = mapped_column(STATE)
+    seat: Mapped[str | None] = mapped_column(ID)
+    via: Mapped[str] = mapped_column(STATE)  # 'controller' or 'fallback'
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # reached 'ended' or 'abandoned'
+    ended_by: Mapped[str | None] = mapped_column(STATE)  # caller, seat, system
+    recording: Mapped[str | None] = mapped_column(Text)  # file name of the latest recording
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # time of the last event applied
+
+
+class CallEvent(Base):
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ID, ForeignKey("calls.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_state: Mapped[str | None] = mapped_column(STATE)
+    to_state: Mapped[str] = mapped_column(STATE)
+    seat: Mapped[str | None] = mapped_column(ID)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText)
+
+
+class Seat(Base):
+    __tablename__ = "seats"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # 'seat01'
+    state: Mapped[str] = mapped_column(STATE)
+    reason: Mapped[str | None] = mapped_column(STATE)
+    call_id: Mapped[str | None] = mapped_column(ID)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)  # time of the last transition
+
+
+class SeatEvent(Base):
+    """A seat's move; ``call_id`` is not a foreign key: a seat may be busy with a call not (yet) imported."""
+
+    __tablename__ = "seat_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seat_id: Mapped[str] = mapped_column(ID, ForeignKey("seats.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_state: Mapped[str | None] = mapped_column(STATE)
+    to_state: Mapped[str] = mapped_column(STATE)
+    reason: Mapped[str | None] = mapped_column(STATE)
+    call_id: Mapped[str | None] = mapped_column(ID)
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ID, ForeignKey("calls.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+
+class FallbackImport(Base):
+    """A call Asterisk's fallback queue handled while the controller was down, imported once."""
+
+    __tablename__ = "fallback_imports"
+
+    uniqueid: Mapped[str] = mapped_column(ID, primary_key=True)
+    call_id: Mapped[str] = mapped_column(ID, ForeignKey("calls.id"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,244 @@
+"""The storage API: one :class:`EventWriter` that persists domain events, and a read-side :class:`Repository`.
+
+SQLite takes one writer at a time and every commit costs an fsync (``synchronous=FULL``). So all live events
+go through a single task that commits whatever has queued up meanwhile in one transaction (group commit):
+under load, a hundred writers share one fsync instead of waiting for a hundred.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112.domain.calls import TERMINAL, CallState
+from padang112.domain.events import DomainEvent
+from padang112.storage.apply import apply_events, check_events
+from padang112.storage.db import for_writing, session_factory
+from padang112.storage.models import Call, CallEvent, FallbackImport, Recording, Seat, SeatEvent
+from padang112.storage.records import (
+    CallEventRecord,
+    CallRecord,
+    RecordingRecord,
+    SeatEventRecord,
+    SeatStateRecord,
+)
+from padang112.storage.types import require_aware
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = tuple(state.value for state in CallState if state not in TERMINAL)
+
+
+@dataclass(frozen=True)
+class _Write:
+    events: tuple[DomainEvent, ...]
+    done: asyncio.Future[None]
+
+
+class EventWriter:
+    """The only writer of live events.
+
+    :meth:`write` returns once its events are committed; writes are applied in the order they were made,
+    each one all-or-nothing. If a batch fails, its writes are retried one by one so that a bad write (say,
+    a recording for an unknown call) fails alone and the others still commit. The task survives database
+    errors; it ends only with :meth:`stop`, which first commits everything already written.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 200) -> None:
+        self._sessions = session_factory(for_writing(engine))
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._accepting = False
+        self._commits = 0
+        self._events = 0
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed so far (with :attr:`events`, shows how well commits are grouped)."""
+        return self._commits
+
+    @property
+    def events(self) -> int:
+        """Events committed so far."""
+        return self._events
+
+    async def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("EventWriter already started")
+        self._accepting = True
+        self._task = asyncio.create_task(self._run(), name="storage-event-writer")
+
+    async def stop(self) -> None:
+        """Refuse new writes, commit the pending ones, end the task."""
+        if self._task is None:
+            return
+        self._accepting = False
+        self._queue.put_nowait(None)
+        task, self._task = self._task, None
+        await task
+
+    async def write(self, events: Sequence[DomainEvent]) -> None:
+        """Persist ``events``; returns when they are committed, raises what made their transaction fail.
+
+        Cancelling the caller does not take the events back: they are committed all the same.
+        """
+        check_events(events)
+        if not self._accepting:
+            raise RuntimeError("EventWriter is not running")
+        if not events:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Write(tuple(events), done))
+        await done
+
+    async def _run(self) -> None:
+        batch: list[_Write] = []
+        try:
+            while True:
+                batch, stopping = await self._next_batch()
+                if batch:
+                    await self._commit(batch)
+                batch = []
+                if stopping:
+                    return
+        finally:
+            # Work is left over only when the task was cancelled instead of stopped.
+            while not self._queue.empty():
+                if (item := self._queue.get_nowait()) is not None:
+                    batch.append(item)
+            for write in batch:
+                _settle(write, RuntimeError("EventWriter cancelled: events may not be committed"))
+
+    async def _next_batch(self) -> tuple[list[_Write], bool]:
+        """Wait for a write, then take whatever else is queued, up to ``max_batch`` events.
+
+        Returns the batch and whether :meth:`stop` was asked for. A write is never split across batches.
+        """
+        item = await self._queue.get()
+        batch: list[_Write] = []
+        count = 0
+        while item is not None:
+            batch.append(item)
+            count += len(item.events)
+            if count >= self._max_batch or self._queue.empty():
+                return batch, False
+            item = self._queue.get_nowait()
+        return batch, True
+
+    async def _commit(self, batch: list[_Write]) -> None:
+        events = [ev for write in batch for ev in write.events]
+        try:
+            async with self._sessions.begin() as session:
+                await apply_events(session, events)
+        except Exception as exc:
+            if len(batch) == 1:
+                log.error("storage: write of %d events failed: %r", len(events), exc, exc_info=exc)
+                _settle(batch[0], exc)
+                return
+            log.warning("storage: batch of %d writes failed (%r); retrying them one by one", len(batch), exc)
+            for write in batch:
+                await self._commit([write])
+            return
+        self._commits += 1
+        self._events += len(events)
+        for write in batch:
+            _settle(write, None)
+
+
+def _settle(write: _Write, error: BaseException | None) -> None:
+    if write.done.done():  # the writer's caller was cancelled
+        return
+    if error is None:
+        write.done.set_result(None)
+    else:
+        write.done.set_exception(error)
+
+
+class Repository:
+    """Reads for the consoles and the controller, plus the idempotent import of fallback calls."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._read = session_factory(engine)
+        self._write = session_factory(for_writing(engine))
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be read (readiness probe): file, schema and connection pool."""
+        async with self._read() as session:
+            await session.execute(select(Call.id).limit(1))
+
+    async def get_call(self, call_id: str) -> CallRecord | None:
+        async with self._read() as session:
+            row = await session.get(Call, call_id)
+            return None if row is None else CallRecord.of(row)
+
+    async def call_events(self, call_id: str) -> list[CallEventRecord]:
+        """The call's audit trail, oldest first."""
+        async with self._read() as session:
+            query = select(CallEvent).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+            return [CallEventRecord.of(row) for row in await session.scalars(query)]
+
+    async def seat_events(self, seat: str) -> list[SeatEventRecord]:
+        """The seat's audit trail, oldest first."""
+        async with self._read() as session:
+            query = select(SeatEvent).where(SeatEvent.seat_id == seat).order_by(SeatEvent.id)
+            return [SeatEventRecord.of(row) for row in await session.scalars(query)]
+
+    async def seat_states(self) -> dict[str, SeatStateRecord]:
+        async with self._read() as session:
+            rows = await session.scalars(select(Seat).order_by(Seat.id))
+            return {row.id: SeatStateRecord(row.state, row.reason, row.since) for row in rows}
+
+    async def recordings(self, call_id: str) -> list[RecordingRecord]:
+        async with self._read() as session:
+            query = select(Recording).where(Recording.call_id == call_id).order_by(Recording.id)
+            return [RecordingRecord.of(row) for row in await session.scalars(query)]
+
+    async def recent_calls(self, limit: int = 50) -> list[CallRecord]:
+        """The latest calls, newest first."""
+        async with self._read() as session:
+            query = select(Call).order_by(Call.received_at.desc(), Call.id.desc()).limit(limit)
+            return [CallRecord.of(row) for row in await session.scalars(query)]
+
+    async def open_calls(self) -> dict[str, str]:
+        """Calls not yet ended or abandoned, id -> state, oldest first: what a restarted controller reconciles."""
+        query = select(Call.id, Call.state).where(Call.state.in_(OPEN_STATES)).order_by(Call.received_at, Call.id)
+        async with self._read() as session:
+            return {call_id: state for call_id, state in (await session.execute(query)).all()}
+
+    async def calls_from_number(self, number: str, since: datetime) -> list[CallRecord]:
+        """Calls from ``number`` received at or after ``since``, newest first (the screen-pop history)."""
+        require_aware(since, "since")
+        query = (
+            select(Call)
+            .where(Call.caller_number == number, Call.received_at >= since)
+            .order_by(Call.received_at.desc(), Call.id.desc())
+        )
+        async with self._read() as session:
+            return [CallRecord.of(row) for row in await session.scalars(query)]
+
+    async def is_fallback_imported(self, uniqueid: str) -> bool:
+        async with self._read() as session:
+            return await session.get(FallbackImport, uniqueid) is not None
+
+    async def import_fallback_call(self, uniqueid: str, call_id: str, events: Sequence[DomainEvent]) -> bool:
+        """Store a call the fallback queue handled: its events and the import mark, in one transaction.
+
+        The events should carry ``data={"via": "fallback", ...}`` on the first transition. Returns False
+        (and changes nothing) if ``uniqueid`` was imported before, also by another process: the write lock
+        is taken before the check.
+        """
+        check_events(events)
+        async with self._write.begin() as session:
+            if await session.get(FallbackImport, uniqueid) is not None:
+                return False
+            await apply_events(session, events)
+            imported = FallbackImport(uniqueid=uniqueid, call_id=call_id, imported_at=datetime.now(timezone.utc))
+            session.add(imported)
+        return True

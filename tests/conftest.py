@@ -1,0 +1,80 @@
+"""Shared test set-up.
+
+Live tests run against one real Asterisk instance ("test", its own ports) started once per session, one
+controller process, and pjsua2/SIPp peers. Each test takes its own seats from ``seat_pool`` instead of
+restarting the switch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from padang112 import config
+
+pytest_plugins = [
+    "tests.fixtures.asterisk",
+    "tests.fixtures.simulator",
+    "tests.fixtures.controller",
+]
+
+TEST_SEATS = 40
+
+
+@pytest.fixture(scope="session")
+def artefacts_dir() -> Path:
+    path = Path(__file__).resolve().parent.parent / "artefacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_settings(tmp_path_factory: pytest.TempPathFactory) -> config.Settings:
+    """Settings of the test instance: own ports, state dir, recordings dir and database."""
+    state = tmp_path_factory.mktemp("state")
+    recordings = state / "recordings"
+    recordings.mkdir()
+    toml = state / "padang112.toml"
+    toml.write_text(
+        f"""
+state_dir = "{state}"
+recordings_dir = "{recordings}"
+log_level = "DEBUG"
+
+[asterisk]
+instance = "test"
+sip_port = 5070
+http_port = 8098
+ami_port = 5048
+rtp_start = 15000
+rtp_end = 19999
+
+[calls]
+seat_count = {TEST_SEATS}
+ring_timeout_s = 4.0
+wrap_up_s = 1.0
+position_announce_s = 8.0
+
+[web]
+port = 8090
+"""
+    )
+    return config.load(toml, environ={})
+
+
+@pytest.fixture(scope="session")
+def _seat_numbers() -> itertools.count:
+    return itertools.count(1)
+
+
+@pytest.fixture
+def seat_pool(live_settings: config.Settings, _seat_numbers: itertools.count):
+    """Hands out seats no other test has used: ``seat_pool(2)`` -> ['seat07', 'seat08']."""
+
+    def take(n: int = 1) -> list[str]:
+        seats = [live_settings.seats[next(_seat_numbers) - 1] for _ in range(n)]
+        return seats
+
+    return take

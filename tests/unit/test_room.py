@@ -1,0 +1,829 @@
+"""The room (``padang112.domain.room``): the call flow of DESIGN.md §2 as pure commands → events + effects.
+
+Every test drives ``Room.handle`` with a hand-advanced clock (fixed aware UTC datetimes), then checks the
+events and effects it returned and the room's state. No I/O, no Asterisk, no sleeps.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from padang112.domain import commands as c
+from padang112.domain import effects as fx
+from padang112.domain.calls import CallState
+from padang112.domain.events import CallTransition, RecordingFinished, RecordingStarted, SeatTransition
+from padang112.domain.naming import bridge_id
+from padang112.domain.room import GREETING, MAX_POSITION_PROMPT, Decision, Policy, Room, position_prompt
+from padang112.domain.seats import SeatState
+
+T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+REC = "/var/lib/padang112/recordings"
+POLICY = Policy(ring_timeout_s=15.0, wrap_up_s=10.0, position_announce_s=30.0, auto_ready_on_register=True)
+
+
+# ---- harness ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Desk:
+    """A room plus a clock advanced by hand."""
+
+    room: Room
+    now: datetime = T0
+    log: list[Decision] = field(default_factory=list)
+
+    def do(self, cmd: c.Command, after_s: float = 1.0) -> Decision:
+        self.now += timedelta(seconds=after_s)
+        decision = self.room.handle(cmd, self.now)
+        self.log.append(decision)
+        return decision
+
+    def arrive(self, call_id: str, number: str = "081200000000", after_s: float = 1.0) -> Decision:
+        return self.do(c.CallArrived(call_id, f"chan-{call_id}", number, f"name {call_id}", "telkomsel", "112"),
+                       after_s)
+
+    def register(self, *seats: str, after_s: float = 1.0) -> None:
+        for seat in seats:
+            self.do(c.SeatRegistration(seat, True), after_s)
+
+    def call(self, call_id: str):
+        return self.room.calls[call_id]
+
+    def seat(self, seat_id: str):
+        return self.room.seats[seat_id]
+
+    def leg(self, call_id: str) -> str:
+        leg = self.call(call_id).leg
+        assert leg is not None
+        return leg
+
+    def answer(self, call_id: str, after_s: float = 1.0) -> Decision:
+        call = self.call(call_id)
+        return self.do(c.SeatLegAnswered(call_id, call.seat, call.leg), after_s)
+
+    def ring_out(self, call_id: str, after_s: float = 15.0) -> Decision:
+        call = self.call(call_id)
+        return self.do(c.RingTimeout(call_id, call.seat, call.leg), after_s)
+
+    def queued_ids(self) -> list[str]:
+        return [cid for _, cid in self.room.queue]
+
+
+def desk(*seats: str, policy: Policy = POLICY, registered: tuple[str, ...] | None = None) -> Desk:
+    d = Desk(Room(seats, policy, REC))
+    d.register(*(seats if registered is None else registered))
+    return d
+
+
+def of(decision: Decision, kind: type) -> list:
+    return [e for e in [*decision.events, *decision.effects] if isinstance(e, kind)]
+
+
+def rings(decision: Decision) -> list[tuple[str, str]]:
+    return [(r.call_id, r.seat) for r in of(decision, fx.RingSeat)]
+
+
+def call_moves(decision: Decision, call_id: str) -> list[tuple[str | None, str]]:
+    return [(e.from_state, e.to_state) for e in of(decision, CallTransition) if e.call_id == call_id]
+
+
+def seat_moves(decision: Decision, seat: str) -> list[tuple[str | None, str]]:
+    return [(e.from_state, e.to_state) for e in of(decision, SeatTransition) if e.seat == seat]
+
+
+def snapshot(room: Room):
+    return (
+        {cid: (k.state, k.seat, k.leg, k.recording, k.seq) for cid, k in room.calls.items()},
+        {sid: (s.state, s.reason, s.registered, s.device_in_use, s.since, s.call_id) for sid, s in room.seats.items()},
+        list(room.queue),
+    )
+
+
+# ---- arrival ----------------------------------------------------------------------------------------
+
+
+def test_an_arriving_call_is_recorded_answered_greeted_and_queued():
+    d = desk("seat01", registered=())
+    out = d.arrive("c1", number="081234567890")
+    received, queued = of(out, CallTransition)
+    assert (received.from_state, received.to_state) == (None, "received")
+    assert received.data == {"caller_number": "081234567890", "caller_name": "name c1", "carrier": "telkomsel",
+                             "dialed": "112", "channel_id": "chan-c1", "via": "controller"}
+    assert (queued.from_state, queued.to_state) == ("received", "queued")
+    assert out.effects == [
+        fx.Answer("c1", "chan-c1"),
+        fx.PlayPrompts("c1", "chan-c1", (GREETING,)),
+        fx.StartTimer("announce:c1", 30.0, c.AnnouncePosition("c1")),
+    ]
+    assert d.call("c1").state == CallState.QUEUED
+    assert d.room.position("c1") == 1
+
+
+def test_the_caller_is_answered_before_anything_is_played_or_a_seat_rung():
+    d = desk("seat01")
+    out = d.arrive("c1")
+    kinds = [type(e) for e in out.effects]
+    assert kinds[0] is fx.Answer
+    assert kinds.index(fx.PlayPrompts) < kinds.index(fx.RingSeat)
+
+
+def test_a_repeated_arrival_with_the_same_id_is_ignored_while_the_call_lives():
+    d = desk("seat01", registered=())
+    d.arrive("c1")
+    before = snapshot(d.room)
+    out = d.arrive("c1")
+    assert out.events == [] and out.effects == []
+    assert snapshot(d.room) == before
+
+
+def test_a_repeated_arrival_of_a_finished_call_does_not_bring_it_back():
+    d = desk("seat01", registered=())
+    d.arrive("c1")
+    d.do(c.CallerHungUp("c1"))
+    out = d.arrive("c1")
+    assert out.events == [] and out.effects == []
+    assert "c1" not in d.room.calls and d.room.queue == []
+
+
+# ---- assignment -------------------------------------------------------------------------------------
+
+
+def test_a_call_goes_to_the_eligible_seat_idle_the_longest():
+    d = desk("seat01", "seat02", "seat03", registered=())
+    d.register("seat02")  # idle since T0+1
+    d.register("seat03")  # T0+2
+    d.register("seat01")  # T0+3
+    out = d.arrive("c1")
+    assert rings(out) == [("c1", "seat02")]
+    out = d.arrive("c2")
+    assert rings(out) == [("c2", "seat03")]
+
+
+def test_seats_idle_since_the_same_moment_are_taken_in_id_order():
+    d = desk("seat03", "seat01", "seat02", registered=())
+    for seat in ("seat03", "seat01", "seat02"):
+        d.do(c.SeatRegistration(seat, True), after_s=0)
+    assert rings(d.arrive("c1")) == [("c1", "seat01")]
+
+
+def test_offering_a_call_rings_the_seat_with_the_caller_identity_and_arms_the_ring_timer():
+    d = desk("seat01")
+    out = d.arrive("c1", number="+6281299")
+    leg = d.leg("c1")
+    assert of(out, fx.RingSeat) == [fx.RingSeat("c1", "seat01", leg, "+6281299", "name c1", 15.0)]
+    assert fx.StartTimer(f"ring:{leg}", 15.0, c.RingTimeout("c1", "seat01", leg)) in out.effects
+    assert call_moves(out, "c1")[-1] == ("queued", "offered")
+    assert seat_moves(out, "seat01") == [("available", "offered")]
+    offered = [e for e in of(out, SeatTransition) if e.to_state == "offered"][0]
+    assert offered.call_id == "c1"
+    assert (d.call("c1").seat, d.seat("seat01").call_id) == ("seat01", "c1")
+    assert d.room.queue == []
+
+
+def test_a_call_is_never_offered_to_two_seats_at_once():
+    d = desk("seat01", "seat02", "seat03")
+    out = d.arrive("c1")
+    assert len(rings(out)) == 1
+    first_seat = d.call("c1").seat
+    old_leg = d.leg("c1")
+    out = d.ring_out("c1")
+    assert len(rings(out)) == 1 and rings(out)[0][1] != first_seat
+    assert fx.Hangup("c1", old_leg, "no_answer") in out.effects
+    assert [s.id for s in d.room.seats.values() if s.state == SeatState.OFFERED] == [d.call("c1").seat]
+
+
+def test_a_seat_is_never_offered_two_calls_at_once():
+    d = desk("seat01")
+    assert rings(d.arrive("c1")) == [("c1", "seat01")]
+    assert rings(d.arrive("c2")) == []
+    assert d.queued_ids() == ["c2"]
+
+
+def test_an_unregistered_seat_never_gets_a_call():
+    d = desk("seat01", "seat02", registered=("seat02",))
+    d.do(c.SeatReady("seat01"))  # signed in on the console, but its softphone is not registered
+    assert d.seat("seat01").state == SeatState.AVAILABLE and not d.seat("seat01").eligible
+    assert rings(d.arrive("c1")) == [("c1", "seat02")]
+    assert rings(d.arrive("c2")) == []
+    assert d.queued_ids() == ["c2"]
+    out = d.do(c.SeatRegistration("seat01", True))
+    assert rings(out) == [("c2", "seat01")]
+
+
+def test_a_seat_that_unregisters_while_available_goes_offline():
+    d = desk("seat01")
+    out = d.do(c.SeatRegistration("seat01", False))
+    assert seat_moves(out, "seat01") == [("available", "offline")]
+    assert rings(d.arrive("c1")) == []
+
+
+def test_a_seat_whose_device_is_in_use_gets_no_call_until_it_is_free():
+    d = desk("seat01")
+    d.do(c.SeatDeviceInUse("seat01", True))  # e.g. a call the fallback queue put through
+    out = d.arrive("c1")
+    assert rings(out) == [] and d.queued_ids() == ["c1"]
+    assert d.seat("seat01").state == SeatState.AVAILABLE
+    out = d.do(c.SeatDeviceInUse("seat01", False))
+    assert rings(out) == [("c1", "seat01")]
+
+
+@pytest.mark.parametrize("auto_ready", [True, False])
+def test_registering_makes_an_offline_seat_available_only_under_auto_ready(auto_ready):
+    d = desk("seat01", policy=Policy(auto_ready_on_register=auto_ready), registered=())
+    out = d.do(c.SeatRegistration("seat01", True))
+    if auto_ready:
+        assert seat_moves(out, "seat01") == [("offline", "available")]
+        assert of(out, fx.FallbackMembership) == [fx.FallbackMembership("seat01", member=True, paused=False)]
+    else:
+        assert out.events == [] and out.effects == []
+        assert d.seat("seat01").state == SeatState.OFFLINE and d.seat("seat01").registered
+
+
+def test_a_repeated_registration_report_changes_nothing():
+    d = desk("seat01")
+    before = snapshot(d.room)
+    out = d.do(c.SeatRegistration("seat01", True))
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
+
+
+# ---- queue order ------------------------------------------------------------------------------------
+
+
+def _serve(d: Desk, call_id: str) -> None:
+    """Answer the offered call, let the caller hang up, finish wrap-up."""
+    seat = d.call(call_id).seat
+    d.answer(call_id)
+    d.do(c.CallerHungUp(call_id), after_s=30)
+    d.do(c.WrapUpDone(seat), after_s=10)
+
+
+def test_three_callers_and_one_seat_are_served_in_arrival_order():
+    d = desk("seat01")
+    offered = []
+    for cid in ("c1", "c2", "c3"):
+        offered += rings(d.arrive(cid))
+    assert d.queued_ids() == ["c2", "c3"]
+    for cid in ("c1", "c2"):
+        _serve(d, cid)
+        offered += rings(d.log[-1])
+    _serve(d, "c3")
+    assert [cid for cid, _ in offered] == ["c1", "c2", "c3"]
+    assert d.room.calls == {} and d.seat("seat01").state == SeatState.AVAILABLE
+
+
+def test_a_call_put_back_after_a_ring_out_keeps_its_place_ahead_of_later_callers():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")  # -> seat01
+    d.arrive("c2")  # -> seat02
+    d.arrive("c3")  # waits
+    assert d.call("c1").seat == "seat01" and d.call("c2").seat == "seat02"
+    d.ring_out("c1")  # seat01 paused, c1 back in the queue with nobody free
+    assert d.queued_ids() == ["c1", "c3"]
+    assert d.room.position("c1") == 1 and d.room.position("c3") == 2
+    d.answer("c2")
+    d.do(c.SeatLegHungUp("c2", "seat02", d.leg("c2")))
+    out = d.do(c.WrapUpDone("seat02"))
+    assert rings(out) == [("c1", "seat02")]
+
+
+def test_waiting_positions_follow_arrival_order_and_close_up_when_a_caller_leaves():
+    d = desk("seat01", registered=())
+    for cid in ("c1", "c2", "c3", "c4"):
+        d.arrive(cid)
+    assert [d.room.position(x) for x in ("c1", "c2", "c3", "c4")] == [1, 2, 3, 4]
+    d.do(c.CallerHungUp("c2"))
+    assert [d.room.position(x) for x in ("c1", "c3", "c4")] == [1, 2, 3]
+    assert d.room.position("c2") is None
+
+
+# ---- ring timeout / failed legs ---------------------------------------------------------------------
+
+
+def test_a_seat_that_lets_a_call_ring_out_is_paused_not_responding_and_the_call_goes_to_the_next_seat():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    assert d.call("c1").seat == "seat01"
+    old_leg = d.leg("c1")
+    out = d.ring_out("c1")
+    assert fx.Hangup("c1", old_leg, "no_answer") in out.effects
+    assert fx.CancelTimer(f"ring:{old_leg}") in out.effects
+    assert fx.FallbackMembership("seat01", member=True, paused=True) in out.effects
+    assert seat_moves(out, "seat01") == [("offered", "paused")]
+    assert d.seat("seat01").reason == "not_responding"
+    assert call_moves(out, "c1") == [("offered", "queued"), ("queued", "offered")]
+    assert rings(out) == [("c1", "seat02")]
+    assert d.leg("c1") != old_leg
+    assert d.call("c1").seq == 1
+
+
+def test_a_ring_out_with_no_other_seat_leaves_the_call_waiting():
+    d = desk("seat01")
+    d.arrive("c1")
+    out = d.ring_out("c1")
+    assert rings(out) == [] and d.queued_ids() == ["c1"]
+    assert d.call("c1").state == CallState.QUEUED and d.call("c1").seat is None and d.call("c1").leg is None
+
+
+def test_a_ring_timeout_for_a_superseded_leg_changes_nothing():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    old = c.RingTimeout("c1", "seat01", d.leg("c1"))
+    d.ring_out("c1")
+    before = snapshot(d.room)
+    out = d.do(old)
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
+
+
+@pytest.mark.parametrize("lost", ["failed", "hung_up"])
+def test_a_seat_leg_lost_before_answer_pauses_the_seat_and_offers_the_call_to_the_next_one(lost):
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    cmd = (c.SeatLegFailed("c1", "seat01", leg, "rejected") if lost == "failed"
+           else c.SeatLegHungUp("c1", "seat01", leg))
+    out = d.do(cmd)
+    assert not of(out, fx.Hangup)  # the leg is already gone
+    assert fx.CancelTimer(f"ring:{leg}") in out.effects
+    assert d.seat("seat01").state == SeatState.PAUSED and d.seat("seat01").reason == "not_responding"
+    assert rings(out) == [("c1", "seat02")]
+
+
+def test_the_hang_up_report_of_a_leg_the_room_itself_hung_up_changes_nothing():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    old_leg = d.leg("c1")
+    d.ring_out("c1")
+    before = snapshot(d.room)
+    out = d.do(c.SeatLegHungUp("c1", "seat01", old_leg))
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
+
+
+# ---- answer -----------------------------------------------------------------------------------------
+
+
+def test_an_answered_seat_leg_connects_the_call_bridges_and_records_it():
+    d = desk("seat01")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.answer("c1")
+    assert call_moves(out, "c1") == [("offered", "connected")]
+    assert seat_moves(out, "seat01") == [("offered", "busy")]
+    bridge = bridge_id("c1")
+    assert out.effects == [
+        fx.CancelTimer(f"ring:{leg}"),
+        fx.CancelTimer("announce:c1"),
+        fx.Bridge("c1", bridge, ("chan-c1", leg)),
+        fx.StartRecording("c1", bridge, "call-c1"),
+    ]
+    assert of(out, RecordingStarted) == [RecordingStarted("c1", d.now, "call-c1", f"{REC}/call-c1.wav")]
+    assert d.call("c1").state == CallState.CONNECTED and d.call("c1").recording == "call-c1"
+    assert d.seat("seat01").state == SeatState.BUSY and d.seat("seat01").call_id == "c1"
+
+
+def _stale_answer(case: str, d: Desk) -> c.SeatLegAnswered:
+    if case == "superseded leg":
+        d.arrive("c1")
+        old = c.SeatLegAnswered("c1", "seat01", d.leg("c1"))
+        d.ring_out("c1")  # -> seat02, new leg
+        return old
+    if case == "unknown call":
+        return c.SeatLegAnswered("nope", "seat01", "leg-nope-seat01-7")
+    if case == "abandoned call":
+        d.arrive("c1")
+        old = c.SeatLegAnswered("c1", "seat01", d.leg("c1"))
+        d.do(c.CallerHungUp("c1"))
+        return old
+    if case == "already connected":
+        d.arrive("c1")
+        again = c.SeatLegAnswered("c1", "seat01", d.leg("c1"))
+        d.answer("c1")
+        return again
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case", ["superseded leg", "unknown call", "abandoned call", "already connected"])
+def test_a_stale_seat_leg_answer_only_hangs_up_that_leg(case):
+    d = desk("seat01", "seat02")
+    cmd = _stale_answer(case, d)
+    before = snapshot(d.room)
+    out = d.do(cmd)
+    assert out.events == []
+    assert out.effects == [fx.Hangup(cmd.call_id, cmd.leg, "stale_offer")]
+    assert snapshot(d.room) == before
+
+
+# ---- caller hang-up before connection ---------------------------------------------------------------
+
+
+def test_a_caller_who_hangs_up_while_queued_is_abandoned():
+    d = desk("seat01", registered=())
+    d.arrive("c1")
+    out = d.do(c.CallerHungUp("c1"))
+    (ev,) = of(out, CallTransition)
+    assert (ev.from_state, ev.to_state) == ("queued", "abandoned")
+    assert ev.data == {"ended_by": "caller", "disposition": "abandoned"}
+    assert out.effects == [fx.CancelTimer("announce:c1")]
+    assert d.room.calls == {} and d.room.queue == []
+
+
+def test_a_caller_who_hangs_up_while_offered_is_abandoned_and_the_seat_is_freed():
+    d = desk("seat01")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.do(c.CallerHungUp("c1"))
+    assert call_moves(out, "c1") == [("offered", "abandoned")]
+    assert fx.Hangup("c1", leg, "caller_gone") in out.effects
+    assert fx.CancelTimer(f"ring:{leg}") in out.effects
+    assert fx.CancelTimer("announce:c1") in out.effects
+    assert seat_moves(out, "seat01") == [("offered", "available")]
+    seat = d.seat("seat01")
+    assert seat.state == SeatState.AVAILABLE and seat.reason is None and seat.call_id is None
+    assert not of(out, fx.FallbackMembership)  # not the seat's fault: it is not paused
+
+
+def test_a_seat_freed_by_a_caller_hanging_up_during_the_offer_keeps_its_idle_position():
+    d = desk("seat01", "seat02", registered=())
+    d.register("seat01")  # idle since T0+1
+    d.register("seat02")  # idle since T0+2
+    idle_since = d.seat("seat01").idle_since
+    d.arrive("c1")  # offered to seat01 at T0+3
+    d.do(c.CallerHungUp("c1"))
+    assert d.seat("seat01").idle_since == idle_since
+    out = d.arrive("c2")  # seat01 has still been idle longest
+    assert rings(out) == [("c2", "seat01")]
+
+
+def test_a_seat_freed_by_a_caller_hanging_up_after_it_unregistered_goes_offline():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.do(c.SeatRegistration("seat01", False))
+    assert d.seat("seat01").state == SeatState.OFFERED  # still ringing
+    out = d.do(c.CallerHungUp("c1"))
+    assert seat_moves(out, "seat01") == [("offered", "offline")]
+
+
+def test_a_hang_up_for_an_unknown_call_changes_nothing():
+    d = desk("seat01")
+    out = d.do(c.CallerHungUp("ghost"))
+    assert out.events == [] and out.effects == []
+
+
+# ---- end of a connected call ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["caller", "seat"])
+def test_a_connected_call_ends_when_either_side_hangs_up_and_the_other_side_is_hung_up(side):
+    d = desk("seat01")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    d.answer("c1")
+    cmd = c.CallerHungUp("c1") if side == "caller" else c.SeatLegHungUp("c1", "seat01", leg)
+    out = d.do(cmd, after_s=120)
+    other = leg if side == "caller" else "chan-c1"
+    assert of(out, fx.Hangup) == [fx.Hangup("c1", other, "call_end")]
+    assert fx.DestroyBridge("c1", bridge_id("c1")) in out.effects
+    assert fx.StartTimer("wrap:seat01", 10.0, c.WrapUpDone("seat01")) in out.effects
+    assert fx.CancelTimer("announce:c1") in out.effects
+    assert of(out, RecordingFinished) == [RecordingFinished("c1", d.now, "call-c1")]
+    (ended,) = [e for e in of(out, CallTransition) if e.call_id == "c1"]
+    assert (ended.from_state, ended.to_state) == ("connected", "ended")
+    assert ended.data["ended_by"] == side and "disposition" not in ended.data
+    assert seat_moves(out, "seat01") == [("busy", "wrap_up")]
+    assert d.room.calls == {}
+    assert d.seat("seat01").call_id == "c1"  # the incident form still knows which call it is for
+
+
+def test_after_wrap_up_the_seat_is_available_and_takes_the_next_waiting_call():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.answer("c1")
+    d.arrive("c2")
+    d.do(c.CallerHungUp("c1"))
+    assert d.seat("seat01").state == SeatState.WRAP_UP and d.queued_ids() == ["c2"]
+    out = d.do(c.WrapUpDone("seat01"), after_s=10)
+    assert seat_moves(out, "seat01") == [("wrap_up", "available"), ("available", "offered")]
+    assert rings(out) == [("c2", "seat01")]
+
+
+def test_a_seat_unregistered_during_a_call_goes_offline_after_wrap_up():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.answer("c1")
+    out = d.do(c.SeatRegistration("seat01", False))
+    assert out.events == [] and d.seat("seat01").state == SeatState.BUSY  # the call goes on
+    d.do(c.SeatLegHungUp("c1", "seat01", d.leg("c1")))
+    out = d.do(c.WrapUpDone("seat01"))
+    assert seat_moves(out, "seat01") == [("wrap_up", "offline")]
+    assert rings(d.arrive("c2")) == []
+
+
+@pytest.mark.parametrize("state", ["available", "paused", "busy"])
+def test_a_late_wrap_up_done_is_ignored_outside_wrap_up(state):
+    d = desk("seat01")
+    if state == "paused":
+        d.do(c.SeatPause("seat01", "break"))
+    if state == "busy":
+        d.arrive("c1")
+        d.answer("c1")
+    before = snapshot(d.room)
+    out = d.do(c.WrapUpDone("seat01"))
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
+
+
+# ---- pause / ready ----------------------------------------------------------------------------------
+
+
+def test_pausing_an_offered_seat_hangs_up_its_leg_and_requeues_the_call_for_the_next_seat():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.do(c.SeatPause("seat01", "break"))
+    assert fx.Hangup("c1", leg, "seat_paused") in out.effects
+    assert seat_moves(out, "seat01") == [("offered", "paused")]
+    assert d.seat("seat01").reason == "break"
+    assert fx.FallbackMembership("seat01", member=True, paused=True) in out.effects
+    assert call_moves(out, "c1") == [("offered", "queued"), ("queued", "offered")]
+    assert rings(out) == [("c1", "seat02")]
+
+
+def test_pausing_the_only_offered_seat_leaves_the_call_first_in_line():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.arrive("c2")
+    d.do(c.SeatPause("seat01", "training"))
+    assert d.queued_ids() == ["c1", "c2"]
+
+
+@pytest.mark.parametrize("state", ["available", "wrap_up", "offline"])
+def test_a_seat_can_be_paused_from_available_wrap_up_and_offline(state):
+    d = desk("seat01", registered=() if state == "offline" else ("seat01",))
+    if state == "wrap_up":
+        d.arrive("c1")
+        d.answer("c1")
+        d.do(c.CallerHungUp("c1"))
+    out = d.do(c.SeatPause("seat01", "technical"))
+    assert seat_moves(out, "seat01") == [(state, "paused")]
+    assert out.effects == [fx.FallbackMembership("seat01", member=True, paused=True)]
+    assert d.seat("seat01").reason == "technical"
+
+
+def test_a_busy_seat_is_not_paused_in_the_middle_of_a_call():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.answer("c1")
+    before = snapshot(d.room)
+    out = d.do(c.SeatPause("seat01", "break"))
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
+
+
+@pytest.mark.parametrize("state", ["paused", "wrap_up", "offline"])
+def test_seat_ready_makes_the_seat_available_and_it_takes_the_waiting_call(state):
+    # without auto-ready a registered softphone leaves the seat offline until the call taker signs in
+    d = desk("seat01", policy=Policy(auto_ready_on_register=state != "offline"))
+    if state == "paused":
+        d.do(c.SeatPause("seat01", "break"))
+    elif state == "wrap_up":
+        d.arrive("c0")
+        d.answer("c0")
+        d.do(c.CallerHungUp("c0"))
+    assert d.seat("seat01").state.value == state and d.seat("seat01").registered
+    d.arrive("c1")
+    assert d.queued_ids() == ["c1"]
+    out = d.do(c.SeatReady("seat01"))
+    assert seat_moves(out, "seat01") == [(state, "available"), ("available", "offered")]
+    assert fx.FallbackMembership("seat01", member=True, paused=False) in out.effects
+    assert rings(out) == [("c1", "seat01")]
+    assert d.seat("seat01").reason is None
+
+
+@pytest.mark.parametrize("state", ["available", "offered", "busy"])
+def test_seat_ready_is_ignored_when_the_seat_is_already_working(state):
+    d = desk("seat01")
+    if state in ("offered", "busy"):
+        d.arrive("c1")
+    if state == "busy":
+        d.answer("c1")
+    before = snapshot(d.room)
+    out = d.do(c.SeatReady("seat01"))
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
+
+
+def test_commands_for_unknown_seats_are_ignored():
+    d = desk("seat01")
+    for cmd in (c.SeatReady("x"), c.SeatPause("x", "break"), c.WrapUpDone("x"), c.SeatRegistration("x", True),
+                c.SeatDeviceInUse("x", True)):
+        out = d.do(cmd)
+        assert out.events == [] and out.effects == []
+
+
+# ---- prompts ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("position", "prompt"), [
+    (1, "padang112/position-1"), (2, "padang112/position-2"), (29, "padang112/position-29"),
+    (MAX_POSITION_PROMPT, "padang112/position-30"), (MAX_POSITION_PROMPT + 1, "padang112/position-many"),
+    (250, "padang112/position-many"),
+])
+def test_positions_up_to_30_are_announced_by_number_and_beyond_as_many(position, prompt):
+    assert position_prompt(position) == prompt
+
+
+def test_a_position_announcement_tells_the_caller_its_place_and_rearms_the_timer():
+    d = desk("seat01", registered=())
+    for cid in ("c1", "c2", "c3"):
+        d.arrive(cid)
+    out = d.do(c.AnnouncePosition("c2"), after_s=30)
+    assert out.events == []
+    assert out.effects == [
+        fx.PlayPrompts("c2", "chan-c2", ("padang112/position-2",)),
+        fx.StartTimer("announce:c2", 30.0, c.AnnouncePosition("c2")),
+    ]
+
+
+def test_the_31st_caller_in_line_hears_position_many():
+    d = desk("seat01", registered=())
+    for i in range(1, 32):
+        d.arrive(f"c{i}", after_s=0.5)
+    out = d.do(c.AnnouncePosition("c31"))
+    assert fx.PlayPrompts("c31", "chan-c31", ("padang112/position-many",)) in out.effects
+    out = d.do(c.AnnouncePosition("c30"))
+    assert fx.PlayPrompts("c30", "chan-c30", ("padang112/position-30",)) in out.effects
+
+
+def test_an_offered_call_hears_no_position_but_keeps_its_announcement_timer():
+    d = desk("seat01")
+    d.arrive("c1")
+    out = d.do(c.AnnouncePosition("c1"))
+    assert out.effects == [fx.StartTimer("announce:c1", 30.0, c.AnnouncePosition("c1"))]
+
+
+@pytest.mark.parametrize("state", ["connected", "gone"])
+def test_no_announcement_for_a_call_that_no_longer_waits(state):
+    d = desk("seat01")
+    d.arrive("c1")
+    if state == "connected":
+        d.answer("c1")
+    else:
+        d.do(c.CallerHungUp("c1"))
+    out = d.do(c.AnnouncePosition("c1"))
+    assert out.events == [] and out.effects == []
+
+
+@pytest.mark.parametrize(("state", "music"), [("queued", True), ("offered", True), ("connected", False),
+                                              ("gone", False)])
+def test_hold_music_follows_the_prompts_only_while_the_caller_waits(state, music):
+    d = desk("seat01", registered=() if state == "queued" else ("seat01",))
+    d.arrive("c1")
+    if state == "connected":
+        d.answer("c1")
+    if state == "gone":
+        d.do(c.CallerHungUp("c1"))
+    out = d.do(c.PromptsFinished("c1"))
+    assert out.events == []
+    assert out.effects == ([fx.StartHoldMusic("c1", "chan-c1")] if music else [])
+
+
+# ---- invariants under random operation --------------------------------------------------------------
+
+SEATS = ("seat01", "seat02", "seat03")
+REASONS = ("break", "training", "technical")
+
+
+def _random_command(rng: random.Random, room: Room, known: list[str], legs: list[tuple[str, str, str]],
+                    counter: list[int]) -> c.Command:
+    offered = [k for k in room.calls.values() if k.state == CallState.OFFERED]
+    connected = [k for k in room.calls.values() if k.state == CallState.CONNECTED]
+    roll = rng.random()
+    if roll < 0.18 or not known:
+        counter[0] += 1
+        cid = f"c{counter[0]}"
+        known.append(cid)
+        return c.CallArrived(cid, f"chan-{cid}", f"08{counter[0]:09d}", "", "xl", "112")
+    if roll < 0.20:
+        cid = rng.choice(known)
+        return c.CallArrived(cid, f"chan-{cid}", "0", "", "xl", "112")
+    if roll < 0.34 and offered:
+        k = rng.choice(offered)
+        return c.SeatLegAnswered(k.id, k.seat, k.leg)
+    if roll < 0.36 and legs:
+        cid, seat, leg = rng.choice(legs)
+        return c.SeatLegAnswered(cid, seat, leg)  # maybe stale
+    if roll < 0.46:
+        return c.CallerHungUp(rng.choice(known))
+    if roll < 0.51 and connected:
+        k = rng.choice(connected)
+        return c.SeatLegHungUp(k.id, k.seat, k.leg)
+    if roll < 0.53 and offered:
+        k = rng.choice(offered)
+        return c.SeatLegFailed(k.id, k.seat, k.leg, "busy")
+    if roll < 0.60 and (offered or legs):
+        if offered and rng.random() < 0.8:
+            k = rng.choice(offered)
+            return c.RingTimeout(k.id, k.seat, k.leg)
+        cid, seat, leg = rng.choice(legs)
+        return rng.choice([c.RingTimeout(cid, seat, leg), c.SeatLegHungUp(cid, seat, leg)])
+    if roll < 0.66:
+        return c.SeatRegistration(rng.choice(SEATS), rng.random() < 0.7)
+    if roll < 0.70:
+        return c.SeatDeviceInUse(rng.choice(SEATS), rng.random() < 0.4)
+    if roll < 0.74:
+        return c.SeatPause(rng.choice(SEATS), rng.choice(REASONS))
+    if roll < 0.82:
+        return c.SeatReady(rng.choice(SEATS))
+    if roll < 0.93:
+        return c.WrapUpDone(rng.choice(SEATS))
+    if roll < 0.97:
+        cid = rng.choice(known)
+        return rng.choice([c.AnnouncePosition(cid), c.PromptsFinished(cid)])
+    return _switch_view(rng, room)
+
+
+def _switch_view(rng: random.Random, room: Room) -> c.Reconcile:
+    """What the switch would report on a reconnect; now and then a caller left while the controller was away."""
+    channels = []
+    for k in room.calls.values():
+        if rng.random() < 0.15:
+            continue
+        connected = k.state == CallState.CONNECTED
+        channels.append(c.LiveChannel(k.channel, k.id, "inbound", answered=True, bridged=connected))
+        if k.leg:
+            channels.append(c.LiveChannel(k.leg, k.id, "seat", seat=k.seat, answered=connected, bridged=connected))
+    registered = tuple(s.id for s in room.seats.values() if s.registered)
+    paused = {s.id: s.reason for s in room.seats.values() if s.state == SeatState.PAUSED}
+    return c.Reconcile(tuple(channels), registered=registered, paused=paused)
+
+
+def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before: set[str]) -> None:
+    where = f"after {cmd!r}"
+    calls, seats = room.calls, room.seats
+    # no call is left half-way or finished in the room
+    for k in calls.values():
+        assert k.state in (CallState.QUEUED, CallState.OFFERED, CallState.CONNECTED), where
+    # no two calls share a seat; each offered/connected call's seat points back to it
+    holding = [k for k in calls.values() if k.state in (CallState.OFFERED, CallState.CONNECTED)]
+    assert len({k.seat for k in holding}) == len(holding), where
+    for k in holding:
+        seat = seats[k.seat]
+        assert seat.call_id == k.id, where
+        assert seat.state == (SeatState.OFFERED if k.state == CallState.OFFERED else SeatState.BUSY), where
+        assert k.leg, where
+    # seats that ring or talk hold a live call in the matching state
+    for s in seats.values():
+        if s.state in (SeatState.OFFERED, SeatState.BUSY):
+            assert s.call_id in calls, where
+            assert calls[s.call_id].seat == s.id, where
+        elif s.state != SeatState.WRAP_UP:
+            assert s.call_id is None, where
+        assert (s.reason is not None) == (s.state == SeatState.PAUSED), where
+    # the queue holds exactly the queued calls, in arrival (seq) order
+    queued = sorted((k.seq, k.id) for k in calls.values() if k.state == CallState.QUEUED)
+    assert room.queue == queued, where
+    for k in calls.values():
+        if k.state == CallState.QUEUED:
+            assert k.seat is None and k.leg is None, where
+    # nobody waits while a seat could take the call
+    if room.queue:
+        assert not [s.id for s in seats.values() if s.eligible], where
+    # a seat is rung only if it was eligible just before, and once per decision
+    rung = of(out, fx.RingSeat)
+    assert len({r.seat for r in rung}) == len(rung) and len({r.call_id for r in rung}) == len(rung), where
+    for r in rung:
+        moves = seat_moves(out, r.seat)
+        assert moves and moves[-1] == ("available", "offered"), where
+        became_eligible = (
+            any(to == "available" for _, to in moves[:-1])
+            or (isinstance(cmd, (c.SeatRegistration, c.SeatDeviceInUse)) and cmd.seat == r.seat)
+        )
+        assert r.seat in eligible_before or became_eligible, where
+        seat = seats[r.seat]
+        assert seat.registered and not seat.device_in_use, where
+        assert fx.StartTimer(f"ring:{r.leg}", room.policy.ring_timeout_s,
+                             c.RingTimeout(r.call_id, r.seat, r.leg)) in out.effects, where
+
+
+@pytest.mark.parametrize("block", range(6))
+def test_room_invariants_hold_under_random_operation(block):
+    for seed in range(block * 50, block * 50 + 50):
+        rng = random.Random(seed)
+        room = Room(SEATS, POLICY, REC)
+        now = T0
+        known: list[str] = []
+        legs: list[tuple[str, str, str]] = []
+        counter = [0]
+        for step in range(rng.randint(20, 120)):
+            cmd = _random_command(rng, room, known, legs, counter)
+            eligible_before = {s.id for s in room.seats.values() if s.eligible}
+            now += timedelta(seconds=rng.choice((0, 0.5, 1, 3, 15)))
+            try:
+                out = room.handle(cmd, now)
+            except Exception as exc:  # pragma: no cover - a failure message with the seed is the point
+                raise AssertionError(f"seed {seed} step {step}: {cmd!r} raised {exc!r}") from exc
+            try:
+                _check_invariants(room, cmd, out, eligible_before)
+            except AssertionError as exc:
+                raise AssertionError(f"seed {seed} step {step}: {exc}") from exc
+            legs += [(r.call_id, r.seat, r.leg) for r in of(out, fx.RingSeat)]

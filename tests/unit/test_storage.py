@@ -1,0 +1,345 @@
+"""Storage: schema and migrations, what a call's story looks like once stored, untrusted strings, imports.
+
+Real SQLite files in ``tmp_path``, no mocks. The writer's concurrency and durability are in
+``test_storage_writer.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112.domain.events import (
+    CallTransition,
+    DomainEvent,
+    RecordingFinished,
+    RecordingStarted,
+    SeatTransition,
+)
+from padang112.storage import EventWriter, Repository, create_engine, migrate
+from padang112.storage.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+TABLES = {"calls", "call_events", "seats", "seat_events", "recordings", "fallback_imports", "alembic_version"}
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "padang112.db"  # the directory does not exist yet
+
+
+@pytest.fixture
+def db_url(db_file: Path) -> str:
+    return f"sqlite+aiosqlite:///{db_file}"
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    await migrate.upgrade_async(db_url)
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def writer(engine: AsyncEngine) -> AsyncIterator[EventWriter]:
+    writer = EventWriter(engine)
+    await writer.start()
+    yield writer
+    await writer.stop()
+
+
+@pytest.fixture
+def repo(engine: AsyncEngine) -> Repository:
+    return Repository(engine)
+
+
+def schema(db_file: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db_file) as conn:
+        return conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+def test_upgrade_creates_the_schema_in_wal_mode(db_url: str, db_file: Path) -> None:
+    migrate.upgrade(db_url)
+
+    assert {name for name, _ in schema(db_file)} >= TABLES
+    with sqlite3.connect(db_file) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert migrate.current(db_url) == "0001"
+
+
+def test_upgrade_twice_is_a_no_op(db_url: str, db_file: Path) -> None:
+    migrate.upgrade(db_url)
+    before = schema(db_file)
+    migrate.upgrade(db_url)
+
+    assert schema(db_file) == before
+    assert migrate.current(db_url) == "0001"
+
+
+async def test_upgrade_async_runs_from_inside_an_event_loop(db_url: str) -> None:
+    two = (migrate.upgrade_async(db_url), migrate.upgrade_async(db_url))
+    results = await asyncio.gather(*two, return_exceptions=True)
+    assert list(results) == [None, None]  # two at once serialize
+    assert await asyncio.to_thread(migrate.current, db_url) == "0001"
+
+
+UPGRADER_PROCESS = """
+import pathlib, sys, time
+from padang112.storage import migrate
+print("ready", flush=True)
+while not pathlib.Path(sys.argv[2]).exists():
+    time.sleep(0.002)
+migrate.upgrade(sys.argv[1])
+"""
+
+
+async def test_processes_upgrading_the_same_file_at_once_all_succeed(db_url: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", UPGRADER_PROCESS, db_url, str(go), cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert await asyncio.wait_for(proc.stdout.readline(), 30) == b"ready\n"
+    go.touch()  # all four start migrating within a few milliseconds
+    assert [await asyncio.wait_for(proc.wait(), 30) for proc in procs] == [0, 0, 0, 0]
+    assert await asyncio.to_thread(migrate.current, db_url) == "0001"
+
+
+async def test_migrations_build_exactly_the_models_schema(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+            )
+        )
+    assert diff == []
+
+
+async def test_every_connection_gets_the_durability_pragmas(engine: AsyncEngine, db_file: Path) -> None:
+    assert db_file.parent.is_dir()  # created by create_engine / upgrade
+    async with engine.connect() as a, engine.connect() as b:
+        for conn in (a, b):
+            pragmas = [
+                (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+            ]
+            assert pragmas == ["wal", 2, 5000, 1]  # synchronous 2 = FULL
+
+
+async def test_a_full_call_story_is_stored_in_order_with_aware_utc_times(
+    writer: EventWriter, repo: Repository
+) -> None:
+    call, seat = "1691400000.17", "seat01"
+    caller = {
+        "caller_number": "081266001122",
+        "caller_name": "Budi",
+        "carrier": "telkomsel",
+        "dialed": "112",
+        "channel_id": "1691400000.17",
+    }
+    await writer.write([SeatTransition(seat, at(-60), None, "available")])
+    await writer.write([CallTransition(call, at(0), None, "received", data=caller)])
+    await writer.write([CallTransition(call, at(1), "received", "queued")])
+    await writer.write(
+        [
+            CallTransition(call, at(2), "queued", "offered", seat=seat),
+            SeatTransition(seat, at(2), "available", "offered", call_id=call),
+        ]
+    )
+    await writer.write(
+        [
+            CallTransition(call, at(5), "offered", "connected", seat=seat),
+            SeatTransition(seat, at(5), "offered", "busy", call_id=call),
+            RecordingStarted(call, at(5), "call-1691400000.17", "/recordings/call-1691400000.17.wav"),
+        ]
+    )
+    await writer.write(
+        [
+            CallTransition(call, at(65), "connected", "ended", seat=seat, data={"ended_by": "caller"}),
+            RecordingFinished(call, at(65), "call-1691400000.17", duration_s=60.0),
+            SeatTransition(seat, at(65), "busy", "wrap_up", call_id=call),
+        ]
+    )
+    await writer.write([SeatTransition(seat, at(75), "wrap_up", "available")])
+
+    stored = await repo.get_call(call)
+    assert stored is not None
+    assert (stored.state, stored.seat, stored.via, stored.ended_by) == ("ended", seat, "controller", "caller")
+    assert (stored.caller_number, stored.carrier, stored.dialed) == ("081266001122", "telkomsel", "112")
+    assert (stored.received_at, stored.queued_at, stored.offered_at) == (at(0), at(1), at(2))
+    assert (stored.connected_at, stored.ended_at, stored.updated_at) == (at(5), at(65), at(65))
+    assert stored.recording == "call-1691400000.17"
+
+    events = await repo.call_events(call)
+    assert [(e.from_state, e.to_state) for e in events] == [
+        (None, "received"),
+        ("received", "queued"),
+        ("queued", "offered"),
+        ("offered", "connected"),
+        ("connected", "ended"),
+    ]
+    assert [e.at for e in events] == [at(0), at(1), at(2), at(5), at(65)]
+    assert events[0].data == caller
+    times = [e.at for e in events] + [stored.received_at, stored.ended_at]
+    assert all(t is not None and t.tzinfo is not None and t.utcoffset() == timedelta(0) for t in times)
+
+    seat_moves = [(e.to_state, e.call_id) for e in await repo.seat_events(seat)]
+    assert seat_moves == [
+        ("available", None),
+        ("offered", call),
+        ("busy", call),
+        ("wrap_up", call),
+        ("available", None),
+    ]
+    assert await repo.seat_states() == {seat: ("available", None, at(75))}
+
+    [recording] = await repo.recordings(call)
+    assert (recording.started_at, recording.finished_at, recording.duration_s) == (at(5), at(65), 60.0)
+    assert recording.path == "/recordings/call-1691400000.17.wav"
+
+
+async def test_times_in_another_zone_are_stored_as_the_same_instant_in_utc(
+    writer: EventWriter, repo: Repository
+) -> None:
+    wib = timezone(timedelta(hours=7))  # Padang's local time
+    local = datetime(2023, 8, 7, 8, 0, tzinfo=wib)
+    await writer.write([CallTransition("tz-1", local, None, "received")])
+
+    stored = await repo.get_call("tz-1")
+    assert stored is not None and stored.received_at == T0
+    assert stored.received_at.tzinfo == timezone.utc
+
+
+UNTRUSTED = {
+    "quotes": "Budi \"the 'boss'\" O'Neil",
+    "sql": "'); DROP TABLE calls;--",
+    "html": "<script>alert(1)</script>",
+    "4 KB": ("0812'\"<>&;\\%_" * 400)[:4096],
+    "replacement chars": b"\xff\xfe0812\xc3".decode("utf-8", "replace"),
+    "emoji and scripts": "📞🚒 Budi — بودي — ブディ",
+    "control chars": "0812\x00\t\r\n\x1b[31m",
+}
+
+
+@pytest.mark.parametrize("raw", UNTRUSTED.values(), ids=UNTRUSTED.keys())
+async def test_untrusted_caller_strings_round_trip_verbatim(
+    writer: EventWriter, repo: Repository, raw: str
+) -> None:
+    call = "raw-1"
+    data = {"caller_number": raw, "caller_name": raw, "carrier": "xl"}
+    await writer.write([CallTransition(call, at(0), None, "received", data=data)])
+
+    stored = await repo.get_call(call)
+    assert stored is not None and (stored.caller_number, stored.caller_name) == (raw, raw)
+    [event] = await repo.call_events(call)
+    assert event.data == data
+    assert [c.id for c in await repo.calls_from_number(raw, at(-1))] == [call]
+    assert await repo.recent_calls(limit=1000)  # the calls table is still there
+
+
+async def test_calls_from_number_lists_that_number_since_a_time_newest_first(
+    writer: EventWriter, repo: Repository
+) -> None:
+    for i, (number, second) in enumerate([("0811", 0), ("0811", 100), ("0822", 150), ("0811", 200)]):
+        data = {"caller_number": number}
+        await writer.write([CallTransition(f"n-{i}", at(second), None, "received", data=data)])
+
+    assert [c.id for c in await repo.calls_from_number("0811", at(50))] == ["n-3", "n-1"]
+    assert [c.id for c in await repo.recent_calls(limit=2)] == ["n-3", "n-2"]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await repo.calls_from_number("0811", datetime(2023, 8, 7))
+
+
+def fallback_story(call: str) -> list[CallTransition]:
+    data = {"via": "fallback", "caller_number": "085377", "carrier": "indosat", "disposition": "handled"}
+    return [
+        CallTransition(call, at(0), None, "received", data=data),
+        CallTransition(call, at(1), "received", "queued"),
+        CallTransition(call, at(3), "queued", "connected", seat="seat02"),
+        CallTransition(call, at(40), "connected", "ended", seat="seat02", data={"ended_by": "seat"}),
+    ]
+
+
+async def test_fallback_import_is_idempotent(repo: Repository) -> None:
+    events = fallback_story("fb-1")
+    assert not await repo.is_fallback_imported("1691400099.3")
+
+    assert await repo.import_fallback_call("1691400099.3", "fb-1", events) is True
+    assert await repo.import_fallback_call("1691400099.3", "fb-1", events) is False
+
+    assert await repo.is_fallback_imported("1691400099.3")
+    assert len(await repo.call_events("fb-1")) == len(events)
+    stored = await repo.get_call("fb-1")
+    assert stored is not None
+    assert (stored.via, stored.state, stored.disposition) == ("fallback", "ended", "handled")
+    assert stored.ended_at == at(40)
+
+
+async def test_concurrent_imports_of_one_fallback_call_store_it_once(
+    repo: Repository, writer: EventWriter
+) -> None:
+    live = writer.write([CallTransition("live-1", at(0), None, "received")])  # a writer busy meanwhile
+    imports = (repo.import_fallback_call("u-2", "fb-2", fallback_story("fb-2")) for _ in range(4))
+    results = await asyncio.gather(*imports, live, return_exceptions=True)
+
+    assert sorted(results[:4], key=str) == [False, False, False, True]
+    assert results[4] is None
+    assert len(await repo.call_events("fb-2")) == 4
+    assert await repo.get_call("live-1") is not None
+
+
+async def test_a_failed_fallback_import_leaves_nothing_behind(repo: Repository, engine: AsyncEngine) -> None:
+    broken: list[DomainEvent] = [*fallback_story("fb-3"), RecordingStarted("no-such-call", at(5), "x", "/x.wav")]
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        await repo.import_fallback_call("u-3", "fb-3", broken)
+
+    assert not await repo.is_fallback_imported("u-3")
+    assert await repo.get_call("fb-3") is None
+    async with engine.connect() as conn:
+        query = text("SELECT count(*) FROM call_events WHERE call_id = :id")
+        assert (await conn.execute(query, {"id": "fb-3"})).scalar() == 0
+
+
+async def test_open_calls_are_those_not_yet_ended_or_abandoned(writer: EventWriter, repo: Repository) -> None:
+    await writer.write(
+        [
+            CallTransition("o-1", at(0), None, "received"),
+            CallTransition("o-2", at(1), None, "received"),
+            CallTransition("o-2", at(2), "received", "queued"),
+            CallTransition("o-3", at(3), None, "received"),
+            CallTransition("o-3", at(4), "received", "abandoned"),
+            CallTransition("o-4", at(5), None, "received"),
+            CallTransition("o-4", at(6), "received", "connected"),
+        ]
+    )
+    assert await repo.open_calls() == {"o-1": "received", "o-2": "queued", "o-4": "connected"}
+
+
+async def test_ping_fails_on_a_database_without_the_schema(repo: Repository, tmp_path: Path) -> None:
+    await repo.ping()
+    empty = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(Exception, match="no such table"):
+            await Repository(empty).ping()
+    finally:
+        await empty.dispose()
