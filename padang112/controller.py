@@ -1,0 +1,169 @@
+"""The controller: one inbox, one room, the telephony adapters at the edge.
+
+ARI events, timer firings and requests from the console all go through one ``asyncio.Queue``; a single
+task takes them in order, lets the room decide, then hands the domain events to storage and to live
+subscribers, and the effects to the runner. That task never waits on the network or the disk, so a slow
+REST call or fsync cannot delay the next caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from padang112.config import Settings
+from padang112.domain import commands as c
+from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.domain.room import Decision, Policy, Room
+from padang112.domain.seats import SeatState
+from padang112.storage.repository import EventWriter, Repository
+from padang112.telephony.ami import AmiLink
+from padang112.telephony.ari import AriClient, AriListener
+from padang112.telephony.executor import ChannelMedia, EffectRunner
+from padang112.telephony.fallback_import import import_fallback_calls
+from padang112.telephony.snapshot import live_snapshot
+from padang112.telephony.stasis import StasisTranslator
+
+log = logging.getLogger("padang112.calls")
+
+Subscriber = Callable[[DomainEvent], None]
+
+
+def describe(event: DomainEvent) -> str | None:
+    """The one log format for a transition: ``call <id>: queued -> offered (seat03)``."""
+    if isinstance(event, CallTransition):
+        seat = f" ({event.seat})" if event.seat else ""
+        return f"call {event.call_id}: {event.from_state or '-'} -> {event.to_state}{seat}"
+    if isinstance(event, SeatTransition):
+        reason = f" [{event.reason}]" if event.reason else ""
+        call = f" (call {event.call_id})" if event.call_id else ""
+        return f"seat {event.seat}: {event.from_state or '-'} -> {event.to_state}{reason}{call}"
+    return None
+
+
+class Controller:
+    def __init__(self, settings: Settings, writer: EventWriter, repo: Repository) -> None:
+        self.settings = settings
+        self.writer = writer
+        self.repo = repo
+        secrets = settings.secrets()
+        ast = settings.asterisk
+        calls = settings.calls
+        policy = Policy(calls.ring_timeout_s, calls.wrap_up_s, calls.position_announce_s,
+                        calls.auto_ready_on_register)
+        self.room = Room(settings.seats, policy, str(settings.recordings_dir))
+        self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.ari = AriClient(f"http://{ast.bind_address}:{ast.http_port}", "padang112", secrets.ari_password,
+                             ast.app)
+        self.ami = AmiLink(ast.bind_address, ast.ami_port, "padang112", secrets.ami_password,
+                           calls.fallback_queue)
+        self.media = ChannelMedia()
+        self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member)
+        self.translator = StasisTranslator(ast.app, set(settings.seats), self.room.calls.__contains__,
+                                           self.media.playback_of)
+        self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
+        self.subscribers: list[Subscriber] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._writes: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.ari.open()
+        await self.ami.start()
+        self._tasks = [asyncio.create_task(self._room_loop(), name="room"),
+                       asyncio.create_task(self.listener.run(), name="ari-listener"),
+                       asyncio.create_task(self._ami_loop(), name="ami-upkeep")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.runner.close()
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        self.ami.close()
+        await self.ari.close()
+
+    @property
+    def ari_connected(self) -> bool:
+        return self.listener.connected
+
+    # ---- inbox -------------------------------------------------------------------------------------
+    def post(self, command: c.Command) -> None:
+        self.inbox.put_nowait(("cmd", command))
+
+    def _on_ari_event(self, event: dict[str, Any]) -> None:
+        self.inbox.put_nowait(("ari", event))
+
+    def _on_disconnect(self) -> None:
+        log.warning("ARI disconnected: calls in progress stay up; new calls go to the fallback queue")
+
+    async def _on_connect(self) -> None:
+        """Subscribe to the seats' registrations and device states, then resync from the switch."""
+        app = self.settings.asterisk.app
+        sources = [f"endpoint:PJSIP/{s}" for s in self.settings.seats]
+        sources += [f"deviceState:PJSIP/{s}" for s in self.settings.seats]
+        await self.ari.post(f"/applications/{app}/subscription", eventSource=",".join(sources))
+        snapshot = await live_snapshot(self.ari, app, set(self.settings.seats))
+        open_calls = await self.repo.open_calls()
+        paused = {seat: reason or "" for seat, (state, reason, _) in (await self.repo.seat_states()).items()
+                  if state == "paused"}
+        self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused))
+        for device, in_use in snapshot.devices_in_use.items():
+            self.post(c.SeatDeviceInUse(device, in_use))
+
+    async def _ami_loop(self, interval: float = 5.0) -> None:
+        """Over AMI: resync the fallback queue after each (re)connection, import fallback calls."""
+        synced = False
+        while True:
+            try:
+                if not self.ami.connected:
+                    synced = False
+                else:
+                    if not synced:
+                        for seat in self.room.seats.values():
+                            await self.ami.set_member(seat.id, seat.signed_in, seat.state == SeatState.PAUSED)
+                        synced = True
+                    await import_fallback_calls(self.ami, self.repo, str(self.settings.recordings_dir))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # AMI trouble must never stop call handling
+                log.warning("AMI upkeep failed: %s", exc)
+                synced = False
+            await asyncio.sleep(interval)
+
+    async def _room_loop(self) -> None:
+        while True:
+            kind, item = await self.inbox.get()
+            commands = self.translator.translate(item) if kind == "ari" else [item]
+            for command in commands:
+                try:
+                    decision = self.room.handle(command, datetime.now(timezone.utc))
+                except Exception:  # a bug in one decision must not stop the room
+                    log.exception("room failed on %s", command)
+                    continue
+                self._apply(decision)
+
+    def _apply(self, decision: Decision) -> None:
+        for event in decision.events:
+            line = describe(event)
+            if line:
+                call_id = getattr(event, "call_id", None)
+                log.info(line, extra={"call_id": call_id or "-"})
+        if decision.events:
+            task = asyncio.create_task(self.writer.write(list(decision.events)), name="store-events")
+            self._writes.add(task)
+            task.add_done_callback(self._write_done)
+            for subscriber in list(self.subscribers):
+                for event in decision.events:
+                    subscriber(event)
+        for effect in decision.effects:
+            self.runner.submit(effect)
+
+    def _write_done(self, task: asyncio.Task[None]) -> None:
+        self._writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("storing events failed: %s", task.exception())

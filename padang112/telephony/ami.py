@@ -1,0 +1,67 @@
+"""AMI adapter (panoramisk): keeps Asterisk's own fallback queue in step with the seats, and reads the
+switch's database where the fallback dialplan notes the calls it handled while the controller was down.
+
+Nothing sent here is replayed after a reconnect: every action is a resync the controller repeats itself
+when it reconnects, and a late replay of anything else could be dangerous on an emergency line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from panoramisk import Manager
+
+log = logging.getLogger(__name__)
+
+OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause", "command")
+
+
+class AmiLink:
+    def __init__(self, host: str, port: int, user: str, secret: str, queue: str) -> None:
+        self.queue = queue
+        self._manager = Manager(host=host, port=port, username=user, secret=secret, events="off",
+                                ping_delay=5, ping_interval=5, reconnect_timeout=1,
+                                forgetable_actions=OUR_ACTIONS, loop=asyncio.get_running_loop())
+
+    async def start(self) -> None:
+        """Connect in the background: the controller must run (and answer 112) without AMI."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self._manager.connect()), timeout=5)
+            login = self._manager.authenticated_future
+            if login is not None:
+                await asyncio.wait_for(asyncio.shield(login), timeout=5)
+        except (OSError, asyncio.TimeoutError) as exc:
+            log.warning("AMI not reachable yet (%s); retrying in the background", exc)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._manager._connected and self._manager.authenticated)
+
+    def close(self) -> None:
+        self._manager.close()
+
+    async def _send(self, action: dict[str, str]) -> dict[str, str]:
+        if not self.connected:
+            raise ConnectionError("AMI is not connected")
+        # as_list=False: panoramisk otherwise waits for a list that never comes after "Added ... to queue"
+        reply = await asyncio.wait_for(self._manager.send_action(action, as_list=False), timeout=5)
+        return dict(reply)
+
+    async def set_member(self, seat: str, member: bool, paused: bool) -> None:
+        interface = f"PJSIP/{seat}"
+        if not member:
+            await self._send({"Action": "QueueRemove", "Queue": self.queue, "Interface": interface})
+            return
+        reply = await self._send({"Action": "QueueAdd", "Queue": self.queue, "Interface": interface,
+                                  "MemberName": seat, "StateInterface": interface,
+                                  "Paused": "true" if paused else "false"})
+        if reply.get("Response") != "Success":  # already a member: set the pause state instead
+            await self._send({"Action": "QueuePause", "Queue": self.queue, "Interface": interface,
+                              "Paused": "true" if paused else "false", "Reason": "padang112"})
+
+    async def command(self, command: str) -> list[str]:
+        """Run a CLI command and return its output lines."""
+        reply = await self._send({"Action": "Command", "Command": command})
+        output = reply.get("Output", [])
+        return output if isinstance(output, list) else str(output).splitlines()

@@ -1,0 +1,155 @@
+"""Carry out the room's effects on Asterisk.
+
+Effects for one call run in order on that call's own lane (an asyncio task draining a queue), so a slow
+REST request for one caller never delays another. Timers are plain ``loop.call_later`` handles that post
+their command back to the controller. Every task is kept and cancelled on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from padang112.domain import commands as c
+from padang112.domain import effects as fx
+from padang112.telephony.ari import AriClient
+
+log = logging.getLogger(__name__)
+
+
+def caller_id_for_seat(number: str, name: str) -> str:
+    """The SIP display shown on the softphone; the console shows the full, escaped caller id."""
+    digits = "".join(ch for ch in number if ch.isdigit() or ch in "+*#")[:32] or "anonymous"
+    display = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>\\')[:40].strip()
+    return f'"{display}" <{digits}>' if display else f"<{digits}>"
+
+
+class ChannelMedia:
+    """Which playback is current on each channel, so a stale PlaybackFinished is recognised."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, str] = {}
+
+    def playback_of(self, channel: str) -> str | None:
+        return self.current.get(channel)
+
+
+class EffectRunner:
+    def __init__(self, ari: AriClient, post: Callable[[c.Command], None], media: ChannelMedia,
+                 fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
+                 moh_class: str = "default") -> None:
+        self.ari = ari
+        self.post = post
+        self.media = media
+        self.fallback_membership = fallback_membership
+        self.moh_class = moh_class
+        self._lanes: dict[str, asyncio.Queue[fx.Effect]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+
+    # ---- submission (non-blocking) -----------------------------------------------------------------
+    def submit(self, effect: fx.Effect) -> None:
+        if isinstance(effect, fx.StartTimer):
+            self._cancel_timer(effect.key)
+            loop = asyncio.get_running_loop()
+            self._timers[effect.key] = loop.call_later(effect.delay_s, self._fire, effect.key, effect.command)
+            return
+        if isinstance(effect, fx.CancelTimer):
+            self._cancel_timer(effect.key)
+            return
+        lane = f"seat:{effect.seat}" if isinstance(effect, fx.FallbackMembership) else effect.call_id
+        queue = self._lanes.setdefault(lane, asyncio.Queue())
+        queue.put_nowait(effect)
+        if lane not in self._tasks:
+            self._tasks[lane] = asyncio.create_task(self._drain(lane, queue), name=f"effects:{lane}")
+
+    def _fire(self, key: str, command: c.Command) -> None:
+        self._timers.pop(key, None)
+        self.post(command)
+
+    def _cancel_timer(self, key: str) -> None:
+        handle = self._timers.pop(key, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _drain(self, lane: str, queue: asyncio.Queue[fx.Effect]) -> None:
+        try:
+            while not queue.empty():
+                effect = queue.get_nowait()
+                try:
+                    await self._run(effect)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # one failed request must not stop the lane
+                    log.error("effect %s failed: %s", effect, exc, extra={"call_id": lane})
+                    self._on_failure(effect, exc)
+        finally:
+            self._tasks.pop(lane, None)
+            if queue.empty():
+                self._lanes.pop(lane, None)
+
+    async def close(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ---- execution ---------------------------------------------------------------------------------
+    def _on_failure(self, effect: fx.Effect, exc: Exception) -> None:
+        if isinstance(effect, fx.RingSeat):
+            self.post(c.SeatLegFailed(effect.call_id, effect.seat, effect.leg, f"originate: {exc}"))
+
+    async def _run(self, effect: fx.Effect) -> None:
+        runner: Callable[[Any], Awaitable[None]] = getattr(self, "_" + type(effect).__name__)
+        await runner(effect)
+
+    async def _Answer(self, e: fx.Answer) -> None:
+        await self.ari.post(f"/channels/{e.channel}/answer")
+
+    async def _silence(self, channel: str) -> None:
+        playback = self.media.current.pop(channel, None)
+        if playback is not None:
+            await self.ari.delete(f"/playbacks/{playback}")
+        await self.ari.delete(f"/channels/{channel}/moh")
+
+    async def _PlayPrompts(self, e: fx.PlayPrompts) -> None:
+        await self._silence(e.channel)
+        playback = f"pb-{uuid.uuid4().hex}"
+        self.media.current[e.channel] = playback
+        media = ",".join(f"sound:{p}" for p in e.prompts)
+        await self.ari.post(f"/channels/{e.channel}/play/{playback}", media=media, lang="id")
+
+    async def _StartHoldMusic(self, e: fx.StartHoldMusic) -> None:
+        self.media.current.pop(e.channel, None)
+        await self.ari.post(f"/channels/{e.channel}/moh", mohClass=self.moh_class)
+
+    async def _RingSeat(self, e: fx.RingSeat) -> None:
+        await self.ari.post(
+            f"/channels/{e.leg}", endpoint=f"PJSIP/{e.seat}", app=self.ari.app,
+            appArgs=f"seat,{e.call_id},{e.seat}", callerId=caller_id_for_seat(e.caller_number, e.caller_name),
+            timeout=int(e.timeout_s) + 5)
+
+    async def _Bridge(self, e: fx.Bridge) -> None:
+        await self._silence(e.channels[0])
+        await self.ari.post(f"/bridges/{e.bridge}", type="mixing", name=e.call_id)
+        await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=",".join(e.channels))
+
+    async def _StartRecording(self, e: fx.StartRecording) -> None:
+        await self.ari.post(f"/bridges/{e.bridge}/record", name=e.name, format="wav", ifExists="overwrite",
+                            beep="false", terminateOn="none")
+
+    async def _DestroyBridge(self, e: fx.DestroyBridge) -> None:
+        await self.ari.delete(f"/bridges/{e.bridge}")
+
+    async def _Hangup(self, e: fx.Hangup) -> None:
+        self.media.current.pop(e.channel, None)
+        await self.ari.delete(f"/channels/{e.channel}", reason="normal")
+
+    async def _FallbackMembership(self, e: fx.FallbackMembership) -> None:
+        await self.fallback_membership(e.seat, e.member, e.paused)

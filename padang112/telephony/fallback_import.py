@@ -1,0 +1,119 @@
+"""Import the calls that Asterisk's fallback queue handled while the controller was away.
+
+The fallback dialplan (dialplans/extensions.conf.j2) notes each call in the switch's own database, keyed
+by the caller channel's unique id:
+``p112fb/<uid> = start|carrier|b64 number|b64 name|dialed|linkedid``,
+``p112fb_ans/<uid> = answer epoch|seat`` (only if a seat answered) and
+``p112fb_end/<uid> = end epoch|QUEUESTATUS|seat|answer epoch`` (written at hang-up).
+A call is imported once it has ended; its notes are then deleted from the switch. Importing is
+idempotent (``fallback_imports`` table), so a crash between import and delete only repeats a no-op.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
+from padang112.storage.repository import Repository
+from padang112.telephony.ami import AmiLink
+
+log = logging.getLogger(__name__)
+FAMILIES = ("p112fb", "p112fb_ans", "p112fb_end")
+
+
+@dataclass(frozen=True)
+class FallbackCall:
+    uniqueid: str
+    start: datetime
+    carrier: str
+    caller_number: str
+    caller_name: str
+    dialed: str
+    end: datetime
+    seat: str | None
+    answered: datetime | None
+
+
+def parse_db_show(lines: list[str], family: str) -> dict[str, str]:
+    """``/family/key   : value`` lines of ``database show <family>`` -> {key: value}."""
+    out: dict[str, str] = {}
+    prefix = f"/{family}/"
+    for line in lines:
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if sep and key.startswith(prefix):
+            out[key[len(prefix):]] = value.strip()
+    return out
+
+
+def _b64(text: str) -> str:
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return text
+
+
+def _epoch(text: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(text), timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[FallbackCall]:
+    calls = []
+    for uid, value in start.items():
+        if uid not in end:
+            continue  # still in progress
+        s = value.split("|")
+        e = end[uid].split("|")
+        started, ended = _epoch(s[0]), _epoch(e[0])
+        if started is None or ended is None or len(s) < 5:
+            log.error("fallback note for %s is unreadable: %r / %r", uid, value, end[uid])
+            continue
+        seat = e[2] if len(e) > 2 and e[2] else None
+        answered = _epoch(e[3]) if len(e) > 3 and e[3] else None
+        calls.append(FallbackCall(uid, started, s[1], _b64(s[2]), _b64(s[3]), s[4], ended, seat,
+                                  answered if seat else None))
+    return calls
+
+
+def fallback_events(call: FallbackCall, recordings_dir: str) -> list[DomainEvent]:
+    cid = call.uniqueid
+    name = f"fallback-{cid}"
+    events: list[DomainEvent] = [
+        CallTransition(cid, call.start, None, "received", data={
+            "caller_number": call.caller_number, "caller_name": call.caller_name, "carrier": call.carrier,
+            "dialed": call.dialed, "channel_id": cid, "via": "fallback"}),
+        CallTransition(cid, call.start, "received", "queued"),
+        RecordingStarted(cid, call.start, name, f"{recordings_dir}/{name}.wav"),
+    ]
+    if call.seat and call.answered:
+        events += [CallTransition(cid, call.answered, "queued", "offered", seat=call.seat),
+                   CallTransition(cid, call.answered, "offered", "connected", seat=call.seat),
+                   CallTransition(cid, call.end, "connected", "ended", seat=call.seat,
+                                  data={"ended_by": "unknown"})]
+    else:
+        events.append(CallTransition(cid, call.end, "queued", "abandoned",
+                                     data={"ended_by": "caller", "disposition": "abandoned"}))
+    duration = (call.end - call.start).total_seconds()
+    events.append(RecordingFinished(cid, call.end, name, duration))
+    return events
+
+
+async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: str) -> int:
+    """Import every ended fallback call; returns how many were new."""
+    notes = {f: parse_db_show(await ami.command(f"database show {f}"), f) for f in FAMILIES}
+    imported = 0
+    for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"]):
+        if await repo.import_fallback_call(call.uniqueid, call.uniqueid, fallback_events(call, recordings_dir)):
+            imported += 1
+            log.info("call %s: imported from the fallback queue (%s)", call.uniqueid,
+                     f"answered by {call.seat}" if call.seat else "abandoned", extra={"call_id": call.uniqueid})
+        for family in FAMILIES:
+            await ami.command(f"database del {family} {call.uniqueid}")
+    return imported

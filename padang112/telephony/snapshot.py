@@ -1,0 +1,62 @@
+"""Read what is live on the switch (channels, bridges, seat registrations) for reconciliation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from padang112.domain.commands import LiveChannel
+from padang112.telephony.ari import AriClient
+from padang112.domain.naming import parse_leg
+from padang112.telephony.stasis import sanitize_text
+
+
+@dataclass
+class Snapshot:
+    channels: tuple[LiveChannel, ...] = ()
+    registered: tuple[str, ...] = ()
+    devices_in_use: dict[str, bool] = field(default_factory=dict)
+
+
+def _inbound_args(channel: dict[str, Any], app: str) -> list[str] | None:
+    dialplan = channel.get("dialplan") or {}
+    if dialplan.get("app_name") != "Stasis":
+        return None
+    args = str(dialplan.get("app_data", "")).split(",")
+    if len(args) < 2 or args[0] != app or args[1] != "inbound":
+        return None
+    return args[2:]
+
+
+async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
+    channels: list[dict[str, Any]] = await ari.get("/channels")
+    bridges: list[dict[str, Any]] = await ari.get("/bridges")
+    bridged = {ch for bridge in bridges for ch in bridge.get("channels", [])}
+    live: list[LiveChannel] = []
+    for ch in channels:
+        cid = ch["id"]
+        leg = parse_leg(cid)
+        if leg is not None:
+            live.append(LiveChannel(cid, leg[0], "seat", seat=leg[1], answered=ch.get("state") == "Up",
+                                    bridged=cid in bridged))
+            continue
+        args = _inbound_args(ch, app)
+        if args is None:
+            continue
+        caller = ch.get("caller") or {}
+        live.append(LiveChannel(cid, cid, "inbound", answered=ch.get("state") == "Up", bridged=cid in bridged,
+                                caller_number=sanitize_text(caller.get("number")),
+                                caller_name=sanitize_text(caller.get("name")),
+                                carrier=args[0] if args else "", dialed=args[1] if len(args) > 1 else ""))
+    endpoints: list[dict[str, Any]] = await ari.get("/endpoints/PJSIP")
+    registered = tuple(sorted(e["resource"] for e in endpoints
+                              if e.get("resource") in seats and e.get("state") == "online"))
+    # A seat channel that is not one of our legs was put through by the fallback queue.
+    devices = {seat: False for seat in seats}
+    for ch in channels:
+        name = str(ch.get("name", ""))
+        if name.startswith("PJSIP/") and parse_leg(ch["id"]) is None:
+            endpoint = name[6:].rsplit("-", 1)[0]
+            if endpoint in devices:
+                devices[endpoint] = True
+    return Snapshot(tuple(live), registered, devices)

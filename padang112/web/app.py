@@ -1,0 +1,91 @@
+"""The aiohttp application: health endpoints and the (for now minimal) live room page.
+
+Background work (event writer, controller) is started and stopped through ``cleanup_ctx`` so set-up and
+tear-down mirror each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from sqlalchemy import text
+
+from padang112.config import PROJECT_ROOT, Settings
+from padang112.controller import Controller
+from padang112.storage.db import create_engine
+from padang112.storage.migrate import upgrade_async
+from padang112.storage.repository import EventWriter, Repository
+
+log = logging.getLogger(__name__)
+WIB = ZoneInfo("Asia/Jakarta")
+
+SETTINGS = web.AppKey("settings", Settings)
+CONTROLLER = web.AppKey("controller", Controller)
+REPOSITORY = web.AppKey("repository", Repository)
+
+
+async def _stack(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    await upgrade_async(settings.db_url)
+    engine = create_engine(settings.db_url)
+    writer = EventWriter(engine)
+    await writer.start()
+    repo = Repository(engine)
+    controller = Controller(settings, writer, repo)
+    await controller.start()
+    app[CONTROLLER] = controller
+    app[REPOSITORY] = repo
+    try:
+        yield
+    finally:
+        await controller.stop()
+        await writer.stop()
+        await engine.dispose()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    controller = request.app[CONTROLLER]
+    checks = {"ari": controller.ari_connected, "ami": controller.ami.connected, "database": False}
+    try:
+        await request.app[REPOSITORY].ping()
+        checks["database"] = True
+    except Exception as exc:  # reported, not raised: this is a probe
+        log.warning("readiness: database check failed: %s", exc)
+    ready = all(checks.values())
+    return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+
+@aiohttp_jinja2.template("room.html")
+async def room_page(request: web.Request) -> dict[str, object]:
+    room = request.app[CONTROLLER].room
+    now = datetime.now(timezone.utc)
+    waiting = sorted((room.calls[cid] for _, cid in room.queue if cid in room.calls), key=lambda c: c.seq)
+    return {
+        "now": now.astimezone(WIB),
+        "waiting": [(c, int((now - c.received_at).total_seconds())) for c in waiting],
+        "active": [c for c in room.calls.values() if c.state.value in ("offered", "connected")],
+        "seats": sorted(room.seats.values(), key=lambda s: s.id),
+        "ari": request.app[CONTROLLER].ari_connected,
+    }
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(PROJECT_ROOT / "web" / "templates")),
+                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+    app.cleanup_ctx.append(_stack)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/", room_page)
+    return app
