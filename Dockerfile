@@ -1,0 +1,14 @@
+# padang112 controller + web console (`padang112 serve`). Build context: the repository.
+FROM python:3.11-slim-bookworm
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY padang112 ./padang112
+COPY web ./web
+COPY asterisk ./asterisk
+COPY dialplans ./dialplans
+# editable install: the package finds web/ and the Asterisk templates next to it (padang112.config.PROJECT_ROOT)
+RUN pip install --no-cache-dir -e .
+ENV PADANG112_STATE_DIR=/var/lib/padang112 \
+    PADANG112_RECORDINGS_DIR=/srv/padang112/recordings
+EXPOSE 8080
+CMD ["padang112", "serve"]

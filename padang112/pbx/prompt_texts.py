@@ -1,0 +1,32 @@
+"""Texts of the voice prompts the switch plays, in the language callers hear.
+
+Change ``LANGUAGE`` (an Asterisk language code, also the sounds sub-directory), ``ESPEAK_VOICE`` and the texts
+together to change the language; ``padang112 asterisk install`` regenerates whatever changed. Prompts are
+referenced everywhere as ``padang112/<name>`` (dialplan ``Playback(padang112/greeting)``, ARI
+``sound:padang112/greeting``).
+"""
+
+from __future__ import annotations
+
+LANGUAGE = "id"
+ESPEAK_VOICE = "id"
+ESPEAK_SPEED = 150  # words per minute; slightly slower than espeak's 175 default, easier on a phone line
+POSITION_MAX = 30  # position-1 .. position-30, then position-many
+
+PROMPTS: dict[str, str] = {
+    "greeting": (
+        "Layanan darurat satu satu dua Kota Padang. "
+        "Mohon tetap di saluran, petugas kami segera menjawab."
+    ),
+    "please-hold": "Semua petugas sedang melayani penelepon lain. Mohon tetap di saluran.",
+    "position-many": "Masih banyak penelepon di depan Anda, mohon tetap di saluran.",
+    "connecting": "Anda akan dihubungkan dengan petugas.",
+}
+PROMPTS.update({f"position-{n}": f"Anda berada di antrean nomor {n}." for n in range(1, POSITION_MAX + 1)})
+
+
+def position_prompt(position: int) -> str:
+    """Sound name (without the ``padang112/`` folder) announcing a caller's 1-based queue position."""
+    if 1 <= position <= POSITION_MAX:
+        return f"position-{position}"
+    return "position-many"

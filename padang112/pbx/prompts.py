@@ -1,0 +1,137 @@
+"""Generate the Indonesian voice prompts with espeak-ng and sox and install them into the switch's sounds.
+
+Files land in ``<sounds>/<LANGUAGE>/padang112/<name>.wav`` (8 kHz, mono, 16-bit: Asterisk's native
+slin rate, so no resampling per call). Channels get ``language=<LANGUAGE>`` (endpoints, asterisk.conf
+defaultlanguage) and Asterisk looks in ``sounds/<language>/`` first; ``sounds/padang112`` is also linked to
+the same folder so that a channel with any other language (say "en") still finds the prompts through
+Asterisk's language-less fallback. Referenced as ``padang112/<name>`` (dialplan) or
+``sound:padang112/<name>`` (ARI).
+
+Only stdlib imports: the Docker image build runs ``python3 -m padang112.pbx.prompts <dir>`` without the
+project's dependencies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from padang112.pbx import prompt_texts
+
+MANIFEST = ".padang112-prompts.json"
+SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
+FOLDER = "padang112"
+
+
+def _fingerprint(text: str) -> str:
+    key = f"{prompt_texts.ESPEAK_VOICE}|{prompt_texts.ESPEAK_SPEED}|8000/1/16|{text}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _synthesise(text: str, out: Path, work: Path) -> None:
+    raw = work / "raw.wav"
+    subprocess.run(
+        ["espeak-ng", "-v", prompt_texts.ESPEAK_VOICE, "-s", str(prompt_texts.ESPEAK_SPEED), "-w", str(raw), text],
+        check=True, capture_output=True,
+    )
+    tmp = out.with_name(f".{out.name}.tmp.wav")
+    # norm -3: espeak is quiet; a phone line wants a healthy level without clipping
+    subprocess.run(
+        ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp), "norm", "-3"],
+        check=True, capture_output=True,
+    )
+    os.replace(tmp, out)
+
+
+def _print(message: str) -> None:
+    print(f"[asterisk] {message}", flush=True)
+
+
+def generate(directory: Path, log: Callable[[str], None] = _print) -> list[str]:
+    """Create or refresh every prompt in ``directory``; returns the names (re)generated.
+
+    A manifest of text fingerprints makes this idempotent: unchanged prompts are not synthesised again.
+    """
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        raise RuntimeError(f"{' and '.join(missing)} not found (apt-get install espeak-ng sox)")
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest_path = directory / MANIFEST
+    try:
+        manifest: dict[str, str] = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    done: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="padang112-prompts-") as tmp:
+        for name, text in prompt_texts.PROMPTS.items():
+            out = directory / f"{name}.wav"
+            fingerprint = _fingerprint(text)
+            if out.exists() and manifest.get(name) == fingerprint:
+                continue
+            _synthesise(text, out, Path(tmp))
+            out.chmod(0o644)
+            manifest[name] = fingerprint
+            done.append(name)
+    if done:
+        manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        log(f"generated {len(done)} voice prompt(s) in {directory}")
+    return done
+
+
+def resolve_in_root(root: Path, inner: PurePosixPath) -> Path:
+    """Host path of ``inner`` inside the chroot ``root``, following symlinks as the chroot would see them.
+
+    (``sounds/en`` is an absolute link to ``/etc/alternatives/...``: followed on the host it would leave the
+    chroot.) Components that do not exist yet are appended as they are.
+    """
+    current = PurePosixPath("/")
+    parts = list(inner.relative_to("/").parts)
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        candidate = current / part
+        host = root / candidate.relative_to("/")
+        if host.is_symlink():
+            hops += 1
+            if hops > 40:
+                raise RuntimeError(f"too many symbolic links under {root}{inner}")
+            target = PurePosixPath(os.readlink(host))
+            parts = list(target.parts[1:] if target.is_absolute() else target.parts) + parts
+            if target.is_absolute():
+                current = PurePosixPath("/")
+            continue
+        current = PurePosixPath(os.path.normpath(candidate))
+    return root / current.relative_to("/")
+
+
+def install(root: Path, log: Callable[[str], None] = _print) -> Path:
+    """Generate the prompts straight into the chroot's shared sounds directory; returns that directory."""
+    lang = prompt_texts.LANGUAGE
+    target = resolve_in_root(root, SOUNDS_DIR / lang / FOLDER)
+    generate(target, log)
+    # language-less fallback link: sounds/padang112 -> <lang>/padang112
+    link = resolve_in_root(root, SOUNDS_DIR) / FOLDER
+    wanted = f"{lang}/{FOLDER}"
+    if link.is_symlink() and os.readlink(link) != wanted:
+        link.unlink()
+    if not link.exists() and not link.is_symlink():
+        link.symlink_to(wanted)
+    return target
+
+
+if __name__ == "__main__":  # used by asterisk/Dockerfile: python3 -m padang112.pbx.prompts <sounds dir>
+    if len(sys.argv) != 2:
+        print("usage: python3 -m padang112.pbx.prompts <asterisk sounds dir>", file=sys.stderr)
+        sys.exit(2)
+    sounds = Path(sys.argv[1])
+    generate(sounds / prompt_texts.LANGUAGE / FOLDER)
+    fallback = sounds / FOLDER
+    if not fallback.exists():
+        fallback.symlink_to(f"{prompt_texts.LANGUAGE}/{FOLDER}")

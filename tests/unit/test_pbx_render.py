@@ -1,0 +1,257 @@
+"""Rules the rendered Asterisk configuration keeps: no toll fraud, local-only bindings, generated secrets."""
+
+from __future__ import annotations
+
+import re
+import secrets as pysecrets
+from pathlib import Path
+
+import pytest
+
+from padang112 import config
+from padang112.pbx import confparse, render
+from padang112.pbx.layout import layout
+
+# everything that could place a call, run a program or hand the channel to something we do not control
+ROUTE_OUT = {"Dial", "Originate", "Page", "FollowMe", "ChannelRedirect", "System", "TrySystem", "AGI", "EAGI",
+             "DISA", "Transfer", "BlindTransfer", "Park", "ParkAndAnnounce", "Macro", "Exec", "ExecIf",
+             "Bridge", "BridgeAdd", "ConfBridge", "Dictate", "ExternalIVR", "AudioSocket", "Directory"}
+
+
+def _secrets(settings: config.Settings) -> config.Secrets:
+    return config.Secrets(
+        ami_password=pysecrets.token_urlsafe(18), ari_password=pysecrets.token_urlsafe(18),
+        session_key=pysecrets.token_urlsafe(32),
+        seat_passwords={s: pysecrets.token_urlsafe(12) for s in settings.seats},
+    )
+
+
+@pytest.fixture(scope="module")
+def main_settings() -> config.Settings:
+    return config.load(environ={})
+
+
+@pytest.fixture(scope="module")
+def main_secrets(main_settings: config.Settings) -> config.Secrets:
+    return _secrets(main_settings)
+
+
+@pytest.fixture(scope="module")
+def files(main_settings: config.Settings, main_secrets: config.Secrets) -> dict[str, str]:
+    return render.render_all(main_settings, main_secrets)
+
+
+@pytest.fixture(scope="module")
+def plan(files: dict[str, str]) -> dict[str, list[confparse.Step]]:
+    return confparse.dialplan(files["extensions.conf"])
+
+
+def _reachable(plan: dict[str, list[confparse.Step]], start: str) -> set[str]:
+    """Contexts a channel entering ``start`` can reach (Goto, GotoIf, Gosub, hangup handlers, Queue gosub)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        ctx = todo.pop()
+        if ctx in seen:
+            continue
+        seen.add(ctx)
+        for step in plan[ctx]:
+            for target in re.findall(r"(?:^|[?:,=])([a-z][a-z0-9_-]+),s,1", step.args):
+                todo.append(target)
+            if step.app == "Queue":
+                todo.append(step.args.split(",")[6])
+    return seen
+
+
+def test_every_emergency_number_from_a_carrier_goes_to_stasis(
+    main_settings: config.Settings, plan: dict[str, list[confparse.Step]]
+) -> None:
+    steps = plan["from-carrier"]
+    for number in main_settings.calls.emergency_numbers:
+        mine = [s for s in steps if s.exten == number]
+        assert [(s.app, s.args) for s in mine] == [
+            ("Set", "__P112_DIALED=${EXTEN}"), ("Goto", "emergency,s,1")
+        ]
+    stasis = [s for s in plan["emergency"] if s.app == "Stasis"]
+    assert [s.args for s in stasis] == [f"{main_settings.asterisk.app},inbound,${{P112_CARRIER}},${{P112_DIALED}}"]
+    assert plan["emergency"][0].args == "__P112_CARRIER=${CHANNEL(endpoint)}"
+
+
+def test_every_other_number_from_a_carrier_is_rejected_before_answer(
+    main_settings: config.Settings, plan: dict[str, list[confparse.Step]]
+) -> None:
+    others = [s for s in plan["from-carrier"] if s.exten not in main_settings.calls.emergency_numbers]
+    assert {s.exten for s in others} >= {"_X.", "_X", "i"}
+    assert any(s.exten.startswith("_[") and "+" in s.exten and "a-z" in s.exten for s in others)
+    assert all((s.app, s.args, s.priority) == ("Hangup", "21", "1") for s in others)
+
+
+def test_nothing_a_carrier_can_reach_routes_a_call_out(plan: dict[str, list[confparse.Step]]) -> None:
+    reachable = _reachable(plan, "from-carrier")
+    assert reachable >= {"from-carrier", "emergency", "emergency-fallback", "p112-fallback-hangup",
+                         "p112-fallback-answered"}
+    for ctx in reachable:
+        apps = {s.app for s in plan[ctx]}
+        assert not apps & ROUTE_OUT, f"[{ctx}] uses {apps & ROUTE_OUT}"
+    assert "Dial(" not in "".join(f"{s.app}({s.args})" for s in plan["from-carrier"])
+    # the controller only ever returns a channel to the dialplan explicitly: after Stasis it is hung up
+    emergency = plan["emergency"]
+    after = emergency[[s.app for s in emergency].index("Stasis") + 1:]
+    assert [s.app for s in after] == ["GotoIf", "Goto", "Hangup"]
+    assert after[1].args == "emergency-fallback,s,1"
+
+
+def test_seats_can_dial_nothing(plan: dict[str, list[confparse.Step]]) -> None:
+    assert {s.app for s in plan["seats"]} == {"Hangup"}
+
+
+def test_fallback_notes_the_call_records_it_and_never_gives_up(
+    main_settings: config.Settings, plan: dict[str, list[confparse.Step]]
+) -> None:
+    steps = plan["emergency-fallback"]
+    apps = [s.app for s in steps]
+    assert apps.index("Set") < apps.index("Answer") < apps.index("MixMonitor") < apps.index("Playback")
+    assert steps[0].args.startswith("DB(p112fb/${UNIQUEID})=${EPOCH}|${P112_CARRIER}|${BASE64_ENCODE(")
+    assert any(s.args == "CHANNEL(hangup_handler_push)=p112-fallback-hangup,s,1" for s in steps)
+    mix = steps[apps.index("MixMonitor")].args
+    assert mix == f"{layout(main_settings).recording}/fallback-${{UNIQUEID}}.wav"
+    queue = steps[apps.index("Queue")]
+    assert queue.args.split(",")[0] == main_settings.calls.fallback_queue
+    loop_back = [s for s in steps[apps.index("Queue"):] if s.app == "Goto"]
+    assert loop_back and loop_back[-1].args == queue_label(steps, queue)
+    hangup_writes = [s.args for s in plan["p112-fallback-hangup"] if s.args.startswith("DB(p112fb_end/")]
+    assert hangup_writes == ["DB(p112fb_end/${UNIQUEID})=${EPOCH}|${QUEUESTATUS}|${CUT(P112_ANS,|,2)}|"
+                             "${CUT(P112_ANS,|,1)}"]
+    assert plan["p112-fallback-answered"][0].args == "DB(p112fb_ans/${P112_UID})=${EPOCH}|${CHANNEL(endpoint)}"
+
+
+def queue_label(steps: list[confparse.Step], queue: confparse.Step) -> str:
+    i = steps.index(queue)
+    return next(s.label for s in reversed(steps[:i + 1]) if s.label)
+
+
+def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answer(
+    main_settings: config.Settings, files: dict[str, str]
+) -> None:
+    sections = confparse.parse(files["queues.conf"])
+    assert confparse.one(sections, "general").get("persistentmembers") == "yes"
+    q = confparse.one(sections, main_settings.calls.fallback_queue)
+    assert q.all("member") == []
+    expected = {"strategy": "leastrecent", "ringinuse": "no", "autopause": "all", "joinempty": "yes",
+                "leavewhenempty": "no", "retry": "1", "musicclass": "default", "announce-position": "no",
+                "periodic-announce": "padang112/please-hold",
+                "timeout": str(int(main_settings.calls.ring_timeout_s)),
+                "periodic-announce-frequency": str(int(main_settings.calls.position_announce_s))}
+    assert {k: q.get(k) for k in expected} == expected
+
+
+def test_everything_listens_on_the_bind_address_only(files: dict[str, str]) -> None:
+    pjsip = confparse.parse(files["pjsip.conf"])
+    transports = confparse.by_type(pjsip, "transport")
+    assert [t.get("bind") for t in transports.values()] == ["127.0.0.1:5060"]
+    http = confparse.one(confparse.parse(files["http.conf"]), "general")
+    assert (http.get("enabled"), http.get("bindaddr"), http.get("bindport")) == ("yes", "127.0.0.1", "8088")
+    manager = confparse.parse(files["manager.conf"])
+    general = confparse.one(manager, "general")
+    assert (general.get("bindaddr"), general.get("port")) == ("127.0.0.1", "5038")
+    user = confparse.one(manager, "padang112")
+    assert user.all("permit") == ["127.0.0.1/255.255.255.255"] and user.get("deny") == "0.0.0.0/0.0.0.0"
+    for endpoint in confparse.by_type(pjsip, "endpoint").values():
+        assert endpoint.get("media_address") == "127.0.0.1"
+
+
+def test_no_secret_is_written_in_a_template() -> None:
+    secret_line = re.compile(r"^\s*(password|secret)\s*=\s*(.*)$", re.M)
+    for directory in render.TEMPLATE_DIRS:
+        for template in directory.glob("*.j2"):
+            for _key, value in secret_line.findall(template.read_text()):
+                assert re.fullmatch(r"\{\{ *(secrets\.\w+|s\.password) *\}\}", value.strip()), template
+
+
+def test_rendered_files_carry_the_generated_secrets(files: dict[str, str], main_secrets: config.Secrets) -> None:
+    ari = confparse.one(confparse.parse(files["ari.conf"]), "padang112")
+    assert (ari.get("type"), ari.get("password_format"), ari.get("password")) == (
+        "user", "plain", main_secrets.ari_password)
+    ami = confparse.one(confparse.parse(files["manager.conf"]), "padang112")
+    assert ami.get("secret") == main_secrets.ami_password
+
+
+def test_each_carrier_is_trusted_by_its_address_alone(main_settings: config.Settings, files: dict[str, str]) -> None:
+    pjsip = confparse.parse(files["pjsip.conf"])
+    endpoints = confparse.by_type(pjsip, "endpoint")
+    identifies = {s.get("endpoint"): s for s in confparse.by_type(pjsip, "identify").values()}
+    for carrier in main_settings.carriers:
+        ep = endpoints[carrier.name]
+        assert ep.get("context") == "from-carrier"
+        assert ep.get("auth") is None and ep.get("identify_by") == "ip"
+        assert (ep.get("direct_media"), ep.get("rtp_symmetric"), ep.get("allow")) == ("no", "yes", "ulaw,alaw")
+        assert identifies[carrier.name].all("match") == [carrier.address]
+    assert confparse.one(pjsip, "global").get("endpoint_identifier_order") == "ip,username"
+    assert "anonymous" not in endpoints
+    noload = confparse.one(confparse.parse(files["modules.conf"]), "modules").all("noload")
+    assert "res_pjsip_endpoint_identifier_anonymous.so" in noload
+
+
+def test_every_seat_authenticates_with_its_generated_password(
+    main_settings: config.Settings, main_secrets: config.Secrets, files: dict[str, str]
+) -> None:
+    pjsip = confparse.parse(files["pjsip.conf"])
+    endpoints = confparse.by_type(pjsip, "endpoint")
+    auths = confparse.by_type(pjsip, "auth")
+    aors = confparse.by_type(pjsip, "aor")
+    assert len(main_settings.seats) == main_settings.calls.seat_count
+    for seat in main_settings.seats:
+        ep = endpoints[seat]
+        assert (ep.get("context"), ep.get("direct_media")) == ("seats", "no")
+        auth = auths[ep.get("auth")]
+        assert (auth.get("username"), auth.get("password")) == (seat, main_secrets.seat_passwords[seat])
+        assert (aors[seat].get("max_contacts"), aors[seat].get("remove_existing")) == ("1", "yes")
+        assert 0 < int(aors[seat].get("qualify_frequency")) <= 10
+
+
+def test_the_test_instance_does_not_collide_with_main(
+    live_settings: config.Settings, files: dict[str, str]
+) -> None:
+    test_files = render.render_all(live_settings, _secrets(live_settings))
+
+    def ports(f: dict[str, str]) -> dict[str, object]:
+        rtp = confparse.one(confparse.parse(f["rtp.conf"]), "general")
+        return {
+            "sip": next(iter(confparse.by_type(confparse.parse(f["pjsip.conf"]), "transport").values())).get("bind"),
+            "http": confparse.one(confparse.parse(f["http.conf"]), "general").get("bindport"),
+            "ami": confparse.one(confparse.parse(f["manager.conf"]), "general").get("port"),
+            "rtp": range(int(rtp.get("rtpstart")), int(rtp.get("rtpend")) + 1),
+            "dirs": {v for k, v in confparse.one(confparse.parse(f["asterisk.conf"]), "directories").options},
+        }
+
+    main, test = ports(files), ports(test_files)
+    for key in ("sip", "http", "ami"):
+        assert main[key] != test[key]
+    assert not set(main["rtp"]) & set(test["rtp"])
+    assert not main["dirs"] & test["dirs"]
+    assert all(d.startswith("/srv/padang112/test/") for d in test["dirs"])
+
+
+@pytest.mark.parametrize("field,value", [
+    ("carrier", "telkom\n[evil]"), ("address", "127.0.0.1\nmatch=0.0.0.0/0"), ("number", "112\nexten => _X.,1,Dial(x)"),
+])
+def test_values_that_would_inject_configuration_are_refused(field: str, value: str) -> None:
+    settings = config.load(environ={})
+    if field == "carrier":
+        settings.carriers = [config.Carrier(value, "127.0.0.11")]
+    elif field == "address":
+        settings.carriers = [config.Carrier("telkom", value)]
+    else:
+        settings.calls.emergency_numbers = (value,)
+    with pytest.raises(ValueError):
+        render.render_all(settings, _secrets(settings))
+
+
+def test_written_configuration_is_not_world_readable(
+    tmp_path: Path, main_settings: config.Settings, files: dict[str, str]
+) -> None:
+    render.write_all(files, tmp_path / "etc")
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "etc").iterdir()}
+    assert set(modes) == set(files)
+    assert set(modes.values()) == {0o640}
+    assert (tmp_path / "etc").stat().st_mode & 0o777 == 0o750
