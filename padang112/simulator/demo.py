@@ -1,0 +1,264 @@
+"""``padang112 simulate``: call-taker softphones and citizens calling 112, against the configured Asterisk.
+
+Seats register (4 per simulator process: a process holds only 4 concurrent calls), answer after a random
+1–3 s and hang up after a random 5–20 s of talk; citizens with plausible Indonesian numbers arrive as a
+Poisson process on random carriers, each from its carrier's trunk address. One line per event, in WIB.
+Ctrl-C (SIGINT) or SIGTERM hang everything up, unregister the seats and stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from padang112 import config
+from padang112.simulator import fleet
+from padang112.simulator.client import Simulator, SimulatorError
+from padang112.simulator.people import Citizen, carrier_label, citizen, short_number, wib
+
+CALLS_PER_PROCESS = 4
+MAX_CITIZEN_PROCESSES = 8
+_USER_RE = re.compile(r"sips?:([^@;>]+)@")
+
+
+@dataclass
+class LiveCall:
+    name: str
+    who: Citizen
+    sim: Simulator
+    number: str  # dialled: 112 (sometimes 110, 113, 118, 119)
+    seat: str | None = None
+    answered: float | None = None
+
+    def label(self) -> str:
+        return f"{carrier_label(self.who.carrier)} {short_number(self.who.number)} -> {self.number}"
+
+
+def build_parser(settings: config.Settings) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="padang112 simulate", description=__doc__.split("\n\n")[0])
+    p.add_argument("--seats", type=int, default=None,
+                   help=f"seats to register (default: all {len(settings.seats)} configured seats)")
+    p.add_argument("--answer-after", type=float, default=None, metavar="SECONDS",
+                   help="seats answer after this many seconds (default: random 1-3 s)")
+    p.add_argument("--talk", type=float, default=None, metavar="SECONDS",
+                   help="seats hang up after this much talk (default: random 5-20 s)")
+    p.add_argument("--rate", type=float, default=6.0, metavar="CALLS_PER_MIN",
+                   help="average citizen calls per minute, Poisson arrivals (default 6)")
+    p.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="0 = until Ctrl-C (default)")
+    p.add_argument("--patience", type=float, default=180.0, metavar="SECONDS",
+                   help="a citizen hangs up this long after the switch answers, whatever happens (default 180)")
+    p.add_argument("--no-seats", action="store_true", help="no softphones (use real ones)")
+    p.add_argument("--no-callers", action="store_true", help="no citizens (call in from elsewhere)")
+    p.add_argument("--log", type=Path, default=None, help="simulator engine log (default: <state_dir>/simulator.log)")
+    return p
+
+
+class Demo:
+    def __init__(self, settings: config.Settings, args: argparse.Namespace,
+                 out: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self.args = args
+        self.out = out or (lambda line: print(line, flush=True))
+        self.log_path = _log_path(settings, args.log)
+        self.stop = asyncio.Event()
+        self.sims: list[Simulator] = []
+        self.citizen_sims: list[Simulator] = []
+        self.queues: list[tuple[Simulator, asyncio.Queue[dict[str, Any]]]] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.calls: dict[str, LiveCall] = {}
+        self.by_number: dict[str, LiveCall] = {}
+        self.at_seat: dict[str, LiveCall] = {}
+        self.load: Counter[Simulator] = Counter()
+        self.stats: Counter[str] = Counter()
+        self._names = itertools.count(1)
+
+    def say(self, text: str, t: float | None = None) -> None:
+        self.out(f"{wib(t or time.time())}  {text}")
+
+    async def start_sim(self, name: str) -> Simulator:
+        sim = Simulator(name=name, log_path=self.log_path)
+        await sim.start()
+        self.sims.append(sim)
+        q = sim.subscribe()  # before yielding to the loop: no event can slip past
+        self.queues.append((sim, q))
+        self.tasks.append(asyncio.create_task(self._follow(q), name=f"demo-follow-{name}"))
+        return sim
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop.set)
+        timer = loop.call_later(self.args.duration, self.stop.set) if self.args.duration > 0 else None
+        code = 0
+        try:
+            if not self.args.no_seats:
+                code = await self._start_seats()
+            if code == 0:
+                if not self.args.no_callers and self.args.rate > 0:
+                    self.tasks.append(asyncio.create_task(self._callers(), name="demo-callers"))
+                self.say(f"simulasi berjalan (log mesin: {self.log_path}); Ctrl-C untuk berhenti")
+                await self.stop.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+            await self._shutdown()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        return code
+
+    async def _start_seats(self) -> int:
+        seats = self.settings.seats
+        if self.args.seats is not None:
+            if not 0 <= self.args.seats <= len(seats):
+                self.say(f"--seats must be between 0 and {len(seats)} (the configured seats)")
+                return 2
+            seats = seats[: self.args.seats]
+        answer = self.args.answer_after if self.args.answer_after is not None else [1.0, 3.0]
+        talk = self.args.talk if self.args.talk is not None else [5.0, 20.0]
+        self.say(f"mendaftarkan {len(seats)} kursi ke {fleet.registrar(self.settings)}")
+        try:
+            await fleet.start_seats(self.settings, seats, self.start_sim, answer_after=answer, hangup_after=talk)
+        except (SimulatorError, KeyError) as exc:
+            self.say(f"kursi gagal mendaftar: {exc}")
+            return 1
+        return 0
+
+    async def _callers(self) -> None:
+        per_second = self.args.rate / 60.0
+        carriers = [c.name for c in self.settings.carriers]
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), random.expovariate(per_second))
+                return
+            await self._place(citizen(carriers))
+
+    async def _place(self, who: Citizen) -> None:
+        sim = next((s for s in self.citizen_sims if self.load[s] < CALLS_PER_PROCESS), None)
+        if sim is None and len(self.citizen_sims) < MAX_CITIZEN_PROCESSES:
+            sim = await self.start_sim(f"citizens{len(self.citizen_sims) + 1}")
+            self.citizen_sims.append(sim)
+        if sim is None:
+            self.say(f"semua saluran simulasi penuh: panggilan dari {short_number(who.number)} dilewati")
+            return
+        numbers = self.settings.calls.emergency_numbers
+        number = "112" if "112" in numbers and random.random() < 0.9 else random.choice(numbers)
+        call = LiveCall(f"c{next(self._names)}", who, sim, number)
+        self.calls[call.name] = call
+        self.by_number[who.number] = call
+        self.load[sim] += 1
+        self.stats["placed"] += 1
+        try:
+            await sim.call(call.name, target=fleet.target_uri(self.settings, number),
+                           bind=fleet.carrier_address(self.settings, who.carrier), caller=who.number,
+                           caller_name=who.name, tone_hz=440, hangup_after=self.args.patience)
+        except SimulatorError as exc:
+            self.load[sim] -= 1
+            self.say(f"{call.label()}  gagal memanggil: {exc}")
+
+    async def _follow(self, q: asyncio.Queue[dict[str, Any]]) -> None:
+        while True:
+            self._show(await q.get())
+
+    def _show(self, e: dict[str, Any]) -> None:
+        kind, t = e.get("event"), e.get("t")
+        if kind == "call_state" and e.get("call") in self.calls:
+            self._show_call(self.calls[e["call"]], e)
+        elif kind == "registered":
+            self.say(f"{e['seat']} terdaftar, siap menerima panggilan", t)
+        elif kind == "unregistered":
+            self.say(f"{e['seat']} tidak terdaftar lagi ({e.get('code')} {e.get('reason', '')})", t)
+        elif kind in ("seat_ringing", "seat_answered", "seat_call_ended", "seat_busy"):
+            self._show_seat(e)
+        elif kind == "error":
+            self.say(f"galat simulator: {e.get('error')}", t)
+
+    def _show_call(self, call: LiveCall, e: dict[str, Any]) -> None:
+        state, t = e["state"], e.get("t")
+        if state == "CALLING":
+            self.say(f"{call.label()}  memanggil" + (f" ({call.who.name})" if call.who.name else ""), t)
+        elif state == "CONFIRMED":
+            self.say(f"{call.label()}  diangkat switch (sapaan / antrean)", t)
+        elif state == "DISCONNECTED":
+            self.load[call.sim] -= 1
+            self.by_number.pop(call.who.number, None)
+            served = call.answered is not None
+            how = f"dilayani {call.seat}" if served else "tanpa petugas"
+            self.stats["served" if served else "unserved"] += 1
+            self.say(f"{call.label()}  selesai, {how} (SIP {e.get('code')} {e.get('reason', '')})", t)
+
+    def _show_seat(self, e: dict[str, Any]) -> None:
+        seat, kind, t = e["seat"], e["event"], e.get("t")
+        if kind == "seat_busy":
+            self.say(f"{seat} sibuk: panggilan kedua ditolak (486)", t)
+            return
+        if kind == "seat_ringing":
+            m = _USER_RE.search(e.get("remote", ""))
+            call = self.by_number.get(m.group(1)) if m else None
+            if call is not None:
+                call.seat = seat
+                self.at_seat[seat] = call
+            else:
+                self.at_seat.pop(seat, None)
+            who = call.label() if call else f"{e.get('remote')}"
+            self.say(f"{who}  berdering di {seat}", t)
+            return
+        call = self.at_seat.get(seat) if kind == "seat_answered" else self.at_seat.pop(seat, None)
+        who = call.label() if call else "panggilan"
+        if kind == "seat_answered":
+            if call is not None:
+                call.answered = t
+            self.say(f"{who}  tersambung ke {seat}", t)
+        else:
+            talk = f", {t - call.answered:.0f} s bicara" if call and call.answered and t else ""
+            self.say(f"{seat} menutup / ditinggal ({who}{talk})", t)
+
+    async def _shutdown(self) -> None:
+        self.say("menghentikan simulasi: menutup panggilan dan keluar dari registrar…")
+        for task in self.tasks:
+            if task.get_name() == "demo-callers":
+                task.cancel()
+        await asyncio.gather(*(sim.close() for sim in self.sims), return_exceptions=True)
+        for _, q in self.queues:  # the last events (hang-ups) of every process, in order
+            while not q.empty():
+                self._show(q.get_nowait())
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        s = self.stats
+        self.say(f"ringkasan: {s['placed']} panggilan, {s['served']} dilayani petugas, "
+                 f"{s['unserved']} berakhir tanpa petugas")
+
+
+def _log_path(settings: config.Settings, chosen: Path | None) -> Path:
+    for path in (chosen, settings.state_dir / "simulator.log"):
+        if path is None:
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.open("a").close()
+            return path
+        except OSError:
+            continue
+    return Path(tempfile.gettempdir()) / "padang112-simulator.log"
+
+
+def main(settings: config.Settings, argv: list[str]) -> int:
+    if argv[:1] == ["--"]:  # ``padang112 simulate -- --seats 2``: the CLI hands the separator through
+        argv = argv[1:]
+    args = build_parser(settings).parse_args(argv)
+    if args.rate < 0 or args.duration < 0:
+        print("padang112 simulate: --rate and --duration must not be negative", file=sys.stderr)
+        return 2
+    return asyncio.run(Demo(settings, args).run())

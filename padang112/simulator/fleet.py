@@ -1,0 +1,57 @@
+"""Helpers shared by the demo and the test fixtures: addressing the switch, and seats spread over processes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+from padang112 import config
+from padang112.simulator.client import Simulator
+
+# A process holds 8 accounts but only 4 concurrent calls (this wheel's PJSUA_MAX_CALLS): with more than 4
+# seats, a 5th busy seat would answer 486 although the switch sees it registered and free.
+SEATS_PER_PROCESS = 4
+
+SimulatorFactory = Callable[[str], Awaitable[Simulator]]
+
+
+def registrar(settings: config.Settings) -> str:
+    return f"{settings.asterisk.bind_address}:{settings.asterisk.sip_port}"
+
+
+def target_uri(settings: config.Settings, number: str = "112") -> str:
+    """Where a carrier trunk sends an emergency call: the switch's own SIP address."""
+    return f"sip:{number}@{registrar(settings)}"
+
+
+def carrier_address(settings: config.Settings, name: str) -> str:
+    for carrier in settings.carriers:
+        if carrier.name == name:
+            return carrier.address
+    raise KeyError(f"no carrier {name!r} in settings (have {[c.name for c in settings.carriers]})")
+
+
+def chunks(items: list[str], size: int = SEATS_PER_PROCESS) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def start_seats(
+    settings: config.Settings, seats: list[str], factory: SimulatorFactory, **opts: Any
+) -> dict[str, Simulator]:
+    """Register ``seats`` with the switch, at most 4 per simulator process; returns seat -> its process.
+
+    ``opts`` go to ``Simulator.add_seat`` (answer_after, tone_hz, record_dir, hangup_after). Registrations in
+    one process are sent concurrently; the first failure raises ``SimulatorError``.
+    """
+    passwords = settings.secrets().seat_passwords
+    missing = [s for s in seats if s not in passwords]
+    if missing:
+        raise KeyError(f"no password for {missing}: not among settings.seats")
+    out: dict[str, Simulator] = {}
+    for i, group in enumerate(chunks(seats)):
+        sim = await factory(f"seats{i + 1}")
+        await asyncio.gather(*(
+            sim.add_seat(seat, password=passwords[seat], registrar=registrar(settings), **opts) for seat in group
+        ))
+        out.update({seat: sim for seat in group})
+    return out
