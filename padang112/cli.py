@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the call controller and the web console")
     serve.set_defaults(func=_serve)
 
-    sim = sub.add_parser("simulate", help="simulated citizens and softphones (pjsua2)")
-    sim.add_argument("sim_args", nargs=argparse.REMAINDER, help="options for the simulator (see --help)")
+    sim = sub.add_parser("simulate", help="simulated citizens and softphones (pjsua2); see simulate --help",
+                         add_help=False)
     sim.set_defaults(func=_simulate)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -77,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "simulate":
+        args.sim_args = [a for a in rest if a != "--"] if rest[:1] == ["--"] else rest
+    elif rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
     try:
         settings = config.load(args.config)
     except (OSError, ValueError) as exc:

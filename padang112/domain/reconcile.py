@@ -33,7 +33,7 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
     for ch in inbound.values():
         leg = legs.get(ch.call_id)
         connected = leg is not None and leg.bridged and ch.bridged and leg.seat in room.seats
-        call = room.calls.get(ch.call_id) or _adopt(room, ch, at, out)
+        call = room.calls.get(ch.call_id) or _adopt(room, ch, cmd.open_calls.get(ch.call_id), at, out)
         if not ch.answered:
             out.effects.append(fx.Answer(call.id, call.channel))
         if connected and leg is not None and leg.seat is not None:
@@ -78,11 +78,18 @@ def _close_vanished_calls(room: Room, cmd: c.Reconcile, inbound: dict[str, c.Liv
         room._finished.append(call_id)
 
 
-def _adopt(room: Room, ch: c.LiveChannel, at: datetime, out: Decision) -> Call:
-    """A live caller the room does not know (controller restarted): take it over."""
+def _adopt(room: Room, ch: c.LiveChannel, stored_state: str | None, at: datetime, out: Decision) -> Call:
+    """A live caller the room does not know (controller restarted): take it over.
+
+    A call the database already holds keeps its stored state as the starting point, so its history reads
+    on (``connected -> connected`` is no move at all); an unknown one starts as received.
+    """
     call = Call(ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier,
                 ch.dialed, at)
     room.calls[call.id] = call
+    if stored_state is not None:
+        call.state = CallState(stored_state)
+        return call
     out.events.append(CallTransition(call.id, at, None, CallState.RECEIVED.value, data={
         "caller_number": ch.caller_number, "caller_name": ch.caller_name, "carrier": ch.carrier,
         "dialed": ch.dialed, "channel_id": ch.channel, "via": "controller", "reconciled": True}))

@@ -1,0 +1,20 @@
+# padang112: `make demo` runs the live demo, `make test` the whole test suite. Both install what is missing.
+VENV ?= .venv
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test unit bench
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	bash scripts/demo.sh
+
+test: setup
+	bash scripts/run-tests.sh $(PYTEST_ARGS)
+
+unit:
+	$(VENV)/bin/python -m pytest tests/unit -q $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/bin/python bench/call_setup.py

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install everything padang112 needs on a Debian 12 machine, as root. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+say() { printf '[setup] %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: run as root (it installs Debian packages and builds the Asterisk chroot)" >&2
+  exit 1
+fi
+
+APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester espeak-ng sox iproute2 ca-certificates"
+missing=""
+for p in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  say "installing Debian packages:$missing"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating the Python environment in $VENV"
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+if [ ! -e "$stamp" ]; then
+  say "installing Python packages (aiohttp, SQLAlchemy, panoramisk, pjsua2, pytest, ...)"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -e ".[sim,test]"
+  touch "$stamp"
+fi
+
+say "Asterisk (Debian sid chroot)"
+"$VENV/bin/padang112" asterisk install
+say "done"

@@ -1,0 +1,74 @@
+"""With the controller down, Asterisk still answers 112; when it is back, it knows every live call.
+
+These tests stop and restart the session's controller; each leaves it running again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from padang112.simulator import fleet, tones
+from tests.fixtures.controller import eventually
+from tests.integration.test_call_path import call_of
+
+pytestmark = pytest.mark.live
+
+
+async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_queue_and_the_call_is_imported(
+        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    (seat,) = seat_pool(1)
+    await seat_phones([seat], answer_after=0.3, tone_hz=1000, hangup_after=2.0)
+    queue = live_settings.calls.fallback_queue
+
+    async def in_fallback_queue() -> bool:
+        return f"(PJSIP/{seat})" in asterisk.rx(f"queue show {queue}")
+
+    await eventually(in_fallback_queue, 10, what=f"{seat} signed in to the fallback queue")
+    controller.stop()
+    try:
+        await asyncio.sleep(0.5)  # the app stays listed after its WebSocket closes, but inactive
+        citizen = await simulator("citizen")
+        caller = "+6281400000001"
+        await citizen.call("f1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkom"),
+                           caller=caller, tone_hz=440, record=tmp_path / "f1.wav")
+        ended = await citizen.wait_call_state("f1", "DISCONNECTED", 30)
+        assert ended["code"] == 200
+        assert tones.contains_tone(tmp_path / "f1.wav", 1000), "the fallback queue did not connect a seat"
+        assert asterisk.db("p112fb"), "the fallback dialplan did not note the call"
+    finally:
+        await controller.start()
+    call = await eventually(lambda: call_of(repo, caller, "ended"), 20, what="the fallback call imported")
+    assert call.via == "fallback" and call.seat == seat and call.carrier == "telkom"
+    assert (live_settings.recordings_dir / f"fallback-{call.id}.wav").exists()
+    await eventually(lambda: _db_empty(asterisk), 10, what="fallback notes deleted after import")
+
+
+async def _db_empty(asterisk) -> bool:
+    return not asterisk.db("p112fb") and not asterisk.db("p112fb_end")
+
+
+async def test_a_connected_call_survives_a_controller_restart_and_is_reconciled(
+        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    (seat,) = seat_pool(1)
+    await seat_phones([seat], answer_after=0.3)
+    citizen = await simulator("citizen")
+    caller = "+6281400000002"
+    await citizen.call("k1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"),
+                       caller=caller)
+    await citizen.wait_call_state("k1", "CONFIRMED", 10)
+    call = await eventually(lambda: call_of(repo, caller, "connected"), 10, what="call connected")
+    controller.stop()
+    await asyncio.sleep(1.0)
+    await controller.start()
+    await asyncio.sleep(1.0)
+    assert not citizen.events(pred=lambda e: e.get("call") == "k1" and e.get("state") == "DISCONNECTED"), \
+        "the restart dropped a connected caller"
+    assert (await repo.get_call(call.id)).state == "connected"
+    await citizen.hangup("k1")
+    ended = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="call ended after the restart")
+    assert ended.id == call.id and ended.seat == seat and ended.ended_by == "caller"
+    seat_states = [e.to_state for e in await repo.seat_events(seat)]
+    assert seat_states[-1] in ("wrap_up", "available")
