@@ -78,9 +78,18 @@ class Controller:
                        asyncio.create_task(self._ami_loop(), name="ami-upkeep")]
 
     async def stop(self) -> None:
+        """Stop taking calls, then hand every waiting caller to the fallback queue before leaving.
+
+        Connected calls stay bridged on the switch; a restarted controller adopts them (reconcile).
+        """
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self.inbox.empty():  # what arrived before the WebSocket closed is still handled
+            kind, item = self.inbox.get_nowait()
+            self._handle(self.translator.translate(item) if kind == "ari" else [item])
+        self._handle([c.HandOverWaiting()])
+        await self.runner.drain(timeout=3.0)
         await self.runner.close()
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
@@ -138,14 +147,16 @@ class Controller:
     async def _room_loop(self) -> None:
         while True:
             kind, item = await self.inbox.get()
-            commands = self.translator.translate(item) if kind == "ari" else [item]
-            for command in commands:
-                try:
-                    decision = self.room.handle(command, datetime.now(timezone.utc))
-                except Exception:  # a bug in one decision must not stop the room
-                    log.exception("room failed on %s", command)
-                    continue
-                self._apply(decision)
+            self._handle(self.translator.translate(item) if kind == "ari" else [item])
+
+    def _handle(self, commands: list[c.Command]) -> None:
+        for command in commands:
+            try:
+                decision = self.room.handle(command, datetime.now(timezone.utc))
+            except Exception:  # a bug in one decision must not stop the room
+                log.exception("room failed on %s", command)
+                continue
+            self._apply(decision)
 
     def _apply(self, decision: Decision) -> None:
         for event in decision.events:

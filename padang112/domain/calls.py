@@ -1,8 +1,9 @@
 """The call state machine.
 
 ``received → queued → offered → connected → ended``; a caller who hangs up before being connected ends in
-``abandoned``. An offered call goes back to ``queued`` when the seat does not answer. Any other move is a bug
-and raises :class:`IllegalTransition`.
+``abandoned``. An offered call goes back to ``queued`` when the seat does not answer. A waiting call is
+``handed_over`` to Asterisk's own fallback queue when the controller shuts down, so nobody waits on a
+controller that is not there. Any other move is a bug and raises :class:`IllegalTransition`.
 """
 
 from __future__ import annotations
@@ -26,18 +27,21 @@ class CallState(str, enum.Enum):
     CONNECTED = "connected"
     ENDED = "ended"
     ABANDONED = "abandoned"
+    HANDED_OVER = "handed_over"
 
 
 ALLOWED: dict[CallState, frozenset[CallState]] = {
-    CallState.RECEIVED: frozenset({CallState.QUEUED, CallState.ABANDONED}),
-    CallState.QUEUED: frozenset({CallState.OFFERED, CallState.ABANDONED}),
-    CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED}),
+    CallState.RECEIVED: frozenset({CallState.QUEUED, CallState.ABANDONED, CallState.HANDED_OVER}),
+    CallState.QUEUED: frozenset({CallState.OFFERED, CallState.ABANDONED, CallState.HANDED_OVER}),
+    CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED,
+                                  CallState.HANDED_OVER}),
     CallState.CONNECTED: frozenset({CallState.ENDED}),
     CallState.ENDED: frozenset(),
     CallState.ABANDONED: frozenset(),
+    CallState.HANDED_OVER: frozenset(),
 }
 
-TERMINAL = frozenset({CallState.ENDED, CallState.ABANDONED})
+TERMINAL = frozenset({CallState.ENDED, CallState.ABANDONED, CallState.HANDED_OVER})
 
 
 @dataclass

@@ -93,6 +93,11 @@ class SeatPause:
 
 
 @dataclass(frozen=True)
+class HandOverWaiting:
+    """The controller is shutting down: give every waiting caller to the fallback queue."""
+
+
+@dataclass(frozen=True)
 class LiveChannel:
     """One of our channels found on the switch when (re)connecting."""
 
@@ -125,5 +130,5 @@ class Reconcile:
 Command = (
     CallArrived | CallerHungUp | PromptsFinished | SeatLegAnswered | SeatLegFailed | SeatLegHungUp
     | RingTimeout | AnnouncePosition | WrapUpDone | SeatRegistration | SeatDeviceInUse | SeatReady
-    | SeatPause | Reconcile
+    | SeatPause | HandOverWaiting | Reconcile
 )

@@ -68,6 +68,14 @@ class Hangup:
 
 
 @dataclass(frozen=True)
+class ContinueToFallback:
+    """Send the caller back to the dialplan's fallback queue (answered, recorded, never dropped)."""
+
+    call_id: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class StartTimer:
     key: str
     delay_s: float
@@ -89,6 +97,6 @@ class FallbackMembership:
 
 
 Effect = (
-    Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup | StartTimer
+    Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup | ContinueToFallback | StartTimer
     | CancelTimer | FallbackMembership
 )

@@ -214,6 +214,17 @@ class Room:
             out.events.append(seat.move(SeatState.PAUSED, at, cmd.reason))
             out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
 
+    def _on_HandOverWaiting(self, cmd: c.HandOverWaiting, at: datetime, out: Decision) -> None:
+        for call in [c_ for c_ in self.calls.values() if c_.state in (CallState.RECEIVED, CallState.QUEUED,
+                                                                      CallState.OFFERED)]:
+            self._dequeue(call)
+            if call.state == CallState.OFFERED:
+                self._withdraw_offer(call, self.seats[call.seat or ""], at, out, pause_reason=None,
+                                     hangup="handed_over")
+            out.effects.append(fx.ContinueToFallback(call.id, call.channel))
+            self._finish(call, CallState.HANDED_OVER, at, out, ended_by="system", disposition=None)
+        self.queue = []
+
     def _on_Reconcile(self, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
         from padang112.domain.reconcile import reconcile
 

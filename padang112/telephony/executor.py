@@ -40,12 +40,13 @@ class ChannelMedia:
 class EffectRunner:
     def __init__(self, ari: AriClient, post: Callable[[c.Command], None], media: ChannelMedia,
                  fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
-                 moh_class: str = "default") -> None:
+                 moh_class: str = "default", fallback_context: str = "emergency-fallback") -> None:
         self.ari = ari
         self.post = post
         self.media = media
         self.fallback_membership = fallback_membership
         self.moh_class = moh_class
+        self.fallback_context = fallback_context
         self._lanes: dict[str, asyncio.Queue[fx.Effect]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -90,6 +91,12 @@ class EffectRunner:
             self._tasks.pop(lane, None)
             if queue.empty():
                 self._lanes.pop(lane, None)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) for the effects already submitted to be carried out."""
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     async def close(self) -> None:
         for handle in self._timers.values():
@@ -150,6 +157,11 @@ class EffectRunner:
     async def _Hangup(self, e: fx.Hangup) -> None:
         self.media.current.pop(e.channel, None)
         await self.ari.delete(f"/channels/{e.channel}", reason="normal")
+
+    async def _ContinueToFallback(self, e: fx.ContinueToFallback) -> None:
+        await self._silence(e.channel)
+        await self.ari.post(f"/channels/{e.channel}/continue", context=self.fallback_context, extension="s",
+                            priority=1)
 
     async def _FallbackMembership(self, e: fx.FallbackMembership) -> None:
         await self.fallback_membership(e.seat, e.member, e.paused)

@@ -82,14 +82,17 @@ def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[Fal
     return calls
 
 
-def fallback_events(call: FallbackCall, recordings_dir: str) -> list[DomainEvent]:
+def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool = False) -> list[DomainEvent]:
+    """The call's story as events; a call the controller handed over continues its stored history."""
     cid = call.uniqueid
     name = f"fallback-{cid}"
-    events: list[DomainEvent] = [
+    events: list[DomainEvent] = [] if handed_over else [
         CallTransition(cid, call.start, None, "received", data={
             "caller_number": call.caller_number, "caller_name": call.caller_name, "carrier": call.carrier,
-            "dialed": call.dialed, "channel_id": cid, "via": "fallback"}),
-        CallTransition(cid, call.start, "received", "queued"),
+            "dialed": call.dialed, "channel_id": cid, "via": "fallback"})]
+    events += [
+        CallTransition(cid, call.start, "handed_over" if handed_over else "received", "queued",
+                       data={"via": "fallback"}),
         RecordingStarted(cid, call.start, name, f"{recordings_dir}/{name}.wav"),
     ]
     if call.seat and call.answered:
@@ -110,7 +113,9 @@ async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: 
     notes = {f: parse_db_show(await ami.command(f"database show {f}"), f) for f in FAMILIES}
     imported = 0
     for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"]):
-        if await repo.import_fallback_call(call.uniqueid, call.uniqueid, fallback_events(call, recordings_dir)):
+        stored = await repo.get_call(call.uniqueid)
+        events = fallback_events(call, recordings_dir, handed_over=stored is not None)
+        if await repo.import_fallback_call(call.uniqueid, call.uniqueid, events):
             imported += 1
             log.info("call %s: imported from the fallback queue (%s)", call.uniqueid,
                      f"answered by {call.seat}" if call.seat else "abandoned", extra={"call_id": call.uniqueid})

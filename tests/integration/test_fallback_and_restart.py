@@ -72,3 +72,31 @@ async def test_a_connected_call_survives_a_controller_restart_and_is_reconciled(
     assert ended.id == call.id and ended.seat == seat and ended.ended_by == "caller"
     seat_states = [e.to_state for e in await repo.seat_events(seat)]
     assert seat_states[-1] in ("wrap_up", "available")
+
+
+async def test_when_the_controller_shuts_down_a_waiting_caller_is_handed_to_the_fallback_queue_not_stranded(
+        asterisk, controller, repo, simulator, live_settings):
+    citizen = await simulator("citizen")
+    caller = "+6281400000003"
+    await citizen.call("h1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"),
+                       caller=caller)
+    call = await eventually(lambda: call_of(repo, caller, "queued"), 10, what="caller waiting (no seat ready)")
+    controller.stop()
+    try:
+        assert call.id in asterisk.db("p112fb"), "the waiting caller was not sent to the fallback queue"
+        assert (await repo.get_call(call.id)).state == "handed_over"
+        await asyncio.sleep(1.0)
+        assert not citizen.events(pred=lambda e: e.get("call") == "h1" and e.get("state") == "DISCONNECTED"), \
+            "the caller was dropped at shutdown"
+        await citizen.hangup("h1")
+        await citizen.wait_call_state("h1", "DISCONNECTED", 10)
+    finally:
+        await controller.start()
+
+    async def imported():
+        stored = await repo.get_call(call.id)
+        return stored if stored and stored.state == "abandoned" else None
+
+    stored = await eventually(imported, 20, what="the handed-over call imported from the fallback queue")
+    assert stored.via == "fallback" and stored.caller_number == caller
+    assert [e.to_state for e in await repo.call_events(call.id)][:3] == ["received", "queued", "handed_over"]

@@ -21,12 +21,13 @@ S = CallState
 
 # The documented table (module docstring of calls.py and DESIGN.md §3), written out independently of ALLOWED.
 DOCUMENTED: dict[CallState, set[CallState]] = {
-    S.RECEIVED: {S.QUEUED, S.ABANDONED},
-    S.QUEUED: {S.OFFERED, S.ABANDONED},
-    S.OFFERED: {S.CONNECTED, S.QUEUED, S.ABANDONED},
+    S.RECEIVED: {S.QUEUED, S.ABANDONED, S.HANDED_OVER},
+    S.QUEUED: {S.OFFERED, S.ABANDONED, S.HANDED_OVER},
+    S.OFFERED: {S.CONNECTED, S.QUEUED, S.ABANDONED, S.HANDED_OVER},
     S.CONNECTED: {S.ENDED},
     S.ENDED: set(),
     S.ABANDONED: set(),
+    S.HANDED_OVER: set(),
 }
 
 def _case(before: CallState, after: CallState):
@@ -78,8 +79,8 @@ def test_the_table_covers_every_state():
     assert set(ALLOWED) == set(CallState)
 
 
-def test_ended_and_abandoned_are_terminal_with_no_way_out():
-    assert TERMINAL == {S.ENDED, S.ABANDONED}
+def test_ended_abandoned_and_handed_over_are_terminal_with_no_way_out():
+    assert TERMINAL == {S.ENDED, S.ABANDONED, S.HANDED_OVER}
     for state in TERMINAL:
         assert ALLOWED[state] == frozenset()
 

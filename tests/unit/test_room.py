@@ -827,3 +827,25 @@ def test_room_invariants_hold_under_random_operation(block):
             except AssertionError as exc:
                 raise AssertionError(f"seed {seed} step {step}: {exc}") from exc
             legs += [(r.call_id, r.seat, r.leg) for r in of(out, fx.RingSeat)]
+
+
+def test_at_shutdown_every_waiting_caller_is_handed_to_the_fallback_queue_and_connected_calls_are_left_alone():
+    d = desk("seat01")
+    d.arrive("c1")  # offered to seat01
+    d.do(c.SeatLegAnswered("c1", "seat01", d.room.calls["c1"].leg))  # connected
+    d.arrive("c2")  # queued: no free seat
+    out = d.do(c.HandOverWaiting())
+    assert call_moves(out, "c2") == [("queued", "handed_over")]
+    assert fx.ContinueToFallback("c2", "chan-c2") in out.effects
+    assert not call_moves(out, "c1"), "a connected call must stay as it is"
+    assert d.room.queue == [] and "c2" not in d.room.calls
+
+
+def test_at_shutdown_a_ringing_seat_is_released_and_its_caller_handed_over():
+    d = desk("seat01")
+    d.arrive("c1")
+    leg = d.room.calls["c1"].leg
+    out = d.do(c.HandOverWaiting())
+    assert fx.Hangup("c1", leg, "handed_over") in out.effects
+    assert seat_moves(out, "seat01") == [("offered", "available")]
+    assert call_moves(out, "c1") == [("offered", "handed_over")]
