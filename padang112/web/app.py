@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from sqlalchemy import text
 
 from padang112.config import PROJECT_ROOT, Settings
 from padang112.controller import Controller

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -38,30 +37,6 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture
-def db_file(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "padang112.db"  # the directory does not exist yet
-
-
-@pytest.fixture
-def db_url(db_file: Path) -> str:
-    return f"sqlite+aiosqlite:///{db_file}"
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await migrate.upgrade_async(db_url)
-    engine = create_engine(db_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def writer(engine: AsyncEngine) -> AsyncIterator[EventWriter]:
-    writer = EventWriter(engine)
-    await writer.start()
-    yield writer
-    await writer.stop()
 
 
 @pytest.fixture

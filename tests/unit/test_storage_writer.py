@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.domain.events import CallTransition, DomainEvent, RecordingStarted, SeatTransition
-from padang112.storage import EventWriter, Repository, create_engine, migrate
+from padang112.storage import EventWriter, Repository, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
@@ -28,25 +27,6 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'padang112.db'}"
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await migrate.upgrade_async(db_url)
-    engine = create_engine(db_url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def writer(engine: AsyncEngine) -> AsyncIterator[EventWriter]:
-    writer = EventWriter(engine)
-    await writer.start()
-    yield writer
-    await writer.stop()
 
 
 async def count(engine: AsyncEngine, table: str) -> int:

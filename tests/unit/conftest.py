@@ -1,0 +1,39 @@
+"""Fixtures shared by the unit tests: a real SQLite file, migrated, and its single writer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112.storage import migrate
+from padang112.storage.db import create_engine
+from padang112.storage.repository import EventWriter
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "padang112.db"  # the directory does not exist yet
+
+
+@pytest.fixture
+def db_url(db_file: Path) -> str:
+    return f"sqlite+aiosqlite:///{db_file}"
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    await migrate.upgrade_async(db_url)
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def writer(engine: AsyncEngine) -> AsyncIterator[EventWriter]:
+    writer = EventWriter(engine)
+    await writer.start()
+    yield writer
+    await writer.stop()
