@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from padang112 import config
+from padang112.accounts import cli as user_cli
 
 
 def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -51,6 +52,10 @@ def _secrets(settings: config.Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _user(settings: config.Settings, args: argparse.Namespace) -> int:
+    return user_cli.run(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="padang112", description="Padang 112 emergency call handling")
     parser.add_argument("--config", help="TOML settings file (default: $PADANG112_CONFIG or ./padang112.toml)")
@@ -73,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sec = sub.add_parser("secrets", help="generate missing secrets (passwords, session key)")
     sec.set_defaults(func=_secrets)
+
+    user_cli.add_parser(sub).set_defaults(func=_user)
     return parser
 
 

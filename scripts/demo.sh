@@ -16,13 +16,29 @@ trap cleanup EXIT
 trap "exit 130" INT TERM
 
 "$P" asterisk start
+
+# Demo console accounts: created once with generated passwords, kept (0600) and printed at each start.
+ACCOUNTS=${DEMO_ACCOUNTS:-/var/lib/padang112/demo-accounts.txt}
+if [ ! -s "$ACCOUNTS" ]; then
+  (umask 077; : > "$ACCOUNTS")
+  for spec in "joni supervisor" "rina call_taker" "bpbd agency bpbd" "admin admin"; do
+    set -- $spec
+    pw=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(12))')
+    agency=()
+    [ -n "${3:-}" ] && agency=(--agency "$3")
+    printf '%s\n' "$pw" | "$P" user add "$1" --role "$2" "${agency[@]}" --password-stdin >/dev/null 2>&1 \
+      || printf '%s\n' "$pw" | "$P" user passwd "$1" --password-stdin >/dev/null
+    printf '%-8s %-11s %s\n' "$1" "$2" "$pw" >> "$ACCOUNTS"
+  done
+fi
 "$P" serve &
 pids+=($!)
 for _ in $(seq 1 50); do
   curl -fsS "http://127.0.0.1:${PADANG112_WEB__PORT:-8080}/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
-echo "[demo] console: http://127.0.0.1:${PADANG112_WEB__PORT:-8080}/"
+echo "[demo] console: http://127.0.0.1:${PADANG112_WEB__PORT:-8080}/  (accounts: user, role, password)"
+sed 's/^/[demo]   /' "$ACCOUNTS"
 "$P" simulate --rate "$RATE" &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.asterisk",
     "tests.fixtures.simulator",
     "tests.fixtures.controller",
+    "tests.fixtures.browser",
 ]
 
 TEST_SEATS = 40

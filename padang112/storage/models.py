@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from padang112.storage.types import JSONText, UTCDateTime
@@ -120,3 +120,49 @@ class FallbackImport(Base):
     uniqueid: Mapped[str] = mapped_column(ID, primary_key=True)
     call_id: Mapped[str] = mapped_column(ID, ForeignKey("calls.id"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A console account. ``agency`` is set only for the ``agency`` role (one of the seven agency codes).
+
+    ``failed_logins`` counts consecutive failures since the last success or lock; ``locked_until`` is set when
+    they reach the limit (see :mod:`padang112.accounts.users`).
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(STATE)
+    agency: Mapped[str | None] = mapped_column(STATE)
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    failed_logins: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser. ``id`` is the SHA-256 of the cookie's token: a copy of the database opens no session."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Sign-ins, failed sign-ins, lockouts and account changes. ``username`` is as typed (may name no account)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(STATE)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONText)

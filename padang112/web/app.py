@@ -20,6 +20,7 @@ from padang112.controller import Controller
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
+from padang112.web import auth
 
 log = logging.getLogger(__name__)
 WIB = ZoneInfo("Asia/Jakarta")
@@ -81,8 +82,10 @@ async def room_page(request: web.Request) -> dict[str, object]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
+    auth.setup(app, settings)  # before jinja2: its context processor must run after sign-in is resolved
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(PROJECT_ROOT / "web" / "templates")),
-                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
+                         context_processors=[auth.context_processor])
     app.cleanup_ctx.append(_stack)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -1,0 +1,136 @@
+"""``padang112 user add|passwd|disable|list``: account administration from the server's shell.
+
+Passwords are never taken as arguments (they would land in the shell history and in ``ps``): either typed
+twice at a prompt, or one line on standard input with ``--password-stdin`` (for scripts). Exit codes: 0 done,
+2 bad input (unknown role, weak password, no such user, ...), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from padang112.accounts import AGENCIES, ROLES
+from padang112.config import Settings
+
+if TYPE_CHECKING:  # imported in run(): building the parser must not load argon2 and SQLAlchemy
+    from padang112.accounts.users import UserStore
+
+OK, FAILED, BAD_INPUT = 0, 1, 2
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Register ``user`` and its actions on the top-level parser's sub-parsers; returns the ``user`` parser."""
+    user = sub.add_parser("user", help="console accounts: add, passwd, disable, list")
+    actions = user.add_subparsers(dest="user_action", required=True)
+    add = actions.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--agency", choices=AGENCIES, help="required for --role agency")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd = actions.add_parser("passwd", help="set a new password (also unlocks, signs out everywhere)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    disable = actions.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("username")
+    actions.add_parser("list", help="list accounts")
+    return user
+
+
+class _Refused(Exception):
+    """Bad input found before touching the database."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise _Refused("--password-stdin: nothing on standard input")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise _Refused("standard input is not a terminal: use --password-stdin to pass the password")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != first:
+        raise _Refused("the two passwords differ")
+    return first
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+async def _add(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
+    assert password is not None
+    user = await store.create(args.username, role=args.role, password=password, display_name=args.name,
+                              agency=args.agency, by=_actor())
+    return f"user {user.username} ({user.role}{'/' + user.agency if user.agency else ''}) created"
+
+
+async def _passwd(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
+    assert password is not None
+    await store.set_password(args.username, password, by=_actor())
+    return f"password of {args.username} changed; its sessions are ended"
+
+
+async def _disable(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
+    await store.disable(args.username, by=_actor())
+    return f"user {args.username} disabled; its sessions are ended"
+
+
+async def _list(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
+    now = datetime.now(timezone.utc)
+    rows = [("USERNAME", "ROLE", "AGENCY", "STATUS", "NAME")]
+    for u in await store.list():
+        status = "disabled" if u.disabled else "locked" if u.locked_at(now) else "active"
+        rows.append((u.username, u.role, u.agency or "-", status, u.display_name))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows)
+
+
+_Action = Callable[["UserStore", argparse.Namespace, str | None], Awaitable[str]]
+_ACTIONS: dict[str, tuple[_Action, bool]] = {  # action, needs a password
+    "add": (_add, True),
+    "passwd": (_passwd, True),
+    "disable": (_disable, False),
+    "list": (_list, False),
+}
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from padang112.accounts.users import AccountError, UserStore
+    from padang112.storage import migrate
+    from padang112.storage.db import create_engine
+
+    action, needs_password = _ACTIONS[args.user_action]
+    try:
+        password = _read_password(args.password_stdin) if needs_password else None
+    except _Refused as exc:
+        print(f"padang112 user {args.user_action}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+
+    async def go() -> str:
+        engine = create_engine(settings.db_url)
+        try:
+            return await action(UserStore(engine), args, password)
+        finally:
+            await engine.dispose()
+
+    try:
+        migrate.upgrade(settings.db_url)
+        print(asyncio.run(go()))
+    except AccountError as exc:
+        print(f"padang112 user {args.user_action}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 -- one clear line instead of a traceback; exit code "other"
+        print(f"padang112 user {args.user_action}: failed: {exc}", file=sys.stderr)
+        return FAILED
+    return OK
