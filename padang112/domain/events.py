@@ -54,4 +54,18 @@ class RecordingFinished:
     duration_s: float | None = None
 
 
-DomainEvent = CallTransition | SeatTransition | RecordingStarted | RecordingFinished
+@dataclass(frozen=True)
+class CallAnnotated:
+    """Something a person recorded about a call without moving it, e.g. its disposition.
+
+    ``data`` keys that are call attributes (``disposition``) update the call; ``by`` is the username.
+    """
+
+    call_id: str
+    at: datetime
+    kind: str
+    by: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+DomainEvent = CallTransition | SeatTransition | RecordingStarted | RecordingFinished | CallAnnotated

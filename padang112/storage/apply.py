@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from padang112.domain.events import (
+    CallAnnotated,
     CallTransition,
     DomainEvent,
     RecordingFinished,
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 Row = TypeVar("Row", Call, Seat)
 
-EVENT_TYPES = (CallTransition, SeatTransition, RecordingStarted, RecordingFinished)
+EVENT_TYPES = (CallTransition, SeatTransition, RecordingStarted, RecordingFinished, CallAnnotated)
 
 # Keys of CallTransition.data copied onto the call row (all of them also land in call_events.data).
 CALL_COLUMNS = frozenset(
@@ -61,7 +62,7 @@ async def apply_events(session: AsyncSession, events: Sequence[DomainEvent]) -> 
     one by one would cost a round trip to the database thread per event. The unit of work then inserts
     new calls and seats before the rows that refer to them (it orders inserts by foreign key).
     """
-    call_ids = {ev.call_id for ev in events if isinstance(ev, CallTransition | RecordingStarted)}
+    call_ids = {ev.call_id for ev in events if isinstance(ev, CallTransition | RecordingStarted | CallAnnotated)}
     calls = await _load(session, Call, call_ids)
     seats = await _load(session, Seat, {ev.seat for ev in events if isinstance(ev, SeatTransition)})
     for ev in events:
@@ -71,6 +72,8 @@ async def apply_events(session: AsyncSession, events: Sequence[DomainEvent]) -> 
             _seat_transition(session, seats, ev)
         elif isinstance(ev, RecordingStarted):
             _recording_started(session, calls, ev)
+        elif isinstance(ev, CallAnnotated):
+            _call_annotated(session, calls, ev)
         else:
             await _recording_finished(session, ev)
 
@@ -80,6 +83,18 @@ async def _load(session: AsyncSession, model: type[Row], ids: set[str]) -> dict[
         return {}
     rows = await session.scalars(select(model).where(model.id.in_(ids)))
     return {row.id: row for row in rows}
+
+
+def _call_annotated(session: AsyncSession, calls: dict[str, Call], ev: CallAnnotated) -> None:
+    call = calls.get(ev.call_id)
+    if call is None:
+        raise ValueError(f"annotation for unknown call {ev.call_id!r}")
+    for key, value in ev.data.items():
+        if key in CALL_COLUMNS:
+            setattr(call, key, _text(value))
+    call.updated_at = ev.at
+    session.add(CallEvent(call_id=ev.call_id, at=ev.at, from_state=call.state, to_state=call.state,
+                          seat=call.seat, data={**ev.data, "by": ev.by}, kind=ev.kind))
 
 
 def _call_transition(session: AsyncSession, calls: dict[str, Call], ev: CallTransition) -> None:

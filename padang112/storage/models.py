@@ -74,6 +74,7 @@ class CallEvent(Base):
     to_state: Mapped[str] = mapped_column(STATE)
     seat: Mapped[str | None] = mapped_column(ID)
     data: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    kind: Mapped[str] = mapped_column(STATE, default="transition", server_default="transition")
 
 
 class Seat(Base):

@@ -63,10 +63,11 @@ class CallEventRecord:
     to_state: str
     seat: str | None
     data: dict[str, Any]
+    kind: str = "transition"
 
     @classmethod
     def of(cls, row: models.CallEvent) -> CallEventRecord:
-        return cls(row.id, row.call_id, row.at, row.from_state, row.to_state, row.seat, dict(row.data))
+        return cls(row.id, row.call_id, row.at, row.from_state, row.to_state, row.seat, dict(row.data), row.kind)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from padang112.storage.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+HEAD_REVISION = "0003"  # the newest migration in padang112/storage/migrations/versions/
 TABLES = {"calls", "call_events", "seats", "seat_events", "recordings", "fallback_imports", "alembic_version"}
 
 
@@ -55,7 +56,7 @@ def test_upgrade_creates_the_schema_in_wal_mode(db_url: str, db_file: Path) -> N
     assert {name for name, _ in schema(db_file)} >= TABLES
     with sqlite3.connect(db_file) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert migrate.current(db_url) == "0002"
+    assert migrate.current(db_url) == HEAD_REVISION
 
 
 def test_upgrade_twice_is_a_no_op(db_url: str, db_file: Path) -> None:
@@ -64,14 +65,14 @@ def test_upgrade_twice_is_a_no_op(db_url: str, db_file: Path) -> None:
     migrate.upgrade(db_url)
 
     assert schema(db_file) == before
-    assert migrate.current(db_url) == "0002"
+    assert migrate.current(db_url) == HEAD_REVISION
 
 
 async def test_upgrade_async_runs_from_inside_an_event_loop(db_url: str) -> None:
     two = (migrate.upgrade_async(db_url), migrate.upgrade_async(db_url))
     results = await asyncio.gather(*two, return_exceptions=True)
     assert list(results) == [None, None]  # two at once serialize
-    assert await asyncio.to_thread(migrate.current, db_url) == "0002"
+    assert await asyncio.to_thread(migrate.current, db_url) == HEAD_REVISION
 
 
 UPGRADER_PROCESS = """
@@ -97,7 +98,7 @@ async def test_processes_upgrading_the_same_file_at_once_all_succeed(db_url: str
         assert await asyncio.wait_for(proc.stdout.readline(), 30) == b"ready\n"
     go.touch()  # all four start migrating within a few milliseconds
     assert [await asyncio.wait_for(proc.wait(), 30) for proc in procs] == [0, 0, 0, 0]
-    assert await asyncio.to_thread(migrate.current, db_url) == "0002"
+    assert await asyncio.to_thread(migrate.current, db_url) == HEAD_REVISION
 
 
 async def test_migrations_build_exactly_the_models_schema(engine: AsyncEngine) -> None:
