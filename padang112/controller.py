@@ -104,6 +104,14 @@ class Controller:
     def post(self, command: c.Command) -> None:
         self.inbox.put_nowait(("cmd", command))
 
+    def command(self, command: c.Command) -> None:
+        """Apply a console request at once (the room is synchronous, so this cannot interleave with it)."""
+        self._handle([command])
+
+    def record(self, events: list[DomainEvent]) -> None:
+        """Store and publish events that are not room decisions (for example a call's disposition)."""
+        self._apply(Decision(events=list(events)))
+
     def _on_ari_event(self, event: dict[str, Any]) -> None:
         self.inbox.put_nowait(("ari", event))
 

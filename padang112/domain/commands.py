@@ -93,6 +93,19 @@ class SeatPause:
 
 
 @dataclass(frozen=True)
+class SeatSignIn:
+    """A call taker takes a seat in the console; the seat is ready once its softphone is registered."""
+
+    seat: str
+    user: str
+
+
+@dataclass(frozen=True)
+class SeatSignOut:
+    seat: str
+
+
+@dataclass(frozen=True)
 class HandOverWaiting:
     """The controller is shutting down: give every waiting caller to the fallback queue."""
 
@@ -130,5 +143,5 @@ class Reconcile:
 Command = (
     CallArrived | CallerHungUp | PromptsFinished | SeatLegAnswered | SeatLegFailed | SeatLegHungUp
     | RingTimeout | AnnouncePosition | WrapUpDone | SeatRegistration | SeatDeviceInUse | SeatReady
-    | SeatPause | HandOverWaiting | Reconcile
+    | SeatPause | SeatSignIn | SeatSignOut | HandOverWaiting | Reconcile
 )

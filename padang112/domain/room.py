@@ -225,6 +225,27 @@ class Room:
             self._finish(call, CallState.HANDED_OVER, at, out, ended_by="system", disposition=None)
         self.queue = []
 
+    def _on_SeatSignIn(self, cmd: c.SeatSignIn, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is None:
+            return
+        seat.user, seat.signed_in = cmd.user, True
+        out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=seat.state == SeatState.PAUSED))
+        if seat.state == SeatState.OFFLINE and seat.registered:
+            out.events.append(seat.move(SeatState.AVAILABLE, at))
+
+    def _on_SeatSignOut(self, cmd: c.SeatSignOut, at: datetime, out: Decision) -> None:
+        """Sign a seat out; a seat on a call is signed out when that call's wrap-up ends."""
+        seat = self.seats.get(cmd.seat)
+        if seat is None:
+            return
+        seat.user, seat.signed_in = None, False
+        out.effects.append(fx.FallbackMembership(seat.id, member=False, paused=False))
+        if seat.state == SeatState.OFFERED:
+            self._requeue_after_offer(self.calls[seat.call_id or ""], at, out, None, hangup="seat_signed_out")
+        if seat.state in (SeatState.AVAILABLE, SeatState.PAUSED, SeatState.WRAP_UP):
+            out.events.append(seat.move(SeatState.OFFLINE, at))
+
     def _on_Reconcile(self, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
         from padang112.domain.reconcile import reconcile
 
@@ -259,7 +280,7 @@ class Room:
         else:
             out.events.append(seat.move(SeatState.OFFLINE, at))
 
-    def _requeue_after_offer(self, call: Call, at: datetime, out: Decision, pause_reason: str,
+    def _requeue_after_offer(self, call: Call, at: datetime, out: Decision, pause_reason: str | None,
                              hangup: str | None) -> None:
         seat = self.seats[call.seat or ""]
         self._withdraw_offer(call, seat, at, out, pause_reason, hangup)

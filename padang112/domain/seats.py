@@ -50,6 +50,7 @@ class Seat:
     registered: bool = False
     device_in_use: bool = False
     signed_in: bool = False
+    user: str | None = None  # the call taker signed in to this seat in the console, if any
     since: datetime | None = None  # time of the last transition
     idle_since: datetime | None = None  # when it last became available: the longest idle is rung first
     call_id: str | None = None

@@ -1,4 +1,4 @@
-"""The aiohttp application: health endpoints and the (for now minimal) live room page.
+"""The aiohttp application: health endpoints, sign-in, the console pages, /api/v1 and the live /ws.
 
 Background work (event writer, controller) is started and stopped through ``cleanup_ctx`` so set-up and
 tear-down mirror each other.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -20,10 +18,10 @@ from padang112.controller import Controller
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import auth
+from padang112.web import api, auth, live, pages
+from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
-WIB = ZoneInfo("Asia/Jakarta")
 
 SETTINGS = web.AppKey("settings", Settings)
 CONTROLLER = web.AppKey("controller", Controller)
@@ -41,9 +39,11 @@ async def _stack(app: web.Application) -> AsyncIterator[None]:
     await controller.start()
     app[CONTROLLER] = controller
     app[REPOSITORY] = repo
+    app[HUB] = Hub(controller, repo)
     try:
         yield
     finally:
+        await app[HUB].close()
         await controller.stop()
         await writer.stop()
         await engine.dispose()
@@ -65,20 +65,6 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
-@aiohttp_jinja2.template("room.html")
-async def room_page(request: web.Request) -> dict[str, object]:
-    room = request.app[CONTROLLER].room
-    now = datetime.now(timezone.utc)
-    waiting = sorted((room.calls[cid] for _, cid in room.queue if cid in room.calls), key=lambda c: c.seq)
-    return {
-        "now": now.astimezone(WIB),
-        "waiting": [(c, int((now - c.received_at).total_seconds())) for c in waiting],
-        "active": [c for c in room.calls.values() if c.state.value in ("offered", "connected")],
-        "seats": sorted(room.seats.values(), key=lambda s: s.id),
-        "ari": request.app[CONTROLLER].ari_connected,
-    }
-
-
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
@@ -89,5 +75,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_stack)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/", room_page)
+    app.router.add_get("/ws", live.websocket)
+    api.setup(app)
+    pages.setup(app)
+    app.router.add_static("/static/", PROJECT_ROOT / "web" / "static", append_version=False)
     return app

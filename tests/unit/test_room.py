@@ -849,3 +849,34 @@ def test_at_shutdown_a_ringing_seat_is_released_and_its_caller_handed_over():
     assert fx.Hangup("c1", leg, "handed_over") in out.effects
     assert seat_moves(out, "seat01") == [("offered", "available")]
     assert call_moves(out, "c1") == [("offered", "handed_over")]
+
+
+def test_a_call_taker_signing_in_to_a_registered_seat_makes_it_ready_and_a_member_of_the_fallback_queue():
+    d = desk("seat01", policy=Policy(auto_ready_on_register=False), registered=())
+    d.register("seat01")
+    assert d.seat("seat01").state == SeatState.OFFLINE  # a phone alone does not make a seat ready
+    out = d.do(c.SeatSignIn("seat01", "rina"))
+    assert seat_moves(out, "seat01") == [("offline", "available")]
+    assert fx.FallbackMembership("seat01", member=True, paused=False) in out.effects
+    assert d.seat("seat01").user == "rina"
+
+
+def test_signing_out_a_ringing_seat_gives_its_call_to_the_next_seat():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    first = d.call("c1").seat
+    out = d.do(c.SeatSignOut(first))
+    assert d.seat(first).state == SeatState.OFFLINE and not d.seat(first).signed_in
+    assert fx.FallbackMembership(first, member=False, paused=False) in out.effects
+    assert rings(out) == [("c1", "seat02" if first == "seat01" else "seat01")]
+
+
+def test_a_seat_signed_out_during_a_call_goes_offline_after_its_wrap_up():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.do(c.SeatLegAnswered("c1", "seat01", d.leg("c1")))
+    d.do(c.SeatSignOut("seat01"))
+    assert d.seat("seat01").state == SeatState.BUSY
+    d.do(c.CallerHungUp("c1"))
+    out = d.do(c.WrapUpDone("seat01"))
+    assert seat_moves(out, "seat01") == [("wrap_up", "offline")]

@@ -1,0 +1,96 @@
+"""Reads behind the service level and the call history. Every value is a bound parameter.
+
+Each function takes an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` or the app's
+:class:`~padang112.storage.repository.Repository` (whose read sessions are used: plain ``BEGIN``, never the
+write lock).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from padang112.stats.service_level import WIB
+from padang112.storage.db import session_factory
+from padang112.storage.models import Call
+from padang112.storage.records import CallRecord
+from padang112.storage.repository import Repository
+from padang112.storage.types import require_aware
+
+MAX_LIMIT = 500
+LIKE_ESCAPE = "\\"
+Source = AsyncEngine | Repository
+
+
+def _sessions(source: Source) -> async_sessionmaker[AsyncSession]:
+    if isinstance(source, AsyncEngine):
+        return session_factory(source)
+    if isinstance(source, Repository):
+        # The repository has no public accessor for its read sessions (yet); they are what we need.
+        sessions: async_sessionmaker[AsyncSession] = source._read  # noqa: SLF001
+        return sessions
+    raise TypeError(f"expected an AsyncEngine or a Repository, got {type(source).__name__}")
+
+
+def wib_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """``[00:00, next 00:00)`` of a WIB calendar day, as aware datetimes."""
+    start = datetime.combine(day, time(0), tzinfo=WIB)
+    return start, start + timedelta(days=1)
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern (escape character ``\\``)."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+async def _records(source: Source, query: Select[Any]) -> list[CallRecord]:
+    async with _sessions(source)() as session:
+        return [CallRecord.of(row) for row in await session.scalars(query)]
+
+
+async def calls_between(source: Source, start: datetime, end: datetime) -> list[CallRecord]:
+    """Calls received in ``[start, end)``, oldest first."""
+    require_aware(start, "start")
+    require_aware(end, "end")
+    query = (select(Call).where(Call.received_at >= start, Call.received_at < end)
+             .order_by(Call.received_at, Call.id))
+    return await _records(source, query)
+
+
+async def search_calls(
+    source: Source, *, number: str | None = None, day: date | None = None, disposition: str | None = None,
+    seat: str | None = None, limit: int = 100, offset: int = 0,
+) -> list[CallRecord]:
+    """Calls matching every given filter, newest first.
+
+    ``number`` matches anywhere in the caller number, literally (``%`` and ``_`` are not wildcards); spaces
+    and hyphens typed in it are ignored (``0812-3456`` finds ``08123456``). ``day`` is a WIB calendar date.
+    ``disposition`` and ``seat`` match exactly. ``limit`` is capped at :data:`MAX_LIMIT`.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be 1..{MAX_LIMIT}")
+    if offset < 0:
+        raise ValueError("offset must be >= 0")
+    query = select(Call)
+    if number:
+        digits = "".join(ch for ch in number if ch not in " -\t")
+        if digits:
+            query = query.where(Call.caller_number.like(f"%{escape_like(digits)}%", escape=LIKE_ESCAPE))
+    if day is not None:
+        start, end = wib_day_bounds(day)
+        query = query.where(Call.received_at >= start, Call.received_at < end)
+    if disposition:
+        query = query.where(Call.disposition == disposition)
+    if seat:
+        query = query.where(Call.seat == seat)
+    query = query.order_by(Call.received_at.desc(), Call.id.desc()).limit(limit).offset(offset)
+    return await _records(source, query)
+
+
+async def call_by_id(source: Source, call_id: str) -> CallRecord | None:
+    async with _sessions(source)() as session:
+        row = await session.get(Call, call_id)
+        return None if row is None else CallRecord.of(row)

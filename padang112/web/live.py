@@ -1,0 +1,158 @@
+"""``/ws``: domain events pushed live to each signed-in user, according to role.
+
+Supervisors and admins see every call and seat event. A call taker sees the events of the seat they are
+signed in to, and gets a ``screen_pop`` the moment a call is offered to that seat, followed by a
+``history`` message (earlier calls from that number in the last 30 days) once the database answers.
+Agency operators get nothing here yet (their incident queue is its own feature).
+
+Publishing never blocks the controller: each client has a bounded queue drained by its own task; a client
+that falls that far behind is disconnected and reloads its state when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from padang112.accounts.users import UserRecord
+from padang112.controller import Controller
+from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.storage.repository import Repository
+from padang112.web import auth
+from padang112.web.views import call_view, event_view, room_view, wib
+
+log = logging.getLogger(__name__)
+
+WATCH_ALL = frozenset({"supervisor", "admin"})
+QUEUE_LIMIT = 500
+HISTORY_DAYS = 30
+PRANK_DISPOSITIONS = frozenset({"prank", "silent"})
+
+
+@dataclass(eq=False)
+class Client:
+    user: UserRecord
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    closed: bool = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.closed = True  # its writer task ends the connection
+            log.warning("live client %s fell behind; disconnecting it", self.user.username)
+
+
+class Hub:
+    def __init__(self, controller: Controller, repo: Repository) -> None:
+        self.controller = controller
+        self.repo = repo
+        self.clients: set[Client] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        controller.subscribers.append(self.publish)
+
+    def seat_of(self, user: UserRecord) -> str | None:
+        for seat in self.controller.room.seats.values():
+            if seat.user == user.username:
+                return seat.id
+        return None
+
+    def _sees(self, client: Client, event: DomainEvent) -> bool:
+        if client.user.role in WATCH_ALL:
+            return True
+        if client.user.role != "call_taker":
+            return False
+        seat = self.seat_of(client.user)
+        if seat is None:
+            return False
+        if isinstance(event, SeatTransition):
+            return event.seat == seat
+        if isinstance(event, CallTransition):
+            return event.seat == seat
+        room_call = self.controller.room.calls.get(event.call_id)
+        return room_call is not None and room_call.seat == seat
+
+    def publish(self, event: DomainEvent) -> None:
+        message = event_view(event)
+        for client in list(self.clients):
+            if self._sees(client, event):
+                client.send(message)
+        if isinstance(event, CallTransition) and event.to_state == "offered" and event.seat:
+            self._screen_pop(event)
+
+    def _screen_pop(self, event: CallTransition) -> None:
+        call = self.controller.room.calls.get(event.call_id)
+        if call is None:
+            return
+        pop = {"type": "screen_pop", "call": call_view(call, datetime.now(timezone.utc))}
+        targets = [c for c in self.clients if c.user.role == "call_taker" and self.seat_of(c.user) == event.seat]
+        for client in targets:
+            client.send(pop)
+        if targets:
+            self._spawn(self._send_history(call.id, call.caller_number, targets))
+
+    async def _send_history(self, call_id: str, number: str, targets: list[Client]) -> None:
+        since = datetime.now(timezone.utc) - timedelta(days=HISTORY_DAYS)
+        earlier = [c for c in await self.repo.calls_from_number(number, since) if c.id != call_id]
+        message = {"type": "history", "call_id": call_id,
+                   "prank_count": sum(1 for c in earlier if c.disposition in PRANK_DISPOSITIONS),
+                   "calls": [{"id": c.id, "received_at": wib(c.received_at), "state": c.state,
+                              "disposition": c.disposition, "seat": c.seat} for c in earlier[:20]]}
+        for client in targets:
+            client.send(message)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        if self.publish in self.controller.subscribers:
+            self.controller.subscribers.remove(self.publish)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+HUB = web.AppKey("hub", Hub)
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    user = auth.current_user(request)
+    assert user is not None  # the auth middleware lets no anonymous request through
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    client = Client(user)
+    hub.clients.add(client)
+    client.send({"type": "hello", "user": user.username, "role": user.role, "seat": hub.seat_of(user),
+                 "room": room_view(hub.controller.room) if user.role in WATCH_ALL else None})
+    writer = asyncio.create_task(_pump(ws, client), name=f"ws:{user.username}")
+    try:
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and msg.data == "ping":
+                client.send({"type": "pong"})
+            elif msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        hub.clients.discard(client)
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    return ws
+
+
+async def _pump(ws: web.WebSocketResponse, client: Client) -> None:
+    while not client.closed or not client.queue.empty():
+        message = await client.queue.get()
+        await ws.send_str(json.dumps(message, ensure_ascii=False))
+        if client.closed and client.queue.empty():
+            break
+    await ws.close()

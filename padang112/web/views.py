@@ -1,0 +1,51 @@
+"""JSON views of the room and of domain events, shared by the REST API and the live WebSocket.
+
+Times are ISO 8601 in WIB (+07:00), the room's local time; untrusted text is passed as data and escaped
+by whoever renders it (jinja2 autoescape, ``textContent`` in the browser).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from padang112.domain.calls import Call
+from padang112.domain.events import DomainEvent
+from padang112.domain.room import Room
+from padang112.domain.seats import Seat
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def wib(at: datetime | None) -> str | None:
+    return at.astimezone(WIB).isoformat(timespec="seconds") if at else None
+
+
+def call_view(call: Call, now: datetime, position: int | None = None) -> dict[str, Any]:
+    return {"id": call.id, "state": call.state.value, "caller_number": call.caller_number,
+            "caller_name": call.caller_name, "carrier": call.carrier, "dialed": call.dialed, "seat": call.seat,
+            "received_at": wib(call.received_at), "waiting_s": int((now - call.received_at).total_seconds()),
+            "position": position}
+
+
+def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:
+    since = seat.since
+    return {"id": seat.id, "state": seat.state.value, "reason": seat.reason, "user": seat.user,
+            "registered": seat.registered, "call_id": seat.call_id, "since": wib(since),
+            "in_state_s": int((now - since).total_seconds()) if since else None}
+
+
+def room_view(room: Room, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(timezone.utc)
+    waiting = [call_view(room.calls[cid], now, i + 1) for i, (_, cid) in enumerate(room.queue) if cid in room.calls]
+    active = [call_view(call, now) for call in room.calls.values() if call.state.value in ("offered", "connected")]
+    return {"now": wib(now), "waiting": waiting, "active": active,
+            "seats": [seat_view(s, now) for s in sorted(room.seats.values(), key=lambda s: s.id)]}
+
+
+def event_view(event: DomainEvent) -> dict[str, Any]:
+    data = dataclasses.asdict(event)
+    data["at"] = wib(event.at)
+    return {"type": type(event).__name__, **data}

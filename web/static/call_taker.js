@@ -1,0 +1,83 @@
+// Call taker: seat controls, screen-pop on ring, call panel with timer and disposition buttons.
+import {T, api, connect, el, mmss} from "/static/live.js";
+
+const $ = (id) => document.getElementById(id);
+let seat = null;     // our seat id
+let call = null;     // the call on our screen: {id, ..., offeredAt, connectedAt}
+
+function showSeat(view) {
+  $("seat-choice").hidden = !!view;
+  $("seat-bar").hidden = !view;
+  if (!view) return;
+  seat = view.id;
+  $("seat-id").textContent = view.id;
+  const label = T[`state_${view.state}`] || view.state;
+  $("seat-state").textContent = view.reason ? `${label} (${T[view.reason] || view.reason})` : label;
+  $("seat-state").dataset.state = view.state;
+}
+
+function showCall(view, state) {
+  call = {...view, shownAt: Date.now() - (view.waiting_s || 0) * 1000, connectedAt: null};
+  $("pop").hidden = false;
+  $("pop").dataset.callId = view.id;
+  $("pop-number").textContent = view.caller_number;
+  $("pop-carrier").textContent = view.carrier;
+  $("pop-name").textContent = view.caller_name || "";
+  $("pop-wait").textContent = `${T.waiting_for} ${view.waiting_s} ${T.seconds}`;
+  $("pop-history").replaceChildren(el("li", T.no_history));
+  $("pop-prank").hidden = true;
+  $("disposition-saved").hidden = true;
+  setCallState(state || view.state);
+}
+
+function setCallState(state) {
+  if (!call) return;
+  call.state = state;
+  $("pop").dataset.state = state;
+  $("pop-title").textContent = state === "connected" ? T.connected : state === "offered" ? T.incoming : T.ended;
+  $("call-panel").hidden = state === "offered";
+  if (state === "connected" && !call.connectedAt) call.connectedAt = Date.now();
+}
+
+function showHistory(message) {
+  if (!call || message.call_id !== call.id) return;
+  const items = message.calls.map((c) => el("li", `${c.received_at} · ${c.disposition ? T[c.disposition] || c.disposition : c.state}`));
+  $("pop-history").replaceChildren(...(items.length ? items : [el("li", T.no_history)]));
+  $("pop-prank").hidden = message.prank_count === 0;
+  $("pop-prank-count").textContent = message.prank_count;
+}
+
+setInterval(() => {
+  if (call && call.connectedAt && call.state === "connected") $("pop-timer").textContent = mmss((Date.now() - call.connectedAt) / 1000);
+}, 250);
+
+async function refresh() {
+  const me = await api("GET", "/api/v1/me");
+  showSeat(me.seat);
+  if (!me.seat) {
+    $("seat-select").replaceChildren(...me.seats.map((s) => el("option", s)));
+  }
+  if (me.call) showCall(me.call, me.call.state);  // a reload mid-call brings the call back
+}
+
+$("take-seat").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  showSeat(await api("POST", "/api/v1/seat/sign-in", {seat: $("seat-select").value}));
+});
+document.querySelectorAll("#seat-bar button").forEach((b) => b.addEventListener("click", async () => {
+  const view = await api("POST", `/api/v1/seat/${b.dataset.verb}`, b.dataset.reason ? {reason: b.dataset.reason} : {});
+  if (b.dataset.verb === "sign-out") { seat = null; await refresh(); } else showSeat(view);
+}));
+document.querySelectorAll("#dispositions button").forEach((b) => b.addEventListener("click", async () => {
+  if (!call) return;
+  await api("POST", `/api/v1/calls/${encodeURIComponent(call.id)}/disposition`, {disposition: b.dataset.disposition});
+  $("disposition-saved").hidden = false;
+}));
+
+connect((m) => {
+  if (m.type === "hello") refresh();
+  else if (m.type === "screen_pop") showCall(m.call, "offered");
+  else if (m.type === "history") showHistory(m);
+  else if (m.type === "SeatTransition" && m.seat === seat) showSeat({id: m.seat, state: m.to_state, reason: m.reason});
+  else if (m.type === "CallTransition" && call && m.call_id === call.id) setCallState(m.to_state);
+});

@@ -1,0 +1,53 @@
+// Supervisor: live queue, active calls and seats; alert when a caller waits over 15 s or no seat is ready.
+import {T, api, connect, el, mmss} from "/static/live.js";
+
+let room = null;
+let fetchedAt = 0;
+let pending = null;
+
+function row(cells) {
+  const tr = document.createElement("tr");
+  for (const cell of cells) tr.append(cell instanceof Node ? cell : el("td", cell));
+  return tr;
+}
+
+function render() {
+  if (!room) return;
+  const age = (Date.now() - fetchedAt) / 1000;
+  const waiting = room.waiting.map((c) => row([c.position, c.caller_number, c.caller_name, c.carrier, `${Math.floor(c.waiting_s + age)} ${T.seconds}`]));
+  document.querySelector("#waiting tbody").replaceChildren(...waiting);
+  document.getElementById("waiting-count").textContent = room.waiting.length;
+  const active = room.active.map((c) => row([c.caller_number, c.carrier, T[c.state === "offered" ? "state_offered" : "state_busy"], c.seat, mmss(c.waiting_s + age)]));
+  document.querySelector("#active tbody").replaceChildren(...active);
+  const seats = room.seats.filter((s) => s.registered || s.user || s.state !== "offline").map((s) => {
+    const actions = el("td");
+    for (const [verb, label, body] of [["pause", T.pause, {reason: "break"}], ["sign-out", T.sign_out, {}]]) {
+      const b = el("button", label);
+      b.addEventListener("click", () => api("POST", `/api/v1/seats/${encodeURIComponent(s.id)}/${verb}`, body).then(load));
+      actions.append(b);
+    }
+    const state = (T[`state_${s.state}`] || s.state) + (s.reason ? ` (${T[s.reason] || s.reason})` : "");
+    const tr = row([s.id, state, s.in_state_s === null ? "" : mmss(s.in_state_s + age), s.user || "", s.registered ? T.yes : T.no, actions]);
+    tr.dataset.state = s.state;
+    return tr;
+  });
+  document.querySelector("#seats tbody").replaceChildren(...seats);
+  const alerts = [];
+  if (room.waiting.some((c) => c.waiting_s + age > 15)) alerts.push(el("div", T.alert_wait, "banner amber"));
+  if (!room.seats.some((s) => s.state === "available")) alerts.push(el("div", T.alert_no_seat, "banner"));
+  document.getElementById("alerts").replaceChildren(...alerts);
+}
+
+async function load() {
+  room = await api("GET", "/api/v1/room");
+  fetchedAt = Date.now();
+  render();
+}
+
+function soon() {  // many events arrive together: fetch the room once for them
+  if (pending) return;
+  pending = setTimeout(() => { pending = null; load(); }, 150);
+}
+
+setInterval(render, 1000);
+connect((m) => { if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); } else soon(); });
