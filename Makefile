@@ -17,4 +17,5 @@ unit:
 	$(VENV)/bin/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
 bench: setup
-	$(VENV)/bin/python bench/call_setup.py
+	$(VENV)/bin/python bench/call_setup.py --calls 50 --rate 2
+	$(VENV)/bin/python bench/screen_pop.py --calls 20

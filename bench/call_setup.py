@@ -11,83 +11,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import math
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-import aiohttp
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from stack import bench_stack, percentile  # noqa: E402
 
-from padang112 import config
-from padang112.pbx import chroot
-from padang112.simulator import fleet
-from padang112.simulator.client import Simulator
-
-
-def settings_for_bench(state: Path, seats: int) -> config.Settings:
-    toml = state / "padang112.toml"
-    toml.write_text(f"""
-state_dir = "{state}"
-recordings_dir = "{state / 'recordings'}"
-[asterisk]
-instance = "bench"
-sip_port = 5080
-http_port = 8118
-ami_port = 5068
-rtp_start = 45000
-rtp_end = 49999
-[calls]
-seat_count = {seats}
-wrap_up_s = 0.5
-[web]
-port = 8110
-""")
-    (state / "recordings").mkdir(exist_ok=True)
-    return config.load(toml, environ={})
-
-
-async def wait_ready(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(url) as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"controller not ready at {url}")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+from padang112.simulator import fleet  # noqa: E402
 
 
 async def run(calls: int, rate: float, seats: int) -> int:
-    state = Path(tempfile.mkdtemp(prefix="padang112-bench-"))
-    settings = settings_for_bench(state, seats)
-    if chroot.start(settings) != 0:
-        return 1
-    log = (state / "controller.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "padang112.cli", "serve"], stdout=log, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, PADANG112_CONFIG=str(settings.config_path)))
-    sims: list[Simulator] = []
-    try:
-        await wait_ready(f"http://127.0.0.1:{settings.web.port}/readyz")
-
-        async def factory(name: str) -> Simulator:
-            sim = Simulator(name=name, log_path=state / "sim.log")
-            await sim.start()
-            sims.append(sim)
-            return sim
-
-        phones = await fleet.start_seats(settings, settings.seats, factory, answer_after=0.3, hangup_after=1.0)
-        citizens = [await factory(f"citizens{i}") for i in range(max(1, calls // 25 + 1))]
+    async with bench_stack(seats) as stack:
+        settings = stack.settings
+        phones = await fleet.start_seats(settings, settings.seats, stack.simulator, answer_after=0.3,
+                                         hangup_after=1.0)
+        # a pjsua2 process holds 4 calls at once; each citizen stays about 2 s
+        processes = max(2, math.ceil(rate * 2.5 / 4) + 1)
+        citizens = [await stack.simulator(f"citizens{i}") for i in range(processes)]
         await asyncio.sleep(1.0)
         print(f"[bench] {len(phones)} seats registered; placing {calls} calls at {rate}/s", flush=True)
         sent: dict[str, float] = {}
@@ -95,9 +37,9 @@ async def run(calls: int, rate: float, seats: int) -> int:
         for i in range(calls):
             carrier = settings.carriers[i % len(settings.carriers)]
             number = f"+62812{i:07d}"
-            sim = citizens[i % len(citizens)]
             sent[number] = time.time()
-            await sim.call(f"b{i}", target, bind=carrier.address, caller=number, hangup_after=1.5)
+            await citizens[i % len(citizens)].call(f"b{i}", target, bind=carrier.address, caller=number,
+                                                   hangup_after=1.5)
             await asyncio.sleep(1 / rate)
         await asyncio.sleep(4.0)
         rings: dict[str, float] = {}
@@ -112,12 +54,6 @@ async def run(calls: int, rate: float, seats: int) -> int:
               f"p90 {percentile(delays, 90):.1f} ms, p99 {percentile(delays, 99):.1f} ms, "
               f"max {max(delays):.1f} ms, mean {statistics.mean(delays):.1f} ms; {missing} calls never rang a seat")
         return 0 if missing == 0 else 2
-    finally:
-        for sim in sims:
-            await sim.close()
-        proc.terminate()
-        proc.wait(timeout=15)
-        chroot.stop(settings)
 
 
 def main() -> int:

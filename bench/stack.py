@@ -1,0 +1,97 @@
+"""A private stack for benchmarks: Asterisk instance "bench" (own ports), a controller, simulator processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from padang112 import config
+from padang112.pbx import chroot
+from padang112.simulator.client import Simulator
+
+
+def bench_settings(state: Path, seats: int) -> config.Settings:
+    toml = state / "padang112.toml"
+    toml.write_text(f"""
+state_dir = "{state}"
+recordings_dir = "{state / 'recordings'}"
+[asterisk]
+instance = "bench"
+sip_port = 5080
+http_port = 8118
+ami_port = 5068
+rtp_start = 45000
+rtp_end = 49999
+[calls]
+seat_count = {seats}
+wrap_up_s = 0.5
+[web]
+port = 8110
+""")
+    (state / "recordings").mkdir(exist_ok=True)
+    return config.load(toml, environ={})
+
+
+async def wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"controller not ready at {url}")
+
+
+@dataclass
+class Stack:
+    settings: config.Settings
+    state: Path
+    sims: list[Simulator] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.web.port}"
+
+    async def simulator(self, name: str) -> Simulator:
+        sim = Simulator(name=name, log_path=self.state / "sim.log")
+        await sim.start()
+        self.sims.append(sim)
+        return sim
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(seats: int) -> AsyncIterator[Stack]:
+    state = Path(tempfile.mkdtemp(prefix="padang112-bench-"))
+    settings = bench_settings(state, seats)
+    if chroot.start(settings) != 0:
+        raise SystemExit("could not start the bench Asterisk instance")
+    log = (state / "controller.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "padang112.cli", "serve"], stdout=log, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, PADANG112_CONFIG=str(settings.config_path)))
+    stack = Stack(settings, state)
+    try:
+        await wait_ready(f"{stack.base_url}/readyz")
+        yield stack
+    finally:
+        for sim in stack.sims:
+            await sim.close()
+        proc.terminate()
+        proc.wait(timeout=15)
+        chroot.stop(settings)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
