@@ -29,9 +29,7 @@ def _sessions(source: Source) -> async_sessionmaker[AsyncSession]:
     if isinstance(source, AsyncEngine):
         return session_factory(source)
     if isinstance(source, Repository):
-        # The repository has no public accessor for its read sessions (yet); they are what we need.
-        sessions: async_sessionmaker[AsyncSession] = source._read  # noqa: SLF001
-        return sessions
+        return source.read_sessions
     raise TypeError(f"expected an AsyncEngine or a Repository, got {type(source).__name__}")
 
 

@@ -189,8 +189,8 @@ def chart_svg(per_hour: Sequence[int], *, title: str = "Panggilan per jam (WIB)"
     height = top + plot + bottom
     peak = max(max(counts), 1)
     label = escape(title, quote=True)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="sl-chart" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{label}">', f"<title>{label}</title>"]
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="sl-chart" width="{width}" height="{height}" '
+              f'viewBox="0 0 {width} {height}" role="img" aria-label="{label}">'), f"<title>{label}</title>"]
     for hour, count in enumerate(counts):
         x = left + hour * (bar + gap)
         h = round(count / peak * plot)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from padang112.domain.calls import TERMINAL, CallState
 from padang112.domain.events import DomainEvent
@@ -167,6 +167,11 @@ class Repository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._read = session_factory(engine)
         self._write = session_factory(for_writing(engine))
+
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for read-only queries that live elsewhere (e.g. statistics)."""
+        return self._read
 
     async def ping(self) -> None:
         """Raise if the database cannot be read (readiness probe): file, schema and connection pool."""

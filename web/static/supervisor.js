@@ -51,3 +51,12 @@ function soon() {  // many events arrive together: fetch the room once for them
 
 setInterval(render, 1000);
 connect((m) => { if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); } else soon(); });
+
+// The service-level strip is rendered by the server (with its SVG chart): refresh it twice a minute.
+setInterval(async () => {
+  const response = await fetch("/supervisor", {credentials: "same-origin"});
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(".service-level");
+  const current = document.querySelector(".service-level");
+  if (fresh && current) current.replaceWith(fresh);
+}, 30000);
