@@ -76,11 +76,13 @@ def _own_seat(request: web.Request) -> str:
 
 @auth.require("supervisor", "admin")
 async def room(request: web.Request) -> web.Response:
+    """The live room: waiting callers in order, calls ringing or connected, every seat."""
     return web.json_response(room_view(_controller(request).room))
 
 
 @auth.require()
 async def me(request: web.Request) -> web.Response:
+    """The signed-in user, their seat and its current call (a reloaded page restores the call from this)."""
     user = _user(request)
     controller = _controller(request)
     seat_id = request.app[HUB].seat_of(user)
@@ -96,6 +98,7 @@ async def me(request: web.Request) -> web.Response:
 
 @auth.require("call_taker")
 async def seat_sign_in(request: web.Request) -> web.Response:
+    """Take a seat (leaving any other); it becomes ready once its softphone is registered."""
     data = await body_of(request)
     user = _user(request)
     room_ = _controller(request).room
@@ -131,18 +134,21 @@ def _seat_verb(request: web.Request, seat_id: str, verb: str, reason: str | None
 
 @auth.require("call_taker")
 async def own_seat_verb(request: web.Request) -> web.Response:
+    """Ready, pause (with a reason) or leave the caller's own seat."""
     data = await body_of(request) if request.can_read_body else {}
     return _seat_verb(request, _own_seat(request), request.match_info["verb"], data.get("reason"))
 
 
 @auth.require("supervisor", "admin")
 async def any_seat_verb(request: web.Request) -> web.Response:
+    """Pause or sign out any seat (supervisor)."""
     data = await body_of(request) if request.can_read_body else {}
     return _seat_verb(request, request.match_info["seat"], request.match_info["verb"], data.get("reason"))
 
 
 @auth.require("call_taker", "supervisor", "admin")
 async def disposition(request: web.Request) -> web.Response:
+    """Record what a call was (emergency, information, prank, silent, wrong number, test)."""
     data = await body_of(request)
     user = _user(request)
     value = data.get("disposition")

@@ -18,7 +18,7 @@ from padang112.controller import Controller
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import api, auth, live, pages
+from padang112.web import api, auth, history, live, openapi, pages
 from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
@@ -78,5 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/ws", live.websocket)
     api.setup(app)
     pages.setup(app)
+    history.setup(app)
     app.router.add_static("/static/", PROJECT_ROOT / "web" / "static", append_version=False)
+    openapi.setup(app)  # GET /api/v1/openapi.json, built from the router on each request
     return app

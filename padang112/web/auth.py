@@ -223,7 +223,9 @@ def refusal(request: web.Request, status: int, what: str) -> web.Response:
 
 
 def unauthenticated(request: web.Request) -> web.StreamResponse:
-    if request.method in ("GET", "HEAD") and not wants_json(request):
+    """A page asked for by a browser goes to the sign-in form; an API call or a WebSocket upgrade gets 401."""
+    websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+    if request.method in ("GET", "HEAD") and not wants_json(request) and not websocket:
         raise web.HTTPFound(login_url(request.path_qs))
     return refusal(request, 401, "unauthenticated")
 
