@@ -25,6 +25,7 @@ from padang112.stats.service_level import WIB, ServiceLevel, chart_svg, compute,
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
 from padang112.web import auth
+from padang112.web.i18n import words
 
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("history_clock")
@@ -271,7 +272,7 @@ async def history_page(request: web.Request) -> web.Response:
              "duration": duration_text(c, t), "recording_url": recording_url(c)} for c in calls]
     context: dict[str, Any] = {
         **await auth.context_processor(request), **await service_level_context(request),
-        "t": t, "error": error, "search": search, "rows": rows, "dispositions": DISPOSITIONS,
+        "t": {**words(lang), **t}, "error": error, "search": search, "rows": rows, "dispositions": DISPOSITIONS,
         "prev_query": search.query(offset=max(0, search.offset - search.limit)) if search.offset else None,
         "next_query": search.query(offset=search.offset + search.limit) if len(calls) == search.limit else None,
     }

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,34 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import cli
 from padang112.accounts import passwords
 from padang112.accounts.users import LOCK_DURATION, AccountError, LoginOutcome, UserStore
-from padang112.storage import create_engine, migrate
+from tests.unit.conftest import FakeClock
 
 PASSWORD = "kuranji-banjir-2023"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'padang112.db'}"
-    await migrate.upgrade_async(url)
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -23,21 +23,11 @@ from padang112 import config
 from padang112.accounts import ROLES
 from padang112.accounts.users import UserStore
 from padang112.storage import create_engine, migrate
+from tests.unit.conftest import FakeClock
 from padang112.web import auth
 
 PASSWORD = "kuranji-banjir-2023"
 Client = TestClient[web.Request, web.Application]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 async def ok(request: web.Request) -> web.Response:
@@ -81,11 +71,6 @@ async def engine(settings: config.Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(settings.db_url)
     yield engine
     await engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
