@@ -20,10 +20,14 @@ async def home(request: web.Request) -> web.Response:
 
 def _page(template: str, extra=None):
     async def handler(request: web.Request) -> web.Response:
-        context = {"t": words(auth.language(request))}
+        lang = auth.language(request)
+        context = {"t": words(lang), "other_lang": "en" if lang == "id" else "id"}
         if extra is not None:
             context.update(await extra(request))
-        return aiohttp_jinja2.render_template(template, request, context)
+        response = aiohttp_jinja2.render_template(template, request, context)
+        if request.query.get("lang") == lang:  # a chosen language sticks for the next pages
+            response.set_cookie(auth.LANG_COOKIE, lang, samesite="Lax", path="/", max_age=365 * 86400)
+        return response
     return handler
 
 

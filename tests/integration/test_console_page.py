@@ -136,3 +136,16 @@ async def test_a_signed_in_supervisor_sees_a_waiting_caller_whose_script_caller_
     assert await page.evaluate("typeof window.__pwned") == "undefined"
     await citizen.hangup("x1")
     await expect(waiting.filter(has_text="+6281600000001")).to_have_count(0)
+
+
+@pytest.mark.live
+async def test_english_chosen_on_one_page_stays_for_the_next(controller, live_settings, page: Page):
+    password = secrets.token_urlsafe(12)
+    add_account(live_settings, "sup_en", "supervisor", password)
+    await sign_in(page, controller.base_url, "sup_en", password)
+    await page.wait_for_url("**/supervisor")
+    await expect(page.get_by_role("heading", name="Antrean (0)")).to_be_visible()
+    await page.get_by_role("link", name="English").click()
+    await expect(page.get_by_role("heading", name="Queue (0)")).to_be_visible()
+    await page.goto(controller.base_url + "/riwayat")
+    await expect(page.get_by_role("heading", name="Call history")).to_be_visible()

@@ -89,7 +89,8 @@ async def test_processes_upgrading_the_same_file_at_once_all_succeed(db_url: str
     go = tmp_path / "go"
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", UPGRADER_PROCESS, db_url, str(go), cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE
+            sys.executable, "-c", UPGRADER_PROCESS, db_url, str(go), cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE
         )
         for _ in range(4)
     ]
@@ -97,7 +98,9 @@ async def test_processes_upgrading_the_same_file_at_once_all_succeed(db_url: str
         assert proc.stdout is not None
         assert await asyncio.wait_for(proc.stdout.readline(), 30) == b"ready\n"
     go.touch()  # all four start migrating within a few milliseconds
-    assert [await asyncio.wait_for(proc.wait(), 30) for proc in procs] == [0, 0, 0, 0]
+    codes = [await asyncio.wait_for(proc.wait(), 30) for proc in procs]
+    errors = [(await proc.stderr.read()).decode(errors="replace")[-2000:] for proc in procs if proc.stderr]
+    assert codes == [0, 0, 0, 0], "\n".join(errors)
     assert await asyncio.to_thread(migrate.current, db_url) == HEAD_REVISION
 
 
