@@ -167,3 +167,78 @@ class AuditEntry(Base):
     username: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str] = mapped_column(STATE)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONText)
+
+
+class IncidentRow(Base):
+    """An incident (see :mod:`padang112.incidents.model`); ``version`` grows with every change (edit conflicts).
+
+    ``number`` is the human reference ``112-YYYYMMDD-NNNN`` (WIB date, per-day sequence). ``call_id`` is not a
+    foreign key: an incident may be entered by hand, or for a call not (yet) imported.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_state_priority", "state", "priority"),
+        Index("ix_incidents_call_id", "call_id"),
+        Index("ix_incidents_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(STATE)
+    type_code: Mapped[str] = mapped_column(STATE)
+    priority: Mapped[int] = mapped_column(Integer)
+    kecamatan: Mapped[str] = mapped_column(Text)
+    kelurahan: Mapped[str | None] = mapped_column(Text)
+    location_text: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text)
+    victims: Mapped[int] = mapped_column(Integer)
+    caller_name: Mapped[str] = mapped_column(Text)
+    callback_number: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    call_id: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(STATE)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class AgencyTaskRow(Base):
+    """One agency's part in an incident; at most one per agency and incident (a unique index)."""
+
+    __tablename__ = "agency_tasks"
+    __table_args__ = (
+        Index("uq_agency_tasks_incident_id_agency", "incident_id", "agency", unique=True),
+        Index("ix_agency_tasks_agency_state", "agency", "state"),
+        Index("ix_agency_tasks_state_ack_deadline", "state", "ack_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(Integer, ForeignKey("incidents.id"))
+    agency: Mapped[str] = mapped_column(STATE)
+    state: Mapped[str] = mapped_column(STATE)
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ack_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text)
+
+
+class IncidentEventRow(Base):
+    """The incident's audit trail: who did what when (``by`` is a username, or ``system``)."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(Integer, ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(STATE)  # created|edited|dispatched|task_state|task_added|task_cancelled|...
+    agency: Mapped[str | None] = mapped_column(STATE)
+    from_state: Mapped[str | None] = mapped_column(STATE)
+    to_state: Mapped[str | None] = mapped_column(STATE)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText)

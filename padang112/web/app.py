@@ -12,19 +12,21 @@ from collections.abc import AsyncIterator
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.config import PROJECT_ROOT, Settings
 from padang112.controller import Controller
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import api, auth, history, live, openapi, pages
+from padang112.web import api, auth, history, incidents, live, openapi, pages
 from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 CONTROLLER = web.AppKey("controller", Controller)
+ENGINE = web.AppKey("engine", AsyncEngine)
 REPOSITORY = web.AppKey("repository", Repository)
 
 
@@ -32,6 +34,7 @@ async def _stack(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     await upgrade_async(settings.db_url)
     engine = create_engine(settings.db_url)
+    app[ENGINE] = engine
     writer = EventWriter(engine)
     await writer.start()
     repo = Repository(engine)
@@ -79,6 +82,7 @@ def create_app(settings: Settings) -> web.Application:
     api.setup(app)
     pages.setup(app)
     history.setup(app)
+    incidents.setup(app)  # after _stack in cleanup_ctx: it needs the engine and the live hub
     app.router.add_static("/static/", PROJECT_ROOT / "web" / "static", append_version=False)
     openapi.setup(app)  # GET /api/v1/openapi.json, built from the router on each request
     return app

@@ -22,6 +22,13 @@ TEXT: dict[str, dict[str, str]] = {
         "alert_no_seat": "Tidak ada kursi yang siap", "live_lost": "Koneksi langsung terputus, menyambung ulang…",
         "yes": "ya", "no": "tidak", "supervisor": "Pengawas", "history_page": "Riwayat panggilan",
         "duration": "Durasi", "state": "Status", "position": "Posisi",
+        "incident_type": "Jenis kejadian", "priority": "Prioritas", "victims": "Korban", "location": "Lokasi",
+        "kecamatan": "Kecamatan", "kelurahan": "Kelurahan", "notes": "Keterangan", "agencies": "OPD",
+        "dispatch": "Kirim ke OPD", "incident": "Kejadian", "task_dispatched": "Dikirim",
+        "task_acknowledged": "Terima", "task_en_route": "Dalam perjalanan", "task_on_scene": "Di lokasi",
+        "task_resolved": "Selesai", "task_cancelled": "Dibatalkan", "new_task": "Tugas baru",
+        "agency_queue": "Antrean OPD", "no_incidents": "Tidak ada kejadian terbuka", "caller_number": "Nomor pelapor",
+        "escalation": "Melewati batas waktu konfirmasi", "sent": "Terkirim", "choose": "— pilih —",
     },
     "en": {
         "seat": "Seat", "choose_seat": "Choose a seat", "take_seat": "Take seat", "ready": "Ready",
@@ -42,6 +49,13 @@ TEXT: dict[str, dict[str, str]] = {
         "alert_no_seat": "No seat is ready", "live_lost": "Live connection lost, reconnecting…",
         "yes": "yes", "no": "no", "supervisor": "Supervisor", "history_page": "Call history",
         "duration": "Duration", "state": "State", "position": "Position",
+        "incident_type": "Incident type", "priority": "Priority", "victims": "Victims", "location": "Location",
+        "kecamatan": "District", "kelurahan": "Sub-district", "notes": "Notes", "agencies": "Agencies",
+        "dispatch": "Dispatch to agencies", "incident": "Incident", "task_dispatched": "Dispatched",
+        "task_acknowledged": "Acknowledged", "task_en_route": "En route", "task_on_scene": "On scene",
+        "task_resolved": "Resolved", "task_cancelled": "Cancelled", "new_task": "New task",
+        "agency_queue": "Agency queue", "no_incidents": "No open incidents", "caller_number": "Caller's number",
+        "escalation": "Missed the acknowledge deadline", "sent": "Sent", "choose": "— choose —",
     },
 }
 

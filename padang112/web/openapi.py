@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from padang112.accounts import ROLES
+from padang112.incidents.model import AGENCIES
 from padang112.web import api, auth
 
 DOC_PATH = "/api/v1/openapi.json"
@@ -60,6 +61,37 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
         "required": True,
         "content": {_JSON: {"schema": _object(
             {"disposition": {"type": "string", "enum": list(api.DISPOSITIONS)}}, ["disposition"])}},
+    },
+    "create": {
+        "required": True,
+        "content": {_JSON: {"schema": _object({
+            "type_code": {"type": "string", "description": "a code of GET /api/v1/incident-catalog"},
+            "priority": {"type": "integer", "minimum": 1, "maximum": 4},
+            "kecamatan": {"type": "string"}, "kelurahan": {"type": "string"},
+            "location_text": {"type": "string", "maxLength": 500},
+            "latitude": {"type": "number"}, "longitude": {"type": "number"},
+            "description": {"type": "string", "maxLength": 4000},
+            "victims": {"type": "integer", "minimum": 0}, "caller_name": {"type": "string"},
+            "callback_number": {"type": "string"}, "notes": {"type": "string"},
+            "agencies": {"type": "array", "items": {"type": "string", "enum": list(AGENCIES)},
+                         "description": "empty: the catalog's defaults for the type"},
+            "call_id": {"type": "string"},
+            "source": {"type": "string", "enum": ["call", "walk_in", "radio", "social_media"]},
+        }, ["type_code", "priority", "kecamatan", "description"])}},
+    },
+    "update": {
+        "required": True,
+        "content": {_JSON: {"schema": _object({
+            "changes": {"type": "object", "description": "editable fields and their new values"},
+            "version": {"type": "integer", "description": "the version the editor saw (409 if it moved on)"},
+        }, ["changes", "version"])}},
+    },
+    "task_state": {
+        "required": False,
+        "content": {_JSON: {"schema": _object({
+            "note": {"type": "string", "maxLength": 2000},
+            "reason": {"type": "string", "description": "required to cancel"},
+        }, [])}},
     },
 }
 

@@ -102,10 +102,11 @@ async def test_browser_runs_no_script_from_an_autoescaped_value(page: Page, brow
         await context.close()
 
 
-def add_account(settings, username: str, role: str, password: str) -> None:
+def add_account(settings, username: str, role: str, password: str, agency: str | None = None) -> None:
     """Create a console account the way an operator does: ``padang112 user add ... --password-stdin``."""
     env = dict(os.environ, PADANG112_CONFIG=str(settings.config_path))
-    done = subprocess.run([sys.executable, "-m", "padang112.cli", "user", "add", username, "--role", role,
+    extra = ["--agency", agency] if agency else []
+    done = subprocess.run([sys.executable, "-m", "padang112.cli", "user", "add", username, "--role", role, *extra,
                            "--password-stdin"], input=password + "\n", text=True, env=env, capture_output=True)
     assert done.returncode == 0, done.stderr
 

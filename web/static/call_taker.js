@@ -1,5 +1,6 @@
 // Call taker: seat controls, screen-pop on ring, call panel with timer and disposition buttons.
 import {T, api, connect, el, mmss} from "/static/live.js";
+import {newCall, setupIncidentForm, showIncident} from "/static/incident_form.js";
 
 const $ = (id) => document.getElementById(id);
 let seat = null;     // our seat id
@@ -17,6 +18,7 @@ function showSeat(view) {
 }
 
 function showCall(view, state) {
+  newCall(view);
   call = {...view, shownAt: Date.now() - (view.waiting_s || 0) * 1000, connectedAt: null};
   $("pop").hidden = false;
   $("pop").dataset.callId = view.id;
@@ -74,10 +76,12 @@ document.querySelectorAll("#dispositions button").forEach((b) => b.addEventListe
   $("disposition-saved").hidden = false;
 }));
 
+setupIncidentForm();
 connect((m) => {
   if (m.type === "hello") refresh();
   else if (m.type === "screen_pop") showCall(m.call, "offered");
   else if (m.type === "history") showHistory(m);
   else if (m.type === "SeatTransition" && m.seat === seat) showSeat({id: m.seat, state: m.to_state, reason: m.reason});
   else if (m.type === "CallTransition" && call && m.call_id === call.id) setCallState(m.to_state);
+  else if (m.type === "incident") showIncident(m.incident);
 });

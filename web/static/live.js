@@ -23,7 +23,9 @@ export async function api(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     if (response.status === 401) window.location = "/masuk";
-    throw new Error(data.message || `HTTP ${response.status}`);
+    const error = new Error(data.message || `HTTP ${response.status}`);
+    error.body = data;
+    throw error;
   }
   return data;
 }

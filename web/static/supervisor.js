@@ -2,6 +2,7 @@
 import {T, api, connect, el, mmss} from "/static/live.js";
 
 let room = null;
+const escalations = [];  // agencies that missed their acknowledge deadline, newest last
 let fetchedAt = 0;
 let pending = null;
 
@@ -35,7 +36,7 @@ function render() {
   const alerts = [];
   if (room.waiting.some((c) => c.waiting_s + age > 15)) alerts.push(el("div", T.alert_wait, "banner amber"));
   if (!room.seats.some((s) => s.state === "available")) alerts.push(el("div", T.alert_no_seat, "banner"));
-  document.getElementById("alerts").replaceChildren(...alerts);
+  document.getElementById("alerts").replaceChildren(...escalations, ...alerts);
 }
 
 async function load() {
@@ -50,7 +51,13 @@ function soon() {  // many events arrive together: fetch the room once for them
 }
 
 setInterval(render, 1000);
-connect((m) => { if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); } else soon(); });
+connect((m) => {
+  if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); }
+  else if (m.type === "escalation") {
+    escalations.push(el("div", `${T.escalation}: ${m.agency_name || m.agency} · ${m.number || ""}`, "banner escalation"));
+    render();
+  } else if (m.type !== "incident") soon();
+});
 
 // The service-level strip is rendered by the server (with its SVG chart): refresh it twice a minute.
 setInterval(async () => {

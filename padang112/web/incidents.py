@@ -1,0 +1,241 @@
+"""``/api/v1/incidents``: the call taker's incident form, the agencies' queues, and the escalation watch.
+
+Incidents are created from the call panel (pre-filled with the call's number, carrier and id) or by hand;
+each agency's operators work their own queue. Every change is stored with who/when by the incident store
+and pushed live: supervisors and admins see all incidents, an agency operator those with a task for their
+agency, a call taker the incidents they created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from padang112.accounts.users import UserRecord
+from padang112.incidents import geography, routing
+from padang112.incidents.catalog import load_catalog
+from padang112.incidents.model import AGENCIES, AGENCY_NAMES, IncidentDraft, TaskState
+from padang112.incidents.service import IncidentService
+from padang112.incidents.store import ConflictError, IncidentError, IncidentStore
+from padang112.incidents.validation import ValidationError, validate
+from padang112.web import auth
+from padang112.web.api import body_of
+from padang112.web.live import HUB, Client
+
+log = logging.getLogger(__name__)
+
+INCIDENTS = web.AppKey("incidents", IncidentService)
+ESCALATION_INTERVAL_S = 5.0
+WATCH_ALL = frozenset({"supervisor", "admin"})
+
+
+def visible_to(user: UserRecord, incident: dict[str, Any]) -> bool:
+    if user.role in WATCH_ALL:
+        return True
+    if user.role == "agency":
+        return any(task["agency"] == user.agency for task in incident.get("tasks", []))
+    return user.role == "call_taker" and incident.get("created_by") == user.username
+
+
+def publish_to_clients(app: web.Application, message: dict[str, Any]) -> None:
+    incident = message.get("incident") or {}
+    hub = app[HUB]
+    for client in list(hub.clients):
+        if _wants(client, message, incident):
+            client.send(message)
+
+
+def _wants(client: Client, message: dict[str, Any], incident: dict[str, Any]) -> bool:
+    if message.get("type") == "escalation":
+        return client.user.role in WATCH_ALL or client.user.agency == message.get("agency")
+    return visible_to(client.user, incident)
+
+
+async def incident_stack(app: web.Application) -> AsyncIterator[None]:
+    """Started after the controller (see app.py): the store, the service and the escalation watch."""
+    from padang112.web import app as webapp  # app.py imports this module
+
+    store = IncidentStore(app[webapp.ENGINE], clock=lambda: datetime.now(timezone.utc))
+    service = IncidentService(store, lambda message: publish_to_clients(app, message), routing.ack_deadline_s)
+    app[INCIDENTS] = service
+    watch = asyncio.create_task(_escalation_watch(service), name="incident-escalation")
+    try:
+        yield
+    finally:
+        watch.cancel()
+        await asyncio.gather(watch, return_exceptions=True)
+
+
+async def _escalation_watch(service: IncidentService) -> None:
+    while True:
+        try:
+            for incident, task in await service.escalate_overdue(datetime.now(timezone.utc)):
+                log.warning("incident %s: %s missed its acknowledge deadline", incident.number, task.agency)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the watch must keep watching
+            log.exception("escalation check failed")
+        await asyncio.sleep(ESCALATION_INTERVAL_S)
+
+
+def _user(request: web.Request) -> UserRecord:
+    user = auth.current_user(request)
+    assert user is not None
+    return user
+
+
+def _invalid(errors: dict[str, tuple[str, str]]) -> web.HTTPBadRequest:
+    body = {"error": "invalid", "message": "Periksa isian yang ditandai.", "message_en": "Check the marked fields.",
+            "fields": {name: {"message": text_id, "message_en": text_en} for name, (text_id, text_en) in errors.items()}}
+    return web.HTTPBadRequest(text=web.json_response(body).text, content_type="application/json")
+
+
+def _error(status: type[web.HTTPException], code: str, text_id: str, text_en: str, **extra: Any) -> web.HTTPException:
+    body = {"error": code, "message": text_id, "message_en": text_en, **extra}
+    return status(text=web.json_response(body).text, content_type="application/json")
+
+
+@auth.require()
+async def catalog(request: web.Request) -> web.Response:
+    """The incident types with their default agencies, Padang's kecamatan and kelurahan, the agencies."""
+    cat = load_catalog()
+    return web.json_response({
+        "types": [{"code": t.code, "name_id": t.name_id, "name_en": t.name_en, "default_priority": t.default_priority,
+                   "default_agencies": list(t.default_agencies), "agencies_if_victims": list(t.agencies_if_victims),
+                   "handoff": t.handoff} for t in cat.all()],
+        "kecamatan": [{"name": k, "kelurahan": list(geography.kelurahan_of(k))} for k in geography.kecamatan_names()],
+        "agencies": [{"code": a, "name": AGENCY_NAMES[a]} for a in AGENCIES],
+    })
+
+
+def _draft(data: dict[str, Any]) -> IncidentDraft:
+    def num(name: str) -> float | None:
+        value = data.get(name)
+        if value in (None, ""):
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise _invalid({name: ("Harus berupa angka.", "Must be a number.")}) from None
+
+    def integer(name: str, default: int) -> int:
+        value = data.get(name, default)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise _invalid({name: ("Harus berupa bilangan bulat.", "Must be a whole number.")}) from None
+
+    agencies = data.get("agencies") or []
+    if not isinstance(agencies, list):
+        raise _invalid({"agencies": ("Daftar OPD tidak sah.", "Invalid agency list.")})
+    return IncidentDraft(
+        type_code=str(data.get("type_code", "")), priority=integer("priority", 0),
+        kecamatan=str(data.get("kecamatan", "")), description=str(data.get("description", "")),
+        kelurahan=(str(data["kelurahan"]) if data.get("kelurahan") else None),
+        location_text=str(data.get("location_text", "")), latitude=num("latitude"), longitude=num("longitude"),
+        victims=integer("victims", 0), caller_name=str(data.get("caller_name", "")),
+        callback_number=str(data.get("callback_number", "")), notes=str(data.get("notes", "")),
+        agencies=tuple(str(a) for a in agencies), call_id=(str(data["call_id"]) if data.get("call_id") else None),
+        source=str(data.get("source", "call")))
+
+
+@auth.require("call_taker", "supervisor", "admin")
+async def create(request: web.Request) -> web.Response:
+    """Create an incident and dispatch it to its agencies ("Kirim ke OPD")."""
+    try:
+        draft = validate(_draft(await body_of(request)), load_catalog())
+    except ValidationError as exc:
+        raise _invalid(exc.errors) from None
+    incident = await request.app[INCIDENTS].create(draft, _user(request).username)
+    return web.json_response(incident, status=201)
+
+
+async def _visible_incident(request: web.Request) -> dict[str, Any]:
+    try:
+        incident_id = int(request.match_info["incident_id"])
+    except ValueError:
+        raise _error(web.HTTPNotFound, "no_incident", "Kejadian tidak dikenal.", "Unknown incident.") from None
+    view = await request.app[INCIDENTS].view(incident_id)
+    if view is None or not visible_to(_user(request), view):
+        raise _error(web.HTTPNotFound, "no_incident", "Kejadian tidak dikenal.", "Unknown incident.")
+    return view
+
+
+@auth.require()
+async def get_incident(request: web.Request) -> web.Response:
+    """One incident with its agency tasks and its audit trail."""
+    view = await _visible_incident(request)
+    view["events"] = await request.app[INCIDENTS].events_view(view["id"])
+    return web.json_response(view)
+
+
+@auth.require("call_taker", "supervisor", "admin")
+async def update(request: web.Request) -> web.Response:
+    """Edit an incident; ``version`` must be the one the editor saw, else 409 with the current incident."""
+    view = await _visible_incident(request)
+    data = await body_of(request)
+    changes = data.get("changes")
+    if not isinstance(changes, dict) or not isinstance(data.get("version"), int):
+        raise _error(web.HTTPBadRequest, "bad_request", "Perlu 'changes' dan 'version'.",
+                     "'changes' and 'version' are required.")
+    try:
+        incident = await request.app[INCIDENTS].update(view["id"], changes, data["version"], _user(request).username)
+    except ConflictError as exc:
+        raise _error(web.HTTPConflict, "conflict", "Kejadian ini baru saja diubah orang lain; periksa perubahannya.",
+                     "Someone else just changed this incident; check their change.",
+                     current=request.app[INCIDENTS].to_view(exc.current)) from None
+    except (IncidentError, ValidationError) as exc:
+        raise _error(web.HTTPBadRequest, "invalid", str(exc), str(exc)) from None
+    return web.json_response(incident)
+
+
+@auth.require("agency", "supervisor", "admin")
+async def task_state(request: web.Request) -> web.Response:
+    """Move an agency task: acknowledged, en_route, on_scene, resolved or cancelled (with a reason)."""
+    user = _user(request)
+    view = await _visible_incident(request)
+    agency = request.match_info["agency"]
+    if user.role == "agency" and user.agency != agency:
+        raise _error(web.HTTPForbidden, "not_your_agency", "Tugas ini milik OPD lain.", "This task belongs to another agency.")
+    try:
+        target = TaskState(request.match_info["state"])
+    except ValueError:
+        raise _error(web.HTTPBadRequest, "bad_state", "Status tidak dikenal.", "Unknown state.") from None
+    data = await body_of(request) if request.can_read_body else {}
+    try:
+        incident = await request.app[INCIDENTS].set_task_state(view["id"], agency, target, user.username,
+                                                               note=str(data.get("note", ""))[:2000],
+                                                               reason=data.get("reason"))
+    except IncidentError as exc:
+        raise _error(web.HTTPConflict, "illegal_move", str(exc), str(exc)) from None
+    return web.json_response(incident)
+
+
+@auth.require("agency", "supervisor", "admin")
+async def agency_queue(request: web.Request) -> web.Response:
+    """The open incidents of the operator's agency (``?agency=`` for supervisors), highest priority first."""
+    user = _user(request)
+    agency = user.agency if user.role == "agency" else request.query.get("agency", "")
+    if agency not in AGENCIES:
+        raise _error(web.HTTPBadRequest, "bad_agency", "OPD tidak dikenal.", "Unknown agency.")
+    cat = load_catalog()
+    incidents = await request.app[INCIDENTS].queue_view(agency)
+    for incident in incidents:
+        kind = cat.get(incident["type_code"]) if incident["type_code"] in cat else None
+        incident["type_name"] = kind.name_id if kind else incident["type_code"]
+    return web.json_response({"agency": agency, "name": AGENCY_NAMES[agency], "incidents": incidents})
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(incident_stack)
+    app.router.add_get("/api/v1/incident-catalog", catalog)
+    app.router.add_post("/api/v1/incidents", create)
+    app.router.add_get("/api/v1/incidents/{incident_id}", get_incident)
+    app.router.add_patch("/api/v1/incidents/{incident_id}", update)
+    app.router.add_post(r"/api/v1/incidents/{incident_id}/tasks/{agency}/{state}", task_state)
+    app.router.add_get("/api/v1/agency/queue", agency_queue)
