@@ -9,6 +9,7 @@ REST call or fsync cannot delay the next caller.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -17,6 +18,8 @@ from typing import Any
 from padang112.config import Settings
 from padang112.domain import commands as c
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.domain import prank
+from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.seats import SeatState
 from padang112.storage.repository import EventWriter, Repository
@@ -66,11 +69,15 @@ class Controller:
                                            self.media.playback_of)
         self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
         self.subscribers: list[Subscriber] = []
+        self.pranks = PrankScores()
         self._tasks: list[asyncio.Task[Any]] = []
         self._writes: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
+        now = datetime.now(timezone.utc)
+        for number, at in await self.repo.marked_numbers(PRANK_DISPOSITIONS, now - prank.WINDOW):
+            self.pranks.mark(number, at)
         await self.ari.open()
         await self.ami.start()
         self._tasks = [asyncio.create_task(self._room_loop(), name="room"),
@@ -159,8 +166,11 @@ class Controller:
 
     def _handle(self, commands: list[c.Command]) -> None:
         for command in commands:
+            now = datetime.now(timezone.utc)
+            if isinstance(command, c.CallArrived) and self.pranks.flagged(command.caller_number, now):
+                command = dataclasses.replace(command, flagged=True)
             try:
-                decision = self.room.handle(command, datetime.now(timezone.utc))
+                decision = self.room.handle(command, now)
             except Exception:  # a bug in one decision must not stop the room
                 log.exception("room failed on %s", command)
                 continue

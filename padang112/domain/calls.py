@@ -60,7 +60,12 @@ class Call:
     seat: str | None = None
     leg: str | None = None  # the seat leg being offered or connected
     recording: str | None = None
+    flagged: bool = False  # prank/silent history: waits behind genuine callers, never blocked
     history: list[CallState] = field(default_factory=list)
+
+    @property
+    def queue_key(self) -> tuple[int, int]:
+        return (1 if self.flagged else 0, self.seq)
 
     def move(self, to: CallState, at: datetime, **data: Any) -> CallTransition:
         if to not in ALLOWED[self.state]:

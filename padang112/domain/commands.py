@@ -16,6 +16,7 @@ class CallArrived:
     caller_name: str
     carrier: str
     dialed: str
+    flagged: bool = False  # the number's prank/silent history is over the threshold (see domain/prank.py)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
             call.seat = call.leg = None
             _force_call(call, CallState.QUEUED, at, out)
             room._dequeue(call)
-            room.queue.append((call.seq, call.id))
+            room.queue.append((*call.queue_key, call.id))
             out.effects.append(fx.StartHoldMusic(call.id, call.channel))
             room._arm_announcement(call, out)
     room.queue.sort()

@@ -32,6 +32,7 @@ from padang112.domain.seats import PauseReason, Seat, SeatState
 log = logging.getLogger(__name__)
 
 GREETING = "padang112/greeting"
+PRANK_WARNING = "padang112/prank-warning"
 MAX_POSITION_PROMPT = 30
 
 
@@ -61,7 +62,8 @@ class Room:
         self.recordings_dir = recordings_dir
         self.calls: dict[str, Call] = {}
         self.seats: dict[str, Seat] = {s: Seat(s) for s in seats}
-        self.queue: list[tuple[int, str]] = []  # (seq, call id) of calls in state queued, sorted
+        # (flagged?, seq, call id) of calls in state queued, sorted: genuine callers first, then arrival order
+        self.queue: list[tuple[int, int, str]] = []
         self._seq = itertools.count(1)
         self._legs = itertools.count(1)
         self._boot = uuid.uuid4().hex[:6]  # leg ids never repeat across controller restarts
@@ -77,7 +79,7 @@ class Room:
 
     # ---- queries -----------------------------------------------------------------------------------
     def position(self, call_id: str) -> int | None:
-        for i, (_, cid) in enumerate(self.queue):
+        for i, (_, _, cid) in enumerate(self.queue):
             if cid == call_id:
                 return i + 1
         return None
@@ -94,14 +96,15 @@ class Room:
         if cmd.call_id in self.calls or cmd.call_id in self._finished:
             return  # a repeated StasisStart (reconnect) changes nothing
         call = Call(cmd.call_id, cmd.channel, next(self._seq), cmd.caller_number, cmd.caller_name,
-                    cmd.carrier, cmd.dialed, at)
+                    cmd.carrier, cmd.dialed, at, flagged=cmd.flagged)
         self.calls[call.id] = call
         out.events.append(CallTransition(call.id, at, None, CallState.RECEIVED.value, data={
             "caller_number": cmd.caller_number, "caller_name": cmd.caller_name, "carrier": cmd.carrier,
-            "dialed": cmd.dialed, "channel_id": cmd.channel, "via": "controller"}))
+            "dialed": cmd.dialed, "channel_id": cmd.channel, "via": "controller", "flagged": cmd.flagged}))
         out.effects.append(fx.Answer(call.id, call.channel))
         self._enqueue(call, at, out)
-        out.effects.append(fx.PlayPrompts(call.id, call.channel, (GREETING,)))
+        prompts = (PRANK_WARNING, GREETING) if call.flagged else (GREETING,)
+        out.effects.append(fx.PlayPrompts(call.id, call.channel, prompts))
         self._arm_announcement(call, out)
 
     def _on_CallerHungUp(self, cmd: c.CallerHungUp, at: datetime, out: Decision) -> None:
@@ -254,10 +257,10 @@ class Room:
     # ---- shared moves ------------------------------------------------------------------------------
     def _enqueue(self, call: Call, at: datetime, out: Decision) -> None:
         out.events.append(call.move(CallState.QUEUED, at))
-        bisect.insort(self.queue, (call.seq, call.id))
+        bisect.insort(self.queue, (*call.queue_key, call.id))
 
     def _dequeue(self, call: Call) -> None:
-        self.queue = [(s, cid) for s, cid in self.queue if cid != call.id]
+        self.queue = [entry for entry in self.queue if entry[-1] != call.id]
 
     def _arm_announcement(self, call: Call, out: Decision) -> None:
         out.effects.append(fx.StartTimer(_announce_key(call.id), self.policy.position_announce_s,
@@ -314,7 +317,7 @@ class Room:
             if not ready:
                 return
             seat = min(ready, key=lambda s: (s.idle_since or at, s.id))
-            _, call_id = self.queue.pop(0)
+            call_id = self.queue.pop(0)[-1]
             call = self.calls[call_id]
             call.seat = seat.id
             call.leg = leg_id(call.id, seat.id, self._boot, next(self._legs))

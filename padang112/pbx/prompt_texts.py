@@ -21,6 +21,10 @@ PROMPTS: dict[str, str] = {
     "please-hold": "Semua petugas sedang melayani penelepon lain. Mohon tetap di saluran.",
     "position-many": "Masih banyak penelepon di depan Anda, mohon tetap di saluran.",
     "connecting": "Anda akan dihubungkan dengan petugas.",
+    "prank-warning": (
+        "Nomor ini tercatat sering melakukan panggilan iseng. Panggilan iseng ke satu satu dua dapat "
+        "menghambat pertolongan bagi orang lain. Jika Anda dalam keadaan darurat, tetaplah di saluran."
+    ),
 }
 PROMPTS.update({f"position-{n}": f"Anda berada di antrean nomor {n}." for n in range(1, POSITION_MAX + 1)})
 

@@ -173,6 +173,14 @@ class Repository:
         """Sessions for read-only queries that live elsewhere (e.g. statistics)."""
         return self._read
 
+    async def marked_numbers(self, dispositions: frozenset[str], since: datetime) -> list[tuple[str, datetime]]:
+        """(caller number, received at) of calls given one of ``dispositions`` since ``since``."""
+        require_aware(since, "since")
+        query = (select(Call.caller_number, Call.received_at)
+                 .where(Call.disposition.in_(sorted(dispositions)), Call.received_at >= since))
+        async with self._read() as session:
+            return [(number, at) for number, at in (await session.execute(query)).all() if number]
+
     async def ping(self) -> None:
         """Raise if the database cannot be read (readiness probe): file, schema and connection pool."""
         async with self._read() as session:

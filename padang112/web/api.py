@@ -16,6 +16,7 @@ from aiohttp import web
 from padang112.accounts.users import UserRecord
 from padang112.domain import commands as c
 from padang112.domain.events import CallAnnotated
+from padang112.domain.prank import PRANK_DISPOSITIONS
 from padang112.domain.seats import SeatState
 from padang112.web import auth
 from padang112.web.live import HUB
@@ -165,6 +166,9 @@ async def disposition(request: web.Request) -> web.Response:
     event = CallAnnotated(call_id, datetime.now(timezone.utc), "disposition", user.username,
                           {"disposition": value})
     _controller(request).record([event])
+    number = (live.caller_number if live else None) or (stored.caller_number if stored else None)
+    if value in PRANK_DISPOSITIONS and number:
+        _controller(request).pranks.mark(number, event.at)
     return web.json_response({"call_id": call_id, "disposition": value})
 
 

@@ -9,6 +9,7 @@ agency, a call taker the incidents they created.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -130,16 +131,20 @@ def _draft(data: dict[str, Any]) -> IncidentDraft:
         except (TypeError, ValueError):
             raise _invalid({name: ("Harus berupa bilangan bulat.", "Must be a whole number.")}) from None
 
+    def text(name: str) -> str:  # a JSON null is an empty field, not the text "None"
+        value = data.get(name)
+        return "" if value is None else str(value)
+
     agencies = data.get("agencies") or []
     if not isinstance(agencies, list):
         raise _invalid({"agencies": ("Daftar OPD tidak sah.", "Invalid agency list.")})
     return IncidentDraft(
-        type_code=str(data.get("type_code", "")), priority=integer("priority", 0),
-        kecamatan=str(data.get("kecamatan", "")), description=str(data.get("description", "")),
+        type_code=text("type_code"), priority=integer("priority", 0),
+        kecamatan=text("kecamatan"), description=text("description"),
         kelurahan=(str(data["kelurahan"]) if data.get("kelurahan") else None),
-        location_text=str(data.get("location_text", "")), latitude=num("latitude"), longitude=num("longitude"),
-        victims=integer("victims", 0), caller_name=str(data.get("caller_name", "")),
-        callback_number=str(data.get("callback_number", "")), notes=str(data.get("notes", "")),
+        location_text=text("location_text"), latitude=num("latitude"), longitude=num("longitude"),
+        victims=integer("victims", 0), caller_name=text("caller_name"),
+        callback_number=text("callback_number"), notes=text("notes"),
         agencies=tuple(str(a) for a in agencies), call_id=(str(data["call_id"]) if data.get("call_id") else None),
         source=str(data.get("source", "call")))
 
@@ -183,6 +188,15 @@ async def update(request: web.Request) -> web.Response:
     if not isinstance(changes, dict) or not isinstance(data.get("version"), int):
         raise _error(web.HTTPBadRequest, "bad_request", "Perlu 'changes' dan 'version'.",
                      "'changes' and 'version' are required.")
+    # the edited incident must pass the same checks as the form (Padang's kecamatan, coordinates, lengths)
+    merged = {**view, **changes}
+    fields: dict[str, Any] = {f.name: merged.get(f.name) for f in dataclasses.fields(IncidentDraft)
+                              if f.name != "agencies"}
+    try:
+        cleaned = validate(IncidentDraft(**fields), load_catalog())
+    except ValidationError as exc:
+        raise _invalid(exc.errors) from None
+    changes = {name: getattr(cleaned, name, value) for name, value in changes.items()}  # canonical spelling
     try:
         incident = await request.app[INCIDENTS].update(view["id"], changes, data["version"], _user(request).username)
     except ConflictError as exc:

@@ -27,7 +27,7 @@ def call_view(call: Call, now: datetime, position: int | None = None) -> dict[st
     return {"id": call.id, "state": call.state.value, "caller_number": call.caller_number,
             "caller_name": call.caller_name, "carrier": call.carrier, "dialed": call.dialed, "seat": call.seat,
             "received_at": wib(call.received_at), "waiting_s": int((now - call.received_at).total_seconds()),
-            "position": position}
+            "position": position, "flagged": call.flagged}
 
 
 def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:
@@ -39,7 +39,8 @@ def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:
 
 def room_view(room: Room, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(timezone.utc)
-    waiting = [call_view(room.calls[cid], now, i + 1) for i, (_, cid) in enumerate(room.queue) if cid in room.calls]
+    waiting = [call_view(room.calls[entry[-1]], now, i + 1) for i, entry in enumerate(room.queue)
+               if entry[-1] in room.calls]
     active = [call_view(call, now) for call in room.calls.values() if call.state.value in ("offered", "connected")]
     return {"now": wib(now), "waiting": waiting, "active": active,
             "seats": [seat_view(s, now) for s in sorted(room.seats.values(), key=lambda s: s.id)]}

@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -105,15 +102,8 @@ class Matrix:
 
 
 def _add_user(settings: config.Settings, account: Account) -> None:
-    if account.role != "agency":
-        add_account(settings, account.username, account.role, account.password)
-        return
-    # add_account has no --agency; the same CLI call with it
-    env = dict(os.environ, PADANG112_CONFIG=str(settings.config_path))
-    done = subprocess.run([sys.executable, "-m", "padang112.cli", "user", "add", account.username, "--role",
-                           "agency", "--agency", AGENCY, "--password-stdin"], input=account.password + "\n",
-                          text=True, env=env, capture_output=True, check=False)
-    assert done.returncode == 0, done.stderr
+    add_account(settings, account.username, account.role, account.password,
+                agency=AGENCY if account.role == "agency" else None)
 
 
 def _client(base_url: str) -> aiohttp.ClientSession:

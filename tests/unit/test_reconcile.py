@@ -97,7 +97,7 @@ def test_a_live_caller_whose_seat_leg_was_only_ringing_is_requeued_with_hold_mus
     assert fx.StartTimer("announce:c1", r.policy.position_announce_s, c.AnnouncePosition("c1")) in out.effects
     call = r.calls["c1"]
     assert (call.state, call.seat, call.leg) == (CallState.QUEUED, None, None)
-    assert r.queue == [(call.seq, "c1")]
+    assert r.queue == [(0, call.seq, "c1")]
     assert call_moves(out, "c1") == [(None, "received"), ("received", "queued")]
     assert r.seats["seat01"].state == SeatState.OFFLINE
 
@@ -141,7 +141,7 @@ def test_a_caller_bridged_to_a_seat_the_room_does_not_know_is_requeued():
 def test_a_live_caller_without_a_seat_leg_waits_in_the_queue():
     r = room()
     out = reconcile(r, caller("c1"), caller("c2"), registered=())
-    assert [cid for _, cid in r.queue] == ["c1", "c2"]
+    assert [entry[-1] for entry in r.queue] == ["c1", "c2"]
     assert not of(out, fx.Hangup)
     assert of(out, fx.StartHoldMusic) == [fx.StartHoldMusic("c1", "chan-c1"), fx.StartHoldMusic("c2", "chan-c2")]
 
@@ -157,7 +157,7 @@ def test_a_call_the_room_already_knows_keeps_its_place_in_line():
     r.handle(c.CallArrived("c1", "chan-c1", "0811", "", "xl", "112"), T0)
     r.handle(c.CallArrived("c2", "chan-c2", "0812", "", "xl", "112"), T0 + timedelta(seconds=1))
     out = reconcile(r, caller("c2"), caller("c1"), caller("c3"), at=T0 + timedelta(seconds=5), registered=())
-    assert [cid for _, cid in r.queue] == ["c1", "c2", "c3"]
+    assert [entry[-1] for entry in r.queue] == ["c1", "c2", "c3"]
     assert call_moves(out, "c1") == [] and call_moves(out, "c2") == []  # nothing changed for them
     assert call_moves(out, "c3") == [(None, "received"), ("received", "queued")]
 

@@ -70,7 +70,7 @@ class Desk:
         return self.do(c.RingTimeout(call_id, call.seat, call.leg), after_s)
 
     def queued_ids(self) -> list[str]:
-        return [cid for _, cid in self.room.queue]
+        return [entry[-1] for entry in self.room.queue]
 
 
 def desk(*seats: str, policy: Policy = POLICY, registered: tuple[str, ...] | None = None) -> Desk:
@@ -112,7 +112,7 @@ def test_an_arriving_call_is_recorded_answered_greeted_and_queued():
     received, queued = of(out, CallTransition)
     assert (received.from_state, received.to_state) == (None, "received")
     assert received.data == {"caller_number": "081234567890", "caller_name": "name c1", "carrier": "telkomsel",
-                             "dialed": "112", "channel_id": "chan-c1", "via": "controller"}
+                             "dialed": "112", "channel_id": "chan-c1", "via": "controller", "flagged": False}
     assert (queued.from_state, queued.to_state) == ("received", "queued")
     assert out.effects == [
         fx.Answer("c1", "chan-c1"),
@@ -779,8 +779,8 @@ def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before
         elif s.state != SeatState.WRAP_UP:
             assert s.call_id is None, where
         assert (s.reason is not None) == (s.state == SeatState.PAUSED), where
-    # the queue holds exactly the queued calls, in arrival (seq) order
-    queued = sorted((k.seq, k.id) for k in calls.values() if k.state == CallState.QUEUED)
+    # the queue holds exactly the queued calls: genuine callers first, each group in arrival (seq) order
+    queued = sorted((*k.queue_key, k.id) for k in calls.values() if k.state == CallState.QUEUED)
     assert room.queue == queued, where
     for k in calls.values():
         if k.state == CallState.QUEUED:
@@ -880,3 +880,20 @@ def test_a_seat_signed_out_during_a_call_goes_offline_after_its_wrap_up():
     d.do(c.CallerHungUp("c1"))
     out = d.do(c.WrapUpDone("seat01"))
     assert seat_moves(out, "seat01") == [("wrap_up", "offline")]
+
+
+def test_a_caller_with_a_prank_history_hears_a_warning_and_waits_behind_genuine_callers_but_is_answered():
+    d = desk("seat01")
+    d.arrive("c0")  # seat01 busy with c0
+    d.do(c.SeatLegAnswered("c0", "seat01", d.leg("c0")))
+    out = d.do(c.CallArrived("p1", "chan-p1", "0812", "", "xl", "112", flagged=True))
+    assert fx.PlayPrompts("p1", "chan-p1", ("padang112/prank-warning", "padang112/greeting")) in out.effects
+    d.arrive("g1")  # a genuine caller arriving later goes ahead of the flagged one
+    assert d.queued_ids() == ["g1", "p1"]
+    d.do(c.CallerHungUp("c0"))
+    out = d.do(c.WrapUpDone("seat01"))
+    assert rings(out) == [("g1", "seat01")]
+    d.answer("g1")
+    d.do(c.CallerHungUp("g1"))
+    out = d.do(c.WrapUpDone("seat01"))
+    assert rings(out) == [("p1", "seat01")]  # never blocked

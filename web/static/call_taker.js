@@ -27,7 +27,7 @@ function showCall(view, state) {
   $("pop-name").textContent = view.caller_name || "";
   $("pop-wait").textContent = `${T.waiting_for} ${view.waiting_s} ${T.seconds}`;
   $("pop-history").replaceChildren(el("li", T.no_history));
-  $("pop-prank").hidden = true;
+  $("pop-prank").hidden = !view.flagged;  // the history message below fills in the count
   $("disposition-saved").hidden = true;
   setCallState(state || view.state);
 }
