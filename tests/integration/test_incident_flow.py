@@ -54,7 +54,9 @@ async def test_a_flood_call_reaches_bpbd_and_pupr_within_a_second_and_is_closed_
 
     for tab in (bpbd, pupr):
         await expect(tab.locator(f'article[data-number="{incident_number}"]')).to_be_visible(timeout=2000)
-    assert time.monotonic() - sent < 1.5, "agency queues were not updated within a second of dispatch"
+    elapsed = time.monotonic() - sent
+    print(f"[measure] Kirim ke OPD -> card visible in both agency queues: {elapsed * 1000:.0f} ms")
+    assert elapsed < 1.0, "agency queues were not updated within a second of dispatch"
 
     card_bpbd = bpbd.locator(f'article[data-number="{incident_number}"]')
     await card_bpbd.get_by_role("button", name="Terima").click()
