@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from padang112 import config
 from padang112.storage import migrate
 from padang112.storage.db import create_engine
 from padang112.storage.repository import EventWriter
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> config.Settings:
+    """Settings whose state dir (and so database) is this test's own; ``engine`` uses the same file."""
+    toml = tmp_path / "padang112.toml"
+    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    return config.load(toml, environ={})
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp
 import aiohttp_jinja2
@@ -22,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import config
 from padang112.accounts import ROLES
 from padang112.accounts.users import UserStore
-from padang112.storage import create_engine, migrate
 from tests.unit.conftest import FakeClock
 from padang112.web import auth
 
@@ -56,21 +54,6 @@ DUMMY_ROUTES: dict[str, tuple[str, Callable[[web.Request], Awaitable[web.StreamR
     "/kejadian/baru": ("POST", auth.require()(ok)),
     "/konteks": ("GET", template_context),
 }
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> config.Settings:
-    toml = tmp_path / "padang112.toml"
-    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n')
-    return config.load(toml, environ={})
-
-
-@pytest.fixture
-async def engine(settings: config.Settings) -> AsyncIterator[AsyncEngine]:
-    await migrate.upgrade_async(settings.db_url)
-    engine = create_engine(settings.db_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +24,6 @@ from padang112.accounts.users import UserStore
 from padang112.incidents import routing
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
-from padang112.storage import create_engine, migrate
 from padang112.web import auth, incidents
 from tests.unit.conftest import FakeClock
 
@@ -36,21 +34,6 @@ FLOOD = {"type_code": "flood", "priority": 2, "kecamatan": "Koto Tangah",
          "description": "Air setinggi lutut di Jalan Adinegoro", "callback_number": "+6281234567890"}
 USERS = (("rina", "call_taker", None), ("joni", "supervisor", None), ("bpbd1", "agency", "bpbd"),
          ("pupr1", "agency", "pupr"))
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> config.Settings:
-    toml = tmp_path / "padang112.toml"
-    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n')
-    return config.load(toml, environ={})
-
-
-@pytest.fixture
-async def engine(settings: config.Settings) -> AsyncIterator[AsyncEngine]:
-    await migrate.upgrade_async(settings.db_url)
-    engine = create_engine(settings.db_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
