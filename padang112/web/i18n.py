@@ -28,7 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
         "task_acknowledged": "Terima", "task_en_route": "Dalam perjalanan", "task_on_scene": "Di lokasi",
         "task_resolved": "Selesai", "task_cancelled": "Dibatalkan", "new_task": "Tugas baru",
         "agency_queue": "Antrean OPD", "no_incidents": "Tidak ada kejadian terbuka", "caller_number": "Nomor pelapor",
-        "escalation": "Melewati batas waktu konfirmasi", "sent": "Terkirim", "choose": "— pilih —",
+        "escalation": "Melewati batas waktu konfirmasi", "sent": "Terkirim", "choose": "— pilih —", "open_incidents": "Kejadian terbuka",
     },
     "en": {
         "seat": "Seat", "choose_seat": "Choose a seat", "take_seat": "Take seat", "ready": "Ready",
@@ -55,7 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "task_acknowledged": "Acknowledged", "task_en_route": "En route", "task_on_scene": "On scene",
         "task_resolved": "Resolved", "task_cancelled": "Cancelled", "new_task": "New task",
         "agency_queue": "Agency queue", "no_incidents": "No open incidents", "caller_number": "Caller's number",
-        "escalation": "Missed the acknowledge deadline", "sent": "Sent", "choose": "— choose —",
+        "escalation": "Missed the acknowledge deadline", "sent": "Sent", "choose": "— choose —", "open_incidents": "Open incidents",
     },
 }
 

@@ -237,18 +237,29 @@ async def agency_queue(request: web.Request) -> web.Response:
     agency = user.agency if user.role == "agency" else request.query.get("agency", "")
     if agency not in AGENCIES:
         raise _error(web.HTTPBadRequest, "bad_agency", "OPD tidak dikenal.", "Unknown agency.")
+    incidents = _with_type_names(await request.app[INCIDENTS].queue_view(agency))
+    return web.json_response({"agency": agency, "name": AGENCY_NAMES[agency], "incidents": incidents})
+
+
+@auth.require("supervisor", "admin")
+async def open_incidents(request: web.Request) -> web.Response:
+    """Every incident not yet closed, with its agency tasks (the supervisor's overview)."""
+    return web.json_response({"incidents": _with_type_names(await request.app[INCIDENTS].open_view())})
+
+
+def _with_type_names(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cat = load_catalog()
-    incidents = await request.app[INCIDENTS].queue_view(agency)
     for incident in incidents:
         kind = cat.get(incident["type_code"]) if incident["type_code"] in cat else None
         incident["type_name"] = kind.name_id if kind else incident["type_code"]
-    return web.json_response({"agency": agency, "name": AGENCY_NAMES[agency], "incidents": incidents})
+    return incidents
 
 
 def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(incident_stack)
     app.router.add_get("/api/v1/incident-catalog", catalog)
     app.router.add_post("/api/v1/incidents", create)
+    app.router.add_get("/api/v1/incidents", open_incidents)
     app.router.add_get("/api/v1/incidents/{incident_id}", get_incident)
     app.router.add_patch("/api/v1/incidents/{incident_id}", update)
     app.router.add_post(r"/api/v1/incidents/{incident_id}/tasks/{agency}/{state}", task_state)

@@ -58,6 +58,9 @@ async def test_a_flood_call_reaches_bpbd_and_pupr_within_a_second_and_is_closed_
     print(f"[measure] Kirim ke OPD -> card visible in both agency queues: {elapsed * 1000:.0f} ms")
     assert elapsed < 1.0, "agency queues were not updated within a second of dispatch"
 
+    open_row = sup.locator("#open-incidents tbody tr").filter(has_text=incident_number)
+    await expect(open_row).to_contain_text("BPBD: Dikirim")  # the supervisor's overview of open incidents
+
     card_bpbd = bpbd.locator(f'article[data-number="{incident_number}"]')
     await card_bpbd.get_by_role("button", name="Terima").click()
     await expect(page.locator("#incident-tasks")).to_contain_text("BPBD: Terima")
@@ -69,6 +72,7 @@ async def test_a_flood_call_reaches_bpbd_and_pupr_within_a_second_and_is_closed_
     await card_pupr.get_by_role("button", name="Selesai").click()
     await expect(page.locator("#incident-tasks")).to_contain_text("Dinas PUPR: Selesai")
     await expect(bpbd.locator(f'article[data-number="{incident_number}"]')).to_have_count(0)
+    await expect(open_row).to_have_count(0)  # closed: gone from the supervisor's open incidents
 
     incident_id = await page.locator("#incident-result").get_attribute("data-incident-id")
     response = await sup.request.get(f"{controller.base_url}/api/v1/incidents/{incident_id}")

@@ -3,6 +3,13 @@ import {T, api, connect, el, mmss} from "/static/live.js";
 
 let room = null;
 const escalations = [];  // agencies that missed their acknowledge deadline, newest last
+
+async function loadIncidents() {
+  const {incidents} = await api("GET", "/api/v1/incidents");
+  document.querySelector("#open-incidents tbody").replaceChildren(...incidents.map((i) => row([
+    i.number, i.type_name, `P${i.priority}`, i.kecamatan,
+    i.tasks.map((t) => `${t.agency_name}: ${T["task_" + t.state] || t.state}`).join(" · ")])));
+}
 let fetchedAt = 0;
 let pending = null;
 
@@ -52,11 +59,13 @@ function soon() {  // many events arrive together: fetch the room once for them
 
 setInterval(render, 1000);
 connect((m) => {
-  if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); }
+  if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); loadIncidents(); }
   else if (m.type === "escalation") {
     escalations.push(el("div", `${T.escalation}: ${m.agency_name || m.agency} · ${m.number || ""}`, "banner escalation"));
     render();
-  } else if (m.type !== "incident") soon();
+    loadIncidents();
+  } else if (m.type === "incident") loadIncidents();
+  else soon();
 });
 
 // The service-level strip is rendered by the server (with its SVG chart): refresh it twice a minute.
