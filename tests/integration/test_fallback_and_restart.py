@@ -6,6 +6,7 @@ These tests stop and restart the session's controller; each leaves it running ag
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,25 @@ async def test_when_the_controller_shuts_down_a_waiting_caller_is_handed_to_the_
     stored = await eventually(imported, 20, what="the handed-over call imported from the fallback queue")
     assert stored.via == "fallback" and stored.caller_number == caller
     assert [e.to_state for e in await repo.call_events(call.id)][:3] == ["received", "queued", "handed_over"]
+
+
+async def test_ctrl_c_then_sigterm_during_shutdown_hands_callers_over_and_the_controller_exits_cleanly(
+        asterisk, controller, repo, simulator, live_settings):
+    citizen = await simulator("citizen")
+    caller = "+6281400000004"
+    await citizen.call("s1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "indosat"),
+                       caller=caller)
+    call = await eventually(lambda: call_of(repo, caller, "queued"), 10, what="caller waiting")
+    proc = controller.proc
+    assert proc is not None
+    try:
+        proc.send_signal(signal.SIGINT)  # a Ctrl-C reaches the whole process group...
+        await asyncio.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)  # ...and the supervisor's SIGTERM follows
+        code = await asyncio.to_thread(proc.wait, 15)
+        assert code == 0, f"controller exited with {code}"
+        assert (await repo.get_call(call.id)).state == "handed_over"
+    finally:
+        controller.stop()
+        await controller.start()
+    await citizen.hangup("s1")
