@@ -4,6 +4,8 @@ Shutdown is ours, not aiohttp's ``run_app``: a Ctrl-C in a terminal reaches ever
 a supervisor then often sends SIGTERM as well; ``run_app`` treats the second signal as a new exit and cancels
 everything while the first shutdown is still handing callers over and storing their events, which left the
 process hanging. Here the first SIGINT/SIGTERM starts one orderly shutdown and later ones are only logged.
+The handlers are plain ``signal.signal`` handlers rather than the loop's: those are removed when the loop
+closes, so a second signal arriving just as a quick shutdown finished would have killed the process (exit -15).
 """
 
 from __future__ import annotations
@@ -21,21 +23,39 @@ from padang112.web.app import create_app
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings) -> None:
+class ShutdownSignals:
+    """First SIGINT/SIGTERM asks the running loop to stop; later ones are only logged, even after it closed."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def attach(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+        self._loop, self._stop = loop, stop
+        if self.received:
+            stop.set()
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self.received:
+            log.info("%s received: already stopping", name)
+            return
+        self.received = True
+        log.info("%s received: stopping (waiting callers go to the fallback queue)", name)
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+
+async def serve(settings: Settings, signals: ShutdownSignals) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def request_stop(signum: int) -> None:
-        if stop.is_set():
-            log.info("%s received: already stopping", signal.Signals(signum).name)
-        else:
-            log.info("%s received: stopping (waiting callers go to the fallback queue)", signal.Signals(signum).name)
-            stop.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, request_stop, signum)
+    signals.attach(asyncio.get_running_loop(), stop)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5)
@@ -50,5 +70,7 @@ async def serve(settings: Settings) -> None:
 def run(settings: Settings) -> int:
     logs.setup(settings.log_level)
     settings.secrets()  # generated on first run, never shipped
-    asyncio.run(serve(settings))
+    signals = ShutdownSignals()
+    signals.install()
+    asyncio.run(serve(settings, signals))
     return 0

@@ -8,6 +8,7 @@ restarting the switch.
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,17 @@ pytest_plugins = [
 
 TEST_SEATS = 40
 
+# P112_TEST_SLOT=N (default 0; not PADANG112_*, which is read as a setting) runs the live tests on a second, separate switch ("testN", shifted ports)
+# so two developers' sessions on one machine do not collide. CI always uses slot 0.
+SLOT = int(os.environ.get("P112_TEST_SLOT", "0"))
+
 
 @pytest.fixture(scope="session")
 def artefacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "artefacts"
-    path.mkdir(exist_ok=True)
+    if SLOT:
+        path = path / f"slot{SLOT}"
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -45,12 +52,12 @@ recordings_dir = "{recordings}"
 log_level = "DEBUG"
 
 [asterisk]
-instance = "test"
-sip_port = 5070
-http_port = 8098
-ami_port = 5048
-rtp_start = 15000
-rtp_end = 19999
+instance = "{'test' if SLOT == 0 else f'test{SLOT}'}"
+sip_port = {5070 + 100 * SLOT}
+http_port = {8098 + 100 * SLOT}
+ami_port = {5048 + 100 * SLOT}
+rtp_start = {15000 if SLOT == 0 else 30000 + 2000 * SLOT}
+rtp_end = {19999 if SLOT == 0 else 31999 + 2000 * SLOT}
 
 [calls]
 seat_count = {TEST_SEATS}
@@ -59,7 +66,7 @@ wrap_up_s = 1.0
 position_announce_s = 8.0
 
 [web]
-port = 8090
+port = {8090 + 100 * SLOT}
 """
     )
     return config.load(toml, environ={})
