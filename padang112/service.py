@@ -73,4 +73,8 @@ def run(settings: Settings) -> int:
     signals = ShutdownSignals()
     signals.install()
     asyncio.run(serve(settings, signals))
+    # Stopped and stored. Python's exit puts its own handlers back to SIG_DFL while threads are joined, so a
+    # late signal would still end us with -15; ignoring is kept through that.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     return 0
