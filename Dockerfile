@@ -1,6 +1,8 @@
 # padang112 controller + web console (`padang112 serve`). Build context: the repository.
 FROM python:3.11-slim-bookworm
 WORKDIR /app
+# ffmpeg restreams RTSP cameras to HLS (padang112.cameras.restream); ffprobe checks them
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY padang112 ./padang112
 COPY web ./web

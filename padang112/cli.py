@@ -11,6 +11,7 @@ import sys
 
 from padang112 import config
 from padang112.accounts import cli as user_cli
+from padang112.cameras import cli as camera_cli
 
 
 def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -56,6 +57,10 @@ def _user(settings: config.Settings, args: argparse.Namespace) -> int:
     return user_cli.run(settings, args)
 
 
+def _camera(settings: config.Settings, args: argparse.Namespace) -> int:
+    return camera_cli.run(settings, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="padang112", description="Padang 112 emergency call handling")
     parser.add_argument("--config", help="TOML settings file (default: $PADANG112_CONFIG or ./padang112.toml)")
@@ -80,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sec.set_defaults(func=_secrets)
 
     user_cli.add_parser(sub).set_defaults(func=_user)
+    camera_cli.add_parser(sub).set_defaults(func=_camera)
     return parser
 
 

@@ -56,12 +56,28 @@ class CallHandlingSettings:
     position_announce_s: float = 30.0
     auto_ready_on_register: bool = True  # until the console's sign-in exists, a registered seat is ready
     fallback_queue: str = "padang112-fallback"
+    duty_prefix: str = "duty-"  # agency duty phones are PJSIP endpoints duty-damkar, duty-bpbd, ...
+    duty_retry_s: float = 30.0  # a duty phone that did not press 1 is called again after this long
+    duty_ring_s: float = 25.0
+    callback_deadline_s: float = 300.0  # an abandoned caller should be called back within this time
 
 
 @dataclass
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+
+
+@dataclass
+class CameraSettings:
+    """CCTV cameras (see :mod:`padang112.cameras`)."""
+
+    probe_interval_s: float = 30.0  # each camera's stream is checked this often
+    probe_timeout_s: float = 5.0
+    near_radius_m: float = 1500.0  # cameras listed for an incident lie within this distance
+    near_limit: int = 6
+    restream_idle_s: float = 30.0  # an RTSP restream nobody fetched for this long is stopped
+    ffmpeg: str = "ffmpeg"
 
 
 @dataclass
@@ -73,6 +89,7 @@ class Settings:
     asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
     calls: CallHandlingSettings = field(default_factory=CallHandlingSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    cameras: CameraSettings = field(default_factory=CameraSettings)
     carriers: list[Carrier] = field(default_factory=_default_carriers)
     config_path: Path | None = None
 
@@ -86,11 +103,18 @@ class Settings:
         return [f"{c.seat_prefix}{i:02d}" for i in range(1, c.seat_count + 1)]
 
     @property
+    def duty_phones(self) -> dict[str, str]:
+        """Agency -> its duty phone's SIP endpoint (escalation calls and warm hand-offs go only there)."""
+        from padang112.incidents.model import AGENCIES  # the agencies are domain data, not settings
+
+        return {agency: f"{self.calls.duty_prefix}{agency}" for agency in AGENCIES}
+
+    @property
     def secrets_path(self) -> Path:
         return self.state_dir / "secrets.toml"
 
     def secrets(self) -> Secrets:
-        return load_or_create_secrets(self.secrets_path, self.seats)
+        return load_or_create_secrets(self.secrets_path, self.seats, list(self.duty_phones.values()))
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,7 @@ class Secrets:
     ari_password: str
     session_key: str
     seat_passwords: dict[str, str]
+    duty_passwords: dict[str, str] = field(default_factory=dict)
 
 
 def _coerce(value: str, current: Any) -> Any:
@@ -169,7 +194,7 @@ def _token(n: int = 24) -> str:
     return _secrets.token_urlsafe(n)
 
 
-def load_or_create_secrets(path: Path, seats: list[str]) -> Secrets:
+def load_or_create_secrets(path: Path, seats: list[str], duty_phones: list[str] | None = None) -> Secrets:
     """Read the secrets file, adding whatever is missing (a new seat, a new key) and saving it 0600."""
     data: dict[str, Any] = {}
     if path.exists():
@@ -180,18 +205,19 @@ def load_or_create_secrets(path: Path, seats: list[str]) -> Secrets:
         if not data.get(key):
             data[key] = _token(32 if key == "session_key" else 18)
             changed = True
-    seat_pw = dict(data.get("seat_passwords", {}))
-    for seat in seats:
-        if not seat_pw.get(seat):
-            seat_pw[seat] = _token(12)
-            changed = True
-    data["seat_passwords"] = seat_pw
+    tables = {"seat_passwords": seats, "duty_passwords": duty_phones or []}
+    for table, names in tables.items():
+        passwords = dict(data.get(table, {}))
+        for name in names:
+            if not passwords.get(name):
+                passwords[name] = _token(12)
+                changed = True
+        data[table] = passwords
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = [f'{k} = "{data[k]}"' for k in ("ami_password", "ari_password", "session_key")]
-        lines.append("")
-        lines.append("[seat_passwords]")
-        lines += [f'{seat} = "{pw}"' for seat, pw in sorted(seat_pw.items())]
+        for table in tables:
+            lines += ["", f"[{table}]"] + [f'"{name}" = "{pw}"' for name, pw in sorted(data[table].items())]
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -201,5 +227,6 @@ def load_or_create_secrets(path: Path, seats: list[str]) -> Secrets:
         ami_password=data["ami_password"],
         ari_password=data["ari_password"],
         session_key=data["session_key"],
-        seat_passwords={s: seat_pw[s] for s in seats},
+        seat_passwords={s: data["seat_passwords"][s] for s in seats},
+        duty_passwords={d: data["duty_passwords"][d] for d in duty_phones or []},
     )

@@ -25,6 +25,7 @@ from padang112.domain.seats import SeatState
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.ami import AmiLink
 from padang112.telephony.ari import AriClient, AriListener
+from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import import_fallback_calls
 from padang112.telephony.snapshot import live_snapshot
@@ -47,6 +48,17 @@ def describe(event: DomainEvent) -> str | None:
     return None
 
 
+def event_channel(event: dict[str, Any]) -> str:
+    """The channel an ARI event is about ("" if none): its channel, or the channel a playback played on."""
+    channel = event.get("channel")
+    if isinstance(channel, dict):
+        return str(channel.get("id", ""))
+    playback = event.get("playback")
+    if isinstance(playback, dict):
+        return str(playback.get("target_uri", "")).removeprefix("channel:")
+    return ""
+
+
 class Controller:
     def __init__(self, settings: Settings, writer: EventWriter, repo: Repository) -> None:
         self.settings = settings
@@ -64,20 +76,24 @@ class Controller:
         self.ami = AmiLink(ast.bind_address, ast.ami_port, "padang112", secrets.ami_password,
                            calls.fallback_queue)
         self.media = ChannelMedia()
-        self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member)
         self.translator = StasisTranslator(ast.app, set(settings.seats), self.room.calls.__contains__,
                                            self.media.playback_of)
         self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
         self.subscribers: list[Subscriber] = []
+        self.dial_policy = DialPolicy(settings.duty_phones, {carrier.name for carrier in settings.carriers},
+                                      repo.called_in_over)
+        self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
+        # channel-id prefix -> handler, for the calls we place that are not part of the room (duty-phone alerts)
+        self.side_lines: dict[str, Callable[[dict[str, Any]], None]] = {}
         self.pranks = PrankScores()
         self._tasks: list[asyncio.Task[Any]] = []
         self._writes: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        now = datetime.now(timezone.utc)
-        for number, at in await self.repo.marked_numbers(PRANK_DISPOSITIONS, now - prank.WINDOW):
-            self.pranks.mark(number, at)
+        since = datetime.now(timezone.utc) - prank.WINDOW
+        self.pranks.load(await self.repo.marked_numbers(PRANK_DISPOSITIONS, since),
+                         await self.repo.prank_clearances(since))  # marks before a number's clearance do not count
         await self.ari.open()
         await self.ami.start()
         self._tasks = [asyncio.create_task(self._room_loop(), name="room"),
@@ -107,6 +123,10 @@ class Controller:
     def ari_connected(self) -> bool:
         return self.listener.connected
 
+    def clear_prank(self, number: str, at: datetime) -> None:
+        """Forget ``number``'s prank marks up to ``at``: a clearance already stored, so ``start`` applies it again."""
+        self.pranks.clear(number, at)
+
     # ---- inbox -------------------------------------------------------------------------------------
     def post(self, command: c.Command) -> None:
         self.inbox.put_nowait(("cmd", command))
@@ -120,6 +140,11 @@ class Controller:
         self._apply(Decision(events=list(events)))
 
     def _on_ari_event(self, event: dict[str, Any]) -> None:
+        channel = event_channel(event)
+        for prefix, handler in self.side_lines.items():
+            if channel.startswith(prefix):
+                handler(event)
+                return
         self.inbox.put_nowait(("ari", event))
 
     def _on_disconnect(self) -> None:

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.controller",
     "tests.fixtures.browser",
+    "tests.fixtures.camera_streams",
 ]
 
 TEST_SEATS = 40
@@ -64,9 +65,15 @@ seat_count = {TEST_SEATS}
 ring_timeout_s = 4.0
 wrap_up_s = 1.0
 position_announce_s = 8.0
+duty_retry_s = 2.0
+duty_ring_s = 8.0
 
 [web]
 port = {8090 + 100 * SLOT}
+
+[cameras]
+probe_interval_s = 2.0
+probe_timeout_s = 1.5
 """
     )
     return config.load(toml, environ={})

@@ -3,7 +3,9 @@
 ``received → queued → offered → connected → ended``; a caller who hangs up before being connected ends in
 ``abandoned``. An offered call goes back to ``queued`` when the seat does not answer. A waiting call is
 ``handed_over`` to Asterisk's own fallback queue when the controller shuts down, so nobody waits on a
-controller that is not there. Any other move is a bug and raises :class:`IllegalTransition`.
+controller that is not there. A warm hand-off moves a connected call to ``transferred`` when the call taker
+leaves it with an agency's duty phone (``connected → transferred → ended``, see ``handoff.py``). Any other move
+is a bug and raises :class:`IllegalTransition`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class CallState(str, enum.Enum):
     ENDED = "ended"
     ABANDONED = "abandoned"
     HANDED_OVER = "handed_over"
+    TRANSFERRED = "transferred"  # warm hand-off done: the caller talks with an agency's duty phone, no seat
 
 
 ALLOWED: dict[CallState, frozenset[CallState]] = {
@@ -35,7 +38,8 @@ ALLOWED: dict[CallState, frozenset[CallState]] = {
     CallState.QUEUED: frozenset({CallState.OFFERED, CallState.ABANDONED, CallState.HANDED_OVER}),
     CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED,
                                   CallState.HANDED_OVER}),
-    CallState.CONNECTED: frozenset({CallState.ENDED}),
+    CallState.CONNECTED: frozenset({CallState.ENDED, CallState.TRANSFERRED}),
+    CallState.TRANSFERRED: frozenset({CallState.ENDED}),
     CallState.ENDED: frozenset(),
     CallState.ABANDONED: frozenset(),
     CallState.HANDED_OVER: frozenset(),
@@ -61,6 +65,9 @@ class Call:
     leg: str | None = None  # the seat leg being offered or connected
     recording: str | None = None
     flagged: bool = False  # prank/silent history: waits behind genuine callers, never blocked
+    agency: str | None = None  # warm hand-off: the agency whose duty phone is dialled or in the call
+    agency_leg: str | None = None
+    agency_joined: bool = False
     history: list[CallState] = field(default_factory=list)
 
     @property

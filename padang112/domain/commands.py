@@ -141,8 +141,42 @@ class Reconcile:
     paused: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ConferenceAgency:
+    """The call taker brings an agency's duty phone into the connected call (warm hand-off, step 1)."""
+
+    call_id: str
+    agency: str
+    by: str
+
+
+@dataclass(frozen=True)
+class AgencyLegAnswered:
+    call_id: str
+    agency: str
+    leg: str
+
+
+@dataclass(frozen=True)
+class AgencyLegGone:
+    """The duty phone's leg could not be placed, was not answered, or hung up."""
+
+    call_id: str
+    leg: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SeatLeaves:
+    """The call taker leaves a call the agency has joined (warm hand-off, step 2)."""
+
+    call_id: str
+    by: str
+
+
 Command = (
     CallArrived | CallerHungUp | PromptsFinished | SeatLegAnswered | SeatLegFailed | SeatLegHungUp
     | RingTimeout | AnnouncePosition | WrapUpDone | SeatRegistration | SeatDeviceInUse | SeatReady
-    | SeatPause | SeatSignIn | SeatSignOut | HandOverWaiting | Reconcile
+    | SeatPause | SeatSignIn | SeatSignOut | HandOverWaiting | Reconcile | ConferenceAgency | AgencyLegAnswered
+    | AgencyLegGone | SeatLeaves
 )

@@ -76,6 +76,23 @@ class ContinueToFallback:
 
 
 @dataclass(frozen=True)
+class DialAgency:
+    """Place a leg to the agency's duty phone (via the dial policy), showing the caller's number."""
+
+    call_id: str
+    agency: str
+    leg: str
+    caller_number: str
+
+
+@dataclass(frozen=True)
+class AddToBridge:
+    call_id: str
+    bridge: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class StartTimer:
     key: str
     delay_s: float
@@ -98,5 +115,5 @@ class FallbackMembership:
 
 Effect = (
     Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup | ContinueToFallback | StartTimer
-    | CancelTimer | FallbackMembership
+    | CancelTimer | FallbackMembership | DialAgency | AddToBridge
 )

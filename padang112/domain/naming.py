@@ -27,3 +27,18 @@ def bridge_id(call_id: str) -> str:
 
 def recording_name(call_id: str) -> str:
     return f"call-{call_id}"
+
+
+def handoff_leg_id(call_id: str, agency: str, boot: str, n: int) -> str:
+    """An agency duty phone's leg in a warm hand-off: ``hoff-<call>-<agency>-<boot><n>``."""
+    return f"hoff-{call_id}-{agency}-{boot}{n}"
+
+
+def parse_handoff_leg(channel_id: str) -> tuple[str, str] | None:
+    """``hoff-<call>-<agency>-<suffix>`` -> (call id, agency); None for any other channel."""
+    if not channel_id.startswith("hoff-"):
+        return None
+    parts = channel_id[5:].rsplit("-", 2)
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1]

@@ -27,6 +27,7 @@ from padang112.domain import effects as fx
 from padang112.domain.calls import TERMINAL, Call, CallState
 from padang112.domain.naming import bridge_id, leg_id, recording_name
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
+from padang112.domain.handoff import HandoffRules
 from padang112.domain.seats import PauseReason, Seat, SeatState
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def position_prompt(position: int) -> str:
     return f"padang112/position-{position}"
 
 
-class Room:
+class Room(HandoffRules):
     def __init__(self, seats: Iterable[str], policy: Policy, recordings_dir: str) -> None:
         self.policy = policy
         self.recordings_dir = recordings_dir
@@ -114,6 +115,9 @@ class Room:
         if call.state == CallState.CONNECTED:
             self._end(call, at, out, ended_by="caller")
             return
+        if call.state == CallState.TRANSFERRED:
+            self._end_transferred(call, at, out, ended_by="caller")
+            return
         self._dequeue(call)
         if call.state == CallState.OFFERED:
             seat = self.seats[call.seat or ""]
@@ -170,6 +174,8 @@ class Room:
         if call.state == CallState.OFFERED:
             log.info("call %s: seat leg %s failed before answer (%s)", call.id, leg, reason)
             self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup=None)
+        elif call.state == CallState.CONNECTED and call.agency_joined:
+            self._hand_off(call, at, out, by=call.seat or "seat")  # hung up on purpose: the agency has the caller
         elif call.state == CallState.CONNECTED:
             self._end(call, at, out, ended_by="seat")
 
@@ -293,12 +299,17 @@ class Room:
     def _end(self, call: Call, at: datetime, out: Decision, ended_by: str) -> None:
         seat = self.seats[call.seat or ""]
         out.effects.append(fx.Hangup(call.id, call.channel if ended_by == "seat" else call.leg or "", "call_end"))
+        if call.agency_leg:  # an agency conferenced in (or being dialled) leaves with the call
+            out.effects.append(fx.Hangup(call.id, call.agency_leg, "call_end"))
         out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))
         if call.recording:
             out.events.append(RecordingFinished(call.id, at, call.recording))
         out.events.append(seat.move(SeatState.WRAP_UP, at))
-        out.effects.append(fx.StartTimer(_wrap_key(seat.id), self.policy.wrap_up_s, c.WrapUpDone(seat.id)))
+        self._start_wrap_up(seat, out)
         self._finish(call, CallState.ENDED, at, out, ended_by=ended_by, disposition=None)
+
+    def _start_wrap_up(self, seat: Seat, out: Decision) -> None:
+        out.effects.append(fx.StartTimer(_wrap_key(seat.id), self.policy.wrap_up_s, c.WrapUpDone(seat.id)))
 
     def _finish(self, call: Call, state: CallState, at: datetime, out: Decision, ended_by: str,
                 disposition: str | None) -> None:

@@ -63,7 +63,7 @@ class IncidentDraft:
     notes: str = ""
     agencies: tuple[str, ...] = ()  # empty: the catalog's defaults for the type
     call_id: str | None = None
-    source: str = "call"  # call | walk_in | radio | social_media
+    source: str = "call"  # call | walk_in | radio | social_media | other
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from padang112.incidents.model import AGENCY_NAMES, AgencyTask, Incident, IncidentDraft, IncidentState, TaskState
-from padang112.incidents.store import WIB, IncidentEvent, IncidentStore
+from padang112.incidents.store import SYSTEM, WIB, IncidentEvent, IncidentStore
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,16 @@ class IncidentService:
                         "agency_name": AGENCY_NAMES.get(task.agency, task.agency), "priority": marked.priority,
                         "ack_deadline": iso_wib(task.ack_deadline)})
         return escalated
+
+    async def record_duty_call(self, incident_id: int, agency: str, attempt: int, outcome: str) -> None:
+        """An escalation call to the agency's duty phone that did not get the key 1 (stored, then published)."""
+        data = {"attempt": attempt, "outcome": outcome}
+        await self.store.note(incident_id, agency, "duty_call", SYSTEM, data)
+        self._send({"type": "duty_call", "incident_id": incident_id, "agency": agency,
+                    "agency_name": AGENCY_NAMES.get(agency, agency), **data})
+
+    async def escalated_waiting(self) -> set[tuple[int, str]]:
+        return set(await self.store.escalated_waiting())
 
     # --- reads --------------------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from padang112.incidents.model import (
     AGENCIES,
@@ -31,7 +31,7 @@ from padang112.incidents.model import (
     IncidentState,
     TaskState,
 )
-from padang112.storage.db import for_writing, session_factory
+from padang112.storage.clocked import ClockedStore
 from padang112.storage.models import AgencyTaskRow, IncidentEventRow, IncidentRow
 from padang112.storage.types import require_aware
 
@@ -86,18 +86,8 @@ def wib_day(at: datetime) -> str:
     return at.astimezone(WIB).strftime("%Y%m%d")
 
 
-class IncidentStore:
-    """Reads and writes of incidents, their agency tasks and their audit trail. ``clock`` gives aware datetimes."""
-
-    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime]) -> None:
-        self._read = session_factory(engine)
-        self._write = session_factory(for_writing(engine))
-        self._clock = clock
-
-    def _now(self) -> datetime:
-        now = self._clock()
-        require_aware(now, "clock time")
-        return now.astimezone(timezone.utc)  # as read back from the database
+class IncidentStore(ClockedStore):
+    """Reads and writes of incidents, their agency tasks and their audit trail."""
 
     # --- writes -------------------------------------------------------------------------------------------
 
@@ -282,6 +272,19 @@ class IncidentStore:
         query = select(IncidentRow).where(IncidentRow.call_id == call_id).order_by(IncidentRow.id)
         return await self._incidents(query)
 
+    async def touching(self, start: datetime, end: datetime) -> list[Incident]:
+        """Incidents created in ``[start, end)`` or with an agency task dispatched in it, oldest first
+        (the dashboard and the shift reports)."""
+        require_aware(start, "start")
+        require_aware(end, "end")
+        dispatched = select(AgencyTaskRow.incident_id).where(AgencyTaskRow.dispatched_at >= start,
+                                                             AgencyTaskRow.dispatched_at < end)
+        query = (select(IncidentRow)
+                 .where(((IncidentRow.created_at >= start) & (IncidentRow.created_at < end))
+                        | IncidentRow.id.in_(dispatched))
+                 .order_by(IncidentRow.created_at, IncidentRow.id))
+        return await self._incidents(query)
+
     async def overdue(self, now: datetime) -> list[tuple[Incident, AgencyTask]]:
         """Tasks still ``dispatched`` past their acknowledge deadline and not escalated yet, oldest deadline first."""
         require_aware(now)
@@ -301,6 +304,21 @@ class IncidentStore:
                 incident = incidents[t.incident_id]
                 result.append((incident, next(task for task in incident.tasks if task.agency == t.agency)))
             return result
+
+    async def escalated_waiting(self) -> list[tuple[int, str]]:
+        """(incident id, agency) of every task that missed its deadline and is still not acknowledged."""
+        async with self._read() as session:
+            rows = (await session.execute(
+                select(AgencyTaskRow.incident_id, AgencyTaskRow.agency)
+                .where(AgencyTaskRow.state == TaskState.DISPATCHED.value,
+                       AgencyTaskRow.escalated_at.is_not(None)))).all()
+            return [(incident_id, agency) for incident_id, agency in rows]
+
+    async def note(self, incident_id: int, agency: str | None, kind: str, by: str, data: dict[str, Any]) -> None:
+        """An audit-trail entry that changes nothing an editor sees (no version bump), e.g. a duty-phone call."""
+        async with self._write.begin() as session:
+            await _row(session, incident_id)
+            _event(session, incident_id, self._now(), by, kind, agency=agency, data=data)
 
     async def _incidents(self, query: Any) -> list[Incident]:
         async with self._read() as session:

@@ -16,7 +16,7 @@ from padang112.incidents import routing
 from padang112.incidents.catalog import Catalog
 from padang112.incidents.model import AGENCIES, IncidentDraft
 
-SOURCES = ("call", "walk_in", "radio", "social_media")
+SOURCES = ("call", "walk_in", "radio", "social_media", "other")
 MAX_VICTIMS = 10_000
 MAX_DESCRIPTION = 4000
 MAX_LOCATION_TEXT = 500
@@ -103,7 +103,7 @@ def validate(draft: IncidentDraft, catalog: Catalog, geography: geo.Geography | 
     source = _text(draft.source).lower()
     if source not in SOURCES:
         errors["source"] = ("Sumber laporan tidak dikenal.",
-                            "Unknown report source (call, walk_in, radio, social_media).")
+                            "Unknown report source (call, walk_in, radio, social_media, other).")
 
     agencies: tuple[str, ...] = ()
     raw_agencies = draft.agencies if isinstance(draft.agencies, (tuple, list)) else None

@@ -26,6 +26,20 @@ PROMPTS: dict[str, str] = {
         "menghambat pertolongan bagi orang lain. Jika Anda dalam keadaan darurat, tetaplah di saluran."
     ),
 }
+# How espeak should say each agency (abbreviations spelled out so they are understood on a phone line).
+SPOKEN_AGENCIES = {
+    "damkar": "Pemadam Kebakaran", "bpbd": "B P B D", "satpolpp": "Satpol P P", "dishub": "Dinas Perhubungan",
+    "dinkes": "Dinas Kesehatan", "dlh": "Dinas Lingkungan Hidup", "pupr": "Dinas P U P R",
+}
+PROMPTS.update({
+    f"duty-notice-{agency}": (
+        f"Perhatian, petugas piket {spoken}. Ini Command Center satu satu dua Kota Padang. "
+        "Ada tugas darurat yang belum diterima melewati batas waktu. Buka konsol O P D. "
+        "Tekan satu untuk menerima tugas."
+    )
+    for agency, spoken in SPOKEN_AGENCIES.items()
+})
+PROMPTS["duty-thanks"] = "Terima kasih. Tugas sudah diterima atas nama petugas piket."
 PROMPTS.update({f"position-{n}": f"Anda berada di antrean nomor {n}." for n in range(1, POSITION_MAX + 1)})
 
 

@@ -61,12 +61,13 @@ def _check(settings: config.Settings) -> None:
         if not _NAME_RE.match(carrier.name):
             raise ValueError(f"carrier name {carrier.name!r}: use a-z, 0-9, '-', '_'")
         ipaddress.ip_address(carrier.address)  # raises ValueError
-    for seat in settings.seats:
-        if not _NAME_RE.match(seat):
-            raise ValueError(f"seat name {seat!r}: use a-z, 0-9, '-', '_'")
-    clash = {c.name for c in settings.carriers} & set(settings.seats)
-    if clash:
-        raise ValueError(f"names used both as carrier and seat: {sorted(clash)}")
+    phones = settings.seats + list(settings.duty_phones.values())
+    for phone in phones:
+        if not _NAME_RE.match(phone):
+            raise ValueError(f"seat or duty phone name {phone!r}: use a-z, 0-9, '-', '_'")
+    clash = {c.name for c in settings.carriers} & set(phones)
+    if clash or len(set(phones)) != len(phones):
+        raise ValueError(f"names used twice among carriers, seats and duty phones: {sorted(clash) or phones}")
     for number in settings.calls.emergency_numbers:
         if not _NUMBER_RE.match(number):
             raise ValueError(f"emergency number {number!r}: digits only")
@@ -98,6 +99,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         "media_address": "" if bind_any else ast.bind_address,
         "carriers": settings.carriers,
         "seats": [{"name": s, "password": secrets.seat_passwords[s]} for s in settings.seats],
+        "duty_phones": [{"name": d, "password": secrets.duty_passwords[d]} for d in settings.duty_phones.values()],
         "emergency_numbers": list(calls.emergency_numbers),
         "queue": {
             "name": calls.fallback_queue,

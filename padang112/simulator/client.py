@@ -165,6 +165,9 @@ class Simulator:
     async def seat_hangup(self, seat: str) -> dict[str, Any]:
         return await self.request("seat_hangup", seat=seat)
 
+    async def seat_dtmf(self, seat: str, digits: str) -> dict[str, Any]:
+        return await self.request("seat_dtmf", seat=seat, digits=digits)
+
     async def unregister(self, seat: str) -> dict[str, Any]:
         return await self.request("unregister", seat=seat)
 

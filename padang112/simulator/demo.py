@@ -3,7 +3,10 @@
 Seats register (4 per simulator process: a process holds only 4 concurrent calls), answer after a random
 1–3 s and hang up after a random 5–20 s of talk; citizens with plausible Indonesian numbers arrive as a
 Poisson process on random carriers, each from its carrier's trunk address. One line per event, in WIB.
-Ctrl-C (SIGINT) or SIGTERM hang everything up, unregister the seats and stop.
+The agencies' duty phones register too: they answer an escalation call after 3–8 s and press 1 a few seconds
+into the spoken notice. Each carrier trunk's address has a phone line listening on port 5060, so a call-back
+from the console reaches "the caller" over the carrier it used. Ctrl-C (SIGINT) or SIGTERM hang everything up,
+unregister the seats and stop.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Demo:
         self.load: Counter[Simulator] = Counter()
         self.stats: Counter[str] = Counter()
         self._names = itertools.count(1)
+        self.duty_phones: dict[str, Simulator] = {}
 
     def say(self, text: str, t: float | None = None) -> None:
         self.out(f"{wib(t or time.time())}  {text}")
@@ -130,6 +134,14 @@ class Demo:
         self.say(f"mendaftarkan {len(seats)} kursi ke {fleet.registrar(self.settings)}")
         try:
             await fleet.start_seats(self.settings, seats, self.start_sim, answer_after=answer, hangup_after=talk)
+            duty = list(self.settings.duty_phones.values())
+            self.say(f"mendaftarkan {len(duty)} telepon piket OPD")
+            self.duty_phones = await fleet.start_seats(self.settings, duty, self.start_sim, answer_after=[3.0, 8.0],
+                                                       tone_hz=600)
+            lines = await self.start_sim("carrier-lines")
+            for carrier in self.settings.carriers:  # where call-backs arrive: the caller's phone, via the carrier
+                await lines.add_seat(f"line-{carrier.name}", listen=f"{carrier.address}:5060", answer_after=[2.0, 5.0],
+                                     hangup_after=[8.0, 15.0], tone_hz=440)
         except (SimulatorError, KeyError) as exc:
             self.say(f"kursi gagal mendaftar: {exc}")
             return 1
@@ -179,6 +191,11 @@ class Demo:
             self.say(f"{e['seat']} terdaftar, siap menerima panggilan", t)
         elif kind == "unregistered":
             self.say(f"{e['seat']} tidak terdaftar lagi ({e.get('code')} {e.get('reason', '')})", t)
+        elif kind == "seat_media" and e.get("seat") in self.duty_phones:
+            self.say(f"{e['seat']} mengangkat telepon eskalasi; menekan 1 sebentar lagi", t)
+            task = asyncio.create_task(self._press_one(e["seat"]), name="duty-key")
+            self.tasks.append(task)
+            task.add_done_callback(lambda done: done in self.tasks and self.tasks.remove(done))
         elif kind in ("seat_ringing", "seat_answered", "seat_call_ended", "seat_busy"):
             self._show_seat(e)
         elif kind == "error":
@@ -223,6 +240,12 @@ class Demo:
         else:
             talk = f", {t - call.answered:.0f} s bicara" if call and call.answered and t else ""
             self.say(f"{seat} menutup / ditinggal ({who}{talk})", t)
+
+    async def _press_one(self, phone: str) -> None:
+        await asyncio.sleep(random.uniform(3.0, 6.0))
+        with contextlib.suppress(SimulatorError):
+            await self.duty_phones[phone].seat_dtmf(phone, "1")
+            self.say(f"{phone} menekan 1: tugas diterima lewat telepon piket")
 
     async def _shutdown(self) -> None:
         self.say("menghentikan simulasi: menutup panggilan dan keluar dari registrar…")

@@ -38,15 +38,17 @@ def chunks(items: list[str], size: int = SEATS_PER_PROCESS) -> list[list[str]]:
 async def start_seats(
     settings: config.Settings, seats: list[str], factory: SimulatorFactory, **opts: Any
 ) -> dict[str, Simulator]:
-    """Register ``seats`` with the switch, at most 4 per simulator process; returns seat -> its process.
+    """Register ``seats`` (call-taker seats or agency duty phones) with the switch, at most 4 per simulator
+    process; returns seat -> its process.
 
     ``opts`` go to ``Simulator.add_seat`` (answer_after, tone_hz, record_dir, hangup_after). Registrations in
     one process are sent concurrently; the first failure raises ``SimulatorError``.
     """
-    passwords = settings.secrets().seat_passwords
+    secrets = settings.secrets()
+    passwords = {**secrets.seat_passwords, **secrets.duty_passwords}
     missing = [s for s in seats if s not in passwords]
     if missing:
-        raise KeyError(f"no password for {missing}: not among settings.seats")
+        raise KeyError(f"no password for {missing}: not among settings.seats or settings.duty_phones")
     out: dict[str, Simulator] = {}
     for i, group in enumerate(chunks(seats)):
         sim = await factory(f"seats{i + 1}")

@@ -138,6 +138,16 @@ def op_seat_hangup(engine: Engine, msg: dict[str, Any]) -> dict[str, Any]:
     return {"seat": seat.name, "active": bool(call is not None and call.hang_up(int(msg.get("code", 0))))}
 
 
+def op_seat_dtmf(engine: Engine, msg: dict[str, Any]) -> dict[str, Any]:
+    """Send DTMF (RFC 4733) on the seat's answered call, e.g. a duty phone pressing 1."""
+    seat = _seat(engine, msg)
+    call = seat.current
+    if call is None or not call.answered or call.ended:
+        raise CommandError(f"seat {seat.name} has no answered call")
+    call.dialDtmf(str(msg["digits"]))
+    return {"seat": seat.name}
+
+
 def op_unregister(engine: Engine, msg: dict[str, Any]) -> None:
     seat = engine.seats.pop(_seat(engine, msg).name)
     req = msg.get("req")

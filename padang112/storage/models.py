@@ -242,3 +242,123 @@ class IncidentEventRow(Base):
     from_state: Mapped[str | None] = mapped_column(STATE)
     to_state: Mapped[str | None] = mapped_column(STATE)
     data: Mapped[dict[str, Any]] = mapped_column(JSONText)
+
+
+class CallbackRow(Base):
+    """A caller who hung up before being answered, to be called back (see padang112/callbacks/)."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        Index("ix_callbacks_state_deadline", "state", "deadline"),
+        Index("ix_callbacks_number_state", "number", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(Text)
+    carrier: Mapped[str] = mapped_column(Text)
+    first_call_id: Mapped[str] = mapped_column(ID)
+    last_call_id: Mapped[str] = mapped_column(ID)
+    abandoned_calls: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(STATE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_outcome: Mapped[str | None] = mapped_column(STATE)
+    taken_by: Mapped[str | None] = mapped_column(String(64))
+    seat: Mapped[str | None] = mapped_column(ID)
+    matched_call_id: Mapped[str | None] = mapped_column(ID)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallbackEventRow(Base):
+    __tablename__ = "callback_events"
+    __table_args__ = (Index("ix_callback_events_callback_id", "callback_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(STATE)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText)
+
+
+class CameraRow(Base):
+    """A CCTV camera (see :mod:`padang112.cameras`). ``stream_url`` may hold credentials: it never leaves the server
+    except, password masked, to admins."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text)
+    kecamatan: Mapped[str] = mapped_column(Text)
+    location_text: Mapped[str] = mapped_column(Text)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(STATE)  # traffic | public_facility | flood_gauge | other
+    stream_type: Mapped[str] = mapped_column(STATE)  # hls | mjpeg | snapshot | rtsp
+    stream_url: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CameraHealthRow(Base):
+    """The latest probe of a camera: ``status`` online/offline, ``last_seen_at`` its last good answer."""
+
+    __tablename__ = "camera_health"
+
+    camera_id: Mapped[int] = mapped_column(Integer, ForeignKey("cameras.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(STATE)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when ``status`` last changed
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class WallLayoutRow(Base):
+    """A user's video wall: grid size (1, 4, 9 or 16) and the camera id of each tile (``null`` for an empty one)."""
+
+    __tablename__ = "wall_layouts"
+
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"), primary_key=True)
+    grid: Mapped[int] = mapped_column(Integer)
+    tiles: Mapped[list[Any]] = mapped_column(JSONText)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IncidentMessageRow(Base):
+    """An agency's question about an incident (``reply_to`` None) or the 112 room's answer to one.
+
+    ``agency`` is the asking agency (the thread's); ``answered_at`` is set on a question by its first answer.
+    """
+
+    __tablename__ = "incident_messages"
+    __table_args__ = (Index("ix_incident_messages_reply_to_answered_at", "reply_to", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(Integer, ForeignKey("incidents.id"), index=True)
+    agency: Mapped[str] = mapped_column(STATE)
+    reply_to: Mapped[int | None] = mapped_column(Integer, ForeignKey("incident_messages.id"))
+    text: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    by_role: Mapped[str] = mapped_column(STATE)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PrankClearanceRow(Base):
+    """A number's prank score cleared by a call taker or supervisor (append-only: the audit trail)."""
+
+    __tablename__ = "prank_clearances"
+    __table_args__ = (
+        Index("ix_prank_clearances_number_cleared_at", "number", "cleared_at"),
+        Index("ix_prank_clearances_cleared_at", "cleared_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(Text)
+    cleared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_by: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str | None] = mapped_column(Text)  # the call on screen when it was cleared, if any
+    score_before: Mapped[float] = mapped_column(Float)

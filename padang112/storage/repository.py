@@ -20,7 +20,15 @@ from padang112.domain.calls import TERMINAL, CallState
 from padang112.domain.events import DomainEvent
 from padang112.storage.apply import apply_events, check_events
 from padang112.storage.db import for_writing, session_factory
-from padang112.storage.models import Call, CallEvent, FallbackImport, Recording, Seat, SeatEvent
+from padang112.storage.models import (
+    Call,
+    CallEvent,
+    FallbackImport,
+    PrankClearanceRow,
+    Recording,
+    Seat,
+    SeatEvent,
+)
 from padang112.storage.records import (
     CallEventRecord,
     CallRecord,
@@ -180,6 +188,33 @@ class Repository:
                  .where(Call.disposition.in_(sorted(dispositions)), Call.received_at >= since))
         async with self._read() as session:
             return [(number, at) for number, at in (await session.execute(query)).all() if number]
+
+    async def called_in_over(self, number: str, carrier: str) -> bool:
+        """Did a call from ``number`` ever arrive over ``carrier``'s trunk? (Only such numbers are called back.)"""
+        query = select(Call.id).where(Call.caller_number == number, Call.carrier == carrier).limit(1)
+        async with self._read() as session:
+            return (await session.scalar(query)) is not None
+
+    async def prank_clearances(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(caller number, cleared at) of prank-score clearances since ``since``, oldest first."""
+        require_aware(since, "since")
+        query = (select(PrankClearanceRow.number, PrankClearanceRow.cleared_at)
+                 .where(PrankClearanceRow.cleared_at >= since).order_by(PrankClearanceRow.cleared_at))
+        async with self._read() as session:
+            return [(number, at) for number, at in (await session.execute(query)).all()]
+
+    async def add_prank_clearance(self, number: str, at: datetime, by: str, call_id: str | None,
+                                  score_before: float) -> None:
+        """Store that ``by`` cleared ``number``'s prank score at ``at`` (append-only: the audit trail)."""
+        require_aware(at, "at")
+        async with self._write.begin() as session:
+            session.add(PrankClearanceRow(number=number, cleared_at=at, cleared_by=by, call_id=call_id,
+                                          score_before=score_before))
+
+    async def has_called(self, number: str) -> bool:
+        """Whether any stored call came from ``number``."""
+        async with self._read() as session:
+            return await session.scalar(select(Call.id).where(Call.caller_number == number).limit(1)) is not None
 
     async def ping(self) -> None:
         """Raise if the database cannot be read (readiness probe): file, schema and connection pool."""

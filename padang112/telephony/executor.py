@@ -40,11 +40,14 @@ class ChannelMedia:
 class EffectRunner:
     def __init__(self, ari: AriClient, post: Callable[[c.Command], None], media: ChannelMedia,
                  fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
-                 moh_class: str = "default", fallback_context: str = "emergency-fallback") -> None:
+                 duty_phone: Callable[[str], str], moh_class: str = "default",
+                 fallback_context: str = "emergency-fallback") -> None:
+        """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else)."""
         self.ari = ari
         self.post = post
         self.media = media
         self.fallback_membership = fallback_membership
+        self.duty_phone = duty_phone
         self.moh_class = moh_class
         self.fallback_context = fallback_context
         self._lanes: dict[str, asyncio.Queue[fx.Effect]] = {}
@@ -111,6 +114,8 @@ class EffectRunner:
     def _on_failure(self, effect: fx.Effect, exc: Exception) -> None:
         if isinstance(effect, fx.RingSeat):
             self.post(c.SeatLegFailed(effect.call_id, effect.seat, effect.leg, f"originate: {exc}"))
+        elif isinstance(effect, fx.DialAgency):
+            self.post(c.AgencyLegGone(effect.call_id, effect.leg, f"originate: {exc}"))
 
     async def _run(self, effect: fx.Effect) -> None:
         runner: Callable[[Any], Awaitable[None]] = getattr(self, "_" + type(effect).__name__)
@@ -141,6 +146,15 @@ class EffectRunner:
             f"/channels/{e.leg}", endpoint=f"PJSIP/{e.seat}", app=self.ari.app,
             appArgs=f"seat,{e.call_id},{e.seat}", callerId=caller_id_for_seat(e.caller_number, e.caller_name),
             timeout=int(e.timeout_s) + 5)
+
+    async def _DialAgency(self, e: fx.DialAgency) -> None:
+        await self.ari.post(
+            f"/channels/{e.leg}", endpoint=self.duty_phone(e.agency), app=self.ari.app,
+            appArgs=f"handoff,{e.call_id},{e.agency}", callerId=caller_id_for_seat(e.caller_number, "112"),
+            timeout=30)
+
+    async def _AddToBridge(self, e: fx.AddToBridge) -> None:
+        await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=e.channel)
 
     async def _Bridge(self, e: fx.Bridge) -> None:
         await self._silence(e.channels[0])

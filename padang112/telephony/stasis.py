@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from padang112.domain import commands as c
-from padang112.domain.naming import parse_leg
+from padang112.domain.naming import parse_handoff_leg, parse_leg
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class StasisTranslator:
                                   carrier=sanitize_text(carrier, 32), dialed=sanitize_text(dialed, 32))]
         if args and args[0] == "seat" and len(args) >= 3:
             return [c.SeatLegAnswered(call_id=args[1], seat=args[2], leg=channel["id"])]
+        if args and args[0] == "handoff" and len(args) >= 3:
+            return [c.AgencyLegAnswered(call_id=args[1], agency=args[2], leg=channel["id"])]
         log.warning("StasisStart with unexpected args %r on %s", args, channel.get("name"))
         return []
 
@@ -66,6 +68,9 @@ class StasisTranslator:
         if leg is not None:
             call_id, seat = leg
             return [c.SeatLegHungUp(call_id, seat, channel_id)]
+        handoff = parse_handoff_leg(channel_id)
+        if handoff is not None:
+            return [c.AgencyLegGone(handoff[0], channel_id, str(event.get("cause_txt") or event.get("type")))]
         if self._is_inbound(channel_id):
             return [c.CallerHungUp(channel_id)]
         return []

@@ -43,7 +43,11 @@ HTTP_ERRORS: dict[int, type[web.HTTPException]] = {400: web.HTTPBadRequest, 403:
 
 
 def refuse(status: int, code: str) -> web.HTTPException:
-    text_id, text_en = ERRORS[code]
+    return json_error(status, code, *ERRORS[code])
+
+
+def json_error(status: int, code: str, text_id: str, text_en: str) -> web.HTTPException:
+    """The API's one error shape: ``{"error": code, "message": Indonesian, "message_en": English}``."""
     body = json.dumps({"error": code, "message": text_id, "message_en": text_en})
     return HTTP_ERRORS[status](text=body, content_type="application/json")
 

@@ -20,6 +20,10 @@ from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
 from padang112.web import api, auth, history, incidents, live, openapi, pages
+from padang112.web import info_requests, pranks
+from padang112.web import dashboard, reports
+from padang112.web import camera_pages, cameras
+from padang112.web import callbacks, handoff
 from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,14 @@ def create_app(settings: Settings) -> web.Application:
     pages.setup(app)
     history.setup(app)
     incidents.setup(app)  # after _stack in cleanup_ctx: it needs the engine and the live hub
+    info_requests.setup(app)  # after incidents: it needs the incident store
+    pranks.setup(app)
+    callbacks.setup(app)  # /api/v1/callbacks: after _stack (controller, engine, live hub)
+    handoff.setup(app)  # /api/v1/calls/{id}/handoff|leave: after incidents (the agency gets the record)
+    dashboard.setup(app)  # /dasbor, /api/v1/dashboard: after incidents (the incident store)
+    reports.setup(app)  # /laporan, /laporan.csv
+    cameras.setup(app)  # /api/v1/cameras, /kamera/<id>/...: after incidents (agency access)
+    camera_pages.setup(app)  # /dinding, /admin/kamera
     app.router.add_static("/static/", PROJECT_ROOT / "web" / "static", append_version=False)
     openapi.setup(app)  # GET /api/v1/openapi.json, built from the router on each request
     return app

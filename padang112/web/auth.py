@@ -42,6 +42,7 @@ LANG_COOKIE = "lang"
 LANGS = ("id", "en")
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/masuk"})
 PUBLIC_PREFIXES = ("/static/",)
+MEDIA_PREFIXES = ("/kamera/",)  # the camera proxy: a player, not a person, asks; it gets 401, not the sign-in form
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -225,7 +226,8 @@ def refusal(request: web.Request, status: int, what: str) -> web.Response:
 def unauthenticated(request: web.Request) -> web.StreamResponse:
     """A page asked for by a browser goes to the sign-in form; an API call or a WebSocket upgrade gets 401."""
     websocket = request.headers.get("Upgrade", "").lower() == "websocket"
-    if request.method in ("GET", "HEAD") and not wants_json(request) and not websocket:
+    media = request.path.startswith(MEDIA_PREFIXES)
+    if request.method in ("GET", "HEAD") and not wants_json(request) and not websocket and not media:
         raise web.HTTPFound(login_url(request.path_qs))
     return refusal(request, 401, "unauthenticated")
 

@@ -24,6 +24,8 @@ from padang112.incidents.model import AGENCIES, AGENCY_NAMES, IncidentDraft, Tas
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import ConflictError, IncidentError, IncidentStore
 from padang112.incidents.validation import ValidationError, validate
+from padang112.telephony.duty_caller import CHANNEL_PREFIX as DUTY_PREFIX
+from padang112.telephony.duty_caller import DutyCaller
 from padang112.web import auth
 from padang112.web.api import body_of
 from padang112.web.live import HUB, Client
@@ -52,8 +54,10 @@ def publish_to_clients(app: web.Application, message: dict[str, Any]) -> None:
 
 
 def _wants(client: Client, message: dict[str, Any], incident: dict[str, Any]) -> bool:
-    if message.get("type") == "escalation":
+    if message.get("type") in ("escalation", "duty_call"):
         return client.user.role in WATCH_ALL or client.user.agency == message.get("agency")
+    if message.get("type") == "info_request" and client.user.role == "agency":  # one agency's thread
+        return client.user.agency == message["request"]["agency"]
     return visible_to(client.user, incident)
 
 
@@ -64,19 +68,27 @@ async def incident_stack(app: web.Application) -> AsyncIterator[None]:
     store = IncidentStore(app[webapp.ENGINE], clock=lambda: datetime.now(timezone.utc))
     service = IncidentService(store, lambda message: publish_to_clients(app, message), routing.ack_deadline_s)
     app[INCIDENTS] = service
-    watch = asyncio.create_task(_escalation_watch(service), name="incident-escalation")
+    controller, calls = app[webapp.CONTROLLER], app[webapp.SETTINGS].calls
+    duty = DutyCaller(controller.ari, controller.dial_policy, service, calls.duty_retry_s, calls.duty_ring_s)
+    controller.side_lines[DUTY_PREFIX] = duty.on_ari_event
+    tasks = [asyncio.create_task(_escalation_watch(service, duty), name="incident-escalation"),
+             asyncio.create_task(duty.run(), name="duty-calls")]
     try:
         yield
     finally:
-        watch.cancel()
-        await asyncio.gather(watch, return_exceptions=True)
+        controller.side_lines.pop(DUTY_PREFIX, None)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _escalation_watch(service: IncidentService) -> None:
+async def _escalation_watch(service: IncidentService, duty: DutyCaller) -> None:
+    """Every few seconds: escalate tasks past their deadline, and keep the duty-phone calls in step."""
     while True:
         try:
             for incident, task in await service.escalate_overdue(datetime.now(timezone.utc)):
                 log.warning("incident %s: %s missed its acknowledge deadline", incident.number, task.agency)
+            duty.sync(await service.escalated_waiting())
         except asyncio.CancelledError:
             raise
         except Exception:  # the watch must keep watching
@@ -173,9 +185,14 @@ async def _visible_incident(request: web.Request) -> dict[str, Any]:
 
 @auth.require()
 async def get_incident(request: web.Request) -> web.Response:
-    """One incident with its agency tasks and its audit trail."""
+    """One incident with its agency tasks, its audit trail and its requests for more information."""
+    from padang112.web.info_requests import incident_threads  # info_requests builds on this module
+
     view = await _visible_incident(request)
-    view["events"] = await request.app[INCIDENTS].events_view(view["id"])
+    user = _user(request)
+    view["events"] = [e for e in await request.app[INCIDENTS].events_view(view["id"])  # another agency's
+                      if user.role != "agency" or not e["kind"].startswith("info_") or e["agency"] == user.agency]
+    view["info_requests"] = await incident_threads(request, view)
     return web.json_response(view)
 
 

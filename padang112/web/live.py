@@ -100,10 +100,15 @@ class Hub:
             self._spawn(self._send_history(call.id, call.caller_number, targets))
 
     async def _send_history(self, call_id: str, number: str, targets: list[Client]) -> None:
-        since = datetime.now(timezone.utc) - timedelta(days=HISTORY_DAYS)
-        earlier = [c for c in await self.repo.calls_from_number(number, since) if c.id != call_id]
+        now = datetime.now(timezone.utc)
+        earlier = [c for c in await self.repo.calls_from_number(number, now - timedelta(days=HISTORY_DAYS))
+                   if c.id != call_id]
+        pranks = self.controller.pranks
+        cleared = pranks.cleared_at(number)  # marks before a clearance ("Hapus tanda iseng") no longer count
         message = {"type": "history", "call_id": call_id,
-                   "prank_count": sum(1 for c in earlier if c.disposition in PRANK_DISPOSITIONS),
+                   "prank_count": sum(1 for c in earlier if c.disposition in PRANK_DISPOSITIONS
+                                      and (cleared is None or c.received_at > cleared)),
+                   "prank_score": round(pranks.score(number, now), 3), "prank_cleared_at": wib(cleared),
                    "calls": [{"id": c.id, "received_at": wib(c.received_at), "state": c.state,
                               "disposition": c.disposition, "seat": c.seat} for c in earlier[:20]]}
         for client in targets:

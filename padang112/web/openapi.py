@@ -19,7 +19,9 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from padang112.accounts import ROLES
+from padang112.incidents.messages import MAX_TEXT
 from padang112.incidents.model import AGENCIES
+from padang112.incidents.validation import SOURCES
 from padang112.web import api, auth
 
 DOC_PATH = "/api/v1/openapi.json"
@@ -76,7 +78,7 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
             "agencies": {"type": "array", "items": {"type": "string", "enum": list(AGENCIES)},
                          "description": "empty: the catalog's defaults for the type"},
             "call_id": {"type": "string"},
-            "source": {"type": "string", "enum": ["call", "walk_in", "radio", "social_media"]},
+            "source": {"type": "string", "enum": list(SOURCES), "description": "`call` unless entered by hand"},
         }, ["type_code", "priority", "kecamatan", "description"])}},
     },
     "update": {
@@ -94,6 +96,46 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
         }, [])}},
     },
 }
+
+_CAMERA_FIELDS = {
+    "name": {"type": "string", "maxLength": 120}, "kecamatan": {"type": "string", "description": "one of Padang's 11"},
+    "location_text": {"type": "string", "maxLength": 500},
+    "latitude": {"type": "number", "description": "inside Padang"}, "longitude": {"type": "number"},
+    "kind": {"type": "string", "enum": ["traffic", "public_facility", "flood_gauge", "other"]},
+    "stream_type": {"type": "string", "enum": ["hls", "mjpeg", "snapshot", "rtsp"]},
+    "stream_url": {"type": "string", "description": "may carry credentials; never shown back unmasked"},
+}
+REQUEST_BODIES.update({
+    "camera_create": {"required": True, "content": {_JSON: {"schema": _object(
+        _CAMERA_FIELDS, ["name", "kecamatan", "latitude", "longitude", "kind", "stream_type", "stream_url"])}}},
+    "camera_update": {"required": True, "content": {_JSON: {"schema": _object(
+        {**_CAMERA_FIELDS, "enabled": {"type": "boolean"}}, [])}}},
+    "wall_layout_save": {"required": True, "content": {_JSON: {"schema": _object({
+        "grid": {"type": "integer", "enum": [1, 4, 9, 16]},
+        "tiles": {"type": "array", "items": {"type": ["integer", "null"]}, "description": "a camera id per tile"},
+    }, ["grid"])}}},
+})
+
+_MESSAGE = {"required": True, "content": {_JSON: {"schema": _object(
+    {"text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "description": "kept as typed, HTML too"}},
+    ["text"])}}}
+REQUEST_BODIES.update({  # requests for more information, and clearing a number's prank score
+    "ask_info": _MESSAGE,
+    "answer_info": _MESSAGE,
+    "clear_prank": {"required": True, "content": {_JSON: {"schema": _object({
+        "number": {"type": "string", "maxLength": 64, "description": "the caller number exactly as received"},
+        "call_id": {"type": "string", "description": "the call on screen when it was cleared (recorded)"},
+    }, ["number"])}}},
+})
+
+REQUEST_BODIES["handoff"] = {"required": True, "content": {_JSON: {"schema": _object(
+    {"agency": {"type": "string", "enum": list(AGENCIES), "description": "whose duty phone joins the call"}},
+    ["agency"])}}}
+REQUEST_BODIES["leave"] = {
+    "required": False, "description": "No body needed.", "content": {_JSON: {"schema": _object({}, [])}}}
+REQUEST_BODIES["call_back"] = {  # the callback list
+    "required": False, "description": "No body needed: the call back rings the call taker's own seat.",
+    "content": {_JSON: {"schema": _object({}, [])}}}
 
 WS_DESCRIPTION = (
     "WebSocket upgrade (`101 Switching Protocols`). Each message is a JSON object with a `type`: first "
@@ -170,8 +212,11 @@ def _parameter(name: str, enum: list[str] | None, regex: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+MEDIA_PREFIX = "/kamera/"  # the camera proxy: not JSON, but an API all the same
+
+
 def documented(path: str) -> bool:
-    return path == WS_PATH or path.startswith(API_PREFIX)
+    return path == WS_PATH or path.startswith((API_PREFIX, MEDIA_PREFIX))
 
 
 def _roles_in_order(roles: frozenset[str]) -> list[str]:

@@ -37,3 +37,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/supervisor", auth.require("supervisor", "admin")(
         _page("supervisor.html", history.service_level_context)))
     app.router.add_get("/opd", auth.require("agency", "admin")(_page("agency.html")))
+    # an incident reported without a call (walk-in, radio, social media): the call panel's form, with a source
+    app.router.add_get("/kejadian/baru", auth.require("call_taker", "supervisor", "admin")(_page("incident_new.html")))

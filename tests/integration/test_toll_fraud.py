@@ -125,3 +125,20 @@ def test_fallback_queue_notes_which_seat_answered_and_when(
         asterisk.rx(f"queue remove member PJSIP/{seat} from {queue}")
         seat_result = finish_sipp(phone, phone_log)
     assert "INVITE sip:" in seat_result.messages, "the queue never rang the seat"
+
+
+@pytest.mark.parametrize("phone", ["seat", "duty-bpbd"])
+@pytest.mark.parametrize("number", ["081234567890", "+6281234567890", "00442071234567", "112"])
+def test_an_authenticated_seat_or_duty_phone_can_dial_nothing(
+    asterisk: AsteriskHandle, tmp_path: Path, seat_pool, phone: str, number: str
+) -> None:
+    """Only the controller places calls out (dial policy: duty phones, call-backs); a phone's own call goes nowhere."""
+    name = seat_pool(1)[0] if phone == "seat" else phone
+    secrets_ = asterisk.secrets
+    password = secrets_.seat_passwords.get(name) or secrets_.duty_passwords[name]
+    result = run_sipp(asterisk, "phone_dials_out.xml", tmp_path, "127.0.0.1", service=number, keys={"phone": name},
+                      extra=["-au", name, "-ap", password])
+    assert result.statuses.count(401) == 1, result.statuses  # challenged once, then authenticated
+    assert result.statuses[-1] == 403, result.statuses
+    assert 200 not in result.statuses
+    assert _foreign_channels(asterisk, number) == []

@@ -23,6 +23,7 @@ def _secrets(settings: config.Settings) -> config.Secrets:
         ami_password=pysecrets.token_urlsafe(18), ari_password=pysecrets.token_urlsafe(18),
         session_key=pysecrets.token_urlsafe(32),
         seat_passwords={s: pysecrets.token_urlsafe(12) for s in settings.seats},
+        duty_passwords={d: pysecrets.token_urlsafe(12) for d in settings.duty_phones.values()},
     )
 
 
@@ -165,7 +166,7 @@ def test_no_secret_is_written_in_a_template() -> None:
     for directory in render.TEMPLATE_DIRS:
         for template in directory.glob("*.j2"):
             for _key, value in secret_line.findall(template.read_text()):
-                assert re.fullmatch(r"\{\{ *(secrets\.\w+|s\.password) *\}\}", value.strip()), template
+                assert re.fullmatch(r"\{\{ *(secrets\.\w+|s\.password|password) *\}\}", value.strip()), template
 
 
 def test_rendered_files_carry_the_generated_secrets(files: dict[str, str], main_secrets: config.Secrets) -> None:
@@ -209,6 +210,26 @@ def test_every_seat_authenticates_with_its_generated_password(
         assert 0 < int(aors[seat].get("qualify_frequency")) <= 10
 
 
+@pytest.mark.parametrize("context", ["seats", "from-duty"])
+def test_seats_and_duty_phones_can_dial_nothing(plan: dict[str, list[confparse.Step]], context: str) -> None:
+    assert all((s.app, s.args) == ("Hangup", "21") for s in plan[context]), plan[context]
+    assert _reachable(plan, context) == {context}
+
+
+def test_every_agency_has_a_duty_phone_with_its_own_password(
+    main_settings: config.Settings, main_secrets: config.Secrets, files: dict[str, str]
+) -> None:
+    pjsip = confparse.parse(files["pjsip.conf"])
+    endpoints = confparse.by_type(pjsip, "endpoint")
+    auths = confparse.by_type(pjsip, "auth")
+    assert set(main_settings.duty_phones) == {"damkar", "bpbd", "satpolpp", "dishub", "dinkes", "dlh", "pupr"}
+    for endpoint in main_settings.duty_phones.values():
+        assert endpoints[endpoint].get("context") == "from-duty"
+        auth = auths[endpoints[endpoint].get("auth")]
+        assert (auth.get("username"), auth.get("password")) == (endpoint, main_secrets.duty_passwords[endpoint])
+    assert len(set(main_secrets.duty_passwords.values())) == len(main_settings.duty_phones)
+
+
 def test_the_test_instance_does_not_collide_with_main(
     live_settings: config.Settings, files: dict[str, str]
 ) -> None:
@@ -229,7 +250,7 @@ def test_the_test_instance_does_not_collide_with_main(
         assert main[key] != test[key]
     assert not set(main["rtp"]) & set(test["rtp"])
     assert not main["dirs"] & test["dirs"]
-    assert all(d.startswith("/srv/padang112/test/") for d in test["dirs"])
+    assert all(d.startswith(f"/srv/padang112/{live_settings.asterisk.instance}/") for d in test["dirs"])
 
 
 @pytest.mark.parametrize("field,value", [

@@ -897,3 +897,76 @@ def test_a_caller_with_a_prank_history_hears_a_warning_and_waits_behind_genuine_
     d.do(c.CallerHungUp("g1"))
     out = d.do(c.WrapUpDone("seat01"))
     assert rings(out) == [("p1", "seat01")]  # never blocked
+
+
+# ---- warm hand-off to an agency's duty phone -----------------------------------------------------------
+
+
+def _connected(d: Desk, call_id: str = "h1") -> str:
+    d.arrive(call_id)
+    seat = d.call(call_id).seat
+    d.answer(call_id)
+    return seat
+
+
+def _conference(d: Desk, call_id: str = "h1", agency: str = "bpbd") -> str:
+    decision = d.do(c.ConferenceAgency(call_id, agency, "rina"))
+    (dial,) = [e for e in decision.effects if isinstance(e, fx.DialAgency)]
+    assert (dial.agency, dial.caller_number) == (agency, "081200000000")
+    d.do(c.AgencyLegAnswered(call_id, agency, dial.leg))
+    return dial.leg
+
+
+def test_a_conferenced_agency_joins_the_bridge_and_keeps_the_caller_when_the_call_taker_leaves() -> None:
+    d = desk("s1")
+    seat = _connected(d)
+    seat_leg = d.leg("h1")
+    agency_leg = _conference(d)
+    assert fx.AddToBridge("h1", bridge_id("h1"), agency_leg) in d.log[-1].effects
+    left = d.do(c.SeatLeaves("h1", "rina"))
+    assert fx.Hangup("h1", seat_leg, "handed_off") in left.effects
+    assert d.call("h1").state == CallState.TRANSFERRED and d.seat(seat).state == SeatState.WRAP_UP
+    assert not any(isinstance(e, fx.Hangup) and e.channel == "chan-h1" for e in left.effects)
+    d.do(c.SeatLegHungUp("h1", seat, seat_leg))  # the seat's own hang-up event changes nothing now
+    assert d.call("h1").state == CallState.TRANSFERRED
+    ended = d.do(c.CallerHungUp("h1"))
+    assert fx.Hangup("h1", agency_leg, "call_end") in ended.effects
+    assert "h1" not in d.room.calls
+    assert [e.to_state for e in ended.events if isinstance(e, CallTransition)] == ["ended"]
+
+
+def test_the_agency_hanging_up_after_the_hand_off_ends_the_call_it_never_leaves_the_caller_alone() -> None:
+    d = desk("s1")
+    _connected(d)
+    agency_leg = _conference(d)
+    d.do(c.SeatLeaves("h1", "rina"))
+    ended = d.do(c.AgencyLegGone("h1", agency_leg, "hung_up"))
+    assert fx.Hangup("h1", "chan-h1", "call_end") in ended.effects
+    assert [e.data.get("ended_by") for e in ended.events if isinstance(e, CallTransition)] == ["agency"]
+
+
+def test_an_unanswered_duty_phone_leaves_the_call_with_the_call_taker_who_cannot_leave_it() -> None:
+    d = desk("s1")
+    _connected(d)
+    dial = next(e for e in d.do(c.ConferenceAgency("h1", "pupr", "rina")).effects if isinstance(e, fx.DialAgency))
+    failed = d.do(c.AgencyLegGone("h1", dial.leg, "no_answer"))
+    assert [(e.kind, e.data["stage"]) for e in failed.events] == [("handoff", "failed")]
+    d.do(c.SeatLeaves("h1", "rina"))  # nobody to leave the caller with: refused (nothing happens)
+    assert d.call("h1").state == CallState.CONNECTED
+    assert d.do(c.ConferenceAgency("h1", "bpbd", "rina")).effects  # may try another agency
+
+
+def test_a_call_taker_hanging_up_with_the_agency_in_the_call_hands_it_off() -> None:
+    d = desk("s1")
+    seat = _connected(d)
+    _conference(d)
+    d.do(c.SeatLegHungUp("h1", seat, d.leg("h1")))
+    assert d.call("h1").state == CallState.TRANSFERRED
+
+
+def test_a_hand_off_needs_a_connected_call() -> None:
+    d = desk()
+    d.arrive("w1")  # waiting, no seat
+    assert d.do(c.ConferenceAgency("w1", "bpbd", "rina")).effects == []
+    stale = d.do(c.AgencyLegAnswered("w1", "bpbd", "hoff-w1-bpbd-x1"))
+    assert fx.Hangup("w1", "hoff-w1-bpbd-x1", "stale_handoff") in stale.effects

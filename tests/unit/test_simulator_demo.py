@@ -56,9 +56,10 @@ async def test_demo_registers_seats_places_calls_and_stops_on_time(tmp_path: Pat
                                                                    fake_registrar: FakeRegistrar) -> None:
     toml, settings = write_config(tmp_path, int(fake_registrar.address.rsplit(":", 1)[1]))
     fake_registrar.passwords.update(settings.secrets().seat_passwords)
+    fake_registrar.passwords.update(settings.secrets().duty_passwords)
     code, out = await run_demo(toml, "--duration", "3", "--rate", "300")
     assert code == 0, out
-    for seat in settings.seats:  # 5 seats: two processes (4 + 1)
+    for seat in settings.seats + list(settings.duty_phones.values()):  # 5 seats (4 + 1), 7 duty phones (4 + 3)
         assert f"{seat} terdaftar" in out
     assert fake_registrar.bindings == {}, "seats must unregister on the way out"
     assert len(fake_registrar.invites) >= 3
@@ -71,6 +72,7 @@ async def test_demo_registers_seats_places_calls_and_stops_on_time(tmp_path: Pat
 async def test_demo_stops_cleanly_on_ctrl_c(tmp_path: Path, fake_registrar: FakeRegistrar) -> None:
     toml, settings = write_config(tmp_path, int(fake_registrar.address.rsplit(":", 1)[1]))
     fake_registrar.passwords.update(settings.secrets().seat_passwords)
+    fake_registrar.passwords.update(settings.secrets().duty_passwords)
     code, out = await run_demo(toml, "--seats", "2", "--no-callers", stop_after=2.0)
     assert code == 0, out
     assert "seat01 terdaftar" in out and "seat02 terdaftar" in out and "seat03" not in out

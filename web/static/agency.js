@@ -1,10 +1,13 @@
-// Agency operator: the agency's open incidents, a chime for a new task, Terima / Dalam perjalanan / Di lokasi / Selesai.
+// Agency operator: the agency's open incidents, a chime for a new task, Terima / Dalam perjalanan / Di lokasi / Selesai,
+// and "Minta info tambahan": a question to the 112 room, whose answer appears on the card live.
 import {T, api, connect, el} from "/static/live.js";
+import {threadItem} from "/static/info_requests.js";
 
 const NEXT = {dispatched: ["acknowledged"], acknowledged: ["en_route", "on_scene", "resolved"],
               en_route: ["on_scene", "resolved"], on_scene: ["resolved"]};
 let agency = null;
 let known = new Set();
+let threads = new Map();  // incident id -> this agency's questions on it, with their answers
 
 function chime() {
   try {
@@ -40,11 +43,44 @@ function card(incident) {
     tasks.append(li);
   }
   box.append(tasks);
+  const asked = threads.get(incident.id) || [];
+  if (asked.length) {
+    const thread = el("ul", null, "thread");
+    thread.append(...asked.map(threadItem));
+    box.append(el("h3", T.info_thread), thread);
+  }
+  const ask = el("button", T.info_ask, "ask-info");
+  ask.addEventListener("click", () => openAsk(incident));
+  box.append(ask);
   return box;
 }
 
+const dialog = document.getElementById("ask-dialog");
+const askForm = document.getElementById("ask-form");
+
+function openAsk(incident) {
+  askForm.dataset.incidentId = incident.id;
+  document.getElementById("ask-title").textContent = `${T.info_ask}: ${incident.number}`;
+  document.getElementById("ask-error").textContent = "";
+  dialog.showModal();
+}
+
+askForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await api("POST", `/api/v1/incidents/${askForm.dataset.incidentId}/info-requests`, {text: askForm.text.value});
+    askForm.reset();
+    dialog.close();
+    load();
+  } catch (e) { document.getElementById("ask-error").textContent = e.message; }
+});
+document.getElementById("ask-cancel").addEventListener("click", () => dialog.close());
+
 async function load() {
-  const queue = await api("GET", "/api/v1/agency/queue");
+  const [queue, info] = await Promise.all([api("GET", "/api/v1/agency/queue"),
+                                           api("GET", "/api/v1/info-requests?state=all")]);
+  threads = new Map();
+  for (const request of info.requests) threads.set(request.incident_id, [...(threads.get(request.incident_id) || []), request]);
   agency = queue.agency;
   document.getElementById("agency-name").textContent = queue.name;
   document.getElementById("empty").hidden = queue.incidents.length > 0;
@@ -55,8 +91,24 @@ async function load() {
 }
 
 connect((m) => {
-  if (m.type === "hello" || m.type === "incident") load();
+  if (m.type === "hello" || m.type === "incident" || m.type === "info_request") load();
   else if (m.type === "escalation") {
     document.getElementById("alerts").append(el("div", `${T.escalation}: ${m.number || ""}`, "banner"));
-  }
+  } else if (m.type === "handoff") showHandoff(m);
 });
+
+// A call taker handed a caller over to this agency's duty phone: say so, and bring the call's incident forward.
+function showHandoff(m) {
+  const numbers = m.incidents.map((i) => i.number).join(", ");
+  const banner = el("div", `${T.handoff_from_112}: ${m.caller_number || ""}${numbers ? " · " + numbers : ""}`, "banner handoff");
+  document.getElementById("alerts").prepend(banner);
+  for (const incident of m.incidents) {
+    let shown = document.querySelector(`article[data-number="${CSS.escape(incident.number)}"]`);
+    if (!shown) {  // not in this agency's queue (no task for it): show the record with the banner
+      shown = card(incident);
+      banner.after(shown);
+    }
+    shown.classList.add("handed-over");
+    shown.scrollIntoView({block: "center"});
+  }
+}

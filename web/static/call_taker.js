@@ -1,6 +1,8 @@
 // Call taker: seat controls, screen-pop on ring, call panel with timer and disposition buttons.
 import {T, api, connect, el, mmss} from "/static/live.js";
 import {newCall, setupIncidentForm, showIncident} from "/static/incident_form.js";
+import {infoRequests} from "/static/info_requests.js";
+import {prankBadge} from "/static/prank_badge.js";
 
 const $ = (id) => document.getElementById(id);
 let seat = null;     // our seat id
@@ -28,6 +30,7 @@ function showCall(view, state) {
   $("pop-wait").textContent = `${T.waiting_for} ${view.waiting_s} ${T.seconds}`;
   $("pop-history").replaceChildren(el("li", T.no_history));
   $("pop-prank").hidden = !view.flagged;  // the history message below fills in the count
+  prankBadge(view);
   $("disposition-saved").hidden = true;
   setCallState(state || view.state);
 }
@@ -35,8 +38,10 @@ function showCall(view, state) {
 function setCallState(state) {
   if (!call) return;
   call.state = state;
+  $("pop").dataset.callId = call.id;  // read by handoff.js
   $("pop").dataset.state = state;
-  $("pop-title").textContent = state === "connected" ? T.connected : state === "offered" ? T.incoming : T.ended;
+  $("pop-title").textContent = state === "connected" ? T.connected : state === "offered" ? T.incoming
+    : state === "transferred" ? T.state_transferred : T.ended;
   $("call-panel").hidden = state === "offered";
   if (state === "connected" && !call.connectedAt) call.connectedAt = Date.now();
 }
@@ -47,6 +52,7 @@ function showHistory(message) {
   $("pop-history").replaceChildren(...(items.length ? items : [el("li", T.no_history)]));
   $("pop-prank").hidden = message.prank_count === 0;
   $("pop-prank-count").textContent = message.prank_count;
+  prankBadge(call, message);
 }
 
 setInterval(() => {
@@ -78,6 +84,7 @@ document.querySelectorAll("#dispositions button").forEach((b) => b.addEventListe
 
 setupIncidentForm();
 connect((m) => {
+  infoRequests(m);  // the agencies' requests for more information
   if (m.type === "hello") refresh();
   else if (m.type === "screen_pop") showCall(m.call, "offered");
   else if (m.type === "history") showHistory(m);

@@ -1,4 +1,6 @@
-// The incident form in the call panel: types, kecamatan/kelurahan and agencies from the catalog; "Kirim ke OPD".
+// The incident form (web/templates/_incident_form.html): types, kecamatan/kelurahan and agencies from the catalog;
+// "Kirim ke OPD". Used by the call panel (newCall() pre-fills call id and number for each call) and by the hand
+// entry page /kejadian/baru (no call: the form's own source, reporter and callback fields).
 import {T, api, el} from "/static/live.js";
 
 const form = document.getElementById("incident-form");
@@ -36,16 +38,23 @@ export async function setupIncidentForm() {
   form.victims.addEventListener("change", suggestAgencies);
   form.kecamatan.addEventListener("change", fillKelurahan);
   form.addEventListener("submit", dispatch);
+  const another = document.getElementById("another-incident");  // hand entry only
+  if (another) another.addEventListener("click", resetIncidentForm);
 }
 
-export function newCall(call) {
-  if (currentCall && currentCall.id === call.id) return;
-  currentCall = call;
+// An empty form again, for the next call or the next hand-entered report.
+export function resetIncidentForm() {
   incidentId = null;
   form.reset();
   form.hidden = false;
   document.getElementById("incident-result").hidden = true;
   document.getElementById("incident-errors").replaceChildren();
+}
+
+export function newCall(call) {
+  if (currentCall && currentCall.id === call.id) return;
+  currentCall = call;
+  resetIncidentForm();
 }
 
 async function dispatch(event) {
@@ -57,7 +66,9 @@ async function dispatch(event) {
   const errors = document.getElementById("incident-errors");
   errors.replaceChildren();
   try {
-    showIncident(await api("POST", "/api/v1/incidents", data));
+    const incident = await api("POST", "/api/v1/incidents", data);
+    incidentId = incident.id;
+    showIncident(incident);
   } catch (e) {
     const fields = e.body && e.body.fields ? Object.entries(e.body.fields) : [];
     errors.replaceChildren(el("div", e.message, "field-error"),
@@ -65,9 +76,9 @@ async function dispatch(event) {
   }
 }
 
+// The incident this form created, as it changes (live updates of other incidents are ignored).
 export function showIncident(incident) {
-  if (incidentId !== null && incident.id !== incidentId) return;
-  incidentId = incident.id;
+  if (incidentId === null || incident.id !== incidentId) return;
   form.hidden = true;
   document.getElementById("incident-result").hidden = false;
   document.getElementById("incident-result").dataset.incidentId = incident.id;

@@ -42,6 +42,18 @@ export function connect(onMessage) {
   open();
 }
 
+// The service-level strip (_service_level.html) is rendered by the server with its SVG chart: refresh it from
+// the page that includes it, twice a minute.
+export function refreshServiceLevel(page) {
+  setInterval(async () => {
+    const response = await fetch(page, {credentials: "same-origin"});
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(".service-level");
+    const current = document.querySelector(".service-level");
+    if (fresh && current) current.replaceWith(fresh);
+  }, 30000);
+}
+
 const clock = document.getElementById("clock");
 const tick = () => {
   clock.textContent = new Date().toLocaleString("id-ID", {timeZone: "Asia/Jakarta", hour12: false}) + " WIB";

@@ -1,5 +1,6 @@
 // Supervisor: live queue, active calls and seats; alert when a caller waits over 15 s or no seat is ready.
-import {T, api, connect, el, mmss} from "/static/live.js";
+import {T, api, connect, el, mmss, refreshServiceLevel} from "/static/live.js";
+import {infoRequests} from "/static/info_requests.js";
 
 let room = null;
 const escalations = [];  // agencies that missed their acknowledge deadline, newest last
@@ -59,20 +60,19 @@ function soon() {  // many events arrive together: fetch the room once for them
 
 setInterval(render, 1000);
 connect((m) => {
+  infoRequests(m);  // the agencies' requests for more information, unanswered first
   if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); loadIncidents(); }
   else if (m.type === "escalation") {
     escalations.push(el("div", `${T.escalation}: ${m.agency_name || m.agency} · ${m.number || ""}`, "banner escalation"));
     render();
     loadIncidents();
+  } else if (m.type === "duty_call") {  // the agency's duty phone was called and nobody pressed 1
+    escalations.push(el("div", `${T.duty_call}: ${m.agency_name || m.agency} · ${T["duty_" + m.outcome] || m.outcome} (${m.attempt})`,
+                        "banner escalation"));
+    escalations.splice(0, Math.max(0, escalations.length - 8));  // the newest few, not an ever-growing wall
+    render();
   } else if (m.type === "incident") loadIncidents();
-  else soon();
+  else if (m.type !== "info_request") soon();
 });
 
-// The service-level strip is rendered by the server (with its SVG chart): refresh it twice a minute.
-setInterval(async () => {
-  const response = await fetch("/supervisor", {credentials: "same-origin"});
-  if (!response.ok) return;
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(".service-level");
-  const current = document.querySelector(".service-level");
-  if (fresh && current) current.replaceWith(fresh);
-}, 30000);
+refreshServiceLevel("/supervisor");

@@ -1,0 +1,157 @@
+"""Calls an agency's duty phone over ARI until someone presses 1 (see ``domain/duty_alerts.py``).
+
+The controller hands this adapter every ARI event about a ``duty-…`` channel. Which tasks need a call comes from
+the incident store (escalated and still not acknowledged), re-read by ``sync`` every few seconds, so an alert
+survives a restart and stops soon after the task is acknowledged in the console. The duty phone is only ever
+dialled through ``DialPolicy``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from padang112.domain import duty_alerts as da
+from padang112.incidents.model import AGENCY_NAMES, TaskState
+from padang112.telephony.ari import AriClient, AriError
+from padang112.telephony.dial_policy import DialPolicy
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "duty-"
+NOTICE_REPEATS = 3
+CALLER_ID = '"Command Center 112" <112>'
+
+
+class DutyIncidents(Protocol):
+    """What the caller needs of the incident service."""
+
+    async def set_task_state(self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "",
+                             reason: str | None = None) -> dict[str, Any]: ...
+
+    async def record_duty_call(self, incident_id: int, agency: str, attempt: int, outcome: str) -> None: ...
+
+
+def duty_actor(agency: str) -> str:
+    """Who the audit trail says acknowledged: the agency's duty phone, not a signed-in user."""
+    return f"telepon piket {AGENCY_NAMES.get(agency, agency)}"
+
+
+class DutyCaller:
+    def __init__(self, ari: AriClient, policy: DialPolicy, incidents: DutyIncidents, retry_s: float,
+                 ring_s: float, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.ari = ari
+        self.policy = policy
+        self.incidents = incidents
+        self.ring_s = ring_s
+        self.clock = clock
+        boot = secrets.token_hex(3)
+        counter = itertools.count(1)
+        self.alerts = da.DutyAlerts(retry_s, lambda incident, agency: f"{CHANNEL_PREFIX}{incident}-{agency}-"
+                                                                      f"{boot}{next(counter)}")
+        self._notices: dict[str, str] = {}  # channel -> its notice playback id
+        self._thanks: dict[str, str] = {}  # channel -> the thank-you playback id; hang up when it finishes
+        self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+
+    # ---- inputs ------------------------------------------------------------------------------------------
+    def on_ari_event(self, event: dict[str, Any]) -> None:
+        """From the controller's listener (never blocks): queued and handled in order by ``run``."""
+        self._queue.put_nowait(lambda: self._event(event))
+
+    def sync(self, wanted: set[tuple[int, str]]) -> None:
+        """``wanted``: the (incident id, agency) tasks escalated and not acknowledged, read from the store."""
+        self._queue.put_nowait(lambda: self._carry_out(self.alerts.sync(wanted, self.clock())))
+
+    async def run(self, tick_s: float = 1.0) -> None:
+        while True:
+            try:
+                job = await asyncio.wait_for(self._queue.get(), timeout=tick_s)
+            except asyncio.TimeoutError:
+                job = lambda: self._carry_out(self.alerts.due(self.clock()))  # noqa: E731 - retries that are due
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad event must not stop the alerts
+                log.exception("duty call handling failed")
+
+    async def _event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        channel = (event.get("channel") or {}).get("id", "")
+        now = self.clock()
+        if kind == "StasisStart":
+            actions = self.alerts.answered(channel)
+        elif kind == "ChannelDtmfReceived":
+            actions = self.alerts.digit(channel, str(event.get("digit", "")))
+        elif kind == "PlaybackFinished":
+            target = str(event["playback"].get("target_uri", "")).removeprefix("channel:")
+            if self._thanks.get(target) == event["playback"].get("id"):
+                actions = [da.HangUp(target)]
+            elif self._notices.get(target) == event["playback"].get("id"):
+                actions = self.alerts.notice_finished(target)
+            else:
+                actions = []
+        elif kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
+            self._notices.pop(channel, None)
+            self._thanks.pop(channel, None)
+            actions = self.alerts.ended(channel, now)
+        else:
+            actions = []
+        await self._carry_out(actions)
+
+    # ---- outputs -----------------------------------------------------------------------------------------
+    async def _carry_out(self, actions: list[da.Action]) -> None:
+        for action in actions:
+            handler = getattr(self, "_" + type(action).__name__)
+            await handler(action)
+
+    async def _Dial(self, a: da.Dial) -> None:
+        endpoint = self.policy.duty_phone(a.agency)
+        log.warning("calling %s (%s) for incident %s, attempt %d", endpoint, a.agency, a.incident_id, a.attempt)
+        try:
+            await self.ari.post(f"/channels/{a.channel}", endpoint=endpoint, app=self.ari.app,
+                                appArgs=f"duty,{a.incident_id},{a.agency}", callerId=CALLER_ID,
+                                timeout=int(self.ring_s))
+        except Exception as exc:  # unregistered phone, ARI away...: this attempt failed, try again later
+            log.warning("duty call to %s could not be placed: %s", endpoint, exc)
+            await self._carry_out(self.alerts.ended(a.channel, self.clock()))
+
+    async def _Speak(self, a: da.Speak) -> None:
+        playback = f"pb-{a.channel}-notice"
+        self._notices[a.channel] = playback
+        media = ",".join([f"sound:padang112/duty-notice-{a.agency}"] * NOTICE_REPEATS)
+        await self.ari.post(f"/channels/{a.channel}/play/{playback}", media=media, lang="id")
+
+    async def _Acknowledge(self, a: da.Acknowledge) -> None:
+        playback = self._notices.pop(a.channel, None)
+        if playback:
+            await self._quietly(self.ari.delete(f"/playbacks/{playback}"))
+        try:
+            await self.incidents.set_task_state(a.incident_id, a.agency, TaskState.ACKNOWLEDGED, by=duty_actor(a.agency),
+                                                note=f"diterima lewat telepon piket (panggilan ke-{a.attempt})")
+        except Exception as exc:  # acknowledged or cancelled in the console meanwhile: nothing left to do
+            log.info("duty phone key 1 for incident %s/%s: %s", a.incident_id, a.agency, exc)
+        self._thanks[a.channel] = f"pb-{a.channel}-thanks"
+        await self._quietly(self.ari.post(f"/channels/{a.channel}/play/{self._thanks[a.channel]}",
+                                          media="sound:padang112/duty-thanks", lang="id"))
+
+    async def _HangUp(self, a: da.HangUp) -> None:
+        await self._quietly(self.ari.delete(f"/channels/{a.channel}", reason="normal"))
+
+    async def _AttemptEnded(self, a: da.AttemptEnded) -> None:
+        log.warning("duty call for incident %s to %s ended: %s (attempt %d)", a.incident_id, a.agency, a.outcome,
+                    a.attempt)
+        await self.incidents.record_duty_call(a.incident_id, a.agency, a.attempt, a.outcome)
+
+    @staticmethod
+    async def _quietly(request: Awaitable[Any]) -> None:
+        """For requests on a channel that may already be gone (404 is expected there)."""
+        try:
+            await request
+        except AriError as exc:
+            log.debug("ignored: %s", exc)

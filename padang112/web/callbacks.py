@@ -1,0 +1,119 @@
+"""``/api/v1/callbacks``: the callback list (callers who hung up unanswered) and "call back" for a call taker.
+
+Items are made by the controller's events (``telephony/callback_dialer.py``); call takers and supervisors see
+the list live (``callback`` messages on ``/ws``), a call taker at a ready seat takes one and Asterisk rings their
+phone, then the caller over the carrier the caller used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from padang112.callbacks.store import CallbackError, CallbackStore
+from padang112.telephony.callback_dialer import CHANNEL_PREFIX, CallbackDialer, callback_view
+from padang112.incidents.service import iso_wib
+from padang112.web import auth
+from padang112.web.api import json_error
+from padang112.web.live import HUB
+
+log = logging.getLogger(__name__)
+
+DIALER = web.AppKey("callback_dialer", CallbackDialer)
+STORE = web.AppKey("callback_store", CallbackStore)
+SEES_CALLBACKS = frozenset({"call_taker", "supervisor", "admin"})
+
+ERRORS = {
+    "no_callback": (404, "Panggilan balik tidak dikenal.", "Unknown callback."),
+    "not_open": (409, "Panggilan balik ini sedang atau sudah ditangani.", "This callback is taken or done."),
+    "seat_not_ready": (409, "Kursi Anda harus Siap untuk menelepon balik.", "Your seat must be Ready to call back."),
+    "not_signed_in": (409, "Anda belum masuk ke kursi mana pun.", "You are not signed in to a seat."),
+    "never_called": (403, "Nomor ini tidak pernah menelepon 112 lewat operator itu.",
+                     "This number never called 112 over that carrier."),
+    "bad_number": (403, "Nomor ini tidak dapat ditelepon balik.", "This number cannot be called back."),
+    "unknown_carrier": (403, "Operator seluler tidak dikenal.", "Unknown carrier."),
+}
+
+
+def _error(code: str) -> web.HTTPException:
+    return json_error(ERRORS[code][0], code, *ERRORS[code][1:])
+
+
+def _publish(app: web.Application, message: dict) -> None:
+    for client in list(app[HUB].clients):
+        if client.user.role in SEES_CALLBACKS:
+            client.send(message)
+
+
+async def callback_stack(app: web.Application) -> AsyncIterator[None]:
+    """Started after the controller (see app.py)."""
+    import asyncio
+
+    from padang112.web import app as webapp  # app.py imports this module
+
+    controller, settings = app[webapp.CONTROLLER], app[webapp.SETTINGS]
+    store = CallbackStore(app[webapp.ENGINE], clock=lambda: datetime.now(timezone.utc))
+    dialer = CallbackDialer(controller.ari, controller.dial_policy, store, controller,
+                            lambda message: _publish(app, message), settings.calls.callback_deadline_s,
+                            settings.calls.ring_timeout_s * 2, str(settings.recordings_dir))
+    app[STORE], app[DIALER] = store, dialer
+    controller.subscribers.append(dialer.on_domain_event)
+    controller.side_lines[CHANNEL_PREFIX] = dialer.on_ari_event
+    task = asyncio.create_task(dialer.run(), name="callbacks")
+    try:
+        yield
+    finally:
+        controller.side_lines.pop(CHANNEL_PREFIX, None)
+        controller.subscribers.remove(dialer.on_domain_event)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@auth.require("call_taker", "supervisor", "admin")
+async def list_callbacks(request: web.Request) -> web.Response:
+    """Callers to call back, most urgent deadline first (open, being dialled or connected)."""
+    items = await request.app[STORE].active()
+    return web.json_response({"now": iso_wib(datetime.now(timezone.utc)),
+                              "callbacks": [callback_view(item) for item in items]})
+
+
+@auth.require("call_taker", "supervisor", "admin")
+async def get_callback(request: web.Request) -> web.Response:
+    """One item with its trail: abandoned calls, attempts and their outcomes, a match with a new call."""
+    item = await request.app[STORE].get(_id(request))
+    if item is None:
+        raise _error("no_callback")
+    events = [{**e, "at": iso_wib(e["at"])} for e in await request.app[STORE].events(item.id)]
+    return web.json_response({**callback_view(item), "events": events})
+
+
+@auth.require("call_taker")
+async def call_back(request: web.Request) -> web.Response:
+    """Take an item and call the number back from the call taker's own (ready) seat."""
+    user = auth.current_user(request)
+    assert user is not None
+    seat = request.app[HUB].seat_of(user)
+    if seat is None:
+        raise _error("not_signed_in")
+    try:
+        item = await request.app[DIALER].place(_id(request), user.username, seat)
+    except CallbackError as exc:
+        raise _error(exc.code if exc.code in ERRORS else "not_open") from None
+    return web.json_response(callback_view(item))
+
+
+def _id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["callback_id"])
+    except ValueError:
+        raise _error("no_callback") from None
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(callback_stack)
+    app.router.add_get("/api/v1/callbacks", list_callbacks)
+    app.router.add_get("/api/v1/callbacks/{callback_id}", get_callback)
+    app.router.add_post("/api/v1/callbacks/{callback_id}/call", call_back)

@@ -1,0 +1,122 @@
+"""Warm hand-off from the call panel: bring an agency's duty phone into the call, then leave it to them.
+
+``POST /api/v1/calls/{id}/handoff`` dials the agency's duty phone (only agency duty phones can be dialled: the
+controller's dial policy); once it answers, caller, call taker and agency talk together, and the agency's
+operators get a ``handoff`` message with the call's incident(s) so their screen shows the record.
+``POST /api/v1/calls/{id}/leave`` lets the call taker leave the call with the agency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from padang112.domain import commands as c
+from padang112.domain.calls import CallState
+from padang112.domain.events import CallAnnotated, DomainEvent
+from padang112.incidents.model import AGENCIES, AGENCY_NAMES
+from padang112.web import auth
+from padang112.web.api import body_of, json_error
+from padang112.web.live import HUB
+
+ERRORS = {
+    "bad_agency": (400, "OPD tidak dikenal.", "Unknown agency."),
+    "no_call": (404, "Panggilan tidak dikenal atau sudah selesai.", "Unknown or finished call."),
+    "not_your_call": (403, "Panggilan ini bukan milik kursi Anda.", "This call is not at your seat."),
+    "not_connected": (409, "Panggilan belum terhubung.", "The call is not connected."),
+    "agency_busy": (409, "Sudah ada OPD yang sedang disambungkan.", "An agency is already being connected."),
+    "agency_not_joined": (409, "OPD belum bergabung; Anda belum dapat meninggalkan panggilan.",
+                          "The agency has not joined yet; you cannot leave the call."),
+}
+
+
+def _error(code: str) -> web.HTTPException:
+    return json_error(ERRORS[code][0], code, *ERRORS[code][1:])
+
+
+def _own_connected_call(request: web.Request) -> Any:
+    user = auth.current_user(request)
+    assert user is not None
+    hub = request.app[HUB]
+    call = hub.controller.room.calls.get(request.match_info["call_id"])
+    if call is None:
+        raise _error("no_call")
+    if call.seat is None or call.seat != hub.seat_of(user):
+        raise _error("not_your_call")
+    if call.state != CallState.CONNECTED:
+        raise _error("not_connected")
+    return call
+
+
+@auth.require("call_taker")
+async def handoff(request: web.Request) -> web.Response:
+    """Conference an agency's duty phone into the caller's call (step 1 of a warm hand-off)."""
+    data = await body_of(request)
+    agency = data.get("agency")
+    if agency not in AGENCIES:
+        raise _error("bad_agency")
+    call = _own_connected_call(request)
+    if call.agency_leg is not None:
+        raise _error("agency_busy")
+    user = auth.current_user(request)
+    request.app[HUB].controller.command(c.ConferenceAgency(call.id, str(agency), user.username if user else "?"))
+    return web.json_response({"call_id": call.id, "agency": agency, "stage": "dialing"}, status=202)
+
+
+@auth.require("call_taker")
+async def leave(request: web.Request) -> web.Response:
+    """Leave the call to the agency that joined it (step 2 of a warm hand-off); the seat goes to wrap-up."""
+    call = _own_connected_call(request)
+    if not call.agency_joined:
+        raise _error("agency_not_joined")
+    user = auth.current_user(request)
+    request.app[HUB].controller.command(c.SeatLeaves(call.id, user.username if user else "?"))
+    return web.json_response({"call_id": call.id, "state": call.state.value})
+
+
+def _notify_agency(app: web.Application, event: DomainEvent) -> None:
+    """When an agency joins a call, its operators get the call and its incident record(s)."""
+    if not (isinstance(event, CallAnnotated) and event.kind == "handoff" and event.data.get("stage") == "joined"):
+        return
+    from padang112.web.incidents import INCIDENTS  # incidents.py builds on the live hub too
+
+    async def send() -> None:
+        agency = event.data.get("agency")
+        call = app[HUB].controller.room.calls.get(event.call_id)
+        incidents = await app[INCIDENTS].for_call_view(event.call_id)
+        message = {"type": "handoff", "call_id": event.call_id, "agency": agency,
+                   "agency_name": AGENCY_NAMES.get(str(agency), agency),
+                   "caller_number": call.caller_number if call else "", "incidents": incidents}
+        for client in list(app[HUB].clients):
+            if client.user.role == "agency" and client.user.agency == agency:
+                client.send(message)
+
+    task = asyncio.get_running_loop().create_task(send(), name="handoff-notice")
+    app[_TASKS].add(task)
+    task.add_done_callback(app[_TASKS].discard)
+
+
+_TASKS = web.AppKey("handoff_tasks", set)
+
+
+async def _subscribe(app: web.Application):
+    app[_TASKS] = set()
+    controller = app[HUB].controller
+
+    def subscriber(event: DomainEvent) -> None:
+        _notify_agency(app, event)
+
+    controller.subscribers.append(subscriber)
+    try:
+        yield
+    finally:
+        controller.subscribers.remove(subscriber)
+        await asyncio.gather(*app[_TASKS], return_exceptions=True)
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(_subscribe)
+    app.router.add_post("/api/v1/calls/{call_id}/handoff", handoff)
+    app.router.add_post("/api/v1/calls/{call_id}/leave", leave)

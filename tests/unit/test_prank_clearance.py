@@ -1,0 +1,120 @@
+"""Clearing a number's prank score: marks before the clearance stop counting (also after a reload), later ones count;
+the API stores who and when before it applies the clearance."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112.controller import Controller
+from padang112.domain.prank import PrankScores
+from padang112.storage.db import session_factory
+from padang112.storage.models import PrankClearanceRow
+from padang112.storage.repository import Repository
+from padang112.web import pranks
+from padang112.web.live import HUB
+from tests.unit.test_incident_api import app, client, published, sign_in, users  # noqa: F401 (fixtures)
+
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NUMBER = "+6281990000009"
+
+
+def test_marks_up_to_a_clearance_stop_counting_and_later_marks_count_again() -> None:
+    scores = PrankScores()
+    for minutes in (30, 20):
+        scores.mark(NUMBER, NOW - timedelta(minutes=minutes))
+    assert scores.flagged(NUMBER, NOW)
+    scores.clear(NUMBER, NOW - timedelta(minutes=10))
+    assert scores.score(NUMBER, NOW) == 0 and scores.cleared_at(NUMBER) == NOW - timedelta(minutes=10)
+    scores.mark(NUMBER, NOW - timedelta(minutes=15))  # a mark dated before the clearance (a reload): ignored
+    assert scores.score(NUMBER, NOW) == 0
+    scores.mark(NUMBER, NOW - timedelta(minutes=5))
+    scores.mark(NUMBER, NOW)
+    assert scores.flagged(NUMBER, NOW)
+    scores.clear(NUMBER, NOW - timedelta(hours=1))  # an older clearance changes nothing
+    assert scores.flagged(NUMBER, NOW) and scores.cleared_at(NUMBER) == NOW - timedelta(minutes=10)
+
+
+def test_loading_applies_clearances_whatever_the_order() -> None:
+    marks = [(NUMBER, NOW - timedelta(hours=2)), (NUMBER, NOW - timedelta(hours=1)), (NUMBER, NOW)]
+    scores = PrankScores()
+    scores.load(marks, [(NUMBER, NOW - timedelta(minutes=30))])
+    assert 0.99 < scores.score(NUMBER, NOW) <= 1.0  # only the mark after the clearance
+    assert not scores.flagged(NUMBER, NOW)
+
+
+async def test_clearances_are_stored_and_read_back_for_a_restart(engine: AsyncEngine) -> None:
+    repo = Repository(engine)
+    await repo.add_prank_clearance(NUMBER, NOW - timedelta(days=40), "rina", None, 2.0)  # outside the window
+    await repo.add_prank_clearance(NUMBER, NOW, "rina", "call-1", 1.9)
+    assert await repo.prank_clearances(NOW - timedelta(days=30)) == [(NUMBER, NOW)]
+    assert not await repo.has_called(NUMBER)
+
+
+class FakeController:
+    """What the prank routes use of the controller: its scores, the room's live calls, ``clear_prank``."""
+
+    def __init__(self) -> None:
+        self.pranks = PrankScores()
+        self.room = types.SimpleNamespace(calls={})
+        self.clear_prank = types.MethodType(Controller.clear_prank, self)
+
+
+@pytest.fixture
+def controller() -> FakeController:
+    return FakeController()
+
+
+@pytest.fixture(autouse=True)
+def prank_routes(app: web.Application, engine: AsyncEngine, controller: FakeController) -> None:
+    app[HUB] = types.SimpleNamespace(controller=controller, repo=Repository(engine))  # type: ignore[assignment]
+    pranks.setup(app)
+
+
+@pytest.fixture
+async def stored(engine: AsyncEngine) -> AsyncIterator[Any]:
+    async def rows() -> list[PrankClearanceRow]:
+        async with session_factory(engine)() as session:
+            return list(await session.scalars(select(PrankClearanceRow)))
+    yield rows
+
+
+async def test_a_call_taker_clears_a_calling_number_and_the_clearance_is_stored_with_who_and_when(
+        sign_in: Any, controller: FakeController, stored: Any) -> None:
+    now = datetime.now(timezone.utc)
+    for minutes in (30, 20):
+        controller.pranks.mark(NUMBER, now - timedelta(minutes=minutes))
+    controller.room.calls["c1"] = types.SimpleNamespace(caller_number=NUMBER)
+    rina = await sign_in("rina")
+    score = await (await rina.get(f"/api/v1/prank-scores?number={NUMBER.replace('+', '%2B')}")).json()
+    assert score["flagged"] is True and score["cleared_at"] is None
+
+    response = await rina.post("/api/v1/prank-clearances", json={"number": NUMBER, "call_id": "c1"})
+    assert response.status == 201, await response.text()
+    body = await response.json()
+    assert body["flagged"] is False and body["score"] == 0 and body["cleared_by"] == "rina"
+    assert body["score_before"] > 1.8 and body["cleared_at"].endswith("+07:00")
+    assert not controller.pranks.flagged(NUMBER, datetime.now(timezone.utc))
+    [row] = await stored()
+    assert (row.number, row.cleared_by, row.call_id) == (NUMBER, "rina", "c1") and row.score_before > 1.8
+
+
+async def test_bad_numbers_unknown_numbers_and_agencies_are_refused(sign_in: Any, stored: Any) -> None:
+    joni, bpbd = await sign_in("joni"), await sign_in("bpbd1")
+    for body, status, code in (({}, 400, "bad_number"), ({"number": "  "}, 400, "bad_number"),
+                               ({"number": "1" * 65}, 400, "bad_number"), ({"number": ["0812"]}, 400, "bad_number"),
+                               ({"number": "0812", "call_id": 7}, 400, "bad_call_id"),
+                               ({"number": "081299999999"}, 404, "no_number")):
+        response = await joni.post("/api/v1/prank-clearances", json=body)
+        assert response.status == status, (body, await response.text())
+        assert (await response.json())["error"] == code
+    assert (await joni.get("/api/v1/prank-scores")).status == 400
+    assert (await bpbd.post("/api/v1/prank-clearances", json={"number": NUMBER})).status == 403
+    assert await stored() == []
