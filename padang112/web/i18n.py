@@ -198,3 +198,7 @@ TEXT["en"].update({
     "handoff_left": "The agency left the call", "handoff_seat_left": "Call handed over to the agency",
     "state_transferred": "Handed over to agency", "handoff_from_112": "Call handed over from 112",
 })
+
+# Cameras near an incident, in the incident views.
+TEXT["id"].update({"cam_none_near": "Tidak ada kamera dalam radius kejadian ini.", "close": "Tutup"})
+TEXT["en"].update({"cam_none_near": "No camera within this incident's radius.", "close": "Close"})

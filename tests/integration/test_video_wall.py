@@ -288,3 +288,42 @@ async def test_an_admin_registers_a_camera_in_the_page_and_sees_its_url_only_mas
     assert "Sangat-Rahasia-9" not in await page.content()
     await row.get_by_role("button", name="Nonaktifkan").click()
     await expect(row).to_contain_text("Nonaktif")
+
+
+async def test_the_incident_views_show_live_tiles_of_the_nearest_cameras_and_the_map_shows_cameras(
+        controller, live_settings, wall: Wall, page: Page, more_pages):
+    """Supervisor's open incidents, the agency's card and the dashboard map: each shows the camera near the incident."""
+    await cancel_open_tasks(controller, wall)
+    supervisor = await http_sign_in(controller.base_url, wall.supervisor)
+    try:
+        body = {"type_code": "pollution", "priority": 3, "kecamatan": "Padang Barat", "description": "asap pabrik",
+                "location_text": "uji kamera", "latitude": NEAR_INCIDENT[0], "longitude": NEAR_INCIDENT[1],
+                "agencies": ["dlh"], "source": "walk_in"}
+        async with supervisor.http.post("/api/v1/incidents", json=body,
+                                        headers={"X-CSRF-Token": supervisor.csrf}) as made:
+            incident = await made.json()
+    finally:
+        await supervisor.http.close()
+
+    await sign_in(page, controller.base_url, wall.supervisor.username, wall.supervisor.password)
+    await page.wait_for_url("**/supervisor")
+    row = page.locator("#open-incidents tbody tr").filter(has_text=incident["number"])
+    await row.get_by_role("button", name="Kamera terdekat").click()
+    panel = page.locator("#incident-cameras")
+    await expect(panel).to_contain_text(f"Kamera terdekat · {incident['number']}")
+    near = panel.locator(f'.camera-tile[data-camera-id="{wall.cameras["near"]}"]')
+    await expect(near).to_have_attribute("data-status", "online", timeout=10_000)
+    await expect(near.locator("img")).to_have_js_property("complete", True, timeout=10_000)
+    assert await near.locator("img").evaluate("img => img.naturalWidth") > 0, "no frame in the incident's tile"
+
+    agency = await more_pages("dlh")
+    await sign_in(agency, controller.base_url, wall.agency.username, wall.agency.password)
+    await agency.wait_for_url("**/opd")
+    card = agency.locator(f'article[data-number="{incident["number"]}"]')
+    await card.get_by_role("button", name="Kamera terdekat").click()
+    await expect(agency.locator(f'#incident-cameras .camera-tile[data-camera-id="{wall.cameras["near"]}"]')) \
+        .to_be_visible()
+
+    await page.goto(controller.base_url + "/dasbor")
+    await expect(page.locator(f'.camera-marker[data-camera-id="{wall.cameras["near"]}"]')).to_have_count(1)
+    await expect(page.locator(f'.leaflet-marker-icon[data-number="{incident["number"]}"]')).to_have_count(1)

@@ -2,12 +2,14 @@
 // and "Minta info tambahan": a question to the 112 room, whose answer appears on the card live.
 import {T, api, connect, el} from "/static/live.js";
 import {threadItem} from "/static/info_requests.js";
+import {IncidentCameraPanel, cameraButton} from "/static/incident_cameras.js";
 
 const NEXT = {dispatched: ["acknowledged"], acknowledged: ["en_route", "on_scene", "resolved"],
               en_route: ["on_scene", "resolved"], on_scene: ["resolved"]};
 let agency = null;
 let known = new Set();
 let threads = new Map();  // incident id -> this agency's questions on it, with their answers
+const cameraPanel = new IncidentCameraPanel(document.getElementById("incident-cameras"));
 
 function chime() {
   try {
@@ -51,7 +53,7 @@ function card(incident) {
   }
   const ask = el("button", T.info_ask, "ask-info");
   ask.addEventListener("click", () => openAsk(incident));
-  box.append(ask);
+  box.append(ask, " ", cameraButton(incident, cameraPanel));
   return box;
 }
 

@@ -9,6 +9,7 @@ const map = L.map(mapBox, {zoomSnap: 0.25, attributionControl: false});
 map.fitBounds(JSON.parse(mapBox.dataset.bounds));
 const districts = L.layerGroup().addTo(map);
 const markers = L.layerGroup().addTo(map);
+const cameraLayer = L.layerGroup().addTo(map);  // CCTV cameras beside the incidents (squares: green up, red down)
 let districtsDrawn = false;
 
 function row(cells) {
@@ -85,8 +86,26 @@ function render(d) {
   document.getElementById("updated").textContent = d.generated_at.slice(11, 19) + " WIB";
 }
 
+// Cameras as small squares (a divIcon: no image download), their status from /api/v1/cameras.
+function drawCameras(cameras) {
+  cameraLayer.clearLayers();
+  for (const c of cameras) {
+    if (!c.enabled || c.latitude === null || c.longitude === null) continue;
+    const icon = L.divIcon({className: `camera-marker ${c.status}`, iconSize: [10, 10]});
+    const marker = L.marker([c.latitude, c.longitude], {icon, title: c.name, keyboard: false}).addTo(cameraLayer);
+    const text = el("div");
+    text.append(el("strong", c.name), el("div", `${T.cam_cameras} · ${T["cam_" + c.status] || c.status}`));
+    marker.bindPopup(text);
+    marker.getElement().dataset.cameraId = c.id;
+  }
+  document.getElementById("map-cameras").textContent = cameras.filter((c) => c.enabled).length;
+}
+
 async function load() {
-  render(await api("GET", `/api/v1/dashboard?lang=${LANG}`));
+  const [dashboard, cameras] = await Promise.all([api("GET", `/api/v1/dashboard?lang=${LANG}`),
+                                                 api("GET", "/api/v1/cameras")]);
+  render(dashboard);
+  drawCameras(cameras.cameras);
 }
 
 let pending = null;
@@ -98,7 +117,7 @@ function soon() {  // several incident messages arrive together: read the dashbo
 const escalations = [];
 connect((m) => {
   if (m.type === "hello") load();
-  else if (m.type === "incident") soon();
+  else if (m.type === "incident" || m.type === "camera_status") soon();
   else if (m.type === "escalation") {
     escalations.push(el("div", `${T.escalation}: ${m.agency_name || m.agency} · ${m.number || ""}`, "banner escalation"));
     document.getElementById("alerts").replaceChildren(...escalations.slice(-5));

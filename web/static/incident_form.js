@@ -2,11 +2,13 @@
 // "Kirim ke OPD". Used by the call panel (newCall() pre-fills call id and number for each call) and by the hand
 // entry page /kejadian/baru (no call: the form's own source, reporter and callback fields).
 import {T, api, el} from "/static/live.js";
+import {IncidentCameraPanel} from "/static/incident_cameras.js";
 
 const form = document.getElementById("incident-form");
 let catalog = null;
 let currentCall = null;
 let incidentId = null;
+const cameras = new IncidentCameraPanel(document.getElementById("incident-cameras"));
 
 function option(value, label) { const o = el("option", label); o.value = value; return o; }
 
@@ -49,6 +51,7 @@ export function resetIncidentForm() {
   form.hidden = false;
   document.getElementById("incident-result").hidden = true;
   document.getElementById("incident-errors").replaceChildren();
+  cameras.clear();
 }
 
 export function newCall(call) {
@@ -85,4 +88,5 @@ export function showIncident(incident) {
   document.getElementById("incident-number").textContent = incident.number;
   document.getElementById("incident-tasks").replaceChildren(...incident.tasks.map((t) =>
     el("li", `${t.agency_name || t.agency}: ${T["task_" + t.state] || t.state}`)));
+  cameras.show(incident);  // the nearest cameras, live (once per incident)
 }

@@ -1,15 +1,21 @@
 // Supervisor: live queue, active calls and seats; alert when a caller waits over 15 s or no seat is ready.
 import {T, api, connect, el, mmss, refreshServiceLevel} from "/static/live.js";
+import {IncidentCameraPanel, cameraButton} from "/static/incident_cameras.js";
 import {infoRequests} from "/static/info_requests.js";
 
 let room = null;
 const escalations = [];  // agencies that missed their acknowledge deadline, newest last
 
+const cameraPanel = new IncidentCameraPanel(document.getElementById("incident-cameras"));
+
 async function loadIncidents() {
   const {incidents} = await api("GET", "/api/v1/incidents");
-  document.querySelector("#open-incidents tbody").replaceChildren(...incidents.map((i) => row([
-    i.number, i.type_name, `P${i.priority}`, i.kecamatan,
-    i.tasks.map((t) => `${t.agency_name}: ${T["task_" + t.state] || t.state}`).join(" · ")])));
+  document.querySelector("#open-incidents tbody").replaceChildren(...incidents.map((i) => {
+    const camerasCell = el("td");
+    camerasCell.append(cameraButton(i, cameraPanel));
+    return row([i.number, i.type_name, `P${i.priority}`, i.kecamatan,
+                i.tasks.map((t) => `${t.agency_name}: ${T["task_" + t.state] || t.state}`).join(" · "), camerasCell]);
+  }));
 }
 let fetchedAt = 0;
 let pending = null;
