@@ -77,6 +77,7 @@ class CameraSettings:
     near_radius_m: float = 1500.0  # cameras listed for an incident lie within this distance
     near_limit: int = 6
     restream_idle_s: float = 30.0  # an RTSP restream nobody fetched for this long is stopped
+    wall_reload_h: float = 4.0  # the wall page reloads itself this often (Chromium's media memory; 0: never)
     ffmpeg: str = "ffmpeg"
 
 

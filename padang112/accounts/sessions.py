@@ -42,12 +42,15 @@ def _key(token: str) -> str:
 
 class SessionStore:
     def __init__(
-        self, engine: AsyncEngine, *, idle_timeout: timedelta, absolute_lifetime: timedelta, clock: Clock = utc_now
+        self, engine: AsyncEngine, *, idle_timeout: timedelta, absolute_lifetime: timedelta, clock: Clock = utc_now,
+        role_lifetimes: dict[str, timedelta] | None = None,
     ) -> None:
+        """``role_lifetimes``: a different absolute lifetime for some roles (the wall's kiosk account)."""
         self._read = session_factory(engine)
         self._write = session_factory(for_writing(engine))
         self.idle_timeout = idle_timeout
         self.absolute_lifetime = absolute_lifetime
+        self.role_lifetimes = dict(role_lifetimes or {})
         self._clock = clock
 
     async def open(self, user_id: int) -> NewSession:
@@ -69,7 +72,7 @@ class SessionStore:
             return None
         web_session, user = row
         expired = (now - web_session.last_seen_at >= self.idle_timeout
-                   or now - web_session.created_at >= self.absolute_lifetime)
+                   or now - web_session.created_at >= self.role_lifetimes.get(user.role, self.absolute_lifetime))
         if expired or user.disabled:
             await self.close(token)
             return None
@@ -88,6 +91,6 @@ class SessionStore:
         async with self._write.begin() as session:
             result = await session.execute(delete(WebSession).where(
                 (WebSession.last_seen_at <= now - self.idle_timeout)
-                | (WebSession.created_at <= now - self.absolute_lifetime)
+                | (WebSession.created_at <= now - max([self.absolute_lifetime, *self.role_lifetimes.values()]))
             ))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from padang112.accounts.users import UserRecord
 from padang112.cameras.model import Camera
 from padang112.cameras.nearest import nearest, place_of
 
-WATCH_ALL = frozenset({"admin", "supervisor", "call_taker"})
+WATCH_ALL = frozenset({"admin", "supervisor", "call_taker", "wall"})
 CACHE_S = 5.0
 
 IncidentsOf = Callable[[str], Awaitable[list[dict[str, Any]]]]  # agency -> its open incidents (views)

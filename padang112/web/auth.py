@@ -34,6 +34,7 @@ from padang112.storage.migrate import upgrade_async
 # Module constants until they become settings.
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
+KIOSK_LIFETIME = timedelta(days=30)  # the "wall" role: a big screen signed in once, kept active by its own polling
 SECURE_COOKIE = False  # True once the console is served over https
 IP_ATTEMPTS_PER_MINUTE = 20
 
@@ -68,6 +69,7 @@ MESSAGES = {
 class AuthPolicy:
     idle_timeout: timedelta = IDLE_TIMEOUT
     absolute_lifetime: timedelta = ABSOLUTE_LIFETIME
+    kiosk_lifetime: timedelta = KIOSK_LIFETIME
     secure_cookie: bool = SECURE_COOKIE
     ip_attempts_per_minute: int = IP_ATTEMPTS_PER_MINUTE
 
@@ -106,7 +108,8 @@ class AuthState:
     def attach(self, engine: AsyncEngine) -> None:
         self.users = UserStore(engine, clock=self.clock)
         self.sessions = SessionStore(engine, idle_timeout=self.policy.idle_timeout,
-                                     absolute_lifetime=self.policy.absolute_lifetime, clock=self.clock)
+                                     absolute_lifetime=self.policy.absolute_lifetime, clock=self.clock,
+                                     role_lifetimes={"wall": self.policy.kiosk_lifetime})
 
 
 AUTH = web.AppKey("auth", AuthState)

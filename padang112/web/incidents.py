@@ -258,7 +258,7 @@ async def agency_queue(request: web.Request) -> web.Response:
     return web.json_response({"agency": agency, "name": AGENCY_NAMES[agency], "incidents": incidents})
 
 
-@auth.require("supervisor", "admin")
+@auth.require("supervisor", "admin", "wall")  # the wall shows how many are open
 async def open_incidents(request: web.Request) -> web.Response:
     """Every incident not yet closed, with its agency tasks (the supervisor's overview)."""
     return web.json_response({"incidents": _with_type_names(await request.app[INCIDENTS].open_view())})

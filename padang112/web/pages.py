@@ -8,7 +8,7 @@ from aiohttp import web
 from padang112.web import auth, history
 from padang112.web.i18n import words
 
-HOME = {"call_taker": "/kursi", "supervisor": "/supervisor", "admin": "/supervisor", "agency": "/opd"}
+HOME = {"call_taker": "/kursi", "supervisor": "/supervisor", "admin": "/supervisor", "agency": "/opd", "wall": "/dinding"}
 
 
 @auth.require()

@@ -50,6 +50,7 @@ DUMMY_ROUTES: dict[str, tuple[str, Callable[[web.Request], Awaitable[web.StreamR
     "/opd": ("GET", auth.require("agency")(ok)),
     "/admin/pengguna": ("GET", auth.require("admin")(ok)),
     "/api/antrean": ("GET", auth.require("call_taker", "supervisor")(ok)),
+    "/dinding": ("GET", auth.require("supervisor", "wall")(ok)),
     "/api/kejadian": ("POST", auth.require("call_taker")(ok)),
     "/kejadian/baru": ("POST", auth.require()(ok)),
     "/konteks": ("GET", template_context),
@@ -216,6 +217,25 @@ async def test_a_session_ends_after_30_idle_minutes_and_after_12_hours_in_any_ca
     clock.advance(minutes=30)
     response = await client.get("/pengawas", allow_redirects=False)
     assert response.status == 302 and response.headers["Location"] == "/masuk?next=/pengawas"
+
+
+async def test_the_wall_kiosk_session_lasts_weeks_while_the_wall_keeps_polling_and_opens_only_the_wall(
+    client: Client, users: UserStore, clock: FakeClock
+) -> None:
+    await add_user(users, "wall", "layar1")
+    await sign_in(client, "layar1")
+    signed_in_at = clock.now
+    while clock.now < signed_in_at + timedelta(days=29):
+        clock.advance(minutes=20)  # the wall page polls every 30 s: never idle
+        assert (await client.get("/dinding")).status == 200
+    assert (await client.get("/pengawas", allow_redirects=False)).status == 403  # the wall, nothing else
+    clock.now = signed_in_at + timedelta(days=30)
+    response = await client.get("/dinding", allow_redirects=False)
+    assert response.status == 302  # 30 days at most, then a new sign-in
+    clock.advance(days=1)
+    await sign_in(client, "layar1")
+    clock.advance(minutes=31)  # idle like any other session: a wall that stopped polling is signed out
+    assert (await client.get("/dinding", allow_redirects=False)).status == 302
 
 
 async def test_a_disabled_user_cannot_sign_in_and_loses_an_open_session(

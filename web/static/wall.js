@@ -138,6 +138,19 @@ connect((m) => {
   else if (m.type === "incident" || m.type === "hello") loadIncidents().catch(() => {});
 });
 setInterval(() => loadCameras().catch(() => {}), 30000);  // a missed push is caught up
+
+// Headless and kiosk Chromium keep some media memory per HLS stream that only a page load gives back (measured:
+// bench/wall.py). The wall reloads itself every few hours (cameras.wall_reload_h), and only when the console
+// answers, so a network blip never leaves an error page on the big screen; the saved layout comes back by itself.
+const reloadS = Number(wall.dataset.reloadS || 0);
+async function reloadWhenReachable() {
+  try {
+    const ok = (await fetch("/healthz", {cache: "no-store"})).ok;
+    if (ok) { location.reload(); return; }
+  } catch (e) { /* unreachable: try again in a minute */ }
+  setTimeout(reloadWhenReachable, 60000);
+}
+if (reloadS > 0) setTimeout(reloadWhenReachable, reloadS * 1000);
 setInterval(() => loadIncidents().catch(() => {}), 30000);
 
 refreshServiceLevel("/dinding");
