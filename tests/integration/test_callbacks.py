@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,12 @@ async def test_an_abandoned_caller_is_listed_and_called_back_over_the_carrier_tr
                         answer_after=1.0, tone_hz=440)
     await seat_phones([seat], answer_after=0.3)
     await expect(page.locator("#seat-state")).to_have_text("Siap")
+    clicked = time.time()
     await row.get_by_role("button", name="Telepon balik").click()
 
     ringing = await line.wait_event(lambda e: e.get("event") == "seat_ringing", 15)
+    print(f"\n[measure] Telepon balik -> caller's phone rings over the trunk: {ringing['t'] - clicked:.2f} s "
+          "(the seat answers after 0.3 s first)")
     assert ringing["source"].startswith(f"{live_settings.asterisk.bind_address}:{live_settings.asterisk.sip_port}")
     assert "<sip:112@" in ringing["remote"] or "sip:112@" in ringing["remote"]
     await line.wait_event(lambda e: e.get("event") == "seat_media", 10)

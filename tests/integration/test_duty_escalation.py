@@ -49,9 +49,11 @@ async def test_a_missed_deadline_alerts_the_supervisor_and_calls_the_duty_phone_
     assert response.status == 201, await response.text()
     incident = await response.json()
     miss_deadline(live_settings, incident["id"])
+    missed = time.time()
 
     await expect(page.locator("#alerts")).to_contain_text("Dinas PUPR", timeout=10_000)  # the escalation banner
-    await phone.wait_event(lambda e: e.get("event") == "seat_ringing" and e.get("seat") == duty, 15, since=mark)
+    first = await phone.wait_event(lambda e: e.get("event") == "seat_ringing" and e.get("seat") == duty, 15, since=mark)
+    print(f"\n[measure] deadline missed -> duty phone rings: {first['t'] - missed:.2f} s (escalation watch every 5 s)")
     await phone.request("seat_hangup", seat=duty, code=486)  # busy: the switch must try again
 
     retry = phone.mark()
