@@ -35,7 +35,7 @@ from padang112.config import Settings
 from padang112.stats.service_level import wib_iso
 from padang112.web import auth
 from padang112.web.api import body_of
-from padang112.web.incidents import INCIDENTS, _invalid, _visible_incident
+from padang112.web.incidents import INCIDENTS, _error, _invalid, _visible_incident
 from padang112.web.live import HUB
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,6 @@ def _user(request: web.Request) -> UserRecord:
     user = auth.current_user(request)
     assert user is not None
     return user
-
-
-def _error(status: type[web.HTTPException], code: str, text_id: str, text_en: str) -> web.HTTPException:
-    return status(text=web.json_response({"error": code, "message": text_id, "message_en": text_en}).text,
-                  content_type="application/json")
 
 
 def _no_camera() -> web.HTTPException:
