@@ -117,8 +117,9 @@ class LiveChannel:
 
     channel: str
     call_id: str
-    role: str  # "inbound" or "seat"
+    role: str  # "inbound", "seat" or "agency" (a duty phone in a warm hand-off)
     seat: str | None = None
+    agency: str | None = None
     answered: bool = False
     bridged: bool = False
     caller_number: str = ""

@@ -1,7 +1,8 @@
 """Resynchronise the room with the switch after the controller (re)connects.
 
-The switch is the truth for what is live: a caller bridged with a seat stays connected, a caller still in
-our application waits in the queue again (a seat leg that was only ringing is hung up and offered anew),
+The switch is the truth for what is live: a caller bridged with a seat stays connected, a caller bridged with
+an agency's duty phone and no seat stays transferred (warm hand-off), a caller still in our application waits in
+the queue again (a seat leg that was only ringing is hung up and offered anew),
 and a call the room or the database still thinks open but that the switch no longer has is closed.
 This is the one place that sets states directly instead of through the transition tables, because it
 adopts facts instead of making moves; every change still produces an event, marked ``reconciled``.
@@ -27,6 +28,7 @@ from padang112.domain.naming import recording_name
 def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
     inbound = {ch.call_id: ch for ch in cmd.channels if ch.role == "inbound"}
     legs = {ch.call_id: ch for ch in cmd.channels if ch.role == "seat"}
+    agencies = {ch.call_id: ch for ch in cmd.channels if ch.role == "agency"}
 
     _close_vanished_calls(room, cmd, inbound, at, out)
     busy: dict[str, str] = {}
@@ -36,11 +38,22 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
         call = room.calls.get(ch.call_id) or _adopt(room, ch, cmd.open_calls.get(ch.call_id), at, out)
         if not ch.answered:
             out.effects.append(fx.Answer(call.id, call.channel))
+        agency = agencies.get(ch.call_id)
+        with_agency = agency is not None and agency.bridged and ch.bridged
+        if with_agency and agency is not None:  # the duty phone is still in the call: keep it there
+            call.agency, call.agency_leg, call.agency_joined = agency.agency, agency.channel, True
         if connected and leg is not None and leg.seat is not None:
             busy[leg.seat] = call.id
             call.seat, call.leg = leg.seat, leg.channel
             call.recording = recording_name(call.id)
             _force_call(call, CallState.CONNECTED, at, out)
+            room._dequeue(call)
+        elif with_agency:  # handed off: caller and agency talk on, no seat, not queued again
+            if leg is not None:
+                out.effects.append(fx.Hangup(call.id, leg.channel, "reconciled"))
+            call.leg = None
+            call.recording = recording_name(call.id)
+            _force_call(call, CallState.TRANSFERRED, at, out)
             room._dequeue(call)
         else:
             if leg is not None:
@@ -52,7 +65,7 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
             out.effects.append(fx.StartHoldMusic(call.id, call.channel))
             room._arm_announcement(call, out)
     room.queue.sort()
-    for call_id, leg in legs.items():
+    for call_id, leg in [*legs.items(), *agencies.items()]:
         if call_id not in inbound:
             out.effects.append(fx.Hangup(call_id, leg.channel, "orphan_leg"))
     _resync_seats(room, cmd, busy, at, out)
@@ -63,7 +76,8 @@ def _close_vanished_calls(room: Room, cmd: c.Reconcile, inbound: dict[str, c.Liv
     for call in list(room.calls.values()):
         if call.id in inbound:
             continue
-        target = CallState.ENDED if call.state == CallState.CONNECTED else CallState.ABANDONED
+        live = call.state in (CallState.CONNECTED, CallState.TRANSFERRED)
+        target = CallState.ENDED if live else CallState.ABANDONED
         out.events.append(CallTransition(call.id, at, call.state.value, target.value, seat=call.seat,
                                          data={"ended_by": "unknown", "reconciled": True}))
         room._dequeue(call)
@@ -72,7 +86,8 @@ def _close_vanished_calls(room: Room, cmd: c.Reconcile, inbound: dict[str, c.Liv
     for call_id, state in cmd.open_calls.items():
         if call_id in inbound or call_id in room._finished:
             continue
-        target = CallState.ENDED if state == CallState.CONNECTED.value else CallState.ABANDONED
+        target = (CallState.ENDED if state in (CallState.CONNECTED.value, CallState.TRANSFERRED.value)
+                  else CallState.ABANDONED)
         out.events.append(CallTransition(call_id, at, state, target.value,
                                          data={"ended_by": "unknown", "reconciled": True}))
         room._finished.append(call_id)

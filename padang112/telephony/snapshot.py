@@ -7,7 +7,7 @@ from typing import Any
 
 from padang112.domain.commands import LiveChannel
 from padang112.telephony.ari import AriClient
-from padang112.domain.naming import parse_leg
+from padang112.domain.naming import parse_handoff_leg, parse_leg
 from padang112.telephony.stasis import sanitize_text
 
 
@@ -38,6 +38,11 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
         leg = parse_leg(cid)
         if leg is not None:
             live.append(LiveChannel(cid, leg[0], "seat", seat=leg[1], answered=ch.get("state") == "Up",
+                                    bridged=cid in bridged))
+            continue
+        handoff = parse_handoff_leg(cid)
+        if handoff is not None:  # an agency duty phone conferenced into a call (warm hand-off)
+            live.append(LiveChannel(cid, handoff[0], "agency", agency=handoff[1], answered=ch.get("state") == "Up",
                                     bridged=cid in bridged))
             continue
         args = _inbound_args(ch, app)

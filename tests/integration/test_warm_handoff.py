@@ -1,7 +1,8 @@
 """Warm hand-off in Chromium: the call taker conferences BPBD's duty phone into a call, then leaves it to BPBD.
 
 The duty phone plays 700 Hz: the caller's own recording proves they heard the agency, and the call stays up
-after the call taker's phone has hung up. Only agency duty phones can be brought in.
+after the call taker's phone has hung up, and across a controller restart. Only agency duty phones can be
+brought in.
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ async def test_a_call_taker_hands_a_caller_over_to_bpbd_and_leaves_the_call_up(
     assert not citizen.events(pred=lambda e: e.get("call") == "h1" and e.get("state") == "DISCONNECTED")
 
     await asyncio.sleep(2.0)  # the caller and BPBD alone
+    controller.stop()  # an update restarts the controller mid hand-off...
+    await controller.start()
+    await asyncio.sleep(2.0)  # ...the reconcile keeps the call transferred: not queued, nobody's seat rung
+    assert (await repo.get_call(call.id)).state == "transferred"
+    assert not citizen.events(pred=lambda e: e.get("call") == "h1" and e.get("state") == "DISCONNECTED")
+    assert not phones[seat].events(pred=lambda e: e.get("event") == "seat_ringing" and e.get("n", 1) > 1)
     await citizen.hangup("h1")
     await duty_phone.wait_event(lambda e: e.get("event") == "seat_call_ended" and e.get("seat") == duty, 10)
     ended = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="call ended")

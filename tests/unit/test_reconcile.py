@@ -70,6 +70,33 @@ def test_a_caller_bridged_with_a_seat_leg_is_adopted_as_connected_with_the_seat_
     assert r.queue == []
 
 
+def agency_leg(call_id: str, agency: str = "bpbd") -> c.LiveChannel:
+    return c.LiveChannel(f"hoff-{call_id}-{agency}-x1", call_id, "agency", agency=agency, answered=True, bridged=True)
+
+
+def test_a_handed_off_caller_stays_with_the_agency_after_a_restart_and_is_not_queued_again():
+    r = room()
+    out = reconcile(r, caller("c1", bridged=True), agency_leg("c1"), registered=("seat01",),
+                    open_calls={"c1": "transferred"})
+    call = r.calls["c1"]
+    assert (call.state, call.agency, call.agency_joined, call.seat) == (CallState.TRANSFERRED, "bpbd", True, None)
+    assert r.queue == [] and not of(out, fx.StartHoldMusic) and not of(out, fx.RingSeat)
+    assert call_moves(out, "c1") == []  # it was transferred and still is
+    ended = r.handle(c.CallerHungUp("c1"), T0)
+    assert fx.Hangup("c1", "hoff-c1-bpbd-x1", "call_end") in ended.effects
+
+
+def test_a_three_way_call_keeps_its_seat_and_its_agency_and_an_orphan_agency_leg_is_hung_up():
+    r = room()
+    out = reconcile(r, caller("c1", bridged=True), seat_leg("c1", "seat01", bridged=True), agency_leg("c1"),
+                    agency_leg("gone"), registered=("seat01",))
+    call = r.calls["c1"]
+    assert (call.state, call.seat, call.agency_joined) == (CallState.CONNECTED, "seat01", True)
+    assert fx.Hangup("gone", "hoff-gone-bpbd-x1", "orphan_leg") in of(out, fx.Hangup)
+    r.handle(c.SeatLeaves("c1", "rina"), T0)
+    assert r.calls["c1"].state == CallState.TRANSFERRED
+
+
 def test_an_adopted_connected_call_ends_normally_when_the_caller_hangs_up():
     r = room()
     leg = seat_leg("c1", "seat01", bridged=True)
