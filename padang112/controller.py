@@ -176,7 +176,8 @@ class Controller:
                         for seat in self.room.seats.values():
                             await self.ami.set_member(seat.id, seat.signed_in, seat.state == SeatState.PAUSED)
                         synced = True
-                    await import_fallback_calls(self.ami, self.repo, str(self.settings.recordings_dir))
+                    await import_fallback_calls(self.ami, self.repo, str(self.settings.recordings_dir),
+                                                publish=self._notify)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # AMI trouble must never stop call handling
@@ -211,11 +212,15 @@ class Controller:
             task = asyncio.create_task(self.writer.write(list(decision.events)), name="store-events")
             self._writes.add(task)
             task.add_done_callback(self._write_done)
-            for subscriber in list(self.subscribers):
-                for event in decision.events:
-                    subscriber(event)
+            self._notify(decision.events)
         for effect in decision.effects:
             self.runner.submit(effect)
+
+    def _notify(self, events: list[DomainEvent]) -> None:
+        """Hand stored (or being stored) events to the live subscribers: console, callback list, ..."""
+        for subscriber in list(self.subscribers):
+            for event in events:
+                subscriber(event)
 
     def _write_done(self, task: asyncio.Task[None]) -> None:
         self._writes.discard(task)

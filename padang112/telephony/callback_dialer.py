@@ -5,7 +5,8 @@ The seat is paused (reason ``callback``) for the attempt, so the room offers it 
 event about a ``cb-`` channel). When the caller answers, both legs are bridged and recorded
 (``callback-<item>-<attempt>.wav``). The caller's number is dialled only through ``DialPolicy`` (it must have
 called in over that carrier). The list itself is fed from the room's events: an abandoned call makes an item, a
-number calling again is matched to its open item.
+number calling again is matched to its open item. Calls the dialplan's fallback queue handled while the controller
+was away reach the list too, as their imported events are published.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class CallbackDialer:
         self.policy = policy
         self.store = store
         self.controller = controller
+        self.repo = controller.repo
         self.publish = publish
         self.deadline_s = deadline_s
         self.ring_s = ring_s
@@ -80,7 +82,9 @@ class CallbackDialer:
             self._queue.put_nowait(lambda: self._answered(event.call_id))
         elif event.to_state in ("ended", "abandoned", "handed_over"):
             number, carrier = self._numbers.pop(event.call_id, ("", ""))
-            if event.to_state == "abandoned" and callable_number(number) and carrier:
+            if event.to_state == "abandoned" and not number:  # e.g. handed over, then abandoned in the fallback
+                self._queue.put_nowait(lambda: self._abandoned_stored(event.call_id))
+            elif event.to_state == "abandoned" and callable_number(number) and carrier:
                 self._queue.put_nowait(lambda: self._abandoned(event.call_id, number, carrier))
 
     def on_ari_event(self, event: dict[str, Any]) -> None:
@@ -130,6 +134,11 @@ class CallbackDialer:
         log.info("callback %s: %s (%s) abandoned %d call(s)", item.id, number, carrier, item.abandoned_calls,
                  extra={"call_id": call_id})
         self._changed(item)
+
+    async def _abandoned_stored(self, call_id: str) -> None:
+        call = await self.repo.get_call(call_id)
+        if call is not None and callable_number(call.caller_number) and call.carrier:
+            await self._abandoned(call_id, str(call.caller_number), call.carrier)
 
     async def _arrived(self, call_id: str, number: str) -> None:
         item = await self.store.arrived(call_id, number)

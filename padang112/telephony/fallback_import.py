@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -108,8 +109,10 @@ def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool =
     return events
 
 
-async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: str) -> int:
-    """Import every ended fallback call; returns how many were new."""
+async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: str,
+                                publish: Callable[[list[DomainEvent]], None] | None = None) -> int:
+    """Import every ended fallback call; returns how many were new. ``publish`` gets each imported call's events
+    once they are stored (the live console and the callback list see fallback calls too)."""
     notes = {f: parse_db_show(await ami.command(f"database show {f}"), f) for f in FAMILIES}
     imported = 0
     for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"]):
@@ -117,6 +120,8 @@ async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: 
         events = fallback_events(call, recordings_dir, handed_over=stored is not None)
         if await repo.import_fallback_call(call.uniqueid, call.uniqueid, events):
             imported += 1
+            if publish is not None:
+                publish(events)
             log.info("call %s: imported from the fallback queue (%s)", call.uniqueid,
                      f"answered by {call.seat}" if call.seat else "abandoned", extra={"call_id": call.uniqueid})
         for family in FAMILIES:

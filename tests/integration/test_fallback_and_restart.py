@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,14 @@ async def test_when_the_controller_shuts_down_a_waiting_caller_is_handed_to_the_
     stored = await eventually(imported, 20, what="the handed-over call imported from the fallback queue")
     assert stored.via == "fallback" and stored.caller_number == caller
     assert [e.to_state for e in await repo.call_events(call.id)][:3] == ["received", "queued", "handed_over"]
+
+    async def listed():  # abandoned in the fallback queue: still a caller to call back
+        with sqlite3.connect(live_settings.state_dir / "padang112.db") as db:
+            row = db.execute("SELECT carrier, state, last_call_id FROM callbacks WHERE number = ?", (caller,)).fetchone()
+        return row
+
+    assert await eventually(listed, 10, what="callback item for the caller abandoned in the fallback") \
+        == ("xl", "open", call.id)
 
 
 async def test_ctrl_c_then_sigterm_during_shutdown_hands_callers_over_and_the_controller_exits_cleanly(
