@@ -25,7 +25,8 @@ pytest_plugins = [
 
 TEST_SEATS = 40
 
-# P112_TEST_SLOT=N (default 0; not PADANG112_*, which is read as a setting) runs the live tests on a second, separate switch ("testN", shifted ports)
+# P112_TEST_SLOT=N (default 0; not PADANG112_*, which is read as a setting) runs the live tests on a second,
+# separate switch ("testN", shifted ports)
 # so two developers' sessions on one machine do not collide. CI always uses slot 0.
 SLOT = int(os.environ.get("P112_TEST_SLOT", "0"))
 

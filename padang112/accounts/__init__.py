@@ -2,7 +2,8 @@
 
 Roles: ``call_taker`` (signs in to one seat), ``supervisor``, ``agency`` (bound to one agency code),
 ``admin``, and ``wall``: the big screen's kiosk account, which may only show the video wall (its session lasts
-for weeks instead of 12 hours, so the wall keeps running). Every sign-in, failed sign-in, lockout and account change is written to ``audit_log``.
+for weeks instead of 12 hours, so the wall keeps running). Every sign-in, failed sign-in, lockout and account
+change is written to ``audit_log``.
 """
 
 from __future__ import annotations

@@ -114,6 +114,6 @@ class FallbackMembership:
 
 
 Effect = (
-    Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup | ContinueToFallback | StartTimer
-    | CancelTimer | FallbackMembership | DialAgency | AddToBridge
+    Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup
+    | ContinueToFallback | StartTimer | CancelTimer | FallbackMembership | DialAgency | AddToBridge
 )

@@ -132,7 +132,8 @@ class DutyCaller:
         if playback:
             await self._quietly(self.ari.delete(f"/playbacks/{playback}"))
         try:
-            await self.incidents.set_task_state(a.incident_id, a.agency, TaskState.ACKNOWLEDGED, by=duty_actor(a.agency),
+            await self.incidents.set_task_state(a.incident_id, a.agency, TaskState.ACKNOWLEDGED,
+                                                by=duty_actor(a.agency),
                                                 note=f"diterima lewat telepon piket (panggilan ke-{a.attempt})")
         except Exception as exc:  # acknowledged or cancelled in the console meanwhile: nothing left to do
             log.info("duty phone key 1 for incident %s/%s: %s", a.incident_id, a.agency, exc)

@@ -28,7 +28,7 @@ TEXT: dict[str, dict[str, str]] = {
         "task_acknowledged": "Terima", "task_en_route": "Dalam perjalanan", "task_on_scene": "Di lokasi",
         "task_resolved": "Selesai", "task_cancelled": "Dibatalkan", "new_task": "Tugas baru",
         "agency_queue": "Antrean OPD", "no_incidents": "Tidak ada kejadian terbuka", "caller_number": "Nomor pelapor",
-        "escalation": "Melewati batas waktu konfirmasi", "duty_call": "Telepon piket", "duty_no_answer": "tidak diangkat", "duty_no_key": "diangkat, 1 tidak ditekan", "duty_stopped": "dihentikan (sudah diterima)", "sent": "Terkirim", "choose": "— pilih —", "open_incidents": "Kejadian terbuka",
+        "escalation": "Melewati batas waktu konfirmasi", "sent": "Terkirim", "choose": "— pilih —", "open_incidents": "Kejadian terbuka",
     },
     "en": {
         "seat": "Seat", "choose_seat": "Choose a seat", "take_seat": "Take seat", "ready": "Ready",
@@ -55,7 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "task_acknowledged": "Acknowledged", "task_en_route": "En route", "task_on_scene": "On scene",
         "task_resolved": "Resolved", "task_cancelled": "Cancelled", "new_task": "New task",
         "agency_queue": "Agency queue", "no_incidents": "No open incidents", "caller_number": "Caller's number",
-        "escalation": "Missed the acknowledge deadline", "duty_call": "Duty phone", "duty_no_answer": "not answered", "duty_no_key": "answered, 1 not pressed", "duty_stopped": "stopped (acknowledged)", "sent": "Sent", "choose": "— choose —", "open_incidents": "Open incidents",
+        "escalation": "Missed the acknowledge deadline", "sent": "Sent", "choose": "— choose —", "open_incidents": "Open incidents",
     },
 }
 
@@ -202,3 +202,9 @@ TEXT["en"].update({
 # Cameras near an incident, in the incident views.
 TEXT["id"].update({"cam_none_near": "Tidak ada kamera dalam radius kejadian ini.", "close": "Tutup"})
 TEXT["en"].update({"cam_none_near": "No camera within this incident's radius.", "close": "Close"})
+
+# Escalation calls to an agency's duty phone, on the supervisor's screen.
+TEXT["id"].update({"duty_call": "Telepon piket", "duty_no_answer": "tidak diangkat",
+                   "duty_no_key": "diangkat, 1 tidak ditekan", "duty_stopped": "dihentikan (sudah diterima)"})
+TEXT["en"].update({"duty_call": "Duty phone", "duty_no_answer": "not answered",
+                   "duty_no_key": "answered, 1 not pressed", "duty_stopped": "stopped (acknowledged)"})

@@ -8,7 +8,8 @@ from aiohttp import web
 from padang112.web import auth, history
 from padang112.web.i18n import words
 
-HOME = {"call_taker": "/kursi", "supervisor": "/supervisor", "admin": "/supervisor", "agency": "/opd", "wall": "/dinding"}
+HOME = {"call_taker": "/kursi", "supervisor": "/supervisor", "admin": "/supervisor", "agency": "/opd",
+        "wall": "/dinding"}
 
 
 @auth.require()

@@ -32,7 +32,10 @@ function render() {
   const waiting = room.waiting.map((c) => row([c.position, c.caller_number, c.caller_name, c.carrier, `${Math.floor(c.waiting_s + age)} ${T.seconds}`]));
   document.querySelector("#waiting tbody").replaceChildren(...waiting);
   document.getElementById("waiting-count").textContent = room.waiting.length;
-  const active = room.active.map((c) => row([c.caller_number, c.carrier, T[c.state === "offered" ? "state_offered" : "state_busy"], c.seat, mmss(c.waiting_s + age)]));
+  const stateText = (c) => c.state === "offered" ? T.state_offered
+    : c.state === "transferred" ? `${T.state_transferred}: ${(c.agency || "").toUpperCase()}`
+    : T.state_busy + (c.agency ? ` + ${c.agency.toUpperCase()}` : "");
+  const active = room.active.map((c) => row([c.caller_number, c.carrier, stateText(c), c.seat, mmss(c.waiting_s + age)]));
   document.querySelector("#active tbody").replaceChildren(...active);
   const seats = room.seats.filter((s) => s.registered || s.user || s.state !== "offline").map((s) => {
     const actions = el("td");
