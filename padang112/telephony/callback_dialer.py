@@ -105,15 +105,19 @@ class CallbackDialer:
         room_seat = self.controller.room.seats.get(seat)
         if room_seat is None or room_seat.state is not SeatState.AVAILABLE or not room_seat.registered:
             raise CallbackError("seat_not_ready", f"seat {seat} must be ready (Siap) to call back")
-        item = await self.store.get(callback_id)
-        if item is None:
-            raise CallbackError("no_callback", f"no callback {callback_id}")
-        try:  # checked before anything rings: a number that may not be dialled is refused here
-            await self.policy.callback(item.number, item.carrier)
-        except DialRefused as exc:
-            raise CallbackError(exc.code, str(exc)) from None
-        item = await self.store.take(callback_id, user, seat)
-        self.controller.command(c.SeatPause(seat, PAUSE_REASON))
+        self.controller.command(c.SeatPause(seat, PAUSE_REASON))  # at once: no 112 call is offered to it meanwhile
+        try:
+            item = await self.store.get(callback_id)
+            if item is None:
+                raise CallbackError("no_callback", f"no callback {callback_id}")
+            try:  # checked before anything rings: a number that may not be dialled is refused here
+                await self.policy.callback(item.number, item.carrier)
+            except DialRefused as exc:
+                raise CallbackError(exc.code, str(exc)) from None
+            item = await self.store.take(callback_id, user, seat)
+        except Exception:
+            self.controller.command(c.SeatReady(seat))
+            raise
         n = f"{self._token}{next(self._n)}"
         attempt = Attempt(item, seat, f"{CHANNEL_PREFIX}{item.id}-seat-{n}", f"{CHANNEL_PREFIX}{item.id}-caller-{n}",
                           f"bridge-{CHANNEL_PREFIX}{item.id}-{n}", f"callback-{item.id}-{item.attempts}")
