@@ -7,6 +7,7 @@ phone, then the caller over the carrier the caller used.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -50,8 +51,6 @@ def _publish(app: web.Application, message: dict) -> None:
 
 async def callback_stack(app: web.Application) -> AsyncIterator[None]:
     """Started after the controller (see app.py)."""
-    import asyncio
-
     from padang112.web import app as webapp  # app.py imports this module
 
     controller, settings = app[webapp.CONTROLLER], app[webapp.SETTINGS]

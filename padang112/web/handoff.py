@@ -8,7 +8,6 @@ operators get a ``handoff`` message with the call's incident(s) so their screen 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -93,16 +92,10 @@ def _notify_agency(app: web.Application, event: DomainEvent) -> None:
             if client.user.role == "agency" and client.user.agency == agency:
                 client.send(message)
 
-    task = asyncio.get_running_loop().create_task(send(), name="handoff-notice")
-    app[_TASKS].add(task)
-    task.add_done_callback(app[_TASKS].discard)
-
-
-_TASKS = web.AppKey("handoff_tasks", set)
+    app[HUB].spawn(send())
 
 
 async def _subscribe(app: web.Application):
-    app[_TASKS] = set()
     controller = app[HUB].controller
 
     def subscriber(event: DomainEvent) -> None:
@@ -113,7 +106,6 @@ async def _subscribe(app: web.Application):
         yield
     finally:
         controller.subscribers.remove(subscriber)
-        await asyncio.gather(*app[_TASKS], return_exceptions=True)
 
 
 def setup(app: web.Application) -> None:

@@ -97,7 +97,7 @@ class Hub:
         for client in targets:
             client.send(pop)
         if targets:
-            self._spawn(self._send_history(call.id, call.caller_number, targets))
+            self.spawn(self._send_history(call.id, call.caller_number, targets))
 
     async def _send_history(self, call_id: str, number: str, targets: list[Client]) -> None:
         now = datetime.now(timezone.utc)
@@ -114,7 +114,8 @@ class Hub:
         for client in targets:
             client.send(message)
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
+        """Run a follow-up look-up (history, an incident record) beside the hub; cancelled when it closes."""
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
