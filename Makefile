@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test unit bench
+.PHONY: setup demo test unit bench lint
 
 setup:
 	bash scripts/setup.sh
@@ -19,3 +19,8 @@ unit:
 bench: setup
 	$(VENV)/bin/python bench/call_setup.py --calls 50 --rate 2
 	$(VENV)/bin/python bench/screen_pop.py --calls 20
+
+lint: setup
+	$(VENV)/bin/ruff check padang112 tests bench scripts
+	$(VENV)/bin/ruff format --check padang112 tests bench scripts
+	$(VENV)/bin/mypy

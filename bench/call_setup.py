@@ -17,16 +17,15 @@ import sys
 import time
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from stack import bench_stack, percentile  # noqa: E402
+from stack import bench_stack, percentile
 
-from padang112.simulator import fleet  # noqa: E402
+from padang112.simulator import fleet
 
 
 async def run(calls: int, rate: float, seats: int) -> int:
     async with bench_stack(seats) as stack:
         settings = stack.settings
-        phones = await fleet.start_seats(settings, settings.seats, stack.simulator, answer_after=0.3,
-                                         hangup_after=1.0)
+        phones = await fleet.start_seats(settings, settings.seats, stack.simulator, answer_after=0.3, hangup_after=1.0)
         # a pjsua2 process holds 4 calls at once; each citizen stays about 2 s
         processes = max(2, math.ceil(rate * 2.5 / 4) + 1)
         citizens = [await stack.simulator(f"citizens{i}") for i in range(processes)]
@@ -38,8 +37,9 @@ async def run(calls: int, rate: float, seats: int) -> int:
             carrier = settings.carriers[i % len(settings.carriers)]
             number = f"+62812{i:07d}"
             sent[number] = time.time()
-            await citizens[i % len(citizens)].call(f"b{i}", target, bind=carrier.address, caller=number,
-                                                   hangup_after=1.5)
+            await citizens[i % len(citizens)].call(
+                f"b{i}", target, bind=carrier.address, caller=number, hangup_after=1.5
+            )
             await asyncio.sleep(1 / rate)
         await asyncio.sleep(4.0)
         rings: dict[str, float] = {}
@@ -50,9 +50,11 @@ async def run(calls: int, rate: float, seats: int) -> int:
                         rings.setdefault(number, event["t"])
         delays = [(rings[n] - sent[n]) * 1000 for n in sent if n in rings]
         missing = len(sent) - len(delays)
-        print(f"[bench] INVITE -> seat ringing over {len(delays)} calls: p50 {percentile(delays, 50):.1f} ms, "
-              f"p90 {percentile(delays, 90):.1f} ms, p99 {percentile(delays, 99):.1f} ms, "
-              f"max {max(delays):.1f} ms, mean {statistics.mean(delays):.1f} ms; {missing} calls never rang a seat")
+        print(
+            f"[bench] INVITE -> seat ringing over {len(delays)} calls: p50 {percentile(delays, 50):.1f} ms, "
+            f"p90 {percentile(delays, 90):.1f} ms, p99 {percentile(delays, 99):.1f} ms, "
+            f"max {max(delays):.1f} ms, mean {statistics.mean(delays):.1f} ms; {missing} calls never rang a seat"
+        )
         return 0 if missing == 0 else 2
 
 

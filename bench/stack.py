@@ -24,7 +24,7 @@ def bench_settings(state: Path, seats: int) -> config.Settings:
     toml = state / "padang112.toml"
     toml.write_text(f"""
 state_dir = "{state}"
-recordings_dir = "{state / 'recordings'}"
+recordings_dir = "{state / "recordings"}"
 [asterisk]
 instance = "bench"
 sip_port = 5080
@@ -78,8 +78,12 @@ async def bench_stack(seats: int) -> AsyncIterator[Stack]:
     if chroot.start(settings) != 0:
         raise SystemExit("could not start the bench Asterisk instance")
     log = (state / "controller.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "padang112.cli", "serve"], stdout=log, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, PADANG112_CONFIG=str(settings.config_path)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "padang112.cli", "serve"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, PADANG112_CONFIG=str(settings.config_path)),
+    )
     stack = Stack(settings, state)
     try:
         await wait_ready(f"{stack.base_url}/readyz")
@@ -94,4 +98,4 @@ async def bench_stack(seats: int) -> AsyncIterator[Stack]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

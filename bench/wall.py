@@ -24,15 +24,22 @@ from pathlib import Path
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stack import bench_stack  # noqa: E402
+from playwright.async_api import async_playwright
+from stack import bench_stack
 
-from playwright.async_api import async_playwright  # noqa: E402
-
-from tests.fixtures.camera_streams import CameraStreams  # noqa: E402
+from tests.fixtures.camera_streams import CameraStreams
 
 MARKER = "--p112-bench-wall"  # unknown to Chromium, kept on its command line: how its process tree is found
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic", MARKER]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    MARKER,
+]
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_STATS = """() => ({heap: performance.memory ? performance.memory.usedJSHeapSize : null,
   nodes: document.getElementsByTagName('*').length,
@@ -110,16 +117,35 @@ class Meter:
         self.last = (now, ticks)
         return f"{self.name} CPU {cpu} {self.memory_field} {memory / 1024:6.1f} MiB ({len(pids)} processes)"
 
-
     def breakdown(self) -> str:
         return ", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(self.by_type.items(), key=lambda kv: -kv[1]))
 
 
 def add_camera(config: str, name: str, url: str, kind: str, n: int) -> int:
-    done = subprocess.run([sys.executable, "-m", "padang112.cli", "camera", "add", name, "--kecamatan", "Padang Barat",
-                           "--lat", f"{-0.95 - n * 0.001}", "--lon", "100.36", "--type", kind, "--url-stdin"],
-                          input=url + "\n", text=True, capture_output=True, check=True,
-                          env=dict(os.environ, PADANG112_CONFIG=config))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "padang112.cli",
+            "camera",
+            "add",
+            name,
+            "--kecamatan",
+            "Padang Barat",
+            "--lat",
+            f"{-0.95 - n * 0.001}",
+            "--lon",
+            "100.36",
+            "--type",
+            kind,
+            "--url-stdin",
+        ],
+        input=url + "\n",
+        text=True,
+        capture_output=True,
+        check=True,
+        env=dict(os.environ, PADANG112_CONFIG=config),
+    )
     return int(re.search(r"camera (\d+) ", done.stdout).group(1))  # type: ignore[union-attr]
 
 
@@ -133,16 +159,36 @@ async def run(minutes: float, only: str | None) -> int:
             if only:
                 kinds = {only: kinds[only]}
             tiles = [(kind, path) for _ in range(9 // len(kinds)) for kind, path in kinds.items()]
-            ids = [add_camera(config, f"Bench {kind} {n}", streams.url(path), kind, n)
-                   for n, (kind, path) in enumerate(tiles)]
+            ids = [
+                add_camera(config, f"Bench {kind} {n}", streams.url(path), kind, n)
+                for n, (kind, path) in enumerate(tiles)
+            ]
             password = secrets.token_urlsafe(12)
-            subprocess.run([sys.executable, "-m", "padang112.cli", "user", "add", "joni", "--role", "supervisor",
-                            "--password-stdin"], input=password + "\n", text=True, check=True,
-                           env=dict(os.environ, PADANG112_CONFIG=config))
-            controller = Meter("padang112", lambda t: {p for p, (_, c) in t.items() if "padang112.cli serve" in c
-                                                       and _config_of(p) == config}, "VmRSS")
-            chromium = Meter("chromium ", lambda t: {p for p, (_, c) in t.items() if MARKER in c
-                                                     and "--type=" not in c}, "Pss")
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "padang112.cli",
+                    "user",
+                    "add",
+                    "joni",
+                    "--role",
+                    "supervisor",
+                    "--password-stdin",
+                ],
+                input=password + "\n",
+                text=True,
+                check=True,
+                env=dict(os.environ, PADANG112_CONFIG=config),
+            )
+            controller = Meter(
+                "padang112",
+                lambda t: {p for p, (_, c) in t.items() if "padang112.cli serve" in c and _config_of(p) == config},
+                "VmRSS",
+            )
+            chromium = Meter(
+                "chromium ", lambda t: {p for p, (_, c) in t.items() if MARKER in c and "--type=" not in c}, "Pss"
+            )
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
                 page = await browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -166,8 +212,11 @@ async def run(minutes: float, only: str | None) -> int:
                     await asyncio.sleep(max(0.0, started + 60 * minute - time.monotonic()))
                     stats = await page.evaluate(PAGE_STATS)
                     heap = f"{stats['heap'] / 2**20:5.1f} MiB" if stats["heap"] else "n/a"
-                    print(f"[bench] {minute:3d} min  {chromium.sample()}  |  {controller.sample()}  |  "
-                          f"JS heap {heap}, DOM {stats['nodes']} nodes, {stats['playing']}/9 tiles online", flush=True)
+                    print(
+                        f"[bench] {minute:3d} min  {chromium.sample()}  |  {controller.sample()}  |  "
+                        f"JS heap {heap}, DOM {stats['nodes']} nodes, {stats['playing']}/9 tiles online",
+                        flush=True,
+                    )
                     print(f"[bench]          chromium PSS MiB by process type: {chromium.breakdown()}", flush=True)
                 await browser.close()
         finally:

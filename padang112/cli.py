@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the call controller and the web console")
     serve.set_defaults(func=_serve)
 
-    sim = sub.add_parser("simulate", help="simulated citizens and softphones (pjsua2); see simulate --help",
-                         add_help=False)
+    sim = sub.add_parser(
+        "simulate", help="simulated citizens and softphones (pjsua2); see simulate --help", add_help=False
+    )
     sim.set_defaults(func=_simulate)
 
     db = sub.add_parser("db", help="database maintenance")

@@ -168,7 +168,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     for name, value in environ.items():
         if not name.startswith("PADANG112_") or name == "PADANG112_CONFIG":
             continue
-        path = name[len("PADANG112_"):].lower().split("__")
+        path = name[len("PADANG112_") :].lower().split("__")
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})

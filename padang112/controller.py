@@ -12,13 +12,13 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from padang112.config import Settings
 from padang112.domain import commands as c
-from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
 from padang112.domain import prank
+from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.seats import SeatState
@@ -67,21 +67,20 @@ class Controller:
         secrets = settings.secrets()
         ast = settings.asterisk
         calls = settings.calls
-        policy = Policy(calls.ring_timeout_s, calls.wrap_up_s, calls.position_announce_s,
-                        calls.auto_ready_on_register)
+        policy = Policy(calls.ring_timeout_s, calls.wrap_up_s, calls.position_announce_s, calls.auto_ready_on_register)
         self.room = Room(settings.seats, policy, str(settings.recordings_dir))
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.ari = AriClient(f"http://{ast.bind_address}:{ast.http_port}", "padang112", secrets.ari_password,
-                             ast.app)
-        self.ami = AmiLink(ast.bind_address, ast.ami_port, "padang112", secrets.ami_password,
-                           calls.fallback_queue)
+        self.ari = AriClient(f"http://{ast.bind_address}:{ast.http_port}", "padang112", secrets.ari_password, ast.app)
+        self.ami = AmiLink(ast.bind_address, ast.ami_port, "padang112", secrets.ami_password, calls.fallback_queue)
         self.media = ChannelMedia()
-        self.translator = StasisTranslator(ast.app, set(settings.seats), self.room.calls.__contains__,
-                                           self.media.playback_of)
+        self.translator = StasisTranslator(
+            ast.app, set(settings.seats), self.room.calls.__contains__, self.media.playback_of
+        )
         self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
         self.subscribers: list[Subscriber] = []
-        self.dial_policy = DialPolicy(settings.duty_phones, {carrier.name for carrier in settings.carriers},
-                                      repo.called_in_over)
+        self.dial_policy = DialPolicy(
+            settings.duty_phones, {carrier.name for carrier in settings.carriers}, repo.called_in_over
+        )
         self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
         # channel-id prefix -> handler, for the calls we place that are not part of the room (duty-phone alerts)
         self.side_lines: dict[str, Callable[[dict[str, Any]], None]] = {}
@@ -91,14 +90,17 @@ class Controller:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        since = datetime.now(timezone.utc) - prank.WINDOW
-        self.pranks.load(await self.repo.marked_numbers(PRANK_DISPOSITIONS, since),
-                         await self.repo.prank_clearances(since))  # marks before a number's clearance do not count
+        since = datetime.now(UTC) - prank.WINDOW
+        self.pranks.load(
+            await self.repo.marked_numbers(PRANK_DISPOSITIONS, since), await self.repo.prank_clearances(since)
+        )  # marks before a number's clearance do not count
         await self.ari.open()
         await self.ami.start()
-        self._tasks = [asyncio.create_task(self._room_loop(), name="room"),
-                       asyncio.create_task(self.listener.run(), name="ari-listener"),
-                       asyncio.create_task(self._ami_loop(), name="ami-upkeep")]
+        self._tasks = [
+            asyncio.create_task(self._room_loop(), name="room"),
+            asyncio.create_task(self.listener.run(), name="ari-listener"),
+            asyncio.create_task(self._ami_loop(), name="ami-upkeep"),
+        ]
 
     async def stop(self) -> None:
         """Stop taking calls, then hand every waiting caller to the fallback queue before leaving.
@@ -158,8 +160,11 @@ class Controller:
         await self.ari.post(f"/applications/{app}/subscription", eventSource=",".join(sources))
         snapshot = await live_snapshot(self.ari, app, set(self.settings.seats))
         open_calls = await self.repo.open_calls()
-        paused = {seat: reason or "" for seat, (state, reason, _) in (await self.repo.seat_states()).items()
-                  if state == "paused"}
+        paused = {
+            seat: reason or ""
+            for seat, (state, reason, _) in (await self.repo.seat_states()).items()
+            if state == "paused"
+        }
         self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused))
         for device, in_use in snapshot.devices_in_use.items():
             self.post(c.SeatDeviceInUse(device, in_use))
@@ -176,8 +181,9 @@ class Controller:
                         for seat in self.room.seats.values():
                             await self.ami.set_member(seat.id, seat.signed_in, seat.state == SeatState.PAUSED)
                         synced = True
-                    await import_fallback_calls(self.ami, self.repo, str(self.settings.recordings_dir),
-                                                publish=self._notify)
+                    await import_fallback_calls(
+                        self.ami, self.repo, str(self.settings.recordings_dir), publish=self._notify
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # AMI trouble must never stop call handling
@@ -191,8 +197,9 @@ class Controller:
             self._handle(self.translator.translate(item) if kind == "ari" else [item])
 
     def _handle(self, commands: list[c.Command]) -> None:
-        for command in commands:
-            now = datetime.now(timezone.utc)
+        for given in commands:
+            now = datetime.now(UTC)
+            command = given
             if isinstance(command, c.CallArrived) and self.pranks.flagged(command.caller_number, now):
                 command = dataclasses.replace(command, flagged=True)
             try:

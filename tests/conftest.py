@@ -54,7 +54,7 @@ recordings_dir = "{recordings}"
 log_level = "DEBUG"
 
 [asterisk]
-instance = "{'test' if SLOT == 0 else f'test{SLOT}'}"
+instance = "{"test" if SLOT == 0 else f"test{SLOT}"}"
 sip_port = {5070 + 100 * SLOT}
 http_port = {8098 + 100 * SLOT}
 ami_port = {5048 + 100 * SLOT}

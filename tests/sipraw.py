@@ -23,8 +23,10 @@ class RawCallResult:
 
 
 def _sdp(source: str, rtp_port: int) -> bytes:
-    return (f"v=0\r\no=- 1 1 IN IP4 {source}\r\ns=-\r\nc=IN IP4 {source}\r\nt=0 0\r\n"
-            f"m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n").encode()
+    return (
+        f"v=0\r\no=- 1 1 IN IP4 {source}\r\ns=-\r\nc=IN IP4 {source}\r\nt=0 0\r\n"
+        f"m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+    ).encode()
 
 
 def _status(data: bytes) -> int | None:
@@ -43,25 +45,48 @@ def _header(data: bytes, name: bytes) -> bytes:
     return b""
 
 
-def raw_call(host: str, port: int, source: str, from_display: bytes, from_user: bytes, number: str = "112",
-             hold_s: float = 2.0, timeout_s: float = 10.0) -> RawCallResult:
+def raw_call(
+    host: str,
+    port: int,
+    source: str,
+    from_display: bytes,
+    from_user: bytes,
+    number: str = "112",
+    hold_s: float = 2.0,
+    timeout_s: float = 10.0,
+) -> RawCallResult:
     """INVITE ``number``; if answered, ACK, hold ``hold_s`` seconds, BYE. Returns every status received."""
     result = RawCallResult(call_id=uuid.uuid4().hex)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock, \
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rtp:
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rtp,
+    ):
         sock.bind((source, 0))
         rtp.bind((source, 0))
         local_port = sock.getsockname()[1]
         tag, branch = uuid.uuid4().hex[:8], "z9hG4bK" + uuid.uuid4().hex[:12]
         uri = f"sip:{number}@{host}:{port}".encode()
         from_line = b'From: "' + from_display + b'" <sip:' + from_user + f"@{source}>;tag={tag}".encode()
-        common = [f"Via: SIP/2.0/UDP {source}:{local_port};branch={branch};rport".encode(), b"Max-Forwards: 70",
-                  from_line, f"To: <sip:{number}@{host}>".encode(), f"Call-ID: {result.call_id}".encode()]
+        common = [
+            f"Via: SIP/2.0/UDP {source}:{local_port};branch={branch};rport".encode(),
+            b"Max-Forwards: 70",
+            from_line,
+            f"To: <sip:{number}@{host}>".encode(),
+            f"Call-ID: {result.call_id}".encode(),
+        ]
         body = _sdp(source, rtp.getsockname()[1])
-        invite = b"\r\n".join([b"INVITE " + uri + b" SIP/2.0", *common, b"CSeq: 1 INVITE",
-                               f"Contact: <sip:caller@{source}:{local_port}>".encode(),
-                               b"Content-Type: application/sdp", f"Content-Length: {len(body)}".encode(), b"",
-                               body])
+        invite = b"\r\n".join(
+            [
+                b"INVITE " + uri + b" SIP/2.0",
+                *common,
+                b"CSeq: 1 INVITE",
+                f"Contact: <sip:caller@{source}:{local_port}>".encode(),
+                b"Content-Type: application/sdp",
+                f"Content-Length: {len(body)}".encode(),
+                b"",
+                body,
+            ]
+        )
         sock.sendto(invite, (host, port))
         sock.settimeout(0.5)
         deadline = time.monotonic() + timeout_s
@@ -69,7 +94,7 @@ def raw_call(host: str, port: int, source: str, from_display: bytes, from_user: 
         while time.monotonic() < deadline:
             try:
                 data, _ = sock.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             status = _status(data)
             if status is None:
@@ -80,25 +105,39 @@ def raw_call(host: str, port: int, source: str, from_display: bytes, from_user: 
                 break
         if not to_header:
             return result
-        ack = b"\r\n".join([b"ACK " + uri + b" SIP/2.0",
-                            *[h if not h.startswith(b"To:") else b"To: " + to_header for h in common],
-                            b"CSeq: 1 ACK", b"Content-Length: 0", b"", b""])
+        ack = b"\r\n".join(
+            [
+                b"ACK " + uri + b" SIP/2.0",
+                *[h if not h.startswith(b"To:") else b"To: " + to_header for h in common],
+                b"CSeq: 1 ACK",
+                b"Content-Length: 0",
+                b"",
+                b"",
+            ]
+        )
         if result.final != 200:
             sock.sendto(ack, (host, port))
             return result
         ack = ack.replace(branch.encode(), ("z9hG4bK" + uuid.uuid4().hex[:12]).encode())
         sock.sendto(ack, (host, port))
         time.sleep(hold_s)
-        bye = b"\r\n".join([b"BYE " + uri + b" SIP/2.0",
-                            *[h if not h.startswith(b"To:") else b"To: " + to_header for h in common],
-                            b"CSeq: 2 BYE", b"Content-Length: 0", b"", b""])
+        bye = b"\r\n".join(
+            [
+                b"BYE " + uri + b" SIP/2.0",
+                *[h if not h.startswith(b"To:") else b"To: " + to_header for h in common],
+                b"CSeq: 2 BYE",
+                b"Content-Length: 0",
+                b"",
+                b"",
+            ]
+        )
         bye = bye.replace(branch.encode(), ("z9hG4bK" + uuid.uuid4().hex[:12]).encode())
         sock.sendto(bye, (host, port))
         end = time.monotonic() + 5
         while time.monotonic() < end:
             try:
                 data, _ = sock.recvfrom(65535)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             status = _status(data)
             if status is not None:

@@ -12,7 +12,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from padang112.accounts import AGENCIES, ROLES
@@ -70,8 +70,9 @@ def _actor() -> str:
 
 async def _add(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
     assert password is not None
-    user = await store.create(args.username, role=args.role, password=password, display_name=args.name,
-                              agency=args.agency, by=_actor())
+    user = await store.create(
+        args.username, role=args.role, password=password, display_name=args.name, agency=args.agency, by=_actor()
+    )
     return f"user {user.username} ({user.role}{'/' + user.agency if user.agency else ''}) created"
 
 
@@ -87,13 +88,13 @@ async def _disable(store: UserStore, args: argparse.Namespace, password: str | N
 
 
 async def _list(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [("USERNAME", "ROLE", "AGENCY", "STATUS", "NAME")]
     for u in await store.list():
         status = "disabled" if u.disabled else "locked" if u.locked_at(now) else "active"
         rows.append((u.username, u.role, u.agency or "-", status, u.display_name))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows)
 
 
 _Action = Callable[["UserStore", argparse.Namespace, str | None], Awaitable[str]]
@@ -130,7 +131,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except AccountError as exc:
         print(f"padang112 user {args.user_action}: {exc}", file=sys.stderr)
         return BAD_INPUT
-    except Exception as exc:  # noqa: BLE001 -- one clear line instead of a traceback; exit code "other"
+    except Exception as exc:
         print(f"padang112 user {args.user_action}: failed: {exc}", file=sys.stderr)
         return FAILED
     return OK

@@ -42,7 +42,12 @@ def _key(token: str) -> str:
 
 class SessionStore:
     def __init__(
-        self, engine: AsyncEngine, *, idle_timeout: timedelta, absolute_lifetime: timedelta, clock: Clock = utc_now,
+        self,
+        engine: AsyncEngine,
+        *,
+        idle_timeout: timedelta,
+        absolute_lifetime: timedelta,
+        clock: Clock = utc_now,
         role_lifetimes: dict[str, timedelta] | None = None,
     ) -> None:
         """``role_lifetimes``: a different absolute lifetime for some roles (the wall's kiosk account)."""
@@ -57,22 +62,29 @@ class SessionStore:
         new = NewSession(token=secrets.token_urlsafe(32), csrf_token=secrets.token_urlsafe(32))
         now = self._clock()
         async with self._write.begin() as session:
-            session.add(WebSession(id=_key(new.token), user_id=user_id, csrf_token=new.csrf_token,
-                                   created_at=now, last_seen_at=now))
+            session.add(
+                WebSession(
+                    id=_key(new.token), user_id=user_id, csrf_token=new.csrf_token, created_at=now, last_seen_at=now
+                )
+            )
         return new
 
     async def resolve(self, token: str) -> ActiveSession | None:
         """The session and its user, or None if it is unknown, expired (then removed) or its user disabled."""
         key, now = _key(token), self._clock()
         async with self._read() as session:
-            row = (await session.execute(
-                select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.id == key)
-            )).one_or_none()
+            row = (
+                await session.execute(
+                    select(WebSession, User).join(User, User.id == WebSession.user_id).where(WebSession.id == key)
+                )
+            ).one_or_none()
         if row is None:
             return None
         web_session, user = row
-        expired = (now - web_session.last_seen_at >= self.idle_timeout
-                   or now - web_session.created_at >= self.role_lifetimes.get(user.role, self.absolute_lifetime))
+        expired = (
+            now - web_session.last_seen_at >= self.idle_timeout
+            or now - web_session.created_at >= self.role_lifetimes.get(user.role, self.absolute_lifetime)
+        )
         if expired or user.disabled:
             await self.close(token)
             return None
@@ -89,8 +101,10 @@ class SessionStore:
         """Remove sessions nobody can use any more (housekeeping); returns how many."""
         now = self._clock()
         async with self._write.begin() as session:
-            result = await session.execute(delete(WebSession).where(
-                (WebSession.last_seen_at <= now - self.idle_timeout)
-                | (WebSession.created_at <= now - max([self.absolute_lifetime, *self.role_lifetimes.values()]))
-            ))
+            result = await session.execute(
+                delete(WebSession).where(
+                    (WebSession.last_seen_at <= now - self.idle_timeout)
+                    | (WebSession.created_at <= now - max([self.absolute_lifetime, *self.role_lifetimes.values()]))
+                )
+            )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -37,7 +37,7 @@ _MAX_TYPED_NAME = 128  # what an audit row keeps of a username typed on the sign
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class AccountError(ValueError):
@@ -89,7 +89,9 @@ def normalize_username(username: str) -> str:
 def validate_new_user(username: str, role: str, agency: str | None, display_name: str) -> None:
     """Raise :class:`AccountError` unless these make a valid account (``username`` already normalized)."""
     if not _USERNAME.fullmatch(username):
-        raise AccountError("username must be 2-64 characters: a-z, 0-9, '.', '_', '-' (starting with a letter or digit)")
+        raise AccountError(
+            "username must be 2-64 characters: a-z, 0-9, '.', '_', '-' (starting with a letter or digit)"
+        )
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
     if role == "agency" and agency not in AGENCIES:
@@ -102,9 +104,16 @@ def validate_new_user(username: str, role: str, agency: str | None, display_name
 
 def to_record(user: User) -> UserRecord:
     return UserRecord(
-        id=user.id, username=user.username, display_name=user.display_name, role=user.role, agency=user.agency,
-        disabled=user.disabled, failed_logins=user.failed_logins, locked_until=user.locked_until,
-        created_at=user.created_at, updated_at=user.updated_at,
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        agency=user.agency,
+        disabled=user.disabled,
+        failed_logins=user.failed_logins,
+        locked_until=user.locked_until,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
     )
 
 
@@ -127,8 +136,14 @@ class UserStore:
         session.add(AuditEntry(at=self._clock(), username=username, action=action, detail=detail))
 
     async def create(
-        self, username: str, *, role: str, password: str, display_name: str | None = None,
-        agency: str | None = None, by: str = "system",
+        self,
+        username: str,
+        *,
+        role: str,
+        password: str,
+        display_name: str | None = None,
+        agency: str | None = None,
+        by: str = "system",
     ) -> UserRecord:
         username = normalize_username(username)
         display_name = (display_name or username).strip()
@@ -140,8 +155,16 @@ class UserStore:
         encoded = await self._hash(password)
         now = self._clock()
         user = User(
-            username=username, display_name=display_name, role=role, agency=agency, password_hash=encoded,
-            disabled=False, failed_logins=0, locked_until=None, created_at=now, updated_at=now,
+            username=username,
+            display_name=display_name,
+            role=role,
+            agency=agency,
+            password_hash=encoded,
+            disabled=False,
+            failed_logins=0,
+            locked_until=None,
+            created_at=now,
+            updated_at=now,
         )
         try:
             async with self._write.begin() as session:
@@ -213,16 +236,23 @@ class UserStore:
                 return None
             now = self._clock()
             user.failed_logins += 1
-            self._audit(session, "login_failed", user.username, client=client, reason="wrong_password",
-                        failures=user.failed_logins)
+            self._audit(
+                session,
+                "login_failed",
+                user.username,
+                client=client,
+                reason="wrong_password",
+                failures=user.failed_logins,
+            )
             if user.failed_logins >= MAX_FAILURES:
                 user.failed_logins, user.locked_until = 0, now + LOCK_DURATION
                 self._audit(session, "lockout", user.username, client=client, until=user.locked_until.isoformat())
             user.updated_at = now
             return to_record(user)
 
-    async def record_login_success(self, user_id: int, *, client: str | None = None,
-                                   new_hash: str | None = None) -> None:
+    async def record_login_success(
+        self, user_id: int, *, client: str | None = None, new_hash: str | None = None
+    ) -> None:
         async with self._write.begin() as session:
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "updated_at": self._clock()}
             if new_hash is not None:

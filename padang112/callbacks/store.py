@@ -47,22 +47,43 @@ class Callback:
 
     @classmethod
     def of(cls, row: CallbackRow) -> Callback:
-        return cls(row.id, row.number, row.carrier, row.first_call_id, row.last_call_id, row.abandoned_calls,
-                   CallbackState(row.state), row.created_at, row.deadline, row.attempts, row.last_outcome,
-                   row.taken_by, row.seat, row.matched_call_id, row.closed_at)
+        return cls(
+            row.id,
+            row.number,
+            row.carrier,
+            row.first_call_id,
+            row.last_call_id,
+            row.abandoned_calls,
+            CallbackState(row.state),
+            row.created_at,
+            row.deadline,
+            row.attempts,
+            row.last_outcome,
+            row.taken_by,
+            row.seat,
+            row.matched_call_id,
+            row.closed_at,
+        )
 
 
 class CallbackStore(ClockedStore):
-
     async def abandoned(self, call_id: str, number: str, carrier: str, deadline_s: float) -> Callback:
         """A caller hung up unanswered: a new item, or one more abandoned call on the number's open item."""
         now = self._now()
         async with self._write.begin() as session:
             row = await self._active_for(session, number)
             if row is None:
-                row = CallbackRow(number=number, carrier=carrier, first_call_id=call_id, last_call_id=call_id,
-                                  abandoned_calls=1, state=CallbackState.OPEN.value, created_at=now,
-                                  deadline=now + timedelta(seconds=deadline_s), attempts=0)
+                row = CallbackRow(
+                    number=number,
+                    carrier=carrier,
+                    first_call_id=call_id,
+                    last_call_id=call_id,
+                    abandoned_calls=1,
+                    state=CallbackState.OPEN.value,
+                    created_at=now,
+                    deadline=now + timedelta(seconds=deadline_s),
+                    attempts=0,
+                )
                 session.add(row)
                 await session.flush()
                 self._event(session, row, now, SYSTEM, "created", {"call_id": call_id, "carrier": carrier})
@@ -87,8 +108,13 @@ class CallbackStore(ClockedStore):
         """That new call reached a call taker: nobody needs to call the number back any more."""
         now = self._now()
         async with self._write.begin() as session:
-            row = (await session.scalars(select(CallbackRow).where(
-                CallbackRow.matched_call_id == call_id, CallbackRow.state == CallbackState.OPEN.value))).first()
+            row = (
+                await session.scalars(
+                    select(CallbackRow).where(
+                        CallbackRow.matched_call_id == call_id, CallbackRow.state == CallbackState.OPEN.value
+                    )
+                )
+            ).first()
             if row is None:
                 return None
             row.state, row.closed_at = CallbackState.MATCHED.value, now
@@ -129,9 +155,13 @@ class CallbackStore(ClockedStore):
 
     async def active(self) -> list[Callback]:
         async with self._read() as session:
-            rows = (await session.scalars(select(CallbackRow)
-                                          .where(CallbackRow.state.in_([s.value for s in ACTIVE]))
-                                          .order_by(CallbackRow.deadline, CallbackRow.id))).all()
+            rows = (
+                await session.scalars(
+                    select(CallbackRow)
+                    .where(CallbackRow.state.in_([s.value for s in ACTIVE]))
+                    .order_by(CallbackRow.deadline, CallbackRow.id)
+                )
+            ).all()
             return [Callback.of(r) for r in rows]
 
     async def get(self, callback_id: int) -> Callback | None:
@@ -141,14 +171,24 @@ class CallbackStore(ClockedStore):
 
     async def events(self, callback_id: int) -> list[dict[str, Any]]:
         async with self._read() as session:
-            rows = (await session.scalars(select(CallbackEventRow).where(CallbackEventRow.callback_id == callback_id)
-                                          .order_by(CallbackEventRow.id))).all()
+            rows = (
+                await session.scalars(
+                    select(CallbackEventRow)
+                    .where(CallbackEventRow.callback_id == callback_id)
+                    .order_by(CallbackEventRow.id)
+                )
+            ).all()
             return [{"at": r.at, "by": r.by, "kind": r.kind, "data": r.data} for r in rows]
 
     @staticmethod
     async def _active_for(session: Any, number: str) -> CallbackRow | None:
-        return (await session.scalars(select(CallbackRow).where(
-            CallbackRow.number == number, CallbackRow.state.in_([s.value for s in ACTIVE])).limit(1))).first()
+        return (
+            await session.scalars(
+                select(CallbackRow)
+                .where(CallbackRow.number == number, CallbackRow.state.in_([s.value for s in ACTIVE]))
+                .limit(1)
+            )
+        ).first()
 
     @staticmethod
     async def _row(session: Any, callback_id: int) -> CallbackRow:

@@ -23,8 +23,7 @@ IncidentsOf = Callable[[str], Awaitable[list[dict[str, Any]]]]  # agency -> its 
 AllCameras = Callable[[], Awaitable[list[Camera]]]
 
 
-def near_incidents(cameras: list[Camera], incidents: Iterable[dict[str, Any]], radius_m: float,
-                   limit: int) -> set[int]:
+def near_incidents(cameras: list[Camera], incidents: Iterable[dict[str, Any]], radius_m: float, limit: int) -> set[int]:
     """Ids of the cameras listed for any of ``incidents`` (each incident's nearest within the radius)."""
     found: set[int] = set()
     for incident in incidents:
@@ -52,8 +51,9 @@ class CameraAccess:
         cached = self._agency_cache.get(user.agency)
         if cached is not None and time.monotonic() - cached[0] < CACHE_S:
             return cached[1]
-        ids = frozenset(near_incidents(await self._cameras(), await self._incidents_of(user.agency),
-                                       self._radius_m, self._limit))
+        ids = frozenset(
+            near_incidents(await self._cameras(), await self._incidents_of(user.agency), self._radius_m, self._limit)
+        )
         self._agency_cache[user.agency] = (time.monotonic(), ids)
         return ids
 

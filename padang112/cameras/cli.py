@@ -57,8 +57,18 @@ async def _run(settings: Settings, args: argparse.Namespace) -> str:
     try:
         registry = CameraRegistry(engine)
         if args.camera_action == "add":
-            draft = validate(CameraDraft(args.name, args.kecamatan, args.location, args.lat, args.lon, args.kind,
-                                         args.stream_type, _stream_url(args)))
+            draft = validate(
+                CameraDraft(
+                    args.name,
+                    args.kecamatan,
+                    args.location,
+                    args.lat,
+                    args.lon,
+                    args.kind,
+                    args.stream_type,
+                    _stream_url(args),
+                )
+            )
             camera = await registry.add(draft, _actor())
             return f"camera {camera.id} ({camera.name}, {camera.kecamatan}, {camera.stream_type}) added"
         if args.camera_action == "disable":
@@ -70,10 +80,20 @@ async def _run(settings: Settings, args: argparse.Namespace) -> str:
         rows = [("ID", "NAME", "KECAMATAN", "KIND", "TYPE", "STATE", "LAST SEEN (WIB)", "URL")]
         for c in await registry.all():
             seen = c.last_seen_at.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S") if c.last_seen_at else "-"
-            rows.append((str(c.id), c.name, c.kecamatan, c.kind, c.stream_type,
-                         c.status if c.enabled else "disabled", seen, redact(c.stream_url)))
+            rows.append(
+                (
+                    str(c.id),
+                    c.name,
+                    c.kecamatan,
+                    c.kind,
+                    c.stream_type,
+                    c.status if c.enabled else "disabled",
+                    seen,
+                    redact(c.stream_url),
+                )
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-        return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) + "  " + r[-1] for r in rows)
+        return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in rows)
     finally:
         await engine.dispose()
 
@@ -92,7 +112,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"padang112 camera {args.camera_action}: {exc}", file=sys.stderr)
         return BAD_INPUT
-    except Exception as exc:  # noqa: BLE001 -- one clear line instead of a traceback
+    except Exception as exc:
         print(f"padang112 camera {args.camera_action}: failed: {exc}", file=sys.stderr)
         return FAILED
     return OK

@@ -29,7 +29,7 @@ def nearest(cameras: Iterable[Camera], point: tuple[float, float], radius_m: flo
     """Enabled cameras within ``radius_m`` of ``point``, nearest first (ties by id), at most ``limit``."""
     found = [Near(c, haversine_m(point, c.point)) for c in cameras if c.enabled]
     inside = sorted((n for n in found if n.distance_m <= radius_m), key=lambda n: (n.distance_m, n.camera.id))
-    return inside[:max(0, limit)]
+    return inside[: max(0, limit)]
 
 
 @dataclass(frozen=True)

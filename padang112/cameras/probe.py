@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 
@@ -27,19 +27,23 @@ JPEG = b"\xff\xd8"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def probe_http(http: aiohttp.ClientSession, camera: Camera, timeout_s: float) -> str | None:
     """None if the camera answers like a stream of its type, else why not (no address in the text)."""
     upstream = split_credentials(camera.stream_url)
     try:
-        async with http.get(upstream.url, headers=upstream.headers_for(upstream.url),
-                            timeout=aiohttp.ClientTimeout(total=timeout_s), allow_redirects=False) as r:
+        async with http.get(
+            upstream.url,
+            headers=upstream.headers_for(upstream.url),
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            allow_redirects=False,
+        ) as r:
             if r.status != 200:
                 return f"HTTP {r.status}"
             head = await r.content.read(4096) if camera.stream_type != "mjpeg" else await _first_bytes(r)
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         return type(exc).__name__
     if camera.stream_type == "hls":
         return None if head.lstrip(b"\xef\xbb\xbf").startswith(b"#EXTM3U") else "not a playlist"
@@ -60,14 +64,28 @@ async def probe_rtsp(ffprobe: str, camera: Camera, timeout_s: float) -> str | No
     url = with_credentials(split_credentials(camera.stream_url))
     try:
         process = await asyncio.create_subprocess_exec(
-            ffprobe, "-v", "error", "-rtsp_transport", "tcp", "-timeout", str(int(timeout_s * 1e6)), "-i", url,
-            "-show_entries", "stream=codec_type", "-of", "csv=p=0", stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            ffprobe,
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-timeout",
+            str(int(timeout_s * 1e6)),
+            "-i",
+            url,
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
     except OSError as exc:
         return f"ffprobe: {type(exc).__name__}"
     try:
         out, _ = await asyncio.wait_for(process.communicate(), timeout_s + 2)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
         return "timeout"
@@ -75,9 +93,16 @@ async def probe_rtsp(ffprobe: str, camera: Camera, timeout_s: float) -> str | No
 
 
 class ProbeLoop:
-    def __init__(self, registry: CameraRegistry, http: aiohttp.ClientSession, restreamer: Restreamer,
-                 interval_s: float, timeout_s: float, ffprobe: str,
-                 notify: Callable[[Camera], Awaitable[None] | None] = lambda camera: None) -> None:
+    def __init__(
+        self,
+        registry: CameraRegistry,
+        http: aiohttp.ClientSession,
+        restreamer: Restreamer,
+        interval_s: float,
+        timeout_s: float,
+        ffprobe: str,
+        notify: Callable[[Camera], Awaitable[None] | None] = lambda camera: None,
+    ) -> None:
         self._registry = registry
         self._http = http
         self._restreamer = restreamer
@@ -105,8 +130,14 @@ class ProbeLoop:
         for result in results:
             before, camera = await self._registry.record_probe(result)
             if camera is not None and before != camera.status:
-                log.log(logging.WARNING if not result.ok else logging.INFO, "camera %s: %s -> %s (%s)",
-                        camera.id, before, camera.status, result.error or "ok")
+                log.log(
+                    logging.WARNING if not result.ok else logging.INFO,
+                    "camera %s: %s -> %s (%s)",
+                    camera.id,
+                    before,
+                    camera.status,
+                    result.error or "ok",
+                )
                 maybe = self._notify(camera)
                 if maybe is not None:
                     await maybe

@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from padang112.cameras.model import Camera
-from padang112.cameras.restream import RestreamError, Restreamer
+from padang112.cameras.restream import Restreamer, RestreamError
 from padang112.cameras.urls import RefTable, Upstream, rewrite_playlist, split_credentials
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
@@ -33,9 +33,12 @@ class UpstreamError(Exception):
 
 
 def bad_gateway(what: str = "camera_unreachable") -> web.HTTPBadGateway:
-    return web.HTTPBadGateway(text=f'{{"error": "{what}", "message": "Kamera tidak dapat dihubungi.", '
-                                   f'"message_en": "The camera cannot be reached."}}',
-                              content_type="application/json", headers=NO_STORE)
+    return web.HTTPBadGateway(
+        text=f'{{"error": "{what}", "message": "Kamera tidak dapat dihubungi.", '
+        f'"message_en": "The camera cannot be reached."}}',
+        content_type="application/json",
+        headers=NO_STORE,
+    )
 
 
 @dataclass
@@ -45,8 +48,9 @@ class _Snapshot:
 
 
 class CameraProxy:
-    def __init__(self, http: aiohttp.ClientSession, key: bytes, restreamer: Restreamer,
-                 timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, http: aiohttp.ClientSession, key: bytes, restreamer: Restreamer, timeout_s: float = 10.0
+    ) -> None:
         self._http = http
         self._key = key
         self._restreamer = restreamer
@@ -63,15 +67,16 @@ class CameraProxy:
 
     async def _get_bytes(self, upstream: Upstream, url: str, limit: int) -> tuple[bytes, str]:
         try:
-            async with self._http.get(url, headers=upstream.headers_for(url), timeout=self._timeout,
-                                      allow_redirects=False) as r:
+            async with self._http.get(
+                url, headers=upstream.headers_for(url), timeout=self._timeout, allow_redirects=False
+            ) as r:
                 if r.status != 200:
                     raise UpstreamError(f"camera answered {r.status}")
                 body = await r.content.read(limit + 1)
                 if len(body) > limit:
                     raise UpstreamError("camera answered too much")
                 return body, r.content_type
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise UpstreamError(type(exc).__name__) from None
 
     # --- HLS -------------------------------------------------------------------------------------------------
@@ -120,8 +125,9 @@ class CameraProxy:
         except RestreamError:
             raise bad_gateway() from None
         text = path.read_text(encoding="utf-8", errors="replace")
-        rewritten = rewrite_playlist(text, "http://restream.invalid/",
-                                     lambda url, _: f"/kamera/{camera.id}/r/{url.rsplit('/', 1)[-1]}")
+        rewritten = rewrite_playlist(
+            text, "http://restream.invalid/", lambda url, _: f"/kamera/{camera.id}/r/{url.rsplit('/', 1)[-1]}"
+        )
         return web.Response(text=rewritten, content_type=PLAYLIST_TYPE, headers=NO_STORE)
 
     def restream_segment(self, camera: Camera, name: str) -> web.FileResponse:
@@ -152,12 +158,14 @@ class CameraProxy:
                 cached = self._snapshots[camera.id] = _Snapshot(body, time.monotonic())
         return web.Response(body=cached.body, content_type="image/jpeg", headers=NO_STORE)
 
-    async def _pipe(self, request: web.Request, upstream: Upstream, url: str, types: tuple[str, ...],
-                    fallback_type: str | None) -> web.StreamResponse:
+    async def _pipe(
+        self, request: web.Request, upstream: Upstream, url: str, types: tuple[str, ...], fallback_type: str | None
+    ) -> web.StreamResponse:
         response: web.StreamResponse | None = None
         try:
-            async with self._http.get(url, headers=upstream.headers_for(url), timeout=self._timeout,
-                                      allow_redirects=False) as r:
+            async with self._http.get(
+                url, headers=upstream.headers_for(url), timeout=self._timeout, allow_redirects=False
+            ) as r:
                 if r.status != 200:
                     raise bad_gateway()
                 content_type = r.headers.get("Content-Type", "")
@@ -173,7 +181,7 @@ class CameraProxy:
                     await response.write(chunk)
                 await response.write_eof()
                 return response
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             if response is not None:  # already streaming: the viewer sees the stream end and reconnects
                 return response
             raise bad_gateway() from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,16 +29,35 @@ class CameraNotFound(LookupError):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _camera(row: CameraRow, health: CameraHealthRow | None) -> Camera:
-    return Camera(id=row.id, name=row.name, kecamatan=row.kecamatan, location_text=row.location_text,
-                  latitude=row.latitude, longitude=row.longitude, kind=row.kind, stream_type=row.stream_type,
-                  stream_url=row.stream_url, enabled=row.enabled, created_by=row.created_by,
-                  created_at=row.created_at, updated_at=row.updated_at,
-                  **({} if health is None else {"status": health.status, "checked_at": health.checked_at,
-                                                "last_seen_at": health.last_seen_at, "error": health.error}))
+    return Camera(
+        id=row.id,
+        name=row.name,
+        kecamatan=row.kecamatan,
+        location_text=row.location_text,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        kind=row.kind,
+        stream_type=row.stream_type,
+        stream_url=row.stream_url,
+        enabled=row.enabled,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        **(
+            {}
+            if health is None
+            else {
+                "status": health.status,
+                "checked_at": health.checked_at,
+                "last_seen_at": health.last_seen_at,
+                "error": health.error,
+            }
+        ),
+    )
 
 
 class CameraRegistry:
@@ -75,15 +94,29 @@ class CameraRegistry:
         return _camera(row, health)
 
     def _audit(self, session: AsyncSession, by: str, action: str, row: CameraRow, **extra: Any) -> None:
-        session.add(AuditEntry(at=self._clock(), username=by, action=action, detail={
-            "camera_id": row.id, "name": row.name, "stream_type": row.stream_type,
-            "stream_url": redact(row.stream_url), "enabled": row.enabled, **extra}))
+        session.add(
+            AuditEntry(
+                at=self._clock(),
+                username=by,
+                action=action,
+                detail={
+                    "camera_id": row.id,
+                    "name": row.name,
+                    "stream_type": row.stream_type,
+                    "stream_url": redact(row.stream_url),
+                    "enabled": row.enabled,
+                    **extra,
+                },
+            )
+        )
 
     async def get(self, camera_id: int) -> Camera | None:
         async with self._read() as session:
-            found = (await session.execute(
-                select(CameraRow, CameraHealthRow).outerjoin(CameraHealthRow).where(CameraRow.id == camera_id)
-            )).first()
+            found = (
+                await session.execute(
+                    select(CameraRow, CameraHealthRow).outerjoin(CameraHealthRow).where(CameraRow.id == camera_id)
+                )
+            ).first()
         return None if found is None else _camera(*found)
 
     async def all(self, include_disabled: bool = True) -> list[Camera]:
@@ -103,8 +136,9 @@ class CameraRegistry:
             health = await session.get(CameraHealthRow, result.camera_id)
             before = None if health is None else health.status
             if health is None:
-                health = CameraHealthRow(camera_id=result.camera_id, status=status, checked_at=result.at,
-                                         changed_at=result.at)
+                health = CameraHealthRow(
+                    camera_id=result.camera_id, status=status, checked_at=result.at, changed_at=result.at
+                )
                 session.add(health)
             elif health.status != status:
                 health.changed_at = result.at

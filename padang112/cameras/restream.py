@@ -35,11 +35,35 @@ class RestreamError(Exception):
 
 
 def ffmpeg_command(ffmpeg: str, url: str, out: Path) -> list[str]:
-    return [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp",
-            "-timeout", "5000000", "-i", url, "-map", "0:v:0", "-c:v", "copy", "-an",
-            "-f", "hls", "-hls_time", "2", "-hls_list_size", "6",
-            "-hls_flags", "delete_segments+omit_endlist+independent_segments",
-            "-hls_segment_filename", str(out / "seg%06d.ts"), str(out / PLAYLIST)]
+    return [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-timeout",
+        "5000000",
+        "-i",
+        url,
+        "-map",
+        "0:v:0",
+        "-c:v",
+        "copy",
+        "-an",
+        "-f",
+        "hls",
+        "-hls_time",
+        "2",
+        "-hls_list_size",
+        "6",
+        "-hls_flags",
+        "delete_segments+omit_endlist+independent_segments",
+        "-hls_segment_filename",
+        str(out / "seg%06d.ts"),
+        str(out / PLAYLIST),
+    ]
 
 
 @dataclass
@@ -50,8 +74,9 @@ class _Running:
 
 
 class Restreamer:
-    def __init__(self, root: Path, ffmpeg: str = "ffmpeg", idle_s: float = 30.0,
-                 command: Command = ffmpeg_command) -> None:
+    def __init__(
+        self, root: Path, ffmpeg: str = "ffmpeg", idle_s: float = 30.0, command: Command = ffmpeg_command
+    ) -> None:
         self._root = root
         self._ffmpeg = ffmpeg
         self.idle_s = idle_s
@@ -105,8 +130,11 @@ class Restreamer:
         url = with_credentials(split_credentials(camera.stream_url))
         with (out / "ffmpeg.log").open("ab") as errors:
             process = await asyncio.create_subprocess_exec(
-                *self._command(self._ffmpeg, url, out), stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL, stderr=errors)
+                *self._command(self._ffmpeg, url, out),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=errors,
+            )
         log.info("camera %s: restream started (ffmpeg pid %s)", camera.id, process.pid)
         run = self._running[camera.id] = _Running(process, out)
         return run
@@ -119,7 +147,7 @@ class Restreamer:
             run.process.terminate()
             try:
                 await asyncio.wait_for(run.process.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 run.process.kill()
                 await run.process.wait()
             log.info("camera %s: restream stopped", camera_id)
@@ -133,8 +161,11 @@ class Restreamer:
     async def reap(self) -> list[int]:
         """Stop restreams idle longer than ``idle_s`` or whose ffmpeg exited; returns their camera ids."""
         now = time.monotonic()
-        stale = [cid for cid, r in self._running.items()
-                 if now - r.last_used > self.idle_s or r.process.returncode is not None]
+        stale = [
+            cid
+            for cid, r in self._running.items()
+            if now - r.last_used > self.idle_s or r.process.returncode is not None
+        ]
         for cid in stale:
             await self.stop(cid)
         return stale

@@ -18,8 +18,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-SECRET_QUERY_KEYS = frozenset({"user", "username", "usr", "pass", "passwd", "password", "pwd", "token", "auth",
-                               "key", "apikey", "api_key", "sig", "signature", "secret", "access_token"})
+SECRET_QUERY_KEYS = frozenset(
+    {
+        "user",
+        "username",
+        "usr",
+        "pass",
+        "passwd",
+        "password",
+        "pwd",
+        "token",
+        "auth",
+        "key",
+        "apikey",
+        "api_key",
+        "sig",
+        "signature",
+        "secret",
+        "access_token",
+    }
+)
 MASK = "***"
 _URI_ATTR = re.compile(r'URI="([^"]*)"')
 # Tags whose URI attribute names another playlist; every other URI attribute names a resource (key, map, part).
@@ -92,8 +110,9 @@ def with_credentials(upstream: Upstream) -> str:
     if upstream.username is None:
         return upstream.url
     parts = urlsplit(upstream.url)
-    userinfo = quote(upstream.username, safe="") + (":" + quote(upstream.password, safe="") if upstream.password
-                                                    else "")
+    userinfo = quote(upstream.username, safe="") + (
+        ":" + quote(upstream.password, safe="") if upstream.password else ""
+    )
     return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
 
 
@@ -114,10 +133,11 @@ def rewrite_playlist(text: str, base_url: str, ref: Ref) -> str:
             out.append(line)
             continue
         if stripped.startswith("#"):
-            if "URI=\"" in stripped:
-                is_playlist = stripped.startswith(_PLAYLIST_TAGS)
-                stripped = _URI_ATTR.sub(lambda m: f'URI="{_resolve(m.group(1), base_url, is_playlist, ref)}"',
-                                         stripped)
+            if 'URI="' in stripped:
+                tag_is_playlist = stripped.startswith(_PLAYLIST_TAGS)
+                stripped = _URI_ATTR.sub(
+                    lambda m, p=tag_is_playlist: f'URI="{_resolve(m.group(1), base_url, p, ref)}"', stripped
+                )
             next_is_playlist = stripped.startswith("#EXT-X-STREAM-INF")
             out.append(stripped)
             continue

@@ -18,10 +18,14 @@ from padang112.incidents.validation import Message, ValidationError
 MAX_NAME = 120
 MAX_LOCATION_TEXT = 500
 MAX_URL = 2000
-SCHEMES = {"hls": ("http", "https"), "mjpeg": ("http", "https"), "snapshot": ("http", "https"),
-           "rtsp": ("rtsp", "rtsps")}
+SCHEMES = {
+    "hls": ("http", "https"),
+    "mjpeg": ("http", "https"),
+    "snapshot": ("http", "https"),
+    "rtsp": ("rtsp", "rtsps"),
+}
 
-__all__ = ["ValidationError", "validate", "url_problem"]
+__all__ = ["ValidationError", "url_problem", "validate"]
 
 
 def _text(value: object) -> str:
@@ -41,8 +45,10 @@ def url_problem(stream_type: str, url: str) -> Message | None:
         return ("Alamat stream tidak sah.", "Invalid stream URL.")
     allowed = SCHEMES.get(stream_type, ())
     if parts.scheme.lower() not in allowed:
-        return (f"Untuk jenis {stream_type} alamat harus diawali {' atau '.join(s + '://' for s in allowed)}.",
-                f"A {stream_type} stream URL must start with {' or '.join(s + '://' for s in allowed)}.")
+        return (
+            f"Untuk jenis {stream_type} alamat harus diawali {' atau '.join(s + '://' for s in allowed)}.",
+            f"A {stream_type} stream URL must start with {' or '.join(s + '://' for s in allowed)}.",
+        )
     if not parts.hostname:
         return ("Alamat stream tanpa host.", "The stream URL names no host.")
     return None
@@ -62,8 +68,10 @@ def validate(draft: CameraDraft, geography: geo.Geography | None = None) -> Came
         errors["kecamatan"] = ("Bukan kecamatan di Kota Padang.", "Not a kecamatan of Padang.")
     location = _text(draft.location_text)
     if len(location) > MAX_LOCATION_TEXT:
-        errors["location_text"] = (f"Maksimal {MAX_LOCATION_TEXT} karakter.",
-                                   f"At most {MAX_LOCATION_TEXT} characters.")
+        errors["location_text"] = (
+            f"Maksimal {MAX_LOCATION_TEXT} karakter.",
+            f"At most {MAX_LOCATION_TEXT} characters.",
+        )
     lat, lon = draft.latitude, draft.longitude
     if lat is None or lon is None:
         errors["latitude"] = ("Koordinat kamera wajib diisi.", "The camera's coordinates are required.")
@@ -82,6 +90,14 @@ def validate(draft: CameraDraft, geography: geo.Geography | None = None) -> Came
         errors["stream_url"] = problem
     if errors:
         raise ValidationError(errors)
-    return dataclasses.replace(draft, name=name, kecamatan=kecamatan or "", location_text=location,
-                               latitude=float(lat), longitude=float(lon),  # type: ignore[arg-type]
-                               kind=kind, stream_type=stream_type, stream_url=url)
+    return dataclasses.replace(
+        draft,
+        name=name,
+        kecamatan=kecamatan or "",
+        location_text=location,
+        latitude=float(lat),
+        longitude=float(lon),  # type: ignore[arg-type]
+        kind=kind,
+        stream_type=stream_type,
+        stream_url=url,
+    )

@@ -36,8 +36,7 @@ class CallState(str, enum.Enum):
 ALLOWED: dict[CallState, frozenset[CallState]] = {
     CallState.RECEIVED: frozenset({CallState.QUEUED, CallState.ABANDONED, CallState.HANDED_OVER}),
     CallState.QUEUED: frozenset({CallState.OFFERED, CallState.ABANDONED, CallState.HANDED_OVER}),
-    CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED,
-                                  CallState.HANDED_OVER}),
+    CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED, CallState.HANDED_OVER}),
     CallState.CONNECTED: frozenset({CallState.ENDED, CallState.TRANSFERRED}),
     CallState.TRANSFERRED: frozenset({CallState.ENDED}),
     CallState.ENDED: frozenset(),

@@ -176,8 +176,25 @@ class SeatLeaves:
 
 
 Command = (
-    CallArrived | CallerHungUp | PromptsFinished | SeatLegAnswered | SeatLegFailed | SeatLegHungUp
-    | RingTimeout | AnnouncePosition | WrapUpDone | SeatRegistration | SeatDeviceInUse | SeatReady
-    | SeatPause | SeatSignIn | SeatSignOut | HandOverWaiting | Reconcile | ConferenceAgency | AgencyLegAnswered
-    | AgencyLegGone | SeatLeaves
+    CallArrived
+    | CallerHungUp
+    | PromptsFinished
+    | SeatLegAnswered
+    | SeatLegFailed
+    | SeatLegHungUp
+    | RingTimeout
+    | AnnouncePosition
+    | WrapUpDone
+    | SeatRegistration
+    | SeatDeviceInUse
+    | SeatReady
+    | SeatPause
+    | SeatSignIn
+    | SeatSignOut
+    | HandOverWaiting
+    | Reconcile
+    | ConferenceAgency
+    | AgencyLegAnswered
+    | AgencyLegGone
+    | SeatLeaves
 )

@@ -99,8 +99,10 @@ class DutyAlerts:
             if alert.channel is not None:
                 self._by_channel.pop(alert.channel, None)
                 if alert.state in (AlertState.CALLING, AlertState.SPEAKING):
-                    actions += [HangUp(alert.channel),
-                                AttemptEnded(alert.incident_id, alert.agency, alert.attempts, "stopped")]
+                    actions += [
+                        HangUp(alert.channel),
+                        AttemptEnded(alert.incident_id, alert.agency, alert.attempts, "stopped"),
+                    ]
         return actions
 
     def due(self, now: datetime) -> list[Action]:

@@ -114,6 +114,18 @@ class FallbackMembership:
 
 
 Effect = (
-    Answer | PlayPrompts | StartHoldMusic | RingSeat | Bridge | StartRecording | DestroyBridge | Hangup
-    | ContinueToFallback | StartTimer | CancelTimer | FallbackMembership | DialAgency | AddToBridge
+    Answer
+    | PlayPrompts
+    | StartHoldMusic
+    | RingSeat
+    | Bridge
+    | StartRecording
+    | DestroyBridge
+    | Hangup
+    | ContinueToFallback
+    | StartTimer
+    | CancelTimer
+    | FallbackMembership
+    | DialAgency
+    | AddToBridge
 )

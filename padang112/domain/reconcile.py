@@ -71,25 +71,38 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
     _resync_seats(room, cmd, busy, at, out)
 
 
-def _close_vanished_calls(room: Room, cmd: c.Reconcile, inbound: dict[str, c.LiveChannel], at: datetime,
-                          out: Decision) -> None:
+def _close_vanished_calls(
+    room: Room, cmd: c.Reconcile, inbound: dict[str, c.LiveChannel], at: datetime, out: Decision
+) -> None:
     for call in list(room.calls.values()):
         if call.id in inbound:
             continue
         live = call.state in (CallState.CONNECTED, CallState.TRANSFERRED)
         target = CallState.ENDED if live else CallState.ABANDONED
-        out.events.append(CallTransition(call.id, at, call.state.value, target.value, seat=call.seat,
-                                         data={"ended_by": "unknown", "reconciled": True}))
+        out.events.append(
+            CallTransition(
+                call.id,
+                at,
+                call.state.value,
+                target.value,
+                seat=call.seat,
+                data={"ended_by": "unknown", "reconciled": True},
+            )
+        )
         room._dequeue(call)
         del room.calls[call.id]
         room._finished.append(call.id)
     for call_id, state in cmd.open_calls.items():
         if call_id in inbound or call_id in room._finished:
             continue
-        target = (CallState.ENDED if state in (CallState.CONNECTED.value, CallState.TRANSFERRED.value)
-                  else CallState.ABANDONED)
-        out.events.append(CallTransition(call_id, at, state, target.value,
-                                         data={"ended_by": "unknown", "reconciled": True}))
+        target = (
+            CallState.ENDED
+            if state in (CallState.CONNECTED.value, CallState.TRANSFERRED.value)
+            else CallState.ABANDONED
+        )
+        out.events.append(
+            CallTransition(call_id, at, state, target.value, data={"ended_by": "unknown", "reconciled": True})
+        )
         room._finished.append(call_id)
 
 
@@ -99,15 +112,28 @@ def _adopt(room: Room, ch: c.LiveChannel, stored_state: str | None, at: datetime
     A call the database already holds keeps its stored state as the starting point, so its history reads
     on (``connected -> connected`` is no move at all); an unknown one starts as received.
     """
-    call = Call(ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier,
-                ch.dialed, at)
+    call = Call(ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier, ch.dialed, at)
     room.calls[call.id] = call
     if stored_state is not None:
         call.state = CallState(stored_state)
         return call
-    out.events.append(CallTransition(call.id, at, None, CallState.RECEIVED.value, data={
-        "caller_number": ch.caller_number, "caller_name": ch.caller_name, "carrier": ch.carrier,
-        "dialed": ch.dialed, "channel_id": ch.channel, "via": "controller", "reconciled": True}))
+    out.events.append(
+        CallTransition(
+            call.id,
+            at,
+            None,
+            CallState.RECEIVED.value,
+            data={
+                "caller_number": ch.caller_number,
+                "caller_name": ch.caller_name,
+                "carrier": ch.carrier,
+                "dialed": ch.dialed,
+                "channel_id": ch.channel,
+                "via": "controller",
+                "reconciled": True,
+            },
+        )
+    )
     return call
 
 
@@ -116,8 +142,7 @@ def _force_call(call: Call, state: CallState, at: datetime, out: Decision) -> No
         return
     before = call.state
     call.state = state
-    out.events.append(CallTransition(call.id, at, before.value, state.value, seat=call.seat,
-                                     data={"reconciled": True}))
+    out.events.append(CallTransition(call.id, at, before.value, state.value, seat=call.seat, data={"reconciled": True}))
 
 
 def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: datetime, out: Decision) -> None:
@@ -139,7 +164,7 @@ def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: dateti
         if seat.state != target or seat.reason != reason:
             before = seat.state
             seat.state, seat.reason, seat.since = target, reason, at
-            out.events.append(SeatTransition(seat.id, at, before.value, target.value, reason=reason,
-                                             call_id=seat.call_id))
-        out.effects.append(fx.FallbackMembership(seat.id, member=seat.signed_in,
-                                                 paused=target == SeatState.PAUSED))
+            out.events.append(
+                SeatTransition(seat.id, at, before.value, target.value, reason=reason, call_id=seat.call_id)
+            )
+        out.effects.append(fx.FallbackMembership(seat.id, member=seat.signed_in, paused=target == SeatState.PAUSED))

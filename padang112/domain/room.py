@@ -18,16 +18,16 @@ import itertools
 import logging
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.calls import TERMINAL, Call, CallState
-from padang112.domain.naming import bridge_id, leg_id, recording_name
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.domain.handoff import HandoffRules
+from padang112.domain.naming import bridge_id, leg_id, recording_name
 from padang112.domain.seats import PauseReason, Seat, SeatState
 
 log = logging.getLogger(__name__)
@@ -96,12 +96,35 @@ class Room(HandoffRules):
     def _on_CallArrived(self, cmd: c.CallArrived, at: datetime, out: Decision) -> None:
         if cmd.call_id in self.calls or cmd.call_id in self._finished:
             return  # a repeated StasisStart (reconnect) changes nothing
-        call = Call(cmd.call_id, cmd.channel, next(self._seq), cmd.caller_number, cmd.caller_name,
-                    cmd.carrier, cmd.dialed, at, flagged=cmd.flagged)
+        call = Call(
+            cmd.call_id,
+            cmd.channel,
+            next(self._seq),
+            cmd.caller_number,
+            cmd.caller_name,
+            cmd.carrier,
+            cmd.dialed,
+            at,
+            flagged=cmd.flagged,
+        )
         self.calls[call.id] = call
-        out.events.append(CallTransition(call.id, at, None, CallState.RECEIVED.value, data={
-            "caller_number": cmd.caller_number, "caller_name": cmd.caller_name, "carrier": cmd.carrier,
-            "dialed": cmd.dialed, "channel_id": cmd.channel, "via": "controller", "flagged": cmd.flagged}))
+        out.events.append(
+            CallTransition(
+                call.id,
+                at,
+                None,
+                CallState.RECEIVED.value,
+                data={
+                    "caller_number": cmd.caller_number,
+                    "caller_name": cmd.caller_name,
+                    "carrier": cmd.carrier,
+                    "dialed": cmd.dialed,
+                    "channel_id": cmd.channel,
+                    "via": "controller",
+                    "flagged": cmd.flagged,
+                },
+            )
+        )
         out.effects.append(fx.Answer(call.id, call.channel))
         self._enqueue(call, at, out)
         prompts = (PRANK_WARNING, GREETING) if call.flagged else (GREETING,)
@@ -152,8 +175,7 @@ class Room(HandoffRules):
         call.recording = recording_name(call.id)
         out.effects.append(fx.Bridge(call.id, bridge, (call.channel, cmd.leg)))
         out.effects.append(fx.StartRecording(call.id, bridge, call.recording))
-        out.events.append(RecordingStarted(call.id, at, call.recording,
-                                           f"{self.recordings_dir}/{call.recording}.wav"))
+        out.events.append(RecordingStarted(call.id, at, call.recording, f"{self.recordings_dir}/{call.recording}.wav"))
 
     def _on_SeatLegFailed(self, cmd: c.SeatLegFailed, at: datetime, out: Decision) -> None:
         self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason)
@@ -224,12 +246,14 @@ class Room(HandoffRules):
             out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
 
     def _on_HandOverWaiting(self, cmd: c.HandOverWaiting, at: datetime, out: Decision) -> None:
-        for call in [c_ for c_ in self.calls.values() if c_.state in (CallState.RECEIVED, CallState.QUEUED,
-                                                                      CallState.OFFERED)]:
+        for call in [
+            c_ for c_ in self.calls.values() if c_.state in (CallState.RECEIVED, CallState.QUEUED, CallState.OFFERED)
+        ]:
             self._dequeue(call)
             if call.state == CallState.OFFERED:
-                self._withdraw_offer(call, self.seats[call.seat or ""], at, out, pause_reason=None,
-                                     hangup="handed_over")
+                self._withdraw_offer(
+                    call, self.seats[call.seat or ""], at, out, pause_reason=None, hangup="handed_over"
+                )
             out.effects.append(fx.ContinueToFallback(call.id, call.channel))
             self._finish(call, CallState.HANDED_OVER, at, out, ended_by="system", disposition=None)
         self.queue = []
@@ -269,11 +293,13 @@ class Room(HandoffRules):
         self.queue = [entry for entry in self.queue if entry[-1] != call.id]
 
     def _arm_announcement(self, call: Call, out: Decision) -> None:
-        out.effects.append(fx.StartTimer(_announce_key(call.id), self.policy.position_announce_s,
-                                         c.AnnouncePosition(call.id)))
+        out.effects.append(
+            fx.StartTimer(_announce_key(call.id), self.policy.position_announce_s, c.AnnouncePosition(call.id))
+        )
 
-    def _withdraw_offer(self, call: Call, seat: Seat, at: datetime, out: Decision,
-                        pause_reason: str | None, hangup: str | None) -> None:
+    def _withdraw_offer(
+        self, call: Call, seat: Seat, at: datetime, out: Decision, pause_reason: str | None, hangup: str | None
+    ) -> None:
         """Take an offered call back from its seat; ``hangup`` is the reason to hang up its leg (None: gone)."""
         out.effects.append(fx.CancelTimer(_ring_key(call.leg or "")))
         if call.leg and hangup:
@@ -289,8 +315,9 @@ class Room(HandoffRules):
         else:
             out.events.append(seat.move(SeatState.OFFLINE, at))
 
-    def _requeue_after_offer(self, call: Call, at: datetime, out: Decision, pause_reason: str | None,
-                             hangup: str | None) -> None:
+    def _requeue_after_offer(
+        self, call: Call, at: datetime, out: Decision, pause_reason: str | None, hangup: str | None
+    ) -> None:
         seat = self.seats[call.seat or ""]
         self._withdraw_offer(call, seat, at, out, pause_reason, hangup)
         call.seat = None
@@ -311,8 +338,9 @@ class Room(HandoffRules):
     def _start_wrap_up(self, seat: Seat, out: Decision) -> None:
         out.effects.append(fx.StartTimer(_wrap_key(seat.id), self.policy.wrap_up_s, c.WrapUpDone(seat.id)))
 
-    def _finish(self, call: Call, state: CallState, at: datetime, out: Decision, ended_by: str,
-                disposition: str | None) -> None:
+    def _finish(
+        self, call: Call, state: CallState, at: datetime, out: Decision, ended_by: str, disposition: str | None
+    ) -> None:
         data = {"ended_by": ended_by}
         if disposition:
             data["disposition"] = disposition
@@ -335,10 +363,16 @@ class Room(HandoffRules):
             out.events.append(call.move(CallState.OFFERED, at))
             seat.call_id = call.id
             out.events.append(seat.move(SeatState.OFFERED, at))
-            out.effects.append(fx.RingSeat(call.id, seat.id, call.leg, call.caller_number, call.caller_name,
-                                           self.policy.ring_timeout_s))
-            out.effects.append(fx.StartTimer(_ring_key(call.leg), self.policy.ring_timeout_s,
-                                             c.RingTimeout(call.id, seat.id, call.leg)))
+            out.effects.append(
+                fx.RingSeat(
+                    call.id, seat.id, call.leg, call.caller_number, call.caller_name, self.policy.ring_timeout_s
+                )
+            )
+            out.effects.append(
+                fx.StartTimer(
+                    _ring_key(call.leg), self.policy.ring_timeout_s, c.RingTimeout(call.id, seat.id, call.leg)
+                )
+            )
 
 
 def _ring_key(leg: str) -> str:

@@ -85,7 +85,7 @@ def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
         raise CatalogError(f"{source}: not valid JSON: {exc}") from None
     entries = data.get("types") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise CatalogError(f"{source}: expected an object with a non-empty \"types\" list")
+        raise CatalogError(f'{source}: expected an object with a non-empty "types" list')
     problems: list[str] = []
     types: list[IncidentType] = []
     seen: set[str] = set()
@@ -107,10 +107,12 @@ def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
         for name in ("name_id", "name_en"):
             if not isinstance(entry.get(name), str) or not entry[name].strip():
                 problems.append(f"{where}: {name} must be non-empty text")
-        default_agencies = _agencies(entry.get("default_agencies"), f"{where}: default_agencies", problems,
-                                     required=True)
-        if_victims = _agencies(entry.get("agencies_if_victims"), f"{where}: agencies_if_victims", problems,
-                               required=False)
+        default_agencies = _agencies(
+            entry.get("default_agencies"), f"{where}: default_agencies", problems, required=True
+        )
+        if_victims = _agencies(
+            entry.get("agencies_if_victims"), f"{where}: agencies_if_victims", problems, required=False
+        )
         priority = entry.get("default_priority")
         if not isinstance(priority, int) or isinstance(priority, bool) or priority not in PRIORITIES:
             problems.append(f"{where}: default_priority must be one of 1, 2, 3, 4")
@@ -118,16 +120,32 @@ def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
             value = entry.get(name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 problems.append(f"{where}: {name} must be null or non-empty text")
-        unknown = set(entry) - {"code", "name_id", "name_en", "default_agencies", "agencies_if_victims",
-                                "default_priority", "apco_code", "handoff"}
+        unknown = set(entry) - {
+            "code",
+            "name_id",
+            "name_en",
+            "default_agencies",
+            "agencies_if_victims",
+            "default_priority",
+            "apco_code",
+            "handoff",
+        }
         if unknown:
             problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         if len(problems) == before:
             assert isinstance(code, str) and isinstance(priority, int)
-            types.append(IncidentType(code=code, name_id=entry["name_id"].strip(), name_en=entry["name_en"].strip(),
-                                      default_agencies=default_agencies, default_priority=priority,
-                                      agencies_if_victims=if_victims, apco_code=entry.get("apco_code"),
-                                      handoff=entry.get("handoff")))
+            types.append(
+                IncidentType(
+                    code=code,
+                    name_id=entry["name_id"].strip(),
+                    name_en=entry["name_en"].strip(),
+                    default_agencies=default_agencies,
+                    default_priority=priority,
+                    agencies_if_victims=if_victims,
+                    apco_code=entry.get("apco_code"),
+                    handoff=entry.get("handoff"),
+                )
+            )
     if problems:
         raise CatalogError(f"{source}: " + "; ".join(problems))
     return Catalog(tuple(types))

@@ -45,7 +45,8 @@ class Geography:
         self.note = note
         self._by_key = {_key(k.name): k for k in kecamatan}
         self._kelurahan: dict[str, dict[str, str]] = {  # kecamatan name -> {key: canonical kelurahan}
-            k.name: {_key(kel): kel for kel in k.kelurahan} for k in kecamatan}
+            k.name: {_key(kel): kel for kel in k.kelurahan} for k in kecamatan
+        }
 
     def kecamatan_names(self) -> tuple[str, ...]:
         return tuple(k.name for k in self.kecamatan)
@@ -111,13 +112,18 @@ def parse_geography(text: str, source: str = "<wilayah>") -> Geography:
         note = data["note"]
         entries = data["kecamatan"]
         kecamatan = tuple(
-            Kecamatan(name=e["name"], centre=(float(e["centre"]["lat"]), float(e["centre"]["lon"])),
-                      kelurahan=tuple(e.get("kelurahan", ())), kelurahan_complete=bool(e.get("kelurahan_complete")))
-            for e in entries)
+            Kecamatan(
+                name=e["name"],
+                centre=(float(e["centre"]["lat"]), float(e["centre"]["lon"])),
+                kelurahan=tuple(e.get("kelurahan", ())),
+                kelurahan_complete=bool(e.get("kelurahan_complete")),
+            )
+            for e in entries
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise GeographyError(f"{source}: malformed wilayah file ({exc!r})") from None
     if not isinstance(note, str) or not note.strip():
-        raise GeographyError(f"{source}: a non-empty \"note\" is required")
+        raise GeographyError(f'{source}: a non-empty "note" is required')
     names = [_key(k.name) for k in kecamatan]
     if len(set(names)) != len(names):
         raise GeographyError(f"{source}: a kecamatan is listed twice")

@@ -47,8 +47,11 @@ def clean_text(value: object) -> str:
     if not text:
         raise MessageError("empty_text", "Pesan tidak boleh kosong.", "The message cannot be empty.")
     if len(text) > MAX_TEXT:
-        raise MessageError("text_too_long", f"Pesan maksimal {MAX_TEXT} karakter.",
-                           f"The message can be at most {MAX_TEXT} characters.")
+        raise MessageError(
+            "text_too_long",
+            f"Pesan maksimal {MAX_TEXT} karakter.",
+            f"The message can be at most {MAX_TEXT} characters.",
+        )
     return text
 
 
@@ -66,8 +69,17 @@ class Message:
 
     @classmethod
     def of(cls, row: IncidentMessageRow) -> Message:
-        return cls(id=row.id, incident_id=row.incident_id, agency=row.agency, reply_to=row.reply_to, text=row.text,
-                   by=row.by, by_role=row.by_role, at=row.at, answered_at=row.answered_at)
+        return cls(
+            id=row.id,
+            incident_id=row.incident_id,
+            agency=row.agency,
+            reply_to=row.reply_to,
+            text=row.text,
+            by=row.by,
+            by_role=row.by_role,
+            at=row.at,
+            answered_at=row.answered_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -80,15 +92,26 @@ class Thread:
 
 
 def message_view(message: Message) -> dict[str, Any]:
-    return {"id": message.id, "incident_id": message.incident_id, "agency": message.agency,
-            "agency_name": AGENCY_NAMES.get(message.agency, message.agency), "reply_to": message.reply_to,
-            "text": message.text, "by": message.by, "by_role": message.by_role, "at": iso_wib(message.at),
-            "answered_at": iso_wib(message.answered_at)}
+    return {
+        "id": message.id,
+        "incident_id": message.incident_id,
+        "agency": message.agency,
+        "agency_name": AGENCY_NAMES.get(message.agency, message.agency),
+        "reply_to": message.reply_to,
+        "text": message.text,
+        "by": message.by,
+        "by_role": message.by_role,
+        "at": iso_wib(message.at),
+        "answered_at": iso_wib(message.answered_at),
+    }
 
 
 def thread_view(thread: Thread) -> dict[str, Any]:
-    return {**message_view(thread.question), "incident_number": thread.incident_number,
-            "answers": [message_view(a) for a in thread.answers]}
+    return {
+        **message_view(thread.question),
+        "incident_number": thread.incident_number,
+        "answers": [message_view(a) for a in thread.answers],
+    }
 
 
 class MessageStore(ClockedStore):
@@ -100,14 +123,23 @@ class MessageStore(ClockedStore):
         now = self._now()
         async with self._write.begin() as session:
             incident = await session.get(IncidentRow, incident_id)
-            task = await session.scalar(select(AgencyTaskRow.id).where(AgencyTaskRow.incident_id == incident_id,
-                                                                        AgencyTaskRow.agency == agency))
+            task = await session.scalar(
+                select(AgencyTaskRow.id).where(AgencyTaskRow.incident_id == incident_id, AgencyTaskRow.agency == agency)
+            )
             if incident is None or task is None:
                 raise IncidentNotFound(f"incident {incident_id} has no task for {agency!r}")
             if incident.state == IncidentState.CLOSED.value:
                 raise MessageError("incident_closed", "Kejadian ini sudah ditutup.", "This incident is closed.")
-            row = IncidentMessageRow(incident_id=incident_id, agency=agency, reply_to=None, text=text, by=by,
-                                     by_role=by_role, at=now, answered_at=None)
+            row = IncidentMessageRow(
+                incident_id=incident_id,
+                agency=agency,
+                reply_to=None,
+                text=text,
+                by=by,
+                by_role=by_role,
+                at=now,
+                answered_at=None,
+            )
             session.add(row)
             await session.flush()
             _audit(session, row, "info_requested", {"message_id": row.id, "text": text})
@@ -121,8 +153,16 @@ class MessageStore(ClockedStore):
             question = await session.get(IncidentMessageRow, question_id)
             if question is None or question.incident_id != incident_id or question.reply_to is not None:
                 raise IncidentNotFound(f"incident {incident_id} has no request {question_id}")
-            row = IncidentMessageRow(incident_id=incident_id, agency=question.agency, reply_to=question.id,
-                                     text=text, by=by, by_role=by_role, at=now, answered_at=None)
+            row = IncidentMessageRow(
+                incident_id=incident_id,
+                agency=question.agency,
+                reply_to=question.id,
+                text=text,
+                by=by,
+                by_role=by_role,
+                at=now,
+                answered_at=None,
+            )
             session.add(row)
             if question.answered_at is None:
                 question.answered_at = now
@@ -139,8 +179,9 @@ class MessageStore(ClockedStore):
             query = query.where(IncidentMessageRow.agency == agency)
         return await self._load(query)
 
-    async def threads(self, *, unanswered_only: bool, agency: str | None = None,
-                      created_by: str | None = None) -> list[Thread]:
+    async def threads(
+        self, *, unanswered_only: bool, agency: str | None = None, created_by: str | None = None
+    ) -> list[Thread]:
         """Threads on incidents not closed, oldest first; narrowed to an agency's, or to the incidents a call taker
         created (``created_by``); with ``unanswered_only``, the questions nobody answered yet."""
         query = _questions().where(IncidentRow.state != IncidentState.CLOSED.value)
@@ -158,25 +199,39 @@ class MessageStore(ClockedStore):
 
 
 def _questions() -> Any:
-    return (select(IncidentMessageRow, IncidentRow.number)
-            .join(IncidentRow, IncidentRow.id == IncidentMessageRow.incident_id)
-            .where(IncidentMessageRow.reply_to.is_(None)).order_by(IncidentMessageRow.id))
+    return (
+        select(IncidentMessageRow, IncidentRow.number)
+        .join(IncidentRow, IncidentRow.id == IncidentMessageRow.incident_id)
+        .where(IncidentMessageRow.reply_to.is_(None))
+        .order_by(IncidentMessageRow.id)
+    )
 
 
 async def _threads(session: AsyncSession, questions: list[tuple[IncidentMessageRow, str]]) -> list[Thread]:
     if not questions:
         return []
     answers: dict[int, list[Message]] = {row.id: [] for row, _ in questions}
-    rows = await session.scalars(select(IncidentMessageRow).where(IncidentMessageRow.reply_to.in_(list(answers)))
-                                 .order_by(IncidentMessageRow.id))
+    rows = await session.scalars(
+        select(IncidentMessageRow).where(IncidentMessageRow.reply_to.in_(list(answers))).order_by(IncidentMessageRow.id)
+    )
     for row in rows:
         answers[row.reply_to or 0].append(Message.of(row))
     return [Thread(Message.of(row), tuple(answers[row.id]), number) for row, number in questions]
 
 
 def _audit(session: AsyncSession, row: IncidentMessageRow, kind: str, data: dict[str, Any]) -> None:
-    session.add(IncidentEventRow(incident_id=row.incident_id, at=row.at, by=row.by, kind=kind, agency=row.agency,
-                                 from_state=None, to_state=None, data=data))
+    session.add(
+        IncidentEventRow(
+            incident_id=row.incident_id,
+            at=row.at,
+            by=row.by,
+            kind=kind,
+            agency=row.agency,
+            from_state=None,
+            to_state=None,
+            data=data,
+        )
+    )
 
 
 class InfoDesk:
@@ -206,8 +261,9 @@ class InfoDesk:
         incident = await self._incidents.get(thread.question.incident_id)
         try:
             if incident is not None:
-                self._publish({"type": "info_request", "change": change, "request": view,
-                               "incident": incident_view(incident)})
+                self._publish(
+                    {"type": "info_request", "change": change, "request": view, "incident": incident_view(incident)}
+                )
         except Exception:  # stored; a console missing it reloads on its next message
             log.exception("publishing info_request failed")
         return view

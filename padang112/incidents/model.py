@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 AGENCIES = ("damkar", "bpbd", "satpolpp", "dishub", "dinkes", "dlh", "pupr")
-AGENCY_NAMES = {"damkar": "Damkar", "bpbd": "BPBD", "satpolpp": "Satpol PP", "dishub": "Dishub",
-                "dinkes": "Dinas Kesehatan", "dlh": "DLH", "pupr": "Dinas PUPR"}
+AGENCY_NAMES = {
+    "damkar": "Damkar",
+    "bpbd": "BPBD",
+    "satpolpp": "Satpol PP",
+    "dishub": "Dishub",
+    "dinkes": "Dinas Kesehatan",
+    "dlh": "DLH",
+    "pupr": "Dinas PUPR",
+}
 
 
 class IncidentState(str, enum.Enum):
@@ -35,8 +42,9 @@ class TaskState(str, enum.Enum):
 
 TASK_ALLOWED: dict[TaskState, frozenset[TaskState]] = {
     TaskState.DISPATCHED: frozenset({TaskState.ACKNOWLEDGED, TaskState.CANCELLED}),
-    TaskState.ACKNOWLEDGED: frozenset({TaskState.EN_ROUTE, TaskState.ON_SCENE, TaskState.RESOLVED,
-                                       TaskState.CANCELLED}),
+    TaskState.ACKNOWLEDGED: frozenset(
+        {TaskState.EN_ROUTE, TaskState.ON_SCENE, TaskState.RESOLVED, TaskState.CANCELLED}
+    ),
     TaskState.EN_ROUTE: frozenset({TaskState.ON_SCENE, TaskState.RESOLVED, TaskState.CANCELLED}),
     TaskState.ON_SCENE: frozenset({TaskState.RESOLVED, TaskState.CANCELLED}),
     TaskState.RESOLVED: frozenset(),

@@ -31,30 +31,57 @@ def iso_wib(at: datetime | None) -> str | None:
 
 def task_view(task: AgencyTask) -> dict[str, Any]:
     return {
-        "agency": task.agency, "agency_name": AGENCY_NAMES.get(task.agency, task.agency), "state": task.state.value,
-        "dispatched_at": iso_wib(task.dispatched_at), "ack_deadline": iso_wib(task.ack_deadline),
-        "acknowledged_at": iso_wib(task.acknowledged_at), "resolved_at": iso_wib(task.resolved_at),
-        "escalated_at": iso_wib(task.escalated_at), "note": task.note,
+        "agency": task.agency,
+        "agency_name": AGENCY_NAMES.get(task.agency, task.agency),
+        "state": task.state.value,
+        "dispatched_at": iso_wib(task.dispatched_at),
+        "ack_deadline": iso_wib(task.ack_deadline),
+        "acknowledged_at": iso_wib(task.acknowledged_at),
+        "resolved_at": iso_wib(task.resolved_at),
+        "escalated_at": iso_wib(task.escalated_at),
+        "note": task.note,
     }
 
 
 def incident_view(incident: Incident) -> dict[str, Any]:
     """The incident as a JSON-safe dict: enum values as strings, times in WIB, ``tasks`` a list."""
     return {
-        "id": incident.id, "number": incident.number, "state": incident.state.value,
-        "type_code": incident.type_code, "priority": incident.priority, "kecamatan": incident.kecamatan,
-        "kelurahan": incident.kelurahan, "location_text": incident.location_text, "latitude": incident.latitude,
-        "longitude": incident.longitude, "description": incident.description, "victims": incident.victims,
-        "caller_name": incident.caller_name, "callback_number": incident.callback_number, "notes": incident.notes,
-        "call_id": incident.call_id, "source": incident.source, "created_by": incident.created_by,
-        "created_at": iso_wib(incident.created_at), "updated_at": iso_wib(incident.updated_at),
-        "version": incident.version, "tasks": [task_view(task) for task in incident.tasks],
+        "id": incident.id,
+        "number": incident.number,
+        "state": incident.state.value,
+        "type_code": incident.type_code,
+        "priority": incident.priority,
+        "kecamatan": incident.kecamatan,
+        "kelurahan": incident.kelurahan,
+        "location_text": incident.location_text,
+        "latitude": incident.latitude,
+        "longitude": incident.longitude,
+        "description": incident.description,
+        "victims": incident.victims,
+        "caller_name": incident.caller_name,
+        "callback_number": incident.callback_number,
+        "notes": incident.notes,
+        "call_id": incident.call_id,
+        "source": incident.source,
+        "created_by": incident.created_by,
+        "created_at": iso_wib(incident.created_at),
+        "updated_at": iso_wib(incident.updated_at),
+        "version": incident.version,
+        "tasks": [task_view(task) for task in incident.tasks],
     }
 
 
 def event_view(event: IncidentEvent) -> dict[str, Any]:
-    return {"id": event.id, "at": iso_wib(event.at), "by": event.by, "kind": event.kind, "agency": event.agency,
-            "from_state": event.from_state, "to_state": event.to_state, "data": event.data}
+    return {
+        "id": event.id,
+        "at": iso_wib(event.at),
+        "by": event.by,
+        "kind": event.kind,
+        "agency": event.agency,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "data": event.data,
+    }
 
 
 class IncidentService:
@@ -71,8 +98,9 @@ class IncidentService:
         incident = await self.store.create(draft, by, self._deadline_s)
         return self._changed(incident, "created")
 
-    async def update(self, incident_id: int, changes: Mapping[str, Any], expected_version: int,
-                     by: str) -> dict[str, Any]:
+    async def update(
+        self, incident_id: int, changes: Mapping[str, Any], expected_version: int, by: str
+    ) -> dict[str, Any]:
         """Raises ``ConflictError`` (with ``current``) when the incident changed since ``expected_version``."""
         incident = await self.store.update(incident_id, changes, expected_version, by)
         if incident.version == expected_version:  # nothing actually changed: nothing to tell anyone
@@ -83,8 +111,9 @@ class IncidentService:
         incident = await self.store.add_agency(incident_id, agency, by, self._deadline_s)
         return self._changed(incident, "task_added")
 
-    async def set_task_state(self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "",
-                             reason: str | None = None) -> dict[str, Any]:
+    async def set_task_state(
+        self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "", reason: str | None = None
+    ) -> dict[str, Any]:
         """Change ``task_state``, ``task_cancelled``, or ``closed`` when this move closed the incident (a closed
         incident has no task left to move, so a move that succeeds and leaves it closed is the one that closed it).
         """
@@ -97,24 +126,39 @@ class IncidentService:
     async def escalate_overdue(self, now: datetime) -> list[tuple[Incident, AgencyTask]]:
         """Mark every task overdue at ``now`` as escalated and publish an ``escalation`` for each (once per task)."""
         escalated: list[tuple[Incident, AgencyTask]] = []
-        for incident, task in await self.store.overdue(now):
-            marked = await self.store.mark_escalated(incident.id, task.agency)
+        for incident, overdue_task in await self.store.overdue(now):
+            marked = await self.store.mark_escalated(incident.id, overdue_task.agency)
             if marked is None:  # acknowledged (or escalated by someone else) meanwhile
                 continue
-            task = next(t for t in marked.tasks if t.agency == task.agency)
+            task = next(t for t in marked.tasks if t.agency == overdue_task.agency)
             escalated.append((marked, task))
-            self._send({"type": "escalation", "incident": incident_view(marked), "incident_id": marked.id,
-                        "number": marked.number, "agency": task.agency,
-                        "agency_name": AGENCY_NAMES.get(task.agency, task.agency), "priority": marked.priority,
-                        "ack_deadline": iso_wib(task.ack_deadline)})
+            self._send(
+                {
+                    "type": "escalation",
+                    "incident": incident_view(marked),
+                    "incident_id": marked.id,
+                    "number": marked.number,
+                    "agency": task.agency,
+                    "agency_name": AGENCY_NAMES.get(task.agency, task.agency),
+                    "priority": marked.priority,
+                    "ack_deadline": iso_wib(task.ack_deadline),
+                }
+            )
         return escalated
 
     async def record_duty_call(self, incident_id: int, agency: str, attempt: int, outcome: str) -> None:
         """An escalation call to the agency's duty phone that did not get the key 1 (stored, then published)."""
         data = {"attempt": attempt, "outcome": outcome}
         await self.store.note(incident_id, agency, "duty_call", SYSTEM, data)
-        self._send({"type": "duty_call", "incident_id": incident_id, "agency": agency,
-                    "agency_name": AGENCY_NAMES.get(agency, agency), **data})
+        self._send(
+            {
+                "type": "duty_call",
+                "incident_id": incident_id,
+                "agency": agency,
+                "agency_name": AGENCY_NAMES.get(agency, agency),
+                **data,
+            }
+        )
 
     async def escalated_waiting(self) -> set[tuple[int, str]]:
         return set(await self.store.escalated_waiting())

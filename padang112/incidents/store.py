@@ -39,8 +39,21 @@ WIB = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: UTC+7, no daylight sa
 NUMBER_PREFIX = "112-"
 SYSTEM = "system"
 
-EDITABLE = frozenset({"description", "notes", "location_text", "kecamatan", "kelurahan", "latitude", "longitude",
-                      "victims", "priority", "caller_name", "callback_number"})
+EDITABLE = frozenset(
+    {
+        "description",
+        "notes",
+        "location_text",
+        "kecamatan",
+        "kelurahan",
+        "latitude",
+        "longitude",
+        "victims",
+        "priority",
+        "caller_name",
+        "callback_number",
+    }
+)
 _TEXT = frozenset({"description", "notes", "location_text", "kecamatan", "caller_name", "callback_number"})
 _OPEN_TASK_STATES = tuple(s.value for s in TaskState if s not in TASK_DONE)
 
@@ -59,8 +72,10 @@ class ConflictError(IncidentError):
     """The incident changed since the editor read it: nothing was written; ``current`` is what is stored now."""
 
     def __init__(self, current: Incident, expected_version: int) -> None:
-        super().__init__(f"incident {current.number} is at version {current.version}, not {expected_version}: "
-                         "someone else changed it meanwhile")
+        super().__init__(
+            f"incident {current.number} is at version {current.version}, not {expected_version}: "
+            "someone else changed it meanwhile"
+        )
         self.current = current
         self.expected_version = expected_version
 
@@ -101,22 +116,55 @@ class IncidentStore(ClockedStore):
             row = IncidentRow(
                 number=number,
                 state=(IncidentState.DISPATCHED if agencies else IncidentState.NEW).value,
-                type_code=draft.type_code, priority=draft.priority, kecamatan=draft.kecamatan,
-                kelurahan=draft.kelurahan, location_text=draft.location_text, latitude=draft.latitude,
-                longitude=draft.longitude, description=draft.description, victims=draft.victims,
-                caller_name=draft.caller_name, callback_number=draft.callback_number, notes=draft.notes,
-                call_id=draft.call_id, source=draft.source, created_by=by, created_at=now, updated_at=now,
+                type_code=draft.type_code,
+                priority=draft.priority,
+                kecamatan=draft.kecamatan,
+                kelurahan=draft.kelurahan,
+                location_text=draft.location_text,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                description=draft.description,
+                victims=draft.victims,
+                caller_name=draft.caller_name,
+                callback_number=draft.callback_number,
+                notes=draft.notes,
+                call_id=draft.call_id,
+                source=draft.source,
+                created_by=by,
+                created_at=now,
+                updated_at=now,
                 version=1,
             )
             session.add(row)
             await session.flush()
-            _event(session, row.id, now, by, "created", to_state=row.state,
-                   data={"number": number, "type_code": draft.type_code, "priority": draft.priority,
-                         "agencies": list(agencies), "call_id": draft.call_id, "source": draft.source})
+            _event(
+                session,
+                row.id,
+                now,
+                by,
+                "created",
+                to_state=row.state,
+                data={
+                    "number": number,
+                    "type_code": draft.type_code,
+                    "priority": draft.priority,
+                    "agencies": list(agencies),
+                    "call_id": draft.call_id,
+                    "source": draft.source,
+                },
+            )
             for agency in agencies:
                 session.add(_new_task(row.id, agency, now, deadline))
-                _event(session, row.id, now, by, "dispatched", agency=agency, to_state=TaskState.DISPATCHED.value,
-                       data={"ack_deadline": deadline.isoformat()})
+                _event(
+                    session,
+                    row.id,
+                    now,
+                    by,
+                    "dispatched",
+                    agency=agency,
+                    to_state=TaskState.DISPATCHED.value,
+                    data={"ack_deadline": deadline.isoformat()},
+                )
             await session.flush()
             return await _load(session, row)
 
@@ -133,8 +181,11 @@ class IncidentStore(ClockedStore):
             row = await _row(session, incident_id)
             if row.version != expected_version:
                 raise ConflictError(await _load(session, row), expected_version)
-            diff = {name: {"old": getattr(row, name), "new": value}
-                    for name, value in changes.items() if getattr(row, name) != value}
+            diff = {
+                name: {"old": getattr(row, name), "new": value}
+                for name, value in changes.items()
+                if getattr(row, name) != value
+            }
             if not diff:
                 return await _load(session, row)
             for name, change in diff.items():
@@ -167,13 +218,23 @@ class IncidentStore(ClockedStore):
                 data["incident"] = {"from": row.state, "to": IncidentState.DISPATCHED.value}
                 row.state = IncidentState.DISPATCHED.value
             _touch(row, now)
-            _event(session, row.id, now, by, "task_added", agency=agency, from_state=previous,
-                   to_state=TaskState.DISPATCHED.value, data=data)
+            _event(
+                session,
+                row.id,
+                now,
+                by,
+                "task_added",
+                agency=agency,
+                from_state=previous,
+                to_state=TaskState.DISPATCHED.value,
+                data=data,
+            )
             await session.flush()
             return await _load(session, row)
 
-    async def set_task_state(self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "",
-                             reason: str | None = None) -> Incident:
+    async def set_task_state(
+        self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "", reason: str | None = None
+    ) -> Incident:
         """Move ``agency``'s task to ``to`` following ``TASK_ALLOWED``; closes the incident when every task is done.
 
         A cancel needs a non-empty ``reason``. ``note`` (if given) replaces the task's note.
@@ -193,8 +254,10 @@ class IncidentStore(ClockedStore):
             current = TaskState(task.state)
             if target not in TASK_ALLOWED[current]:
                 allowed = ", ".join(sorted(s.value for s in TASK_ALLOWED[current])) or "nothing (the task is done)"
-                raise IncidentError(f"task {agency} of incident {row.number} cannot go from {current.value} to "
-                                    f"{target.value}; allowed: {allowed}")
+                raise IncidentError(
+                    f"task {agency} of incident {row.number} cannot go from {current.value} to "
+                    f"{target.value}; allowed: {allowed}"
+                )
             task.state = target.value
             if target is TaskState.ACKNOWLEDGED:
                 task.acknowledged_at = now
@@ -208,15 +271,33 @@ class IncidentStore(ClockedStore):
             if target is TaskState.CANCELLED:
                 data["reason"] = reason
             kind = "task_cancelled" if target is TaskState.CANCELLED else "task_state"
-            _event(session, row.id, now, by, kind, agency=agency, from_state=current.value, to_state=target.value,
-                   data=data)
+            _event(
+                session,
+                row.id,
+                now,
+                by,
+                kind,
+                agency=agency,
+                from_state=current.value,
+                to_state=target.value,
+                data=data,
+            )
             _touch(row, now)
             await session.flush()
-            states = (await session.scalars(
-                select(AgencyTaskRow.state).where(AgencyTaskRow.incident_id == incident_id))).all()
+            states = (
+                await session.scalars(select(AgencyTaskRow.state).where(AgencyTaskRow.incident_id == incident_id))
+            ).all()
             if row.state != IncidentState.CLOSED.value and all(TaskState(s) in TASK_DONE for s in states):
-                _event(session, row.id, now, by, "closed", from_state=row.state, to_state=IncidentState.CLOSED.value,
-                       data={})
+                _event(
+                    session,
+                    row.id,
+                    now,
+                    by,
+                    "closed",
+                    from_state=row.state,
+                    to_state=IncidentState.CLOSED.value,
+                    data={},
+                )
                 row.state = IncidentState.CLOSED.value
             await session.flush()
             return await _load(session, row)
@@ -233,8 +314,17 @@ class IncidentStore(ClockedStore):
             if task is None or task.state != TaskState.DISPATCHED.value or task.escalated_at is not None:
                 return None
             task.escalated_at = now
-            _event(session, row.id, now, by, "escalated", agency=agency, from_state=task.state, to_state=task.state,
-                   data={"ack_deadline": task.ack_deadline.isoformat()})
+            _event(
+                session,
+                row.id,
+                now,
+                by,
+                "escalated",
+                agency=agency,
+                from_state=task.state,
+                to_state=task.state,
+                data={"ack_deadline": task.ack_deadline.isoformat()},
+            )
             await session.flush()
             return await _load(session, row)
 
@@ -249,22 +339,42 @@ class IncidentStore(ClockedStore):
         """The incident's audit trail, oldest first."""
         async with self._read() as session:
             rows = await session.scalars(
-                select(IncidentEventRow).where(IncidentEventRow.incident_id == incident_id)
-                .order_by(IncidentEventRow.id))
-            return [IncidentEvent(id=r.id, incident_id=r.incident_id, at=r.at, by=r.by, kind=r.kind, agency=r.agency,
-                                  from_state=r.from_state, to_state=r.to_state, data=r.data) for r in rows]
+                select(IncidentEventRow)
+                .where(IncidentEventRow.incident_id == incident_id)
+                .order_by(IncidentEventRow.id)
+            )
+            return [
+                IncidentEvent(
+                    id=r.id,
+                    incident_id=r.incident_id,
+                    at=r.at,
+                    by=r.by,
+                    kind=r.kind,
+                    agency=r.agency,
+                    from_state=r.from_state,
+                    to_state=r.to_state,
+                    data=r.data,
+                )
+                for r in rows
+            ]
 
     async def open_for_agency(self, agency: str) -> list[Incident]:
         """Incidents with an open task of ``agency``, most urgent (priority 1) first, then oldest first."""
-        query = (select(IncidentRow).join(AgencyTaskRow, AgencyTaskRow.incident_id == IncidentRow.id)
-                 .where(AgencyTaskRow.agency == agency, AgencyTaskRow.state.in_(_OPEN_TASK_STATES))
-                 .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id))
+        query = (
+            select(IncidentRow)
+            .join(AgencyTaskRow, AgencyTaskRow.incident_id == IncidentRow.id)
+            .where(AgencyTaskRow.agency == agency, AgencyTaskRow.state.in_(_OPEN_TASK_STATES))
+            .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id)
+        )
         return await self._incidents(query)
 
     async def open_incidents(self) -> list[Incident]:
         """Incidents not closed (new or dispatched), most urgent first, then oldest first."""
-        query = (select(IncidentRow).where(IncidentRow.state != IncidentState.CLOSED.value)
-                 .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id))
+        query = (
+            select(IncidentRow)
+            .where(IncidentRow.state != IncidentState.CLOSED.value)
+            .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id)
+        )
         return await self._incidents(query)
 
     async def for_call(self, call_id: str) -> list[Incident]:
@@ -277,23 +387,33 @@ class IncidentStore(ClockedStore):
         (the dashboard and the shift reports)."""
         require_aware(start, "start")
         require_aware(end, "end")
-        dispatched = select(AgencyTaskRow.incident_id).where(AgencyTaskRow.dispatched_at >= start,
-                                                             AgencyTaskRow.dispatched_at < end)
-        query = (select(IncidentRow)
-                 .where(((IncidentRow.created_at >= start) & (IncidentRow.created_at < end))
-                        | IncidentRow.id.in_(dispatched))
-                 .order_by(IncidentRow.created_at, IncidentRow.id))
+        dispatched = select(AgencyTaskRow.incident_id).where(
+            AgencyTaskRow.dispatched_at >= start, AgencyTaskRow.dispatched_at < end
+        )
+        query = (
+            select(IncidentRow)
+            .where(
+                ((IncidentRow.created_at >= start) & (IncidentRow.created_at < end)) | IncidentRow.id.in_(dispatched)
+            )
+            .order_by(IncidentRow.created_at, IncidentRow.id)
+        )
         return await self._incidents(query)
 
     async def overdue(self, now: datetime) -> list[tuple[Incident, AgencyTask]]:
         """Tasks still ``dispatched`` past their acknowledge deadline and not escalated yet, oldest deadline first."""
         require_aware(now)
         async with self._read() as session:
-            task_rows = (await session.scalars(
-                select(AgencyTaskRow)
-                .where(AgencyTaskRow.state == TaskState.DISPATCHED.value, AgencyTaskRow.escalated_at.is_(None),
-                       AgencyTaskRow.ack_deadline < now)
-                .order_by(AgencyTaskRow.ack_deadline, AgencyTaskRow.id))).all()
+            task_rows = (
+                await session.scalars(
+                    select(AgencyTaskRow)
+                    .where(
+                        AgencyTaskRow.state == TaskState.DISPATCHED.value,
+                        AgencyTaskRow.escalated_at.is_(None),
+                        AgencyTaskRow.ack_deadline < now,
+                    )
+                    .order_by(AgencyTaskRow.ack_deadline, AgencyTaskRow.id)
+                )
+            ).all()
             if not task_rows:
                 return []
             ids = sorted({t.incident_id for t in task_rows})
@@ -308,10 +428,13 @@ class IncidentStore(ClockedStore):
     async def escalated_waiting(self) -> list[tuple[int, str]]:
         """(incident id, agency) of every task that missed its deadline and is still not acknowledged."""
         async with self._read() as session:
-            rows = (await session.execute(
-                select(AgencyTaskRow.incident_id, AgencyTaskRow.agency)
-                .where(AgencyTaskRow.state == TaskState.DISPATCHED.value,
-                       AgencyTaskRow.escalated_at.is_not(None)))).all()
+            rows = (
+                await session.execute(
+                    select(AgencyTaskRow.incident_id, AgencyTaskRow.agency).where(
+                        AgencyTaskRow.state == TaskState.DISPATCHED.value, AgencyTaskRow.escalated_at.is_not(None)
+                    )
+                )
+            ).all()
             return [(incident_id, agency) for incident_id, agency in rows]
 
     async def note(self, incident_id: int, agency: str | None, kind: str, by: str, data: dict[str, Any]) -> None:
@@ -331,7 +454,8 @@ class IncidentStore(ClockedStore):
         prefix = f"{NUMBER_PREFIX}{wib_day(now)}-"
         sequence = func.substr(IncidentRow.number, len(prefix) + 1)
         highest = await session.scalar(
-            select(func.max(cast(sequence, Integer))).where(IncidentRow.number.startswith(prefix, autoescape=True)))
+            select(func.max(cast(sequence, Integer))).where(IncidentRow.number.startswith(prefix, autoescape=True))
+        )
         return f"{prefix}{(highest or 0) + 1:04d}"
 
 
@@ -370,14 +494,40 @@ def _check_changes(changes: Mapping[str, Any]) -> None:
 
 
 def _new_task(incident_id: int, agency: str, now: datetime, deadline: datetime) -> AgencyTaskRow:
-    return AgencyTaskRow(incident_id=incident_id, agency=agency, state=TaskState.DISPATCHED.value, dispatched_at=now,
-                         ack_deadline=deadline, note="")
+    return AgencyTaskRow(
+        incident_id=incident_id,
+        agency=agency,
+        state=TaskState.DISPATCHED.value,
+        dispatched_at=now,
+        ack_deadline=deadline,
+        note="",
+    )
 
 
-def _event(session: AsyncSession, incident_id: int, at: datetime, by: str, kind: str, *, agency: str | None = None,
-           from_state: str | None = None, to_state: str | None = None, data: dict[str, Any] | None = None) -> None:
-    session.add(IncidentEventRow(incident_id=incident_id, at=at, by=by, kind=kind, agency=agency,
-                                 from_state=from_state, to_state=to_state, data=data or {}))
+def _event(
+    session: AsyncSession,
+    incident_id: int,
+    at: datetime,
+    by: str,
+    kind: str,
+    *,
+    agency: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        IncidentEventRow(
+            incident_id=incident_id,
+            at=at,
+            by=by,
+            kind=kind,
+            agency=agency,
+            from_state=from_state,
+            to_state=to_state,
+            data=data or {},
+        )
+    )
 
 
 def _touch(row: IncidentRow, now: datetime) -> None:
@@ -393,8 +543,9 @@ async def _row(session: AsyncSession, incident_id: int) -> IncidentRow:
 
 
 async def _task_row(session: AsyncSession, incident_id: int, agency: str) -> AgencyTaskRow | None:
-    return await session.scalar(select(AgencyTaskRow).where(AgencyTaskRow.incident_id == incident_id,
-                                                            AgencyTaskRow.agency == agency))
+    return await session.scalar(
+        select(AgencyTaskRow).where(AgencyTaskRow.incident_id == incident_id, AgencyTaskRow.agency == agency)
+    )
 
 
 async def _load(session: AsyncSession, row: IncidentRow) -> Incident:
@@ -407,20 +558,47 @@ async def _load_many(session: AsyncSession, rows: Sequence[IncidentRow]) -> list
         return []
     tasks: dict[int, list[AgencyTask]] = {row.id: [] for row in rows}
     task_rows = await session.scalars(
-        select(AgencyTaskRow).where(AgencyTaskRow.incident_id.in_(list(tasks))).order_by(AgencyTaskRow.id))
+        select(AgencyTaskRow).where(AgencyTaskRow.incident_id.in_(list(tasks))).order_by(AgencyTaskRow.id)
+    )
     for t in task_rows:
-        tasks[t.incident_id].append(AgencyTask(
-            incident_id=t.incident_id, agency=t.agency, state=TaskState(t.state), dispatched_at=t.dispatched_at,
-            ack_deadline=t.ack_deadline, acknowledged_at=t.acknowledged_at, resolved_at=t.resolved_at,
-            escalated_at=t.escalated_at, note=t.note))
+        tasks[t.incident_id].append(
+            AgencyTask(
+                incident_id=t.incident_id,
+                agency=t.agency,
+                state=TaskState(t.state),
+                dispatched_at=t.dispatched_at,
+                ack_deadline=t.ack_deadline,
+                acknowledged_at=t.acknowledged_at,
+                resolved_at=t.resolved_at,
+                escalated_at=t.escalated_at,
+                note=t.note,
+            )
+        )
     return [_incident(row, tuple(tasks[row.id])) for row in rows]
 
 
 def _incident(row: IncidentRow, tasks: tuple[AgencyTask, ...]) -> Incident:
     return Incident(
-        id=row.id, number=row.number, state=IncidentState(row.state), type_code=row.type_code, priority=row.priority,
-        kecamatan=row.kecamatan, kelurahan=row.kelurahan, location_text=row.location_text, latitude=row.latitude,
-        longitude=row.longitude, description=row.description, victims=row.victims, caller_name=row.caller_name,
-        callback_number=row.callback_number, notes=row.notes, call_id=row.call_id, source=row.source,
-        created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at, version=row.version,
-        tasks=tasks)
+        id=row.id,
+        number=row.number,
+        state=IncidentState(row.state),
+        type_code=row.type_code,
+        priority=row.priority,
+        kecamatan=row.kecamatan,
+        kelurahan=row.kelurahan,
+        location_text=row.location_text,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        description=row.description,
+        victims=row.victims,
+        caller_name=row.caller_name,
+        callback_number=row.callback_number,
+        notes=row.notes,
+        call_id=row.call_id,
+        source=row.source,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        tasks=tasks,
+    )

@@ -76,8 +76,10 @@ def validate(draft: IncidentDraft, catalog: Catalog, geography: geo.Geography | 
     latitude, longitude = _coordinates(draft.latitude, draft.longitude, errors)
 
     if not _is_int(draft.victims) or not 0 <= draft.victims <= MAX_VICTIMS:
-        errors["victims"] = (f"Jumlah korban harus 0 sampai {MAX_VICTIMS}.",
-                             f"Victims must be a whole number from 0 to {MAX_VICTIMS}.")
+        errors["victims"] = (
+            f"Jumlah korban harus 0 sampai {MAX_VICTIMS}.",
+            f"Victims must be a whole number from 0 to {MAX_VICTIMS}.",
+        )
 
     description = _text(draft.description)
     if not description:
@@ -92,8 +94,10 @@ def validate(draft: IncidentDraft, catalog: Catalog, geography: geo.Geography | 
 
     callback_number = _text(draft.callback_number)
     if not _CALLBACK.match(callback_number):
-        errors["callback_number"] = ("Nomor hanya boleh berisi angka, +, spasi dan tanda hubung.",
-                                     "Only digits, +, spaces and hyphens are allowed.")
+        errors["callback_number"] = (
+            "Nomor hanya boleh berisi angka, +, spasi dan tanda hubung.",
+            "Only digits, +, spaces and hyphens are allowed.",
+        )
     _too_long(errors, "callback_number", callback_number, MAX_CALLBACK_NUMBER)
 
     call_id = _text(draft.call_id) or None
@@ -102,8 +106,10 @@ def validate(draft: IncidentDraft, catalog: Catalog, geography: geo.Geography | 
 
     source = _text(draft.source).lower()
     if source not in SOURCES:
-        errors["source"] = ("Sumber laporan tidak dikenal.",
-                            "Unknown report source (call, walk_in, radio, social_media, other).")
+        errors["source"] = (
+            "Sumber laporan tidak dikenal.",
+            "Unknown report source (call, walk_in, radio, social_media, other).",
+        )
 
     agencies: tuple[str, ...] = ()
     raw_agencies = draft.agencies if isinstance(draft.agencies, (tuple, list)) else None
@@ -124,13 +130,26 @@ def validate(draft: IncidentDraft, catalog: Catalog, geography: geo.Geography | 
     if not agencies:
         agencies = routing.default_agencies(type_code, draft.victims, catalog)
     return dataclasses.replace(
-        draft, type_code=type_code, kecamatan=kecamatan, kelurahan=kelurahan, latitude=latitude,
-        longitude=longitude, description=description, location_text=location_text, caller_name=caller_name,
-        callback_number=callback_number, notes=notes, agencies=agencies, call_id=call_id, source=source)
+        draft,
+        type_code=type_code,
+        kecamatan=kecamatan,
+        kelurahan=kelurahan,
+        latitude=latitude,
+        longitude=longitude,
+        description=description,
+        location_text=location_text,
+        caller_name=caller_name,
+        callback_number=callback_number,
+        notes=notes,
+        agencies=agencies,
+        call_id=call_id,
+        source=source,
+    )
 
 
-def _clean_kelurahan(raw: object, kecamatan: str | None, wilayah: geo.Geography,
-                     errors: dict[str, Message]) -> str | None:
+def _clean_kelurahan(
+    raw: object, kecamatan: str | None, wilayah: geo.Geography, errors: dict[str, Message]
+) -> str | None:
     if raw is not None and not isinstance(raw, str):
         errors["kelurahan"] = ("Kelurahan tidak sah.", "Invalid sub-district (kelurahan).")
         return None
@@ -145,11 +164,15 @@ def _clean_kelurahan(raw: object, kecamatan: str | None, wilayah: geo.Geography,
         return listed
     elsewhere = wilayah.kecamatan_of_kelurahan(name)
     if elsewhere:
-        errors["kelurahan"] = (f"Kelurahan {name} ada di Kecamatan {', '.join(elsewhere)}, bukan {kecamatan}.",
-                               f"Sub-district {name} is in {', '.join(elsewhere)}, not {kecamatan}.")
+        errors["kelurahan"] = (
+            f"Kelurahan {name} ada di Kecamatan {', '.join(elsewhere)}, bukan {kecamatan}.",
+            f"Sub-district {name} is in {', '.join(elsewhere)}, not {kecamatan}.",
+        )
     elif wilayah.kelurahan_complete(kecamatan):
-        errors["kelurahan"] = (f"Kelurahan tidak ada di Kecamatan {kecamatan}.",
-                               f"Not a sub-district (kelurahan) of {kecamatan}.")
+        errors["kelurahan"] = (
+            f"Kelurahan tidak ada di Kecamatan {kecamatan}.",
+            f"Not a sub-district (kelurahan) of {kecamatan}.",
+        )
     else:
         _too_long(errors, "kelurahan", name, MAX_KELURAHAN)
     return name
@@ -160,8 +183,10 @@ def _coordinates(lat: object, lon: object, errors: dict[str, Message]) -> tuple[
         return None, None
     if (lat is None) != (lon is None):
         missing = "latitude" if lat is None else "longitude"
-        errors[missing] = ("Isi lintang dan bujur sekaligus, atau kosongkan keduanya.",
-                           "Give both latitude and longitude, or neither.")
+        errors[missing] = (
+            "Isi lintang dan bujur sekaligus, atau kosongkan keduanya.",
+            "Give both latitude and longitude, or neither.",
+        )
         return None, None
     values: dict[str, float] = {}
     for name, value in (("latitude", lat), ("longitude", lon)):

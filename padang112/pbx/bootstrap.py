@@ -72,8 +72,11 @@ def ensure_host_tools(tools: dict[str, str]) -> None:
     missing = sorted({pkg for cmd, pkg in tools.items() if shutil.which(cmd) is None})
     if missing:
         log(f"installing {' '.join(missing)} on the host (apt-get)")
-        run(["apt-get", "install", "-y", *missing], f"apt-get install {' '.join(missing)}",
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        run(
+            ["apt-get", "install", "-y", *missing],
+            f"apt-get install {' '.join(missing)}",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
 
 
 def mounts_below(path: Path) -> list[Path]:
@@ -126,14 +129,18 @@ def prepare_chroot(root: Path) -> None:
         (etc / "hosts").write_text(hosts)
     policy = root / "usr/sbin/policy-rc.d"
     if not policy.exists():
-        policy.write_text("#!/bin/sh\n# padang112: never start services inside the chroot from package scripts\nexit 101\n")
+        policy.write_text(
+            "#!/bin/sh\n# padang112: never start services inside the chroot from package scripts\nexit 101\n"
+        )
         policy.chmod(0o755)
 
 
 def _installed(root: Path) -> bool:
     proc = subprocess.run(
         ["chroot", str(root), "dpkg-query", "-W", "-f", "${db:Status-Abbrev}\n", *PACKAGES],
-        env=CHROOT_ENV, capture_output=True, text=True,
+        env=CHROOT_ENV,
+        capture_output=True,
+        text=True,
     )
     lines = proc.stdout.split()
     return proc.returncode == 0 and len(lines) == len(PACKAGES) and all(s == "ii" for s in lines)
@@ -147,8 +154,11 @@ def install_packages(root: Path) -> None:
     started = time.monotonic()
     chroot = ["chroot", str(root), "apt-get", *APT_OPTS]
     run([*chroot, "update"], "apt-get update in the chroot", env=CHROOT_ENV)
-    run([*chroot, "install", "-y", "--no-install-recommends", *PACKAGES], "apt-get install in the chroot",
-        env=CHROOT_ENV)
+    run(
+        [*chroot, "install", "-y", "--no-install-recommends", *PACKAGES],
+        "apt-get install in the chroot",
+        env=CHROOT_ENV,
+    )
     run([*chroot, "clean"], "apt-get clean in the chroot", env=CHROOT_ENV)
     log(f"packages installed in {time.monotonic() - started:.0f} s")
 
@@ -163,8 +173,12 @@ def asterisk_ids(root: Path) -> tuple[int, int]:
 
 
 def chroot_version(root: Path) -> str:
-    proc = subprocess.run(["chroot", str(root), "dpkg-query", "-W", "-f", "${Version}", "asterisk"],
-                          env=CHROOT_ENV, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["chroot", str(root), "dpkg-query", "-W", "-f", "${Version}", "asterisk"],
+        env=CHROOT_ENV,
+        capture_output=True,
+        text=True,
+    )
     return proc.stdout.strip() if proc.returncode == 0 else "?"
 
 

@@ -7,6 +7,7 @@ failures into one clear message instead of a traceback. Tests and the controller
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -18,13 +19,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from padang112 import config
-from padang112.pbx import bootstrap, prompts, render as _render, users
+from padang112.pbx import bootstrap, prompts, users
+from padang112.pbx import render as _render
 from padang112.pbx.bootstrap import CHROOT_ENV, InstallError, log
 from padang112.pbx.layout import ASTERISK_BIN, Layout, instance_dir, layout
 
 __all__ = [
-    "install", "start", "stop", "status", "render",
-    "is_running", "asterisk_rx", "instance_dir", "pid", "registered_seats", "AsteriskError",
+    "AsteriskError",
+    "asterisk_rx",
+    "install",
+    "instance_dir",
+    "is_running",
+    "pid",
+    "registered_seats",
+    "render",
+    "start",
+    "status",
+    "stop",
 ]
 
 BOOT_TIMEOUT_S = 60.0
@@ -61,6 +72,7 @@ def _require_installed(lay: Layout) -> None:
 
 # ---- Python API ----------------------------------------------------------------------------------------
 
+
 def is_running(settings: config.Settings) -> bool:
     """True when the instance's control socket accepts a connection (cheap: no subprocess)."""
     path = layout(settings).ctl_socket
@@ -80,8 +92,9 @@ def asterisk_rx(settings: config.Settings, command: str, timeout: float = 15.0) 
     lay = layout(settings)
     cmd = ["chroot", str(lay.root), str(ASTERISK_BIN), "-C", str(lay.conf), "-rx", command]
     try:
-        proc = subprocess.run(cmd, env=CHROOT_ENV, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd, env=CHROOT_ENV, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as exc:
         raise AsteriskError(f"`{command}` timed out after {timeout:.0f} s") from exc
     out = proc.stdout
@@ -125,14 +138,13 @@ def _alive(value: int) -> bool:
 
 # ---- instance preparation --------------------------------------------------------------------------------
 
+
 def _write_config(settings: config.Settings, lay: Layout) -> list[Path]:
     uid, gid = (-1, -1)
     passwd = lay.root / "etc/passwd"
     if os.geteuid() == 0 and passwd.exists():
-        try:
+        with contextlib.suppress(InstallError):
             uid, gid = bootstrap.asterisk_ids(lay.root)
-        except InstallError:
-            pass
     return _render.render_instance(settings, settings.secrets(), uid, gid)
 
 
@@ -172,6 +184,7 @@ def _unmount_all(lay: Layout) -> None:
 
 # ---- CLI actions -----------------------------------------------------------------------------------------
 
+
 @_action
 def install(settings: config.Settings) -> int:
     """Chroot, packages, voice prompts, this instance's directories and configuration. Idempotent."""
@@ -185,8 +198,10 @@ def install(settings: config.Settings) -> int:
     log(f"voice prompts in {where} (sound padang112/<name>)")
     _prepare_dirs(settings, lay)
     _write_config(settings, lay)
-    log(f"Asterisk {bootstrap.chroot_version(lay.root)} ready in {lay.root} "
-        f"(instance {lay.instance}: {time.monotonic() - started:.0f} s); start it with `padang112 asterisk start`")
+    log(
+        f"Asterisk {bootstrap.chroot_version(lay.root)} ready in {lay.root} "
+        f"(instance {lay.instance}: {time.monotonic() - started:.0f} s); start it with `padang112 asterisk start`"
+    )
     return 0
 
 
@@ -209,8 +224,10 @@ def start(settings: config.Settings) -> int:
     if is_running(settings):
         if changed:
             asterisk_rx(settings, "core reload")
-            log(f"instance {lay.instance} already running; reloaded {len(changed)} changed file(s) "
-                "(port changes need a restart)")
+            log(
+                f"instance {lay.instance} already running; reloaded {len(changed)} changed file(s) "
+                "(port changes need a restart)"
+            )
         else:
             log(f"instance {lay.instance} already running (pid {pid(settings)})")
         return 0
@@ -219,8 +236,13 @@ def start(settings: config.Settings) -> int:
     log(f"starting instance {lay.instance} (SIP {settings.asterisk.bind_address}:{settings.asterisk.sip_port})")
     subprocess.run(
         ["chroot", str(lay.root), str(ASTERISK_BIN), "-C", str(lay.conf), "-U", "asterisk", "-G", "asterisk"],
-        env=CHROOT_ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, check=True, timeout=30,
+        env=CHROOT_ENV,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        check=True,
+        timeout=30,
     )  # asterisk daemonises: this returns once the background process is forked
     deadline = time.monotonic() + BOOT_TIMEOUT_S
     while True:
@@ -231,8 +253,9 @@ def start(settings: config.Settings) -> int:
             except AsteriskError:
                 pass
         if time.monotonic() > deadline:
-            raise AsteriskError(f"instance {lay.instance} did not boot within {BOOT_TIMEOUT_S:.0f} s; "
-                                f"see {lay.messages_log}")
+            raise AsteriskError(
+                f"instance {lay.instance} did not boot within {BOOT_TIMEOUT_S:.0f} s; see {lay.messages_log}"
+            )
         time.sleep(0.2)
     log(f"instance {lay.instance} fully booted (pid {pid(settings)})")
     return 0
@@ -245,10 +268,8 @@ def stop(settings: config.Settings) -> int:
     process = pid(settings)
     if is_running(settings):
         log(f"stopping instance {lay.instance}")
-        try:
+        with contextlib.suppress(AsteriskError):  # the connection may drop as it exits
             asterisk_rx(settings, "core stop now", timeout=STOP_TIMEOUT_S)
-        except AsteriskError:
-            pass  # the connection may drop as it exits
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while process is not None and _alive(process) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -267,8 +288,10 @@ def stop(settings: config.Settings) -> int:
 def status(settings: config.Settings) -> int:
     lay = layout(settings)
     ast = settings.asterisk
-    ports = (f"SIP udp {ast.bind_address}:{ast.sip_port}, ARI http://{ast.bind_address}:{ast.http_port}/ari, "
-             f"AMI {ast.bind_address}:{ast.ami_port}, RTP {ast.rtp_start}-{ast.rtp_end}")
+    ports = (
+        f"SIP udp {ast.bind_address}:{ast.sip_port}, ARI http://{ast.bind_address}:{ast.http_port}/ari, "
+        f"AMI {ast.bind_address}:{ast.ami_port}, RTP {ast.rtp_start}-{ast.rtp_end}"
+    )
     if not is_running(settings):
         print(f"asterisk instance {lay.instance}: not running ({lay.root})")
         return 3

@@ -14,10 +14,7 @@ ESPEAK_SPEED = 150  # words per minute; slightly slower than espeak's 175 defaul
 POSITION_MAX = 30  # position-1 .. position-30, then position-many
 
 PROMPTS: dict[str, str] = {
-    "greeting": (
-        "Layanan darurat satu satu dua Kota Padang. "
-        "Mohon tetap di saluran, petugas kami segera menjawab."
-    ),
+    "greeting": ("Layanan darurat satu satu dua Kota Padang. Mohon tetap di saluran, petugas kami segera menjawab."),
     "please-hold": "Semua petugas sedang melayani penelepon lain. Mohon tetap di saluran.",
     "position-many": "Masih banyak penelepon di depan Anda, mohon tetap di saluran.",
     "connecting": "Anda akan dihubungkan dengan petugas.",
@@ -28,17 +25,24 @@ PROMPTS: dict[str, str] = {
 }
 # How espeak should say each agency (abbreviations spelled out so they are understood on a phone line).
 SPOKEN_AGENCIES = {
-    "damkar": "Pemadam Kebakaran", "bpbd": "B P B D", "satpolpp": "Satpol P P", "dishub": "Dinas Perhubungan",
-    "dinkes": "Dinas Kesehatan", "dlh": "Dinas Lingkungan Hidup", "pupr": "Dinas P U P R",
+    "damkar": "Pemadam Kebakaran",
+    "bpbd": "B P B D",
+    "satpolpp": "Satpol P P",
+    "dishub": "Dinas Perhubungan",
+    "dinkes": "Dinas Kesehatan",
+    "dlh": "Dinas Lingkungan Hidup",
+    "pupr": "Dinas P U P R",
 }
-PROMPTS.update({
-    f"duty-notice-{agency}": (
-        f"Perhatian, petugas piket {spoken}. Ini Command Center satu satu dua Kota Padang. "
-        "Ada tugas darurat yang belum diterima melewati batas waktu. Buka konsol O P D. "
-        "Tekan satu untuk menerima tugas."
-    )
-    for agency, spoken in SPOKEN_AGENCIES.items()
-})
+PROMPTS.update(
+    {
+        f"duty-notice-{agency}": (
+            f"Perhatian, petugas piket {spoken}. Ini Command Center satu satu dua Kota Padang. "
+            "Ada tugas darurat yang belum diterima melewati batas waktu. Buka konsol O P D. "
+            "Tekan satu untuk menerima tugas."
+        )
+        for agency, spoken in SPOKEN_AGENCIES.items()
+    }
+)
 PROMPTS["duty-thanks"] = "Terima kasih. Tugas sudah diterima atas nama petugas piket."
 PROMPTS.update({f"position-{n}": f"Anda berada di antrean nomor {n}." for n in range(1, POSITION_MAX + 1)})
 

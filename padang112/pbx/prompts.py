@@ -39,13 +39,15 @@ def _synthesise(text: str, out: Path, work: Path) -> None:
     raw = work / "raw.wav"
     subprocess.run(
         ["espeak-ng", "-v", prompt_texts.ESPEAK_VOICE, "-s", str(prompt_texts.ESPEAK_SPEED), "-w", str(raw), text],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     tmp = out.with_name(f".{out.name}.tmp.wav")
     # norm -3: espeak is quiet; a phone line wants a healthy level without clipping
     subprocess.run(
         ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(tmp), "norm", "-3"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     os.replace(tmp, out)
 

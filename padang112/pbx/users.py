@@ -98,17 +98,37 @@ def ensure_asterisk_user(root: Path) -> tuple[int, int]:
         new = choose_id(root)
         chroot = ["chroot", str(root)]
         run([*chroot, "groupadd", "--system", "--gid", str(new), "asterisk"], "groupadd asterisk", env=CHROOT_ENV)
-        run([*chroot, "useradd", "--system", "--uid", str(new), "--gid", str(new), "--home-dir",
-             "/var/lib/asterisk", "--no-create-home", "--shell", "/usr/sbin/nologin", "--comment",
-             "Asterisk PBX daemon", "asterisk"], "useradd asterisk", env=CHROOT_ENV)
+        run(
+            [
+                *chroot,
+                "useradd",
+                "--system",
+                "--uid",
+                str(new),
+                "--gid",
+                str(new),
+                "--home-dir",
+                "/var/lib/asterisk",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--comment",
+                "Asterisk PBX daemon",
+                "asterisk",
+            ],
+            "useradd asterisk",
+            env=CHROOT_ENV,
+        )
         log(f"chroot account asterisk created with uid/gid {new}")
         return new, new
     clashes = host_collisions(*ids)
     if not clashes:
         return ids
     if processes_in(root):
-        log(f"WARNING: the chroot's asterisk uid/gid {ids} is also the host's {', '.join(clashes)}; "
-            "stop all instances and run install again to move it")
+        log(
+            f"WARNING: the chroot's asterisk uid/gid {ids} is also the host's {', '.join(clashes)}; "
+            "stop all instances and run install again to move it"
+        )
         return ids
     new = choose_id(root)
     log(f"moving the chroot's asterisk account from {ids} to {new} (host {', '.join(clashes)} uses it)")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import pjsua2 as pj
 
@@ -43,8 +44,9 @@ class Host(Protocol):
     def later(self, delay: float, fn: Callable[[], None]) -> Timer: ...
     def soon(self, fn: Callable[[], None]) -> None: ...
     def keep(self, obj: object) -> None: ...
-    def when(self, cond: Callable[[], bool], then: Callable[[], None], timeout: float,
-             on_timeout: Callable[[], None]) -> None: ...
+    def when(
+        self, cond: Callable[[], bool], then: Callable[[], None], timeout: float, on_timeout: Callable[[], None]
+    ) -> None: ...
     def leg_released(self) -> None: ...
 
 
@@ -62,7 +64,7 @@ def guarded(fn: Callable[..., None]) -> Callable[..., None]:
     def wrapper(*args: Any) -> None:
         try:
             fn(*args)
-        except Exception:  # noqa: BLE001 - a callback must never raise into C++
+        except Exception:
             log.exception("error in pjsua2 callback %s", fn.__name__)
 
     wrapper.__name__ = fn.__name__
@@ -176,8 +178,15 @@ class CitizenCall(SimCall):
             self.hang_up_later(self.hangup_after)
 
     def on_ended(self, t: float, recording: str | None) -> None:
-        self.host.emit("call_state", call=self.name, state="DISCONNECTED", t=t, code=self.last_code,
-                       reason=self.last_reason, recording=recording)
+        self.host.emit(
+            "call_state",
+            call=self.name,
+            state="DISCONNECTED",
+            t=t,
+            code=self.last_code,
+            reason=self.last_reason,
+            recording=recording,
+        )
 
 
 class SeatCall(SimCall):
@@ -230,8 +239,15 @@ class SeatCall(SimCall):
 
     def on_ended(self, t: float, recording: str | None) -> None:
         if not self.rejected:
-            self.host.emit("seat_call_ended", seat=self.seat.name, t=t, n=self.n, code=self.last_code,
-                           reason=self.last_reason, recording=recording)
+            self.host.emit(
+                "seat_call_ended",
+                seat=self.seat.name,
+                t=t,
+                n=self.n,
+                code=self.last_code,
+                reason=self.last_reason,
+                recording=recording,
+            )
 
 
 class SeatAccount(pj.Account):
@@ -285,9 +301,16 @@ class SeatAccount(pj.Account):
         self.host.keep(call)
         self.current = call
         info = call.getInfo()
-        self.host.emit("seat_ringing", seat=self.name, t=t, n=self.count, remote=info.remoteUri,
-                       call_id=info.callIdString, source=prm.rdata.srcAddress,
-                       headers=x_headers(prm.rdata.wholeMsg))
+        self.host.emit(
+            "seat_ringing",
+            seat=self.name,
+            t=t,
+            n=self.count,
+            remote=info.remoteUri,
+            call_id=info.callIdString,
+            source=prm.rdata.srcAddress,
+            headers=x_headers(prm.rdata.wholeMsg),
+        )
         ringing = pj.CallOpParam()
         ringing.statusCode = 180
         call.answer(ringing)

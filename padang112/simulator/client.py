@@ -19,8 +19,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 log = logging.getLogger("padang112.simulator")
 
@@ -34,8 +35,13 @@ class SimulatorError(Exception):
 class Simulator:
     """One simulator process (at most 8 accounts and 32 calls: start several for more)."""
 
-    def __init__(self, name: str = "sim", log_path: str | os.PathLike[str] | None = None,
-                 pj_log_level: int = 2, request_timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        name: str = "sim",
+        log_path: str | os.PathLike[str] | None = None,
+        pj_log_level: int = 2,
+        request_timeout: float = 15.0,
+    ) -> None:
         self.name = name
         self.log_path = Path(log_path) if log_path else None
         self.pj_log_level = pj_log_level
@@ -66,9 +72,16 @@ class Simulator:
             self._log_file = self.log_path.open("a", encoding="utf-8", buffering=1)
         self._ready = asyncio.get_running_loop().create_future()
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "padang112.simulator.engine", "--pj-log-level", str(self.pj_log_level),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            limit=1 << 20, start_new_session=True,  # Ctrl-C goes to the demo, which then says quit
+            sys.executable,
+            "-m",
+            "padang112.simulator.engine",
+            "--pj-log-level",
+            str(self.pj_log_level),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=1 << 20,
+            start_new_session=True,  # Ctrl-C goes to the demo, which then says quit
         )
         self._tasks = [
             asyncio.create_task(self._read_stdout(), name=f"{self.name}-stdout"),
@@ -138,25 +151,54 @@ class Simulator:
             self._subscribers.remove(q)
 
     # -- convenience -----------------------------------------------------------------------------------------
-    async def add_seat(self, seat: str, password: str | None = None, registrar: str | None = None,
-                       answer_after: float | list[float] | None = 0.3, tone_hz: float | None = 1000,
-                       record_dir: str | os.PathLike[str] | None = None, listen: str | None = None,
-                       hangup_after: float | list[float] | None = None) -> dict[str, Any]:
+    async def add_seat(
+        self,
+        seat: str,
+        password: str | None = None,
+        registrar: str | None = None,
+        answer_after: float | list[float] | None = 0.3,
+        tone_hz: float | None = 1000,
+        record_dir: str | os.PathLike[str] | None = None,
+        listen: str | None = None,
+        hangup_after: float | list[float] | None = None,
+    ) -> dict[str, Any]:
         """Create a seat; with a registrar, returns once it is registered (error on failure or after 10 s)."""
         return await self.request(
-            "seat", seat=seat, password=password, registrar=registrar, answer_after=answer_after,
-            tone_hz=tone_hz, record_dir=str(record_dir) if record_dir else None, listen=listen,
+            "seat",
+            seat=seat,
+            password=password,
+            registrar=registrar,
+            answer_after=answer_after,
+            tone_hz=tone_hz,
+            record_dir=str(record_dir) if record_dir else None,
+            listen=listen,
             hangup_after=hangup_after,
         )
 
-    async def call(self, call: str, target: str, bind: str = "127.0.0.1", caller: str | None = None,
-                   caller_name: str | None = None, tone_hz: float | None = 440,
-                   record: str | os.PathLike[str] | None = None, hangup_after: float | None = None,
-                   headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def call(
+        self,
+        call: str,
+        target: str,
+        bind: str = "127.0.0.1",
+        caller: str | None = None,
+        caller_name: str | None = None,
+        tone_hz: float | None = 440,
+        record: str | os.PathLike[str] | None = None,
+        hangup_after: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Place a citizen call from source address ``bind``; returns once the INVITE is sent."""
         return await self.request(
-            "call", call=call, target=target, bind=bind, caller=caller, caller_name=caller_name, tone_hz=tone_hz,
-            record=str(record) if record else None, hangup_after=hangup_after, headers=headers or {},
+            "call",
+            call=call,
+            target=target,
+            bind=bind,
+            caller=caller,
+            caller_name=caller_name,
+            tone_hz=tone_hz,
+            record=str(record) if record else None,
+            hangup_after=hangup_after,
+            headers=headers or {},
         )
 
     async def hangup(self, call: str) -> dict[str, Any]:
@@ -174,7 +216,8 @@ class Simulator:
     async def wait_call_state(self, call: str, state: str, timeout: float = 10.0, since: int = 0) -> dict[str, Any]:
         return await self.wait_event(
             lambda e: e.get("event") == "call_state" and e.get("call") == call and e.get("state") == state,
-            timeout, since,
+            timeout,
+            since,
         )
 
     # -- shutdown -------------------------------------------------------------------------------------------
@@ -240,7 +283,7 @@ class Simulator:
             if index >= since and not fut.done():
                 try:
                     matched = pred(event)
-                except Exception as exc:  # noqa: BLE001 - a bad predicate fails its own waiter only
+                except Exception as exc:
                     fut.set_exception(exc)
                     continue
                 if matched:

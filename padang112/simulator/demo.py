@@ -22,9 +22,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from padang112 import config
 from padang112.simulator import fleet
@@ -51,17 +52,41 @@ class LiveCall:
 
 def build_parser(settings: config.Settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="padang112 simulate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--seats", type=int, default=None,
-                   help=f"seats to register (default: all {len(settings.seats)} configured seats)")
-    p.add_argument("--answer-after", type=float, default=None, metavar="SECONDS",
-                   help="seats answer after this many seconds (default: random 1-3 s)")
-    p.add_argument("--talk", type=float, default=None, metavar="SECONDS",
-                   help="seats hang up after this much talk (default: random 5-20 s)")
-    p.add_argument("--rate", type=float, default=6.0, metavar="CALLS_PER_MIN",
-                   help="average citizen calls per minute, Poisson arrivals (default 6)")
+    p.add_argument(
+        "--seats",
+        type=int,
+        default=None,
+        help=f"seats to register (default: all {len(settings.seats)} configured seats)",
+    )
+    p.add_argument(
+        "--answer-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seats answer after this many seconds (default: random 1-3 s)",
+    )
+    p.add_argument(
+        "--talk",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seats hang up after this much talk (default: random 5-20 s)",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=6.0,
+        metavar="CALLS_PER_MIN",
+        help="average citizen calls per minute, Poisson arrivals (default 6)",
+    )
     p.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="0 = until Ctrl-C (default)")
-    p.add_argument("--patience", type=float, default=180.0, metavar="SECONDS",
-                   help="a citizen hangs up this long after the switch answers, whatever happens (default 180)")
+    p.add_argument(
+        "--patience",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="a citizen hangs up this long after the switch answers, whatever happens (default 180)",
+    )
     p.add_argument("--no-seats", action="store_true", help="no softphones (use real ones)")
     p.add_argument("--no-callers", action="store_true", help="no citizens (call in from elsewhere)")
     p.add_argument("--log", type=Path, default=None, help="simulator engine log (default: <state_dir>/simulator.log)")
@@ -69,8 +94,9 @@ def build_parser(settings: config.Settings) -> argparse.ArgumentParser:
 
 
 class Demo:
-    def __init__(self, settings: config.Settings, args: argparse.Namespace,
-                 out: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, settings: config.Settings, args: argparse.Namespace, out: Callable[[str], None] | None = None
+    ) -> None:
         self.settings = settings
         self.args = args
         self.out = out or (lambda line: print(line, flush=True))
@@ -136,12 +162,18 @@ class Demo:
             await fleet.start_seats(self.settings, seats, self.start_sim, answer_after=answer, hangup_after=talk)
             duty = list(self.settings.duty_phones.values())
             self.say(f"mendaftarkan {len(duty)} telepon piket OPD")
-            self.duty_phones = await fleet.start_seats(self.settings, duty, self.start_sim, answer_after=[3.0, 8.0],
-                                                       tone_hz=600)
+            self.duty_phones = await fleet.start_seats(
+                self.settings, duty, self.start_sim, answer_after=[3.0, 8.0], tone_hz=600
+            )
             lines = await self.start_sim("carrier-lines")
             for carrier in self.settings.carriers:  # where call-backs arrive: the caller's phone, via the carrier
-                await lines.add_seat(f"line-{carrier.name}", listen=f"{carrier.address}:5060", answer_after=[2.0, 5.0],
-                                     hangup_after=[8.0, 15.0], tone_hz=440)
+                await lines.add_seat(
+                    f"line-{carrier.name}",
+                    listen=f"{carrier.address}:5060",
+                    answer_after=[2.0, 5.0],
+                    hangup_after=[8.0, 15.0],
+                    tone_hz=440,
+                )
         except (SimulatorError, KeyError) as exc:
             self.say(f"kursi gagal mendaftar: {exc}")
             return 1
@@ -172,9 +204,15 @@ class Demo:
         self.load[sim] += 1
         self.stats["placed"] += 1
         try:
-            await sim.call(call.name, target=fleet.target_uri(self.settings, number),
-                           bind=fleet.carrier_address(self.settings, who.carrier), caller=who.number,
-                           caller_name=who.name, tone_hz=440, hangup_after=self.args.patience)
+            await sim.call(
+                call.name,
+                target=fleet.target_uri(self.settings, number),
+                bind=fleet.carrier_address(self.settings, who.carrier),
+                caller=who.number,
+                caller_name=who.name,
+                tone_hz=440,
+                hangup_after=self.args.patience,
+            )
         except SimulatorError as exc:
             self.load[sim] -= 1
             self.say(f"{call.label()}  gagal memanggil: {exc}")
@@ -260,8 +298,10 @@ class Demo:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         s = self.stats
-        self.say(f"ringkasan: {s['placed']} panggilan, {s['served']} dilayani petugas, "
-                 f"{s['unserved']} berakhir tanpa petugas")
+        self.say(
+            f"ringkasan: {s['placed']} panggilan, {s['served']} dilayani petugas, "
+            f"{s['unserved']} berakhir tanpa petugas"
+        )
 
 
 def _log_path(settings: config.Settings, chosen: Path | None) -> Path:

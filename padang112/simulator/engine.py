@@ -24,7 +24,8 @@ import signal
 import sys
 import threading
 import time
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 import pjsua2 as pj
 
@@ -104,8 +105,9 @@ class Engine(Resources):
         """
         self.graveyard.append(obj)
 
-    def when(self, cond: Callable[[], bool], then: Callable[[], None], timeout: float,
-             on_timeout: Callable[[], None]) -> None:
+    def when(
+        self, cond: Callable[[], bool], then: Callable[[], None], timeout: float, on_timeout: Callable[[], None]
+    ) -> None:
         """Run ``then`` once ``cond()`` holds (checked every loop), or ``on_timeout`` after ``timeout`` s."""
         self._waits.append((cond, then, time.monotonic() + timeout, on_timeout))
 
@@ -236,15 +238,15 @@ class Engine(Resources):
         except pj.Error as exc:
             log.warning("pjsua2 error: %s", exc.info())
             self.emit("error", t=time.time(), error=exc.info())
-        except Exception as exc:  # noqa: BLE001 - one bad timer must not stop the engine
+        except Exception as exc:
             log.exception("engine task failed")
             self.emit("error", t=time.time(), error=repr(exc))
 
 
 def _read_stdin(commands: queue.Queue[dict[str, Any] | None], out: Output) -> None:
     try:
-        for line in sys.stdin:
-            line = line.strip()
+        for raw in sys.stdin:
+            line = raw.strip()
             if not line:
                 continue
             try:
@@ -268,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     proto = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
-                        format="%(asctime)s sim[%(process)d] %(levelname)s %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s sim[%(process)d] %(levelname)s %(message)s"
+    )
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent says quit
     out = Output(proto)
     engine = Engine(out, args.pj_log_level)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from padang112 import config
 from padang112.simulator.client import Simulator
@@ -52,8 +53,8 @@ async def start_seats(
     out: dict[str, Simulator] = {}
     for i, group in enumerate(chunks(seats)):
         sim = await factory(f"seats{i + 1}")
-        await asyncio.gather(*(
-            sim.add_seat(seat, password=passwords[seat], registrar=registrar(settings), **opts) for seat in group
-        ))
-        out.update({seat: sim for seat in group})
+        await asyncio.gather(
+            *(sim.add_seat(seat, password=passwords[seat], registrar=registrar(settings), **opts) for seat in group)
+        )
+        out.update(dict.fromkeys(group, sim))
     return out

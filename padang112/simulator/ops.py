@@ -114,8 +114,12 @@ def op_seat(engine: Engine, msg: dict[str, Any]) -> dict[str, Any] | None:
         else:
             remove(f"registration of {name} failed: {code} {reason}")
 
-    engine.when(lambda: bool(result), done, REPLY_TIMEOUT,
-                lambda: remove(_late(engine, f"registration of {name} timed out after {REPLY_TIMEOUT:.0f} s")))
+    engine.when(
+        lambda: bool(result),
+        done,
+        REPLY_TIMEOUT,
+        lambda: remove(_late(engine, f"registration of {name} timed out after {REPLY_TIMEOUT:.0f} s")),
+    )
     return None
 
 
@@ -166,9 +170,9 @@ def op_unregister(engine: Engine, msg: dict[str, Any]) -> None:
         else:
             engine.fail(req, _late(engine, f"unregistration of {seat.name} timed out (account deleted anyway)"))
 
-    engine.when(lambda: bool(unregistered) and seat.current is None, lambda: finish(True), REPLY_TIMEOUT,
-                lambda: finish(False))
-    return None
+    engine.when(
+        lambda: bool(unregistered) and seat.current is None, lambda: finish(True), REPLY_TIMEOUT, lambda: finish(False)
+    )
 
 
 def citizen_account(engine: Engine, bind: str) -> CitizenAccount:
@@ -189,8 +193,10 @@ def op_call(engine: Engine, msg: dict[str, Any]) -> dict[str, Any] | None:
     if old is not None and not old.ended:
         raise CommandError(f"call {name} is still in progress")
     if engine.active_calls() >= MAX_CALLS:
-        raise CommandError(f"call limit reached ({MAX_CALLS} concurrent calls per process in this pjsua build); "
-                           "use another simulator process")
+        raise CommandError(
+            f"call limit reached ({MAX_CALLS} concurrent calls per process in this pjsua build); "
+            "use another simulator process"
+        )
     if engine.socket_room():
         return place_call(engine, msg)
     req = msg.get("req")
@@ -203,8 +209,12 @@ def op_call(engine: Engine, msg: dict[str, Any]) -> dict[str, Any] | None:
         except pj.Error as exc:
             engine.fail(req, f"pjsua2: {exc.info()}")
 
-    engine.when(engine.socket_room, place, REPLY_TIMEOUT,
-                lambda: engine.fail(req, _late(engine, "no socket room for a new call (calls ending too fast)")))
+    engine.when(
+        engine.socket_room,
+        place,
+        REPLY_TIMEOUT,
+        lambda: engine.fail(req, _late(engine, "no socket room for a new call (calls ending too fast)")),
+    )
     return None
 
 

@@ -10,7 +10,7 @@ try:
     from zoneinfo import ZoneInfo
 
     WIB: tzinfo = ZoneInfo("Asia/Jakarta")
-except Exception:  # noqa: BLE001 - no tz database: Jakarta has been UTC+7 without DST since 1964
+except Exception:
     WIB = timezone(timedelta(hours=7), "WIB")
 
 # Mobile prefixes (after the trunk 0) as allocated to each operator; Telkom is the fixed network (Padang 0751).
@@ -22,10 +22,36 @@ PREFIXES: dict[str, tuple[str, ...]] = {
     "smartfren": ("881", "882", "883", "884", "885", "886", "887", "888", "889"),
     "telkom": ("751",),
 }
-DISPLAY = {"telkom": "Telkom", "telkomsel": "Telkomsel", "xl": "XL", "indosat": "Indosat", "three": "Three",
-           "smartfren": "Smartfren"}
-NAMES = ("Budi", "Siti", "Rina", "Andi", "Yusuf", "Dewi", "Fajar", "Rahmat", "Nurhayati", "Hendra", "Putri",
-         "Zulkifli", "Yanti", "Afrizal", "Rini", "Irwan", "Mega", "Syafri", "Lusi", "Datuak Rajo")
+DISPLAY = {
+    "telkom": "Telkom",
+    "telkomsel": "Telkomsel",
+    "xl": "XL",
+    "indosat": "Indosat",
+    "three": "Three",
+    "smartfren": "Smartfren",
+}
+NAMES = (
+    "Budi",
+    "Siti",
+    "Rina",
+    "Andi",
+    "Yusuf",
+    "Dewi",
+    "Fajar",
+    "Rahmat",
+    "Nurhayati",
+    "Hendra",
+    "Putri",
+    "Zulkifli",
+    "Yanti",
+    "Afrizal",
+    "Rini",
+    "Irwan",
+    "Mega",
+    "Syafri",
+    "Lusi",
+    "Datuak Rajo",
+)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ import math
 import sys
 import wave
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 BLOCK_S = 0.05
 FULL_SCALE = 32768.0
@@ -147,6 +147,8 @@ def rms_dbfs(path: str | Path, start_s: float = 0.0, end_s: float | None = None)
     return 10 * math.log10(mean) if mean > 0 else -math.inf
 
 
-def is_silent(path: str | Path, threshold_dbfs: float = -50.0, start_s: float = 0.0, end_s: float | None = None) -> bool:
+def is_silent(
+    path: str | Path, threshold_dbfs: float = -50.0, start_s: float = 0.0, end_s: float | None = None
+) -> bool:
     """True when the RMS level stays below ``threshold_dbfs`` (G.711 silence decodes to almost zero)."""
     return rms_dbfs(path, start_s, end_s) < threshold_dbfs

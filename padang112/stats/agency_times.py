@@ -64,12 +64,22 @@ class AgencyTimes:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "agency": self.agency, "name": self.name, "tasks": self.tasks, "open": self.open,
-            "acknowledged": self.acknowledged, "resolved": self.resolved, "cancelled": self.cancelled,
-            "ack_p50_s": _round(self.ack_p50_s), "ack_p90_s": _round(self.ack_p90_s),
-            "resolve_p50_s": _round(self.resolve_p50_s), "resolve_p90_s": _round(self.resolve_p90_s),
-            "judged": self.judged, "within_deadline": self.within, "missed_deadline": self.missed,
-            "within_deadline_pct": _round(self.within_pct), "below_target": self.below_target,
+            "agency": self.agency,
+            "name": self.name,
+            "tasks": self.tasks,
+            "open": self.open,
+            "acknowledged": self.acknowledged,
+            "resolved": self.resolved,
+            "cancelled": self.cancelled,
+            "ack_p50_s": _round(self.ack_p50_s),
+            "ack_p90_s": _round(self.ack_p90_s),
+            "resolve_p50_s": _round(self.resolve_p50_s),
+            "resolve_p90_s": _round(self.resolve_p90_s),
+            "judged": self.judged,
+            "within_deadline": self.within,
+            "missed_deadline": self.missed,
+            "within_deadline_pct": _round(self.within_pct),
+            "below_target": self.below_target,
         }
 
 
@@ -86,18 +96,31 @@ def times_of(agency: str, tasks: Iterable[AgencyTask], now: datetime) -> AgencyT
     require_aware(now, "now")
     own = [t for t in tasks if t.agency == agency]
     acks = [s for t in own if (s := _seconds(t.dispatched_at, t.acknowledged_at)) is not None]
-    resolves = [s for t in own if t.state is TaskState.RESOLVED
-                and (s := _seconds(t.dispatched_at, t.resolved_at)) is not None]
+    resolves = [
+        s for t in own if t.state is TaskState.RESOLVED and (s := _seconds(t.dispatched_at, t.resolved_at)) is not None
+    ]
     within = sum(1 for t in own if t.acknowledged_at is not None and t.acknowledged_at <= t.ack_deadline)
-    missed = sum(1 for t in own if (t.acknowledged_at is not None and t.acknowledged_at > t.ack_deadline)
-                 or (t.acknowledged_at is None and _overdue(t, now)))
+    missed = sum(
+        1
+        for t in own
+        if (t.acknowledged_at is not None and t.acknowledged_at > t.ack_deadline)
+        or (t.acknowledged_at is None and _overdue(t, now))
+    )
     return AgencyTimes(
-        agency=agency, tasks=len(own), open=sum(1 for t in own if t.state in _OPEN), acknowledged=len(acks),
+        agency=agency,
+        tasks=len(own),
+        open=sum(1 for t in own if t.state in _OPEN),
+        acknowledged=len(acks),
         resolved=sum(1 for t in own if t.state is TaskState.RESOLVED),
         cancelled=sum(1 for t in own if t.state is TaskState.CANCELLED),
-        ack_p50_s=percentile_nearest_rank(acks, 50), ack_p90_s=percentile_nearest_rank(acks, 90),
-        resolve_p50_s=percentile_nearest_rank(resolves, 50), resolve_p90_s=percentile_nearest_rank(resolves, 90),
-        judged=within + missed, within=within, missed=missed)
+        ack_p50_s=percentile_nearest_rank(acks, 50),
+        ack_p90_s=percentile_nearest_rank(acks, 90),
+        resolve_p50_s=percentile_nearest_rank(resolves, 50),
+        resolve_p90_s=percentile_nearest_rank(resolves, 90),
+        judged=within + missed,
+        within=within,
+        missed=missed,
+    )
 
 
 def _overdue(task: AgencyTask, now: datetime) -> bool:
@@ -105,8 +128,9 @@ def _overdue(task: AgencyTask, now: datetime) -> bool:
     return task.escalated_at is not None or (task.state is TaskState.DISPATCHED and now > task.ack_deadline)
 
 
-def agency_times(tasks: Iterable[AgencyTask], start: datetime, end: datetime, now: datetime,
-                 agencies: Iterable[str] = AGENCIES) -> list[AgencyTimes]:
+def agency_times(
+    tasks: Iterable[AgencyTask], start: datetime, end: datetime, now: datetime, agencies: Iterable[str] = AGENCIES
+) -> list[AgencyTimes]:
     """One :class:`AgencyTimes` per agency (all seven by default, also those without tasks), for the tasks
     dispatched in ``[start, end)``."""
     require_aware(start, "start")

@@ -25,8 +25,10 @@ Point = tuple[float, float]
 def open_by_type(incidents: Iterable[Incident], type_name: Callable[[str], str]) -> list[dict[str, Any]]:
     """``[{code, name, count}]`` of the incidents not closed, most first (then by code)."""
     counts = Counter(i.type_code for i in incidents if i.state is not IncidentState.CLOSED)
-    return [{"code": code, "name": type_name(code), "count": n}
-            for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return [
+        {"code": code, "name": type_name(code), "count": n}
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def open_by_agency(incidents: Iterable[Incident], now: datetime) -> list[dict[str, Any]]:
@@ -46,8 +48,9 @@ def open_by_agency(incidents: Iterable[Incident], now: datetime) -> list[dict[st
     return list(rows.values())
 
 
-def map_points(incidents: Iterable[Incident], centres: Mapping[str, Point],
-               type_name: Callable[[str], str]) -> list[dict[str, Any]]:
+def map_points(
+    incidents: Iterable[Incident], centres: Mapping[str, Point], type_name: Callable[[str], str]
+) -> list[dict[str, Any]]:
     """Where to draw each incident: its own coordinates, else its kecamatan's centre; left out if neither."""
     points = []
     for i in incidents:
@@ -57,15 +60,33 @@ def map_points(incidents: Iterable[Incident], centres: Mapping[str, Point],
             (lat, lon), approximate = centres[i.kecamatan], True
         else:
             continue
-        points.append({"id": i.id, "number": i.number, "type_code": i.type_code, "type_name": type_name(i.type_code),
-                       "priority": i.priority, "state": i.state.value, "kecamatan": i.kecamatan,
-                       "created_at": wib_iso(i.created_at), "lat": lat, "lon": lon, "approximate": approximate})
+        points.append(
+            {
+                "id": i.id,
+                "number": i.number,
+                "type_code": i.type_code,
+                "type_name": type_name(i.type_code),
+                "priority": i.priority,
+                "state": i.state.value,
+                "kecamatan": i.kecamatan,
+                "created_at": wib_iso(i.created_at),
+                "lat": lat,
+                "lon": lon,
+                "approximate": approximate,
+            }
+        )
     return points
 
 
-def dashboard(open_incidents: Sequence[Incident], todays: Sequence[Incident], day: tuple[datetime, datetime],
-              now: datetime, centres: Mapping[str, Point], type_name: Callable[[str], str],
-              ack_deadlines_s: Mapping[int, int]) -> dict[str, Any]:
+def dashboard(
+    open_incidents: Sequence[Incident],
+    todays: Sequence[Incident],
+    day: tuple[datetime, datetime],
+    now: datetime,
+    centres: Mapping[str, Point],
+    type_name: Callable[[str], str],
+    ack_deadlines_s: Mapping[int, int],
+) -> dict[str, Any]:
     """The whole dashboard as JSON-ready data. ``todays``: incidents touching the WIB day ``day`` = [start, end)."""
     start, end = day
     created_today = [i for i in todays if start <= i.created_at < end]
@@ -73,12 +94,17 @@ def dashboard(open_incidents: Sequence[Incident], todays: Sequence[Incident], da
     return {
         "generated_at": wib_iso(now),
         "day": {"start": wib_iso(start), "end": wib_iso(end)},
-        "open": {"total": sum(1 for i in open_incidents if i.state is not IncidentState.CLOSED),
-                 "by_type": open_by_type(open_incidents, type_name),
-                 "by_agency": open_by_agency(open_incidents, now)},
-        "map": {"kecamatan": [{"name": name, "lat": lat, "lon": lon, "approximate": True}
-                              for name, (lat, lon) in centres.items()],
-                "incidents": map_points(created_today, centres, type_name)},
+        "open": {
+            "total": sum(1 for i in open_incidents if i.state is not IncidentState.CLOSED),
+            "by_type": open_by_type(open_incidents, type_name),
+            "by_agency": open_by_agency(open_incidents, now),
+        },
+        "map": {
+            "kecamatan": [
+                {"name": name, "lat": lat, "lon": lon, "approximate": True} for name, (lat, lon) in centres.items()
+            ],
+            "incidents": map_points(created_today, centres, type_name),
+        },
         "agency_times": [t.to_json() for t in agency_times(tasks, start, end, now)],
         "ack_deadlines_s": {str(p): s for p, s in sorted(ack_deadlines_s.items())},
     }

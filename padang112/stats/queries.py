@@ -53,14 +53,19 @@ async def calls_between(source: Source, start: datetime, end: datetime) -> list[
     """Calls received in ``[start, end)``, oldest first."""
     require_aware(start, "start")
     require_aware(end, "end")
-    query = (select(Call).where(Call.received_at >= start, Call.received_at < end)
-             .order_by(Call.received_at, Call.id))
+    query = select(Call).where(Call.received_at >= start, Call.received_at < end).order_by(Call.received_at, Call.id)
     return await _records(source, query)
 
 
 async def search_calls(
-    source: Source, *, number: str | None = None, day: date | None = None, disposition: str | None = None,
-    seat: str | None = None, limit: int = 100, offset: int = 0,
+    source: Source,
+    *,
+    number: str | None = None,
+    day: date | None = None,
+    disposition: str | None = None,
+    seat: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[CallRecord]:
     """Calls matching every given filter, newest first.
 

@@ -89,16 +89,27 @@ class ServiceLevel:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; times are ISO 8601 in WIB (+07:00)."""
         return {
-            "start": wib_iso(self.start), "end": wib_iso(self.end),
-            "offered": self.offered, "answered": self.answered, "abandoned": self.abandoned, "open": self.open,
-            "answered_within_15": self.answered_within_15, "answered_within_20": self.answered_within_20,
-            "base_15": self.base_15, "base_20": self.base_20,
-            "pct_within_15": _round(self.pct_within_15), "pct_within_20": _round(self.pct_within_20),
-            "target_15_pct": TARGET_15_PCT, "target_20_pct": TARGET_20_PCT,
-            "below_target_15": self.below_target_15, "below_target_20": self.below_target_20,
-            "avg_answer_s": _round(self.avg_answer_s), "p90_answer_s": _round(self.p90_answer_s),
+            "start": wib_iso(self.start),
+            "end": wib_iso(self.end),
+            "offered": self.offered,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "open": self.open,
+            "answered_within_15": self.answered_within_15,
+            "answered_within_20": self.answered_within_20,
+            "base_15": self.base_15,
+            "base_20": self.base_20,
+            "pct_within_15": _round(self.pct_within_15),
+            "pct_within_20": _round(self.pct_within_20),
+            "target_15_pct": TARGET_15_PCT,
+            "target_20_pct": TARGET_20_PCT,
+            "below_target_15": self.below_target_15,
+            "below_target_20": self.below_target_20,
+            "avg_answer_s": _round(self.avg_answer_s),
+            "p90_answer_s": _round(self.p90_answer_s),
             "per_hour": list(self.per_hour),
-            "prank_ghost": self.prank_ghost, "prank_ghost_pct": _round(self.prank_ghost_pct),
+            "prank_ghost": self.prank_ghost,
+            "prank_ghost_pct": _round(self.prank_ghost_pct),
         }
 
 
@@ -164,18 +175,28 @@ def compute(calls: Iterable[CallRecord], start: datetime, end: datetime) -> Serv
             abandoned_waits.append(None if ended is None else (ended - call.received_at).total_seconds())
     offered = len(unique)
     within = {t: sum(1 for w in answered if w <= t) for t in (THRESHOLD_15_S, THRESHOLD_20_S)}
-    base = {t: len(answered) + sum(1 for w in abandoned_waits if w is None or w > t)
-            for t in (THRESHOLD_15_S, THRESHOLD_20_S)}
+    base = {
+        t: len(answered) + sum(1 for w in abandoned_waits if w is None or w > t)
+        for t in (THRESHOLD_15_S, THRESHOLD_20_S)
+    }
     return ServiceLevel(
-        start=start, end=end, offered=offered, answered=len(answered), abandoned=len(abandoned_waits),
+        start=start,
+        end=end,
+        offered=offered,
+        answered=len(answered),
+        abandoned=len(abandoned_waits),
         open=offered - len(answered) - len(abandoned_waits),
-        answered_within_15=within[THRESHOLD_15_S], answered_within_20=within[THRESHOLD_20_S],
-        base_15=base[THRESHOLD_15_S], base_20=base[THRESHOLD_20_S],
+        answered_within_15=within[THRESHOLD_15_S],
+        answered_within_20=within[THRESHOLD_20_S],
+        base_15=base[THRESHOLD_15_S],
+        base_20=base[THRESHOLD_20_S],
         pct_within_15=_share(within[THRESHOLD_15_S], base[THRESHOLD_15_S]),
         pct_within_20=_share(within[THRESHOLD_20_S], base[THRESHOLD_20_S]),
         avg_answer_s=sum(answered) / len(answered) if answered else None,
         p90_answer_s=percentile_nearest_rank(answered, 90),
-        per_hour=tuple(per_hour), prank_ghost=prank_ghost, prank_ghost_pct=_share(prank_ghost, offered),
+        per_hour=tuple(per_hour),
+        prank_ghost=prank_ghost,
+        prank_ghost_pct=_share(prank_ghost, offered),
     )
 
 
@@ -187,20 +208,27 @@ def chart_svg(per_hour: Sequence[int], *, title: str = "Panggilan per jam (WIB)"
     bar, gap, left, top, plot, bottom = 14, 4, 4, 16, 70, 16
     width = left * 2 + 24 * (bar + gap) - gap
     height = top + plot + bottom
-    peak = max(max(counts), 1)
+    peak = max(*counts, 1)
     label = escape(title, quote=True)
-    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="sl-chart" width="{width}" height="{height}" '
-              f'viewBox="0 0 {width} {height}" role="img" aria-label="{label}">'), f"<title>{label}</title>"]
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="sl-chart" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{label}">'
+        ),
+        f"<title>{label}</title>",
+    ]
     for hour, count in enumerate(counts):
         x = left + hour * (bar + gap)
         h = round(count / peak * plot)
         hh = f"{hour:02d}"
         tip = escape(f"{hh}:00–{hh}:59 WIB: {count} {unit}", quote=True)
-        parts.append(f'<g><title>{tip}</title><rect x="{x}" y="{top + plot - h}" width="{bar}" height="{h}" '
-                     f'fill="#3b6ea5"/>')
+        parts.append(
+            f'<g><title>{tip}</title><rect x="{x}" y="{top + plot - h}" width="{bar}" height="{h}" fill="#3b6ea5"/>'
+        )
         if count:
-            parts.append(f'<text x="{x + bar / 2:g}" y="{top + plot - h - 3}" font-size="9" '
-                         f'text-anchor="middle">{count}</text>')
+            parts.append(
+                f'<text x="{x + bar / 2:g}" y="{top + plot - h - 3}" font-size="9" text-anchor="middle">{count}</text>'
+            )
         parts.append(f'<text x="{x + bar / 2:g}" y="{height - 4}" font-size="9" text-anchor="middle">{hh}</text></g>')
     parts.append(f'<line x1="{left}" y1="{top + plot}" x2="{width - left}" y2="{top + plot}" stroke="#889"/></svg>')
     return "".join(parts)

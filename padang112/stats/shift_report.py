@@ -89,14 +89,19 @@ def disposition_counts(calls: Iterable[CallRecord], start: datetime, end: dateti
     """Calls received in ``[start, end)`` per disposition (once per call id), most first; unmarked as ``unmarked``."""
     latest: dict[str, CallRecord] = {}
     for call in calls:
-        if start <= call.received_at < end and (call.id not in latest
-                                                 or call.updated_at >= latest[call.id].updated_at):
+        if start <= call.received_at < end and (call.id not in latest or call.updated_at >= latest[call.id].updated_at):
             latest[call.id] = call
     return _counted(Counter(c.disposition or UNMARKED for c in latest.values()))
 
 
-def build(calls: Sequence[CallRecord], incidents: Sequence[Incident], day: date, shift: str | None,
-          agency: str | None, now: datetime) -> Report:
+def build(
+    calls: Sequence[CallRecord],
+    incidents: Sequence[Incident],
+    day: date,
+    shift: str | None,
+    agency: str | None,
+    now: datetime,
+) -> Report:
     """The report of ``day`` (and ``shift``), for the room (``agency`` None) or one agency.
 
     ``incidents`` may hold more than the window (and other agencies'): what counts is chosen here.
@@ -108,11 +113,18 @@ def build(calls: Sequence[CallRecord], incidents: Sequence[Incident], day: date,
     created = [i for i in mine if start <= i.created_at < end]
     tasks = [t for i in mine for t in i.tasks]
     return Report(
-        day=day, shift=shift, agency=agency, start=start, end=end, generated_at=now,
+        day=day,
+        shift=shift,
+        agency=agency,
+        start=start,
+        end=end,
+        generated_at=now,
         calls=compute(calls, start, end) if agency is None else None,
         dispositions=disposition_counts(calls, start, end) if agency is None else (),
-        incidents=len(created), incidents_by_type=_counted(Counter(i.type_code for i in created)),
-        agencies=tuple(agency_times(tasks, start, end, now, agencies=AGENCIES if agency is None else (agency,))))
+        incidents=len(created),
+        incidents_by_type=_counted(Counter(i.type_code for i in created)),
+        agencies=tuple(agency_times(tasks, start, end, now, agencies=AGENCIES if agency is None else (agency,))),
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------
@@ -136,23 +148,40 @@ def _cell(value: Any) -> str:
 def rows(report: Report) -> list[tuple[str, str, str, str]]:
     """Every figure of the report as ``(section, metric, agency, value)``."""
     out: list[tuple[str, str, str, Any]] = [
-        ("report", "date", "", report.day.isoformat()), ("report", "shift", "", report.shift or "day"),
-        ("report", "scope", "", report.agency or "room"), ("report", "start", "", wib_iso(report.start)),
-        ("report", "end", "", wib_iso(report.end)), ("report", "generated_at", "", wib_iso(report.generated_at)),
+        ("report", "date", "", report.day.isoformat()),
+        ("report", "shift", "", report.shift or "day"),
+        ("report", "scope", "", report.agency or "room"),
+        ("report", "start", "", wib_iso(report.start)),
+        ("report", "end", "", wib_iso(report.end)),
+        ("report", "generated_at", "", wib_iso(report.generated_at)),
     ]
     if report.calls is not None:
         figures = report.calls.to_json()
-        for name in ("offered", "answered", "abandoned", "open", "answered_within_15", "answered_within_20",
-                     "pct_within_15", "pct_within_20", "avg_answer_s", "p90_answer_s", "prank_ghost",
-                     "prank_ghost_pct"):
+        for name in (
+            "offered",
+            "answered",
+            "abandoned",
+            "open",
+            "answered_within_15",
+            "answered_within_20",
+            "pct_within_15",
+            "pct_within_20",
+            "avg_answer_s",
+            "p90_answer_s",
+            "prank_ghost",
+            "prank_ghost_pct",
+        ):
             out.append(("calls", name, "", figures[name]))
         out += [("calls_per_hour", f"{hour:02d}", "", report.calls.per_hour[hour]) for hour in report.hours]
         out += [("disposition", code, "", n) for code, n in report.dispositions]
     out.append(("incidents", "created", report.agency or "", report.incidents))
     out += [("incident_type", code, report.agency or "", n) for code, n in report.incidents_by_type]
     for times in report.agencies:
-        out += [("agency", name, times.agency, value) for name, value in times.to_json().items()
-                if name not in ("agency", "name")]
+        out += [
+            ("agency", name, times.agency, value)
+            for name, value in times.to_json().items()
+            if name not in ("agency", "name")
+        ]
     return [(_cell(s), _cell(m), _cell(a), _cell(v)) for s, m, a, v in out]
 
 

@@ -93,8 +93,17 @@ def _call_annotated(session: AsyncSession, calls: dict[str, Call], ev: CallAnnot
         if key in CALL_COLUMNS:
             setattr(call, key, _text(value))
     call.updated_at = ev.at
-    session.add(CallEvent(call_id=ev.call_id, at=ev.at, from_state=call.state, to_state=call.state,
-                          seat=call.seat, data={**ev.data, "by": ev.by}, kind=ev.kind))
+    session.add(
+        CallEvent(
+            call_id=ev.call_id,
+            at=ev.at,
+            from_state=call.state,
+            to_state=call.state,
+            seat=call.seat,
+            data={**ev.data, "by": ev.by},
+            kind=ev.kind,
+        )
+    )
 
 
 def _call_transition(session: AsyncSession, calls: dict[str, Call], ev: CallTransition) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,4 +22,4 @@ class ClockedStore:
     def _now(self) -> datetime:
         now = self._clock()
         require_aware(now, "clock time")
-        return now.astimezone(timezone.utc)  # as read back from the database
+        return now.astimezone(UTC)  # as read back from the database

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -184,8 +184,9 @@ class Repository:
     async def marked_numbers(self, dispositions: frozenset[str], since: datetime) -> list[tuple[str, datetime]]:
         """(caller number, received at) of calls given one of ``dispositions`` since ``since``."""
         require_aware(since, "since")
-        query = (select(Call.caller_number, Call.received_at)
-                 .where(Call.disposition.in_(sorted(dispositions)), Call.received_at >= since))
+        query = select(Call.caller_number, Call.received_at).where(
+            Call.disposition.in_(sorted(dispositions)), Call.received_at >= since
+        )
         async with self._read() as session:
             return [(number, at) for number, at in (await session.execute(query)).all() if number]
 
@@ -198,18 +199,25 @@ class Repository:
     async def prank_clearances(self, since: datetime) -> list[tuple[str, datetime]]:
         """(caller number, cleared at) of prank-score clearances since ``since``, oldest first."""
         require_aware(since, "since")
-        query = (select(PrankClearanceRow.number, PrankClearanceRow.cleared_at)
-                 .where(PrankClearanceRow.cleared_at >= since).order_by(PrankClearanceRow.cleared_at))
+        query = (
+            select(PrankClearanceRow.number, PrankClearanceRow.cleared_at)
+            .where(PrankClearanceRow.cleared_at >= since)
+            .order_by(PrankClearanceRow.cleared_at)
+        )
         async with self._read() as session:
             return [(number, at) for number, at in (await session.execute(query)).all()]
 
-    async def add_prank_clearance(self, number: str, at: datetime, by: str, call_id: str | None,
-                                  score_before: float) -> None:
+    async def add_prank_clearance(
+        self, number: str, at: datetime, by: str, call_id: str | None, score_before: float
+    ) -> None:
         """Store that ``by`` cleared ``number``'s prank score at ``at`` (append-only: the audit trail)."""
         require_aware(at, "at")
         async with self._write.begin() as session:
-            session.add(PrankClearanceRow(number=number, cleared_at=at, cleared_by=by, call_id=call_id,
-                                          score_before=score_before))
+            session.add(
+                PrankClearanceRow(
+                    number=number, cleared_at=at, cleared_by=by, call_id=call_id, score_before=score_before
+                )
+            )
 
     async def has_called(self, number: str) -> bool:
         """Whether any stored call came from ``number``."""
@@ -258,7 +266,7 @@ class Repository:
         """Calls not yet ended or abandoned, id -> state, oldest first: what a restarted controller reconciles."""
         query = select(Call.id, Call.state).where(Call.state.in_(OPEN_STATES)).order_by(Call.received_at, Call.id)
         async with self._read() as session:
-            return {call_id: state for call_id, state in (await session.execute(query)).all()}
+            return dict((await session.execute(query)).tuples().all())
 
     async def calls_from_number(self, number: str, since: datetime) -> list[CallRecord]:
         """Calls from ``number`` received at or after ``since``, newest first (the screen-pop history)."""
@@ -287,6 +295,6 @@ class Repository:
             if await session.get(FallbackImport, uniqueid) is not None:
                 return False
             await apply_events(session, events)
-            imported = FallbackImport(uniqueid=uniqueid, call_id=call_id, imported_at=datetime.now(timezone.utc))
+            imported = FallbackImport(uniqueid=uniqueid, call_id=call_id, imported_at=datetime.now(UTC))
             session.add(imported)
         return True

@@ -8,7 +8,7 @@ work on it) and reads back as an aware UTC ``datetime``. Naive datetimes are ref
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, Text
@@ -32,12 +32,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         require_aware(value)
-        return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return datetime.fromisoformat(value).astimezone(timezone.utc)
+        return datetime.fromisoformat(value).astimezone(UTC)
 
 
 class JSONText(TypeDecorator[dict[str, Any]]):

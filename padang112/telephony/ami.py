@@ -20,9 +20,18 @@ OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause
 class AmiLink:
     def __init__(self, host: str, port: int, user: str, secret: str, queue: str) -> None:
         self.queue = queue
-        self._manager = Manager(host=host, port=port, username=user, secret=secret, events="off",
-                                ping_delay=5, ping_interval=5, reconnect_timeout=1,
-                                forgetable_actions=OUR_ACTIONS, loop=asyncio.get_running_loop())
+        self._manager = Manager(
+            host=host,
+            port=port,
+            username=user,
+            secret=secret,
+            events="off",
+            ping_delay=5,
+            ping_interval=5,
+            reconnect_timeout=1,
+            forgetable_actions=OUR_ACTIONS,
+            loop=asyncio.get_running_loop(),
+        )
 
     async def start(self) -> None:
         """Connect in the background: the controller must run (and answer 112) without AMI."""
@@ -31,7 +40,7 @@ class AmiLink:
             login = self._manager.authenticated_future
             if login is not None:
                 await asyncio.wait_for(asyncio.shield(login), timeout=5)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             log.warning("AMI not reachable yet (%s); retrying in the background", exc)
 
     @property
@@ -53,12 +62,26 @@ class AmiLink:
         if not member:
             await self._send({"Action": "QueueRemove", "Queue": self.queue, "Interface": interface})
             return
-        reply = await self._send({"Action": "QueueAdd", "Queue": self.queue, "Interface": interface,
-                                  "MemberName": seat, "StateInterface": interface,
-                                  "Paused": "true" if paused else "false"})
+        reply = await self._send(
+            {
+                "Action": "QueueAdd",
+                "Queue": self.queue,
+                "Interface": interface,
+                "MemberName": seat,
+                "StateInterface": interface,
+                "Paused": "true" if paused else "false",
+            }
+        )
         if reply.get("Response") != "Success":  # already a member: set the pause state instead
-            await self._send({"Action": "QueuePause", "Queue": self.queue, "Interface": interface,
-                              "Paused": "true" if paused else "false", "Reason": "padang112"})
+            await self._send(
+                {
+                    "Action": "QueuePause",
+                    "Queue": self.queue,
+                    "Interface": interface,
+                    "Paused": "true" if paused else "false",
+                    "Reason": "padang112",
+                }
+            )
 
     async def command(self, command: str) -> list[str]:
         """Run a CLI command and return its output lines."""

@@ -39,12 +39,12 @@ class AriClient:
             await self._session.close()
             self._session = None
 
-    async def request(self, method: str, path: str, params: dict[str, Any] | None = None,
-                      body: dict[str, Any] | None = None) -> Any:
+    async def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+    ) -> Any:
         assert self._session is not None, "AriClient.open() first"
         clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
-        async with self._session.request(method, f"{self.base_url}/ari{path}", params=clean,
-                                         json=body) as resp:
+        async with self._session.request(method, f"{self.base_url}/ari{path}", params=clean, json=body) as resp:
             text = await resp.text()
             if resp.status >= 300:
                 raise AriError(method, path, resp.status, text)
@@ -75,8 +75,13 @@ class AriListener:
     from the switch instead of assuming an empty one.
     """
 
-    def __init__(self, client: AriClient, on_event: Callable[[dict[str, Any]], None],
-                 on_connect: Callable[[], Awaitable[None]], on_disconnect: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        client: AriClient,
+        on_event: Callable[[dict[str, Any]], None],
+        on_connect: Callable[[], Awaitable[None]],
+        on_disconnect: Callable[[], None],
+    ) -> None:
         self.client = client
         self.on_event = on_event
         self.on_connect = on_connect
@@ -91,7 +96,7 @@ class AriListener:
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError, AriError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
                 log.warning("ARI connection failed: %s (retry in %.1f s)", exc, backoff)
             if self.connected:
                 self.connected = False
@@ -102,8 +107,7 @@ class AriListener:
     async def _session_once(self) -> None:
         assert self.client._session is not None
         params = {"app": self.client.app, "subscribeAll": "false"}
-        async with self.client._session.ws_connect(self.client.websocket_url(), params=params,
-                                                   heartbeat=10) as ws:
+        async with self.client._session.ws_connect(self.client.websocket_url(), params=params, heartbeat=10) as ws:
             self.connected = True
             log.info("ARI connected (app %s)", self.client.app)
             await self.on_connect()

@@ -50,9 +50,17 @@ class Attempt:
 
 
 class CallbackDialer:
-    def __init__(self, ari: AriClient, policy: DialPolicy, store: CallbackStore, controller: Any,
-                 publish: Callable[[dict[str, Any]], None], deadline_s: float, ring_s: float,
-                 recordings_dir: str) -> None:
+    def __init__(
+        self,
+        ari: AriClient,
+        policy: DialPolicy,
+        store: CallbackStore,
+        controller: Any,
+        publish: Callable[[dict[str, Any]], None],
+        deadline_s: float,
+        ring_s: float,
+        recordings_dir: str,
+    ) -> None:
         self.ari = ari
         self.policy = policy
         self.store = store
@@ -119,14 +127,25 @@ class CallbackDialer:
             self.controller.command(c.SeatReady(seat))
             raise
         n = f"{self._token}{next(self._n)}"
-        attempt = Attempt(item, seat, f"{CHANNEL_PREFIX}{item.id}-seat-{n}", f"{CHANNEL_PREFIX}{item.id}-caller-{n}",
-                          f"bridge-{CHANNEL_PREFIX}{item.id}-{n}", f"callback-{item.id}-{item.attempts}")
+        attempt = Attempt(
+            item,
+            seat,
+            f"{CHANNEL_PREFIX}{item.id}-seat-{n}",
+            f"{CHANNEL_PREFIX}{item.id}-caller-{n}",
+            f"bridge-{CHANNEL_PREFIX}{item.id}-{n}",
+            f"callback-{item.id}-{item.attempts}",
+        )
         self._attempts[attempt.seat_leg] = self._attempts[attempt.caller_leg] = attempt
         self._changed(item)
         try:
-            await self.ari.post(f"/channels/{attempt.seat_leg}", endpoint=f"PJSIP/{seat}", app=self.ari.app,
-                                appArgs=f"callback,seat,{item.id}", callerId=f'"Panggilan balik" <{item.number}>',
-                                timeout=int(self.ring_s))
+            await self.ari.post(
+                f"/channels/{attempt.seat_leg}",
+                endpoint=f"PJSIP/{seat}",
+                app=self.ari.app,
+                appArgs=f"callback,seat,{item.id}",
+                callerId=f'"Panggilan balik" <{item.number}>',
+                timeout=int(self.ring_s),
+            )
         except Exception as exc:
             log.warning("callback %s: seat %s could not be rung: %s", item.id, seat, exc)
             await self._finish(attempt, "seat_no_answer")
@@ -135,8 +154,14 @@ class CallbackDialer:
     # ---- list updates ------------------------------------------------------------------------------------
     async def _abandoned(self, call_id: str, number: str, carrier: str) -> None:
         item = await self.store.abandoned(call_id, number, carrier, self.deadline_s)
-        log.info("callback %s: %s (%s) abandoned %d call(s)", item.id, number, carrier, item.abandoned_calls,
-                 extra={"call_id": call_id})
+        log.info(
+            "callback %s: %s (%s) abandoned %d call(s)",
+            item.id,
+            number,
+            carrier,
+            item.abandoned_calls,
+            extra={"call_id": call_id},
+        )
         self._changed(item)
 
     async def _abandoned_stored(self, call_id: str) -> None:
@@ -184,9 +209,14 @@ class CallbackDialer:
         await self.ari.post(f"/channels/{a.seat_leg}/ring")  # the call taker hears ringing while we dial
         try:
             endpoint = await self.policy.callback(a.callback.number, a.callback.carrier)
-            await self.ari.post(f"/channels/{a.caller_leg}", endpoint=endpoint, app=self.ari.app,
-                                appArgs=f"callback,caller,{a.callback.id}", callerId=CALLER_ID,
-                                timeout=int(self.ring_s))
+            await self.ari.post(
+                f"/channels/{a.caller_leg}",
+                endpoint=endpoint,
+                app=self.ari.app,
+                appArgs=f"callback,caller,{a.callback.id}",
+                callerId=CALLER_ID,
+                timeout=int(self.ring_s),
+            )
         except Exception as exc:
             log.warning("callback %s: %s could not be dialled: %s", a.callback.id, a.callback.number, exc)
             await self._finish(a, "failed")
@@ -196,8 +226,14 @@ class CallbackDialer:
         await self.ari.delete(f"/channels/{a.seat_leg}/ring")
         await self.ari.post(f"/bridges/{a.bridge}", type="mixing", name=a.bridge)
         await self.ari.post(f"/bridges/{a.bridge}/addChannel", channel=f"{a.seat_leg},{a.caller_leg}")
-        await self.ari.post(f"/bridges/{a.bridge}/record", name=a.recording, format="wav", ifExists="overwrite",
-                            beep="false", terminateOn="none")
+        await self.ari.post(
+            f"/bridges/{a.bridge}/record",
+            name=a.recording,
+            format="wav",
+            ifExists="overwrite",
+            beep="false",
+            terminateOn="none",
+        )
         self._changed(await self.store.connected(a.callback.id, str(Path(self.recordings_dir) / f"{a.recording}.wav")))
 
     async def _finish(self, a: Attempt, outcome: str) -> None:
@@ -215,8 +251,19 @@ class CallbackDialer:
 
 
 def callback_view(item: Callback) -> dict[str, Any]:
-    return {"id": item.id, "number": item.number, "carrier": item.carrier, "state": item.state.value,
-            "abandoned_calls": item.abandoned_calls, "created_at": iso_wib(item.created_at),
-            "deadline": iso_wib(item.deadline), "deadline_epoch": item.deadline.timestamp(),
-            "attempts": item.attempts, "last_outcome": item.last_outcome, "taken_by": item.taken_by,
-            "seat": item.seat, "matched_call_id": item.matched_call_id, "last_call_id": item.last_call_id}
+    return {
+        "id": item.id,
+        "number": item.number,
+        "carrier": item.carrier,
+        "state": item.state.value,
+        "abandoned_calls": item.abandoned_calls,
+        "created_at": iso_wib(item.created_at),
+        "deadline": iso_wib(item.deadline),
+        "deadline_epoch": item.deadline.timestamp(),
+        "attempts": item.attempts,
+        "last_outcome": item.last_outcome,
+        "taken_by": item.taken_by,
+        "seat": item.seat,
+        "matched_call_id": item.matched_call_id,
+        "last_call_id": item.last_call_id,
+    }

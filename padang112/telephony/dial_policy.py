@@ -21,8 +21,9 @@ class DialRefused(Exception):
 
 
 class DialPolicy:
-    def __init__(self, duty_phones: dict[str, str], carriers: set[str],
-                 called_in: Callable[[str, str], Awaitable[bool]]) -> None:
+    def __init__(
+        self, duty_phones: dict[str, str], carriers: set[str], called_in: Callable[[str, str], Awaitable[bool]]
+    ) -> None:
         """``called_in(number, carrier)``: did a call from ``number`` arrive over ``carrier``'s trunk?"""
         self._duty_phones = dict(duty_phones)
         self._carriers = set(carriers)

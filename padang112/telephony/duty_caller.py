@@ -13,7 +13,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from padang112.domain import duty_alerts as da
@@ -31,8 +31,9 @@ CALLER_ID = '"Command Center 112" <112>'
 class DutyIncidents(Protocol):
     """What the caller needs of the incident service."""
 
-    async def set_task_state(self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "",
-                             reason: str | None = None) -> dict[str, Any]: ...
+    async def set_task_state(
+        self, incident_id: int, agency: str, to: TaskState | str, by: str, note: str = "", reason: str | None = None
+    ) -> dict[str, Any]: ...
 
     async def record_duty_call(self, incident_id: int, agency: str, attempt: int, outcome: str) -> None: ...
 
@@ -43,8 +44,15 @@ def duty_actor(agency: str) -> str:
 
 
 class DutyCaller:
-    def __init__(self, ari: AriClient, policy: DialPolicy, incidents: DutyIncidents, retry_s: float,
-                 ring_s: float, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+    def __init__(
+        self,
+        ari: AriClient,
+        policy: DialPolicy,
+        incidents: DutyIncidents,
+        retry_s: float,
+        ring_s: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.ari = ari
         self.policy = policy
         self.incidents = incidents
@@ -52,8 +60,9 @@ class DutyCaller:
         self.clock = clock
         boot = secrets.token_hex(3)
         counter = itertools.count(1)
-        self.alerts = da.DutyAlerts(retry_s, lambda incident, agency: f"{CHANNEL_PREFIX}{incident}-{agency}-"
-                                                                      f"{boot}{next(counter)}")
+        self.alerts = da.DutyAlerts(
+            retry_s, lambda incident, agency: f"{CHANNEL_PREFIX}{incident}-{agency}-{boot}{next(counter)}"
+        )
         self._notices: dict[str, str] = {}  # channel -> its notice playback id
         self._thanks: dict[str, str] = {}  # channel -> the thank-you playback id; hang up when it finishes
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
@@ -71,7 +80,7 @@ class DutyCaller:
         while True:
             try:
                 job = await asyncio.wait_for(self._queue.get(), timeout=tick_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 job = lambda: self._carry_out(self.alerts.due(self.clock()))  # noqa: E731 - retries that are due
             try:
                 await job()
@@ -114,9 +123,14 @@ class DutyCaller:
         endpoint = self.policy.duty_phone(a.agency)
         log.warning("calling %s (%s) for incident %s, attempt %d", endpoint, a.agency, a.incident_id, a.attempt)
         try:
-            await self.ari.post(f"/channels/{a.channel}", endpoint=endpoint, app=self.ari.app,
-                                appArgs=f"duty,{a.incident_id},{a.agency}", callerId=CALLER_ID,
-                                timeout=int(self.ring_s))
+            await self.ari.post(
+                f"/channels/{a.channel}",
+                endpoint=endpoint,
+                app=self.ari.app,
+                appArgs=f"duty,{a.incident_id},{a.agency}",
+                callerId=CALLER_ID,
+                timeout=int(self.ring_s),
+            )
         except Exception as exc:  # unregistered phone, ARI away...: this attempt failed, try again later
             log.warning("duty call to %s could not be placed: %s", endpoint, exc)
             await self._carry_out(self.alerts.ended(a.channel, self.clock()))
@@ -132,21 +146,29 @@ class DutyCaller:
         if playback:
             await self._quietly(self.ari.delete(f"/playbacks/{playback}"))
         try:
-            await self.incidents.set_task_state(a.incident_id, a.agency, TaskState.ACKNOWLEDGED,
-                                                by=duty_actor(a.agency),
-                                                note=f"diterima lewat telepon piket (panggilan ke-{a.attempt})")
+            await self.incidents.set_task_state(
+                a.incident_id,
+                a.agency,
+                TaskState.ACKNOWLEDGED,
+                by=duty_actor(a.agency),
+                note=f"diterima lewat telepon piket (panggilan ke-{a.attempt})",
+            )
         except Exception as exc:  # acknowledged or cancelled in the console meanwhile: nothing left to do
             log.info("duty phone key 1 for incident %s/%s: %s", a.incident_id, a.agency, exc)
         self._thanks[a.channel] = f"pb-{a.channel}-thanks"
-        await self._quietly(self.ari.post(f"/channels/{a.channel}/play/{self._thanks[a.channel]}",
-                                          media="sound:padang112/duty-thanks", lang="id"))
+        await self._quietly(
+            self.ari.post(
+                f"/channels/{a.channel}/play/{self._thanks[a.channel]}", media="sound:padang112/duty-thanks", lang="id"
+            )
+        )
 
     async def _HangUp(self, a: da.HangUp) -> None:
         await self._quietly(self.ari.delete(f"/channels/{a.channel}", reason="normal"))
 
     async def _AttemptEnded(self, a: da.AttemptEnded) -> None:
-        log.warning("duty call for incident %s to %s ended: %s (attempt %d)", a.incident_id, a.agency, a.outcome,
-                    a.attempt)
+        log.warning(
+            "duty call for incident %s to %s ended: %s (attempt %d)", a.incident_id, a.agency, a.outcome, a.attempt
+        )
         await self.incidents.record_duty_call(a.incident_id, a.agency, a.attempt, a.outcome)
 
     @staticmethod

@@ -38,10 +38,16 @@ class ChannelMedia:
 
 
 class EffectRunner:
-    def __init__(self, ari: AriClient, post: Callable[[c.Command], None], media: ChannelMedia,
-                 fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
-                 duty_phone: Callable[[str], str], moh_class: str = "default",
-                 fallback_context: str = "emergency-fallback") -> None:
+    def __init__(
+        self,
+        ari: AriClient,
+        post: Callable[[c.Command], None],
+        media: ChannelMedia,
+        fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
+        duty_phone: Callable[[str], str],
+        moh_class: str = "default",
+        fallback_context: str = "emergency-fallback",
+    ) -> None:
         """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else)."""
         self.ari = ari
         self.post = post
@@ -143,15 +149,23 @@ class EffectRunner:
 
     async def _RingSeat(self, e: fx.RingSeat) -> None:
         await self.ari.post(
-            f"/channels/{e.leg}", endpoint=f"PJSIP/{e.seat}", app=self.ari.app,
-            appArgs=f"seat,{e.call_id},{e.seat}", callerId=caller_id_for_seat(e.caller_number, e.caller_name),
-            timeout=int(e.timeout_s) + 5)
+            f"/channels/{e.leg}",
+            endpoint=f"PJSIP/{e.seat}",
+            app=self.ari.app,
+            appArgs=f"seat,{e.call_id},{e.seat}",
+            callerId=caller_id_for_seat(e.caller_number, e.caller_name),
+            timeout=int(e.timeout_s) + 5,
+        )
 
     async def _DialAgency(self, e: fx.DialAgency) -> None:
         await self.ari.post(
-            f"/channels/{e.leg}", endpoint=self.duty_phone(e.agency), app=self.ari.app,
-            appArgs=f"handoff,{e.call_id},{e.agency}", callerId=caller_id_for_seat(e.caller_number, "112"),
-            timeout=30)
+            f"/channels/{e.leg}",
+            endpoint=self.duty_phone(e.agency),
+            app=self.ari.app,
+            appArgs=f"handoff,{e.call_id},{e.agency}",
+            callerId=caller_id_for_seat(e.caller_number, "112"),
+            timeout=30,
+        )
 
     async def _AddToBridge(self, e: fx.AddToBridge) -> None:
         await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=e.channel)
@@ -162,8 +176,14 @@ class EffectRunner:
         await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=",".join(e.channels))
 
     async def _StartRecording(self, e: fx.StartRecording) -> None:
-        await self.ari.post(f"/bridges/{e.bridge}/record", name=e.name, format="wav", ifExists="overwrite",
-                            beep="false", terminateOn="none")
+        await self.ari.post(
+            f"/bridges/{e.bridge}/record",
+            name=e.name,
+            format="wav",
+            ifExists="overwrite",
+            beep="false",
+            terminateOn="none",
+        )
 
     async def _DestroyBridge(self, e: fx.DestroyBridge) -> None:
         await self.ari.delete(f"/bridges/{e.bridge}")
@@ -174,8 +194,7 @@ class EffectRunner:
 
     async def _ContinueToFallback(self, e: fx.ContinueToFallback) -> None:
         await self._silence(e.channel)
-        await self.ari.post(f"/channels/{e.channel}/continue", context=self.fallback_context, extension="s",
-                            priority=1)
+        await self.ari.post(f"/channels/{e.channel}/continue", context=self.fallback_context, extension="s", priority=1)
 
     async def _FallbackMembership(self, e: fx.FallbackMembership) -> None:
         await self.fallback_membership(e.seat, e.member, e.paused)

@@ -16,7 +16,7 @@ import binascii
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.storage.repository import Repository
@@ -47,7 +47,7 @@ def parse_db_show(lines: list[str], family: str) -> dict[str, str]:
         key, sep, value = line.partition(":")
         key = key.strip()
         if sep and key.startswith(prefix):
-            out[key[len(prefix):]] = value.strip()
+            out[key[len(prefix) :]] = value.strip()
     return out
 
 
@@ -60,7 +60,7 @@ def _b64(text: str) -> str:
 
 def _epoch(text: str) -> datetime | None:
     try:
-        return datetime.fromtimestamp(int(text), timezone.utc)
+        return datetime.fromtimestamp(int(text), UTC)
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -78,8 +78,9 @@ def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[Fal
             continue
         seat = e[2] if len(e) > 2 and e[2] else None
         answered = _epoch(e[3]) if len(e) > 3 and e[3] else None
-        calls.append(FallbackCall(uid, started, s[1], _b64(s[2]), _b64(s[3]), s[4], ended, seat,
-                                  answered if seat else None))
+        calls.append(
+            FallbackCall(uid, started, s[1], _b64(s[2]), _b64(s[3]), s[4], ended, seat, answered if seat else None)
+        )
     return calls
 
 
@@ -87,30 +88,52 @@ def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool =
     """The call's story as events; a call the controller handed over continues its stored history."""
     cid = call.uniqueid
     name = f"fallback-{cid}"
-    events: list[DomainEvent] = [] if handed_over else [
-        CallTransition(cid, call.start, None, "received", data={
-            "caller_number": call.caller_number, "caller_name": call.caller_name, "carrier": call.carrier,
-            "dialed": call.dialed, "channel_id": cid, "via": "fallback"})]
+    events: list[DomainEvent] = (
+        []
+        if handed_over
+        else [
+            CallTransition(
+                cid,
+                call.start,
+                None,
+                "received",
+                data={
+                    "caller_number": call.caller_number,
+                    "caller_name": call.caller_name,
+                    "carrier": call.carrier,
+                    "dialed": call.dialed,
+                    "channel_id": cid,
+                    "via": "fallback",
+                },
+            )
+        ]
+    )
     events += [
-        CallTransition(cid, call.start, "handed_over" if handed_over else "received", "queued",
-                       data={"via": "fallback"}),
+        CallTransition(
+            cid, call.start, "handed_over" if handed_over else "received", "queued", data={"via": "fallback"}
+        ),
         RecordingStarted(cid, call.start, name, f"{recordings_dir}/{name}.wav"),
     ]
     if call.seat and call.answered:
-        events += [CallTransition(cid, call.answered, "queued", "offered", seat=call.seat),
-                   CallTransition(cid, call.answered, "offered", "connected", seat=call.seat),
-                   CallTransition(cid, call.end, "connected", "ended", seat=call.seat,
-                                  data={"ended_by": "unknown"})]
+        events += [
+            CallTransition(cid, call.answered, "queued", "offered", seat=call.seat),
+            CallTransition(cid, call.answered, "offered", "connected", seat=call.seat),
+            CallTransition(cid, call.end, "connected", "ended", seat=call.seat, data={"ended_by": "unknown"}),
+        ]
     else:
-        events.append(CallTransition(cid, call.end, "queued", "abandoned",
-                                     data={"ended_by": "caller", "disposition": "abandoned"}))
+        events.append(
+            CallTransition(
+                cid, call.end, "queued", "abandoned", data={"ended_by": "caller", "disposition": "abandoned"}
+            )
+        )
     duration = (call.end - call.start).total_seconds()
     events.append(RecordingFinished(cid, call.end, name, duration))
     return events
 
 
-async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: str,
-                                publish: Callable[[list[DomainEvent]], None] | None = None) -> int:
+async def import_fallback_calls(
+    ami: AmiLink, repo: Repository, recordings_dir: str, publish: Callable[[list[DomainEvent]], None] | None = None
+) -> int:
     """Import every ended fallback call; returns how many were new. ``publish`` gets each imported call's events
     once they are stored (the live console and the callback list see fallback calls too)."""
     notes = {f: parse_db_show(await ami.command(f"database show {f}"), f) for f in FAMILIES}
@@ -122,8 +145,12 @@ async def import_fallback_calls(ami: AmiLink, repo: Repository, recordings_dir: 
             imported += 1
             if publish is not None:
                 publish(events)
-            log.info("call %s: imported from the fallback queue (%s)", call.uniqueid,
-                     f"answered by {call.seat}" if call.seat else "abandoned", extra={"call_id": call.uniqueid})
+            log.info(
+                "call %s: imported from the fallback queue (%s)",
+                call.uniqueid,
+                f"answered by {call.seat}" if call.seat else "abandoned",
+                extra={"call_id": call.uniqueid},
+            )
         for family in FAMILIES:
             await ami.command(f"database del {family} {call.uniqueid}")
     return imported

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from padang112.domain.commands import LiveChannel
-from padang112.telephony.ari import AriClient
 from padang112.domain.naming import parse_handoff_leg, parse_leg
+from padang112.telephony.ari import AriClient
 from padang112.telephony.stasis import sanitize_text
 
 
@@ -37,27 +37,46 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
         cid = ch["id"]
         leg = parse_leg(cid)
         if leg is not None:
-            live.append(LiveChannel(cid, leg[0], "seat", seat=leg[1], answered=ch.get("state") == "Up",
-                                    bridged=cid in bridged))
+            live.append(
+                LiveChannel(cid, leg[0], "seat", seat=leg[1], answered=ch.get("state") == "Up", bridged=cid in bridged)
+            )
             continue
         handoff = parse_handoff_leg(cid)
         if handoff is not None:  # an agency duty phone conferenced into a call (warm hand-off)
-            live.append(LiveChannel(cid, handoff[0], "agency", agency=handoff[1], answered=ch.get("state") == "Up",
-                                    bridged=cid in bridged))
+            live.append(
+                LiveChannel(
+                    cid,
+                    handoff[0],
+                    "agency",
+                    agency=handoff[1],
+                    answered=ch.get("state") == "Up",
+                    bridged=cid in bridged,
+                )
+            )
             continue
         args = _inbound_args(ch, app)
         if args is None:
             continue
         caller = ch.get("caller") or {}
-        live.append(LiveChannel(cid, cid, "inbound", answered=ch.get("state") == "Up", bridged=cid in bridged,
-                                caller_number=sanitize_text(caller.get("number")),
-                                caller_name=sanitize_text(caller.get("name")),
-                                carrier=args[0] if args else "", dialed=args[1] if len(args) > 1 else ""))
+        live.append(
+            LiveChannel(
+                cid,
+                cid,
+                "inbound",
+                answered=ch.get("state") == "Up",
+                bridged=cid in bridged,
+                caller_number=sanitize_text(caller.get("number")),
+                caller_name=sanitize_text(caller.get("name")),
+                carrier=args[0] if args else "",
+                dialed=args[1] if len(args) > 1 else "",
+            )
+        )
     endpoints: list[dict[str, Any]] = await ari.get("/endpoints/PJSIP")
-    registered = tuple(sorted(e["resource"] for e in endpoints
-                              if e.get("resource") in seats and e.get("state") == "online"))
+    registered = tuple(
+        sorted(e["resource"] for e in endpoints if e.get("resource") in seats and e.get("state") == "online")
+    )
     # A seat channel that is not one of our legs was put through by the fallback queue.
-    devices = {seat: False for seat in seats}
+    devices = dict.fromkeys(seats, False)
     for ch in channels:
         name = str(ch.get("name", ""))
         if name.startswith("PJSIP/") and parse_leg(ch["id"]) is None:

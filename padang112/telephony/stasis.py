@@ -51,10 +51,16 @@ class StasisTranslator:
             carrier = args[1] if len(args) > 1 else ""
             dialed = args[2] if len(args) > 2 else ""
             caller = channel.get("caller") or {}
-            return [c.CallArrived(call_id=channel["id"], channel=channel["id"],
-                                  caller_number=sanitize_text(caller.get("number")),
-                                  caller_name=sanitize_text(caller.get("name")),
-                                  carrier=sanitize_text(carrier, 32), dialed=sanitize_text(dialed, 32))]
+            return [
+                c.CallArrived(
+                    call_id=channel["id"],
+                    channel=channel["id"],
+                    caller_number=sanitize_text(caller.get("number")),
+                    caller_name=sanitize_text(caller.get("name")),
+                    carrier=sanitize_text(carrier, 32),
+                    dialed=sanitize_text(dialed, 32),
+                )
+            ]
         if args and args[0] == "seat" and len(args) >= 3:
             return [c.SeatLegAnswered(call_id=args[1], seat=args[2], leg=channel["id"])]
         if args and args[0] == "handoff" and len(args) >= 3:
@@ -85,7 +91,7 @@ class StasisTranslator:
         target = str(playback.get("target_uri", ""))
         if not target.startswith("channel:"):
             return []
-        channel_id = target[len("channel:"):]
+        channel_id = target[len("channel:") :]
         if self._current_playback(channel_id) != playback.get("id"):
             return []  # an earlier prompt that was cut short by a newer one
         return [c.PromptsFinished(channel_id)] if self._is_inbound(channel_id) else []

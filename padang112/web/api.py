@@ -8,7 +8,7 @@ like any other event.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -38,8 +38,12 @@ ERRORS = {
 }
 
 
-HTTP_ERRORS: dict[int, type[web.HTTPException]] = {400: web.HTTPBadRequest, 403: web.HTTPForbidden,
-                                                   404: web.HTTPNotFound, 409: web.HTTPConflict}
+HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
+    400: web.HTTPBadRequest,
+    403: web.HTTPForbidden,
+    404: web.HTTPNotFound,
+    409: web.HTTPConflict,
+}
 
 
 def refuse(status: int, code: str) -> web.HTTPException:
@@ -91,14 +95,22 @@ async def me(request: web.Request) -> web.Response:
     user = _user(request)
     controller = _controller(request)
     seat_id = request.app[HUB].seat_of(user)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     seat = controller.room.seats.get(seat_id or "")
     call = controller.room.calls.get(seat.call_id or "") if seat else None
-    return web.json_response({"user": {"username": user.username, "display_name": user.display_name,
-                                       "role": user.role, "agency": user.agency},
-                              "seat": seat_view(seat, now) if seat else None,
-                              "call": call_view(call, now) if call else None,
-                              "seats": sorted(controller.room.seats) if user.role == "call_taker" else []})
+    return web.json_response(
+        {
+            "user": {
+                "username": user.username,
+                "display_name": user.display_name,
+                "role": user.role,
+                "agency": user.agency,
+            },
+            "seat": seat_view(seat, now) if seat else None,
+            "call": call_view(call, now) if call else None,
+            "seats": sorted(controller.room.seats) if user.role == "call_taker" else [],
+        }
+    )
 
 
 @auth.require("call_taker")
@@ -116,7 +128,7 @@ async def seat_sign_in(request: web.Request) -> web.Response:
     if current and current != seat.id:
         _controller(request).command(c.SeatSignOut(current))
     _controller(request).command(c.SeatSignIn(seat.id, user.username))
-    return web.json_response(seat_view(seat, datetime.now(timezone.utc)))
+    return web.json_response(seat_view(seat, datetime.now(UTC)))
 
 
 def _seat_verb(request: web.Request, seat_id: str, verb: str, reason: str | None) -> web.Response:
@@ -134,7 +146,7 @@ def _seat_verb(request: web.Request, seat_id: str, verb: str, reason: str | None
         _controller(request).command(c.SeatReady(seat_id))
     else:
         _controller(request).command(c.SeatSignOut(seat_id))
-    return web.json_response(seat_view(seat, datetime.now(timezone.utc)))
+    return web.json_response(seat_view(seat, datetime.now(UTC)))
 
 
 @auth.require("call_taker")
@@ -167,8 +179,7 @@ async def disposition(request: web.Request) -> web.Response:
         raise refuse(404, "no_call")
     if user.role == "call_taker" and seat != request.app[HUB].seat_of(user):
         raise refuse(403, "not_your_call")
-    event = CallAnnotated(call_id, datetime.now(timezone.utc), "disposition", user.username,
-                          {"disposition": value})
+    event = CallAnnotated(call_id, datetime.now(UTC), "disposition", user.username, {"disposition": value})
     _controller(request).record([event])
     number = (live.caller_number if live else None) or (stored.caller_number if stored else None)
     if value in PRANK_DISPOSITIONS and number:

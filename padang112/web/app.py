@@ -19,11 +19,23 @@ from padang112.controller import Controller
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import api, auth, history, incidents, live, openapi, pages
-from padang112.web import info_requests, pranks
-from padang112.web import dashboard, reports
-from padang112.web import camera_pages, cameras
-from padang112.web import callbacks, handoff
+from padang112.web import (
+    api,
+    auth,
+    callbacks,
+    camera_pages,
+    cameras,
+    dashboard,
+    handoff,
+    history,
+    incidents,
+    info_requests,
+    live,
+    openapi,
+    pages,
+    pranks,
+    reports,
+)
 from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
@@ -76,9 +88,13 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
     auth.setup(app, settings)  # before jinja2: its context processor must run after sign-in is resolved
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(PROJECT_ROOT / "web" / "templates")),
-                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
-                         context_processors=[auth.context_processor])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(PROJECT_ROOT / "web" / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        context_processors=[auth.context_processor],
+    )
     app.cleanup_ctx.append(_stack)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

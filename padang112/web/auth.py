@@ -90,7 +90,7 @@ class AttemptLimiter:
             self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > horizon}
         recent = [t for t in self._seen.get(client, []) if t > horizon]
         recent.append(now)
-        self._seen[client] = recent[-(self._per_minute + 1):]
+        self._seen[client] = recent[-(self._per_minute + 1) :]
         return len(recent) <= self._per_minute
 
 
@@ -107,30 +107,46 @@ class AuthState:
 
     def attach(self, engine: AsyncEngine) -> None:
         self.users = UserStore(engine, clock=self.clock)
-        self.sessions = SessionStore(engine, idle_timeout=self.policy.idle_timeout,
-                                     absolute_lifetime=self.policy.absolute_lifetime, clock=self.clock,
-                                     role_lifetimes={"wall": self.policy.kiosk_lifetime})
+        self.sessions = SessionStore(
+            engine,
+            idle_timeout=self.policy.idle_timeout,
+            absolute_lifetime=self.policy.absolute_lifetime,
+            clock=self.clock,
+            role_lifetimes={"wall": self.policy.kiosk_lifetime},
+        )
 
 
 AUTH = web.AppKey("auth", AuthState)
 # web.RequestKey exists from aiohttp 3.12 on; older versions take a plain string.
-_SESSION: Any = (web.RequestKey("padang112_session", ActiveSession) if hasattr(web, "RequestKey")
-                 else "padang112_session")
+_SESSION: Any = (
+    web.RequestKey("padang112_session", ActiveSession) if hasattr(web, "RequestKey") else "padang112_session"
+)
 _ROLES_ATTR = "__padang112_roles__"
 
 
-def setup(app: web.Application, settings: Settings, *, engine: AsyncEngine | None = None,
-          policy: AuthPolicy | None = None, clock: Clock = utc_now) -> None:
+def setup(
+    app: web.Application,
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    policy: AuthPolicy | None = None,
+    clock: Clock = utc_now,
+) -> None:
     """Install sessions, CSRF checks, ``/masuk`` and ``/keluar``. Without ``engine``, opens one on the database."""
     from padang112.web import login  # login's handlers are built on this module
 
     policy = policy or AuthPolicy()
-    state = AuthState(policy=policy, session_key=settings.secrets().session_key.encode(), clock=clock,
-                      limiter=AttemptLimiter(policy.ip_attempts_per_minute, clock))
+    state = AuthState(
+        policy=policy,
+        session_key=settings.secrets().session_key.encode(),
+        clock=clock,
+        limiter=AttemptLimiter(policy.ip_attempts_per_minute, clock),
+    )
     app[AUTH] = state
     if engine is not None:
         state.attach(engine)
     else:
+
         async def database(app: web.Application) -> AsyncIterator[None]:
             await upgrade_async(settings.db_url)  # a no-op when the storage stack already did it
             own = create_engine(settings.db_url)
@@ -163,8 +179,11 @@ async def context_processor(request: web.Request) -> dict[str, Any]:
     Usable as an aiohttp_jinja2 context processor, or merged into a handler's context by hand.
     """
     active = request.get(_SESSION)
-    return {"current_user": active and active.user, "csrf_token": active and active.csrf_token,
-            "lang": language(request)}
+    return {
+        "current_user": active and active.user,
+        "csrf_token": active and active.csrf_token,
+        "lang": language(request),
+    }
 
 
 def require(*roles: str) -> Callable[[Handler], Handler]:
@@ -270,7 +289,12 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return unauthenticated(request)
     request[_SESSION] = active
     if request.method not in SAFE_METHODS and not await _csrf_ok(request, active.csrf_token):
-        await request.app[AUTH].users.audit("csrf_refused", active.user.username, path=request.path,
-                                            method=request.method, client=client_address(request))
+        await request.app[AUTH].users.audit(
+            "csrf_refused",
+            active.user.username,
+            path=request.path,
+            method=request.method,
+            client=client_address(request),
+        )
         return refusal(request, 403, "csrf")
     return await handler(request)

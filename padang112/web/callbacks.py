@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from padang112.callbacks.store import CallbackError, CallbackStore
-from padang112.telephony.callback_dialer import CHANNEL_PREFIX, CallbackDialer, callback_view
 from padang112.incidents.service import iso_wib
+from padang112.telephony.callback_dialer import CHANNEL_PREFIX, CallbackDialer, callback_view
 from padang112.web import auth
 from padang112.web.api import json_error
 from padang112.web.live import HUB
@@ -32,8 +32,11 @@ ERRORS = {
     "not_open": (409, "Panggilan balik ini sedang atau sudah ditangani.", "This callback is taken or done."),
     "seat_not_ready": (409, "Kursi Anda harus Siap untuk menelepon balik.", "Your seat must be Ready to call back."),
     "not_signed_in": (409, "Anda belum masuk ke kursi mana pun.", "You are not signed in to a seat."),
-    "never_called": (403, "Nomor ini tidak pernah menelepon 112 lewat operator itu.",
-                     "This number never called 112 over that carrier."),
+    "never_called": (
+        403,
+        "Nomor ini tidak pernah menelepon 112 lewat operator itu.",
+        "This number never called 112 over that carrier.",
+    ),
     "bad_number": (403, "Nomor ini tidak dapat ditelepon balik.", "This number cannot be called back."),
     "unknown_carrier": (403, "Operator seluler tidak dikenal.", "Unknown carrier."),
 }
@@ -54,10 +57,17 @@ async def callback_stack(app: web.Application) -> AsyncIterator[None]:
     from padang112.web import app as webapp  # app.py imports this module
 
     controller, settings = app[webapp.CONTROLLER], app[webapp.SETTINGS]
-    store = CallbackStore(app[webapp.ENGINE], clock=lambda: datetime.now(timezone.utc))
-    dialer = CallbackDialer(controller.ari, controller.dial_policy, store, controller,
-                            lambda message: _publish(app, message), settings.calls.callback_deadline_s,
-                            settings.calls.ring_timeout_s * 2, str(settings.recordings_dir))
+    store = CallbackStore(app[webapp.ENGINE], clock=lambda: datetime.now(UTC))
+    dialer = CallbackDialer(
+        controller.ari,
+        controller.dial_policy,
+        store,
+        controller,
+        lambda message: _publish(app, message),
+        settings.calls.callback_deadline_s,
+        settings.calls.ring_timeout_s * 2,
+        str(settings.recordings_dir),
+    )
     app[STORE], app[DIALER] = store, dialer
     controller.subscribers.append(dialer.on_domain_event)
     controller.side_lines[CHANNEL_PREFIX] = dialer.on_ari_event
@@ -75,8 +85,7 @@ async def callback_stack(app: web.Application) -> AsyncIterator[None]:
 async def list_callbacks(request: web.Request) -> web.Response:
     """Callers to call back, most urgent deadline first (open, being dialled or connected)."""
     items = await request.app[STORE].active()
-    return web.json_response({"now": iso_wib(datetime.now(timezone.utc)),
-                              "callbacks": [callback_view(item) for item in items]})
+    return web.json_response({"now": iso_wib(datetime.now(UTC)), "callbacks": [callback_view(item) for item in items]})
 
 
 @auth.require("call_taker", "supervisor", "admin")

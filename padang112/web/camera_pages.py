@@ -22,8 +22,11 @@ async def _wall_context(request: web.Request) -> dict[str, Any]:
     from padang112.web import app as webapp  # app.py imports this module: look up its keys at call time
 
     settings = request.app[webapp.SETTINGS]
-    return {**await history.service_level_context(request), "grids": (1, 4, 9, 16),
-            "reload_s": int(settings.cameras.wall_reload_h * 3600)}
+    return {
+        **await history.service_level_context(request),
+        "grids": (1, 4, 9, 16),
+        "reload_s": int(settings.cameras.wall_reload_h * 3600),
+    }
 
 
 async def _admin_context(request: web.Request) -> dict[str, Any]:

@@ -28,8 +28,7 @@ async def _watchable(request: web.Request, *playback: str) -> Camera:
         raise web.HTTPNotFound()
     user = _user(request)
     if not await request.app[ACCESS].may_view(user, camera):
-        raise _error(web.HTTPForbidden, "forbidden", auth.MESSAGES["id"]["forbidden"],
-                     auth.MESSAGES["en"]["forbidden"])
+        raise _error(web.HTTPForbidden, "forbidden", auth.MESSAGES["id"]["forbidden"], auth.MESSAGES["en"]["forbidden"])
     if camera.playback not in playback:
         raise web.HTTPNotFound()
     await _audit_view(request, user, camera)
@@ -39,8 +38,9 @@ async def _watchable(request: web.Request, *playback: str) -> Camera:
 async def _audit_view(request: web.Request, user: UserRecord, camera: Camera) -> None:
     if not request.app[ACCESS].first_view_in(user.id, camera.id, AUDIT_EVERY_S):
         return
-    await request.app[auth.AUTH].users.audit("camera_viewed", user.username, camera_id=camera.id,
-                                             client=auth.client_address(request))
+    await request.app[auth.AUTH].users.audit(
+        "camera_viewed", user.username, camera_id=camera.id, client=auth.client_address(request)
+    )
 
 
 @auth.require()

@@ -57,12 +57,21 @@ def play_url(camera: Camera) -> str:
 
 def camera_view(camera: Camera, *, admin: bool = False) -> dict[str, Any]:
     """A camera as a viewer's browser sees it (no stream URL); ``admin`` adds the masked URL and the last error."""
-    view = {"id": camera.id, "name": camera.name, "kecamatan": camera.kecamatan,
-            "location_text": camera.location_text, "latitude": camera.latitude, "longitude": camera.longitude,
-            "kind": camera.kind, "playback": camera.playback, "play_url": play_url(camera),
-            "enabled": camera.enabled, "status": camera.status,
-            "last_seen_at": camera.last_seen_at and wib_iso(camera.last_seen_at),
-            "checked_at": camera.checked_at and wib_iso(camera.checked_at)}
+    view = {
+        "id": camera.id,
+        "name": camera.name,
+        "kecamatan": camera.kecamatan,
+        "location_text": camera.location_text,
+        "latitude": camera.latitude,
+        "longitude": camera.longitude,
+        "kind": camera.kind,
+        "playback": camera.playback,
+        "play_url": play_url(camera),
+        "enabled": camera.enabled,
+        "status": camera.status,
+        "last_seen_at": camera.last_seen_at and wib_iso(camera.last_seen_at),
+        "checked_at": camera.checked_at and wib_iso(camera.checked_at),
+    }
     if admin:
         view.update(stream_type=camera.stream_type, stream_url=redact(camera.stream_url), error=camera.error)
     return view
@@ -106,12 +115,15 @@ async def cameras_list(request: web.Request) -> web.Response:
     """The cameras this user may watch, with their status; ``offline`` counts those down."""
     admin = _user(request).role == "admin"
     cameras = await _visible_cameras(request)
-    return web.json_response({
-        "cameras": [camera_view(c, admin=admin) for c in cameras],
-        "total": sum(1 for c in cameras if c.enabled),
-        "offline": sum(1 for c in cameras if c.enabled and c.status == OFFLINE),
-        "probe_interval_s": _settings(request).cameras.probe_interval_s,
-    }, headers={"Cache-Control": "no-store"})
+    return web.json_response(
+        {
+            "cameras": [camera_view(c, admin=admin) for c in cameras],
+            "total": sum(1 for c in cameras if c.enabled),
+            "offline": sum(1 for c in cameras if c.enabled and c.status == OFFLINE),
+            "probe_interval_s": _settings(request).cameras.probe_interval_s,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _settings(request: web.Request) -> Settings:
@@ -134,8 +146,9 @@ def _draft(data: dict[str, Any], base: Camera | None = None) -> CameraDraft:
             try:
                 return float(value)
             except ValueError:
-                raise _invalid({"latitude": ("Koordinat harus berupa angka.", "Coordinates must be numbers.")}) \
-                    from None
+                raise _invalid(
+                    {"latitude": ("Koordinat harus berupa angka.", "Coordinates must be numbers.")}
+                ) from None
         return None if value in ("", None) else value
 
     def text(name: str) -> str:
@@ -143,9 +156,16 @@ def _draft(data: dict[str, Any], base: Camera | None = None) -> CameraDraft:
         return "" if value is None else str(value)
 
     url = text("stream_url") if data.get("stream_url") else (base.stream_url if base else "")
-    return CameraDraft(name=text("name"), kecamatan=text("kecamatan"), location_text=text("location_text"),
-                       latitude=number("latitude"), longitude=number("longitude"), kind=text("kind"),
-                       stream_type=text("stream_type"), stream_url=url)
+    return CameraDraft(
+        name=text("name"),
+        kecamatan=text("kecamatan"),
+        location_text=text("location_text"),
+        latitude=number("latitude"),
+        longitude=number("longitude"),
+        kind=text("kind"),
+        stream_type=text("stream_type"),
+        stream_url=url,
+    )
 
 
 @auth.require("admin")
@@ -200,18 +220,28 @@ async def incident_cameras(request: web.Request) -> web.Response:
         radius = float(request.query.get("radius_m", settings.near_radius_m))
         limit = int(request.query.get("limit", settings.near_limit))
     except ValueError:
-        raise _error(web.HTTPBadRequest, "bad_request", "radius_m dan limit harus angka.",
-                     "radius_m and limit must be numbers.") from None
+        raise _error(
+            web.HTTPBadRequest, "bad_request", "radius_m dan limit harus angka.", "radius_m and limit must be numbers."
+        ) from None
     if not (0 < radius <= MAX_RADIUS_M) or not (1 <= limit <= 50):
-        raise _error(web.HTTPBadRequest, "bad_request", f"radius_m 1..{MAX_RADIUS_M:.0f}, limit 1..50.",
-                     f"radius_m 1..{MAX_RADIUS_M:.0f}, limit 1..50.")
+        raise _error(
+            web.HTTPBadRequest,
+            "bad_request",
+            f"radius_m 1..{MAX_RADIUS_M:.0f}, limit 1..50.",
+            f"radius_m 1..{MAX_RADIUS_M:.0f}, limit 1..50.",
+        )
     place = place_of(incident.get("latitude"), incident.get("longitude"), incident.get("kecamatan"))
     near = [] if place is None else nearest(await _visible_cameras(request), place.point, radius, limit)
-    return web.json_response({
-        "incident_id": incident["id"], "radius_m": radius,
-        "point": None if place is None else {"latitude": place.point[0], "longitude": place.point[1],
-                                             "approximate": place.approximate},
-        "cameras": [{**camera_view(n.camera), "distance_m": round(n.distance_m)} for n in near]})
+    return web.json_response(
+        {
+            "incident_id": incident["id"],
+            "radius_m": radius,
+            "point": None
+            if place is None
+            else {"latitude": place.point[0], "longitude": place.point[1], "approximate": place.approximate},
+            "cameras": [{**camera_view(n.camera), "distance_m": round(n.distance_m)} for n in near],
+        }
+    )
 
 
 # --- wall layouts ----------------------------------------------------------------------------------------------
@@ -228,10 +258,18 @@ async def wall_layout_save(request: web.Request) -> web.Response:
     """Save this user's video wall layout."""
     data = await body_of(request)
     grid, tiles = data.get("grid"), data.get("tiles", [])
-    if grid not in GRIDS or not isinstance(tiles, list) or len(tiles) > grid or not all(
-            t is None or (isinstance(t, int) and not isinstance(t, bool)) for t in tiles):
-        raise _error(web.HTTPBadRequest, "bad_layout", "Tata letak tidak sah (grid 1, 4, 9 atau 16).",
-                     "Invalid layout (grid 1, 4, 9 or 16).")
+    if (
+        grid not in GRIDS
+        or not isinstance(tiles, list)
+        or len(tiles) > grid
+        or not all(t is None or (isinstance(t, int) and not isinstance(t, bool)) for t in tiles)
+    ):
+        raise _error(
+            web.HTTPBadRequest,
+            "bad_layout",
+            "Tata letak tidak sah (grid 1, 4, 9 atau 16).",
+            "Invalid layout (grid 1, 4, 9 or 16).",
+        )
     visible = {c.id for c in await _visible_cameras(request)}
     if any(t is not None and t not in visible for t in tiles):
         raise _no_camera()
@@ -270,13 +308,23 @@ async def camera_stack(app: web.Application) -> AsyncIterator[None]:
     app[REGISTRY] = registry
     app[RESTREAMER] = restreamer
     app[PROXY] = CameraProxy(http, key, restreamer, timeout_s=max(cams.probe_timeout_s, 10.0))
-    app[ACCESS] = CameraAccess(lambda: registry.all(include_disabled=False), incidents.queue_view,
-                               cams.near_radius_m, cams.near_limit)
+    app[ACCESS] = CameraAccess(
+        lambda: registry.all(include_disabled=False), incidents.queue_view, cams.near_radius_m, cams.near_limit
+    )
     ffprobe = str(shutil.which("ffprobe") or "ffprobe")
-    probes = ProbeLoop(registry, http, restreamer, cams.probe_interval_s, cams.probe_timeout_s, ffprobe,
-                       notify=lambda camera: _push(app, camera))
-    tasks = [asyncio.create_task(probes.run(), name="camera-probe"),
-             asyncio.create_task(_reap(restreamer), name="camera-restream-reaper")]
+    probes = ProbeLoop(
+        registry,
+        http,
+        restreamer,
+        cams.probe_interval_s,
+        cams.probe_timeout_s,
+        ffprobe,
+        notify=lambda camera: _push(app, camera),
+    )
+    tasks = [
+        asyncio.create_task(probes.run(), name="camera-probe"),
+        asyncio.create_task(_reap(restreamer), name="camera-restream-reaper"),
+    ]
     try:
         yield
     finally:

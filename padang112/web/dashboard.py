@@ -55,8 +55,15 @@ async def dashboard_data(request: web.Request) -> dict[str, Any]:
     day = wib_day_bounds(at.astimezone(WIB).date())
     store = store_of(request)
     centres = {k.name: k.centre for k in geography.load_geography().kecamatan}
-    return figures.dashboard(await store.open_incidents(), await store.touching(*day), day, at, centres,
-                             type_namer(auth.language(request)), routing.ACK_DEADLINE_S)
+    return figures.dashboard(
+        await store.open_incidents(),
+        await store.touching(*day),
+        day,
+        at,
+        centres,
+        type_namer(auth.language(request)),
+        routing.ACK_DEADLINE_S,
+    )
 
 
 @auth.require(*ROLES)
@@ -73,8 +80,10 @@ async def dashboard_api(request: web.Request) -> web.Response:
 
 
 async def _page_context(request: web.Request) -> dict[str, Any]:
-    return {"deadlines": sorted(routing.ACK_DEADLINE_S.items()),
-            "bounds": [[geography.LAT_MIN, geography.LON_MIN], [geography.LAT_MAX, geography.LON_MAX]]}
+    return {
+        "deadlines": sorted(routing.ACK_DEADLINE_S.items()),
+        "bounds": [[geography.LAT_MIN, geography.LON_MIN], [geography.LAT_MAX, geography.LON_MAX]],
+    }
 
 
 def setup(app: web.Application) -> None:

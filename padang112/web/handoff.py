@@ -26,8 +26,11 @@ ERRORS = {
     "not_your_call": (403, "Panggilan ini bukan milik kursi Anda.", "This call is not at your seat."),
     "not_connected": (409, "Panggilan belum terhubung.", "The call is not connected."),
     "agency_busy": (409, "Sudah ada OPD yang sedang disambungkan.", "An agency is already being connected."),
-    "agency_not_joined": (409, "OPD belum bergabung; Anda belum dapat meninggalkan panggilan.",
-                          "The agency has not joined yet; you cannot leave the call."),
+    "agency_not_joined": (
+        409,
+        "OPD belum bergabung; Anda belum dapat meninggalkan panggilan.",
+        "The agency has not joined yet; you cannot leave the call.",
+    ),
 }
 
 
@@ -85,9 +88,14 @@ def _notify_agency(app: web.Application, event: DomainEvent) -> None:
         agency = event.data.get("agency")
         call = app[HUB].controller.room.calls.get(event.call_id)
         incidents = await app[INCIDENTS].for_call_view(event.call_id)
-        message = {"type": "handoff", "call_id": event.call_id, "agency": agency,
-                   "agency_name": AGENCY_NAMES.get(str(agency), agency),
-                   "caller_number": call.caller_number if call else "", "incidents": incidents}
+        message = {
+            "type": "handoff",
+            "call_id": event.call_id,
+            "agency": agency,
+            "agency_name": AGENCY_NAMES.get(str(agency), agency),
+            "caller_number": call.caller_number if call else "",
+            "incidents": incidents,
+        }
         for client in list(app[HUB].clients):
             if client.user.role == "agency" and client.user.agency == agency:
                 client.send(message)

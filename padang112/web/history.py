@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,36 +41,110 @@ MAX_NUMBER = 64
 DISPOSITIONS = ("emergency", "information", "prank", "silent", "wrong_number", "test", "handled", "abandoned")
 WORDS: dict[str, dict[str, Any]] = {
     "id": {
-        "title": "Riwayat panggilan", "number": "Nomor", "date": "Tanggal", "disposition": "Disposisi",
-        "seat": "Kursi", "search": "Cari", "time": "Waktu (WIB)", "carrier": "Operator seluler",
-        "state": "Status", "duration": "Lama", "recording": "Rekaman", "any": "Semua", "none": "Tidak ada panggilan.",
-        "waited": "menunggu", "prev": "« Sebelumnya", "next": "Berikutnya »", "other_lang": "English",
-        "other_code": "en", "sign_out": "Keluar", "service_level": "Tingkat layanan", "today": "Hari ini",
+        "title": "Riwayat panggilan",
+        "number": "Nomor",
+        "date": "Tanggal",
+        "disposition": "Disposisi",
+        "seat": "Kursi",
+        "search": "Cari",
+        "time": "Waktu (WIB)",
+        "carrier": "Operator seluler",
+        "state": "Status",
+        "duration": "Lama",
+        "recording": "Rekaman",
+        "any": "Semua",
+        "none": "Tidak ada panggilan.",
+        "waited": "menunggu",
+        "prev": "« Sebelumnya",
+        "next": "Berikutnya »",
+        "other_lang": "English",
+        "other_code": "en",
+        "sign_out": "Keluar",
+        "service_level": "Tingkat layanan",
+        "today": "Hari ini",
         "hour": "60 menit terakhir",
-        "offered": "Masuk", "answered": "Dijawab", "abandoned": "Ditinggalkan", "within": "≤{s} dtk",
-        "avg": "Rata-rata waktu jawab", "p90": "p90 waktu jawab", "prank_ghost": "Iseng + kosong",
-        "target": "target", "chart": "Panggilan per jam hari ini (WIB)", "calls": "panggilan",
-        "states": {"received": "Diterima", "queued": "Menunggu", "offered": "Berdering", "connected": "Terhubung",
-                   "ended": "Selesai", "abandoned": "Ditinggalkan", "handed_over": "Dialihkan ke antrean cadangan"},
-        "dispositions": {"emergency": "Darurat", "information": "Permintaan informasi", "prank": "Panggilan iseng",
-                         "silent": "Panggilan kosong", "wrong_number": "Salah sambung", "test": "Uji coba",
-                         "handled": "Ditangani", "abandoned": "Ditinggalkan"},
+        "offered": "Masuk",
+        "answered": "Dijawab",
+        "abandoned": "Ditinggalkan",
+        "within": "≤{s} dtk",
+        "avg": "Rata-rata waktu jawab",
+        "p90": "p90 waktu jawab",
+        "prank_ghost": "Iseng + kosong",
+        "target": "target",
+        "chart": "Panggilan per jam hari ini (WIB)",
+        "calls": "panggilan",
+        "states": {
+            "received": "Diterima",
+            "queued": "Menunggu",
+            "offered": "Berdering",
+            "connected": "Terhubung",
+            "ended": "Selesai",
+            "abandoned": "Ditinggalkan",
+            "handed_over": "Dialihkan ke antrean cadangan",
+        },
+        "dispositions": {
+            "emergency": "Darurat",
+            "information": "Permintaan informasi",
+            "prank": "Panggilan iseng",
+            "silent": "Panggilan kosong",
+            "wrong_number": "Salah sambung",
+            "test": "Uji coba",
+            "handled": "Ditangani",
+            "abandoned": "Ditinggalkan",
+        },
     },
     "en": {
-        "title": "Call history", "number": "Number", "date": "Date", "disposition": "Disposition",
-        "seat": "Seat", "search": "Search", "time": "Time (WIB)", "carrier": "Carrier",
-        "state": "State", "duration": "Duration", "recording": "Recording", "any": "All", "none": "No calls.",
-        "waited": "waited", "prev": "« Previous", "next": "Next »", "other_lang": "Bahasa Indonesia",
-        "other_code": "id", "sign_out": "Sign out", "service_level": "Service level", "today": "Today",
+        "title": "Call history",
+        "number": "Number",
+        "date": "Date",
+        "disposition": "Disposition",
+        "seat": "Seat",
+        "search": "Search",
+        "time": "Time (WIB)",
+        "carrier": "Carrier",
+        "state": "State",
+        "duration": "Duration",
+        "recording": "Recording",
+        "any": "All",
+        "none": "No calls.",
+        "waited": "waited",
+        "prev": "« Previous",
+        "next": "Next »",
+        "other_lang": "Bahasa Indonesia",
+        "other_code": "id",
+        "sign_out": "Sign out",
+        "service_level": "Service level",
+        "today": "Today",
         "hour": "Last 60 minutes",
-        "offered": "Offered", "answered": "Answered", "abandoned": "Abandoned", "within": "≤{s} s",
-        "avg": "Average time to answer", "p90": "p90 time to answer", "prank_ghost": "Prank + ghost",
-        "target": "target", "chart": "Calls per hour today (WIB)", "calls": "calls",
-        "states": {"received": "Received", "queued": "Waiting", "offered": "Ringing", "connected": "Connected",
-                   "ended": "Ended", "abandoned": "Abandoned", "handed_over": "Handed to the fallback queue"},
-        "dispositions": {"emergency": "Emergency", "information": "Information request", "prank": "Prank",
-                         "silent": "Ghost (silent)", "wrong_number": "Wrong number", "test": "Test",
-                         "handled": "Handled", "abandoned": "Abandoned"},
+        "offered": "Offered",
+        "answered": "Answered",
+        "abandoned": "Abandoned",
+        "within": "≤{s} s",
+        "avg": "Average time to answer",
+        "p90": "p90 time to answer",
+        "prank_ghost": "Prank + ghost",
+        "target": "target",
+        "chart": "Calls per hour today (WIB)",
+        "calls": "calls",
+        "states": {
+            "received": "Received",
+            "queued": "Waiting",
+            "offered": "Ringing",
+            "connected": "Connected",
+            "ended": "Ended",
+            "abandoned": "Abandoned",
+            "handed_over": "Handed to the fallback queue",
+        },
+        "dispositions": {
+            "emergency": "Emergency",
+            "information": "Information request",
+            "prank": "Prank",
+            "silent": "Ghost (silent)",
+            "wrong_number": "Wrong number",
+            "test": "Test",
+            "handled": "Handled",
+            "abandoned": "Abandoned",
+        },
     },
 }
 ERRORS = {
@@ -101,13 +175,20 @@ class Search:
 
     def query(self, **changes: Any) -> dict[str, str]:
         """The search as query parameters (empty ones left out), for links."""
-        values = {"number": self.number, "date": self.day and self.day.isoformat(), "disposition": self.disposition,
-                  "seat": self.seat, "limit": self.limit, "offset": self.offset, **changes}
+        values = {
+            "number": self.number,
+            "date": self.day and self.day.isoformat(),
+            "disposition": self.disposition,
+            "seat": self.seat,
+            "limit": self.limit,
+            "offset": self.offset,
+            **changes,
+        }
         return {k: str(v) for k, v in values.items() if v not in (None, "", 0)}
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def setup(app: web.Application, *, clock: Clock = utc_now) -> None:
@@ -164,9 +245,15 @@ def _int(raw: str | None, default: int, what: str) -> int:
 
 
 async def _search(request: web.Request, search: Search) -> list[CallRecord]:
-    return await queries.search_calls(_repo(request), number=search.number, day=search.day,
-                                      disposition=search.disposition, seat=search.seat, limit=search.limit,
-                                      offset=search.offset)
+    return await queries.search_calls(
+        _repo(request),
+        number=search.number,
+        day=search.day,
+        disposition=search.disposition,
+        seat=search.seat,
+        limit=search.limit,
+        offset=search.offset,
+    )
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -176,9 +263,16 @@ def _seconds(a: datetime | None, b: datetime | None) -> float | None:
 def call_json(call: CallRecord) -> dict[str, Any]:
     times = ("received_at", "queued_at", "offered_at", "connected_at", "ended_at")
     return {
-        "id": call.id, "state": call.state, "disposition": call.disposition, "via": call.via,
-        "caller_number": call.caller_number, "caller_name": call.caller_name, "carrier": call.carrier,
-        "dialed": call.dialed, "seat": call.seat, "ended_by": call.ended_by,
+        "id": call.id,
+        "state": call.state,
+        "disposition": call.disposition,
+        "via": call.via,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "carrier": call.carrier,
+        "dialed": call.dialed,
+        "seat": call.seat,
+        "ended_by": call.ended_by,
         **{name: (wib_iso(v) if (v := getattr(call, name)) else None) for name in times},
         "wait_s": _seconds(call.received_at, call.connected_at or call.ended_at),
         "talk_s": _seconds(call.connected_at, call.ended_at),
@@ -203,8 +297,13 @@ async def calls_api(request: web.Request) -> web.Response:
         search = parse_search(request.query, default_limit=100)
     except BadParameter as exc:
         return _bad_request(exc)
-    return web.json_response({"calls": [call_json(c) for c in await _search(request, search)],
-                              "limit": search.limit, "offset": search.offset})
+    return web.json_response(
+        {
+            "calls": [call_json(c) for c in await _search(request, search)],
+            "limit": search.limit,
+            "offset": search.offset,
+        }
+    )
 
 
 def windows(now: datetime) -> dict[str, tuple[datetime, datetime]]:
@@ -266,13 +365,25 @@ async def history_page(request: web.Request) -> web.Response:
     except BadParameter as exc:
         error, search = str(exc), Search(limit=PAGE_SIZE)
     calls = [] if error else await _search(request, search)
-    rows = [{"call": c, "time": c.received_at.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S"),
-             "state": t["states"].get(c.state, c.state),
-             "disposition": t["dispositions"].get(c.disposition, c.disposition) if c.disposition else "",
-             "duration": duration_text(c, t), "recording_url": recording_url(c)} for c in calls]
+    rows = [
+        {
+            "call": c,
+            "time": c.received_at.astimezone(WIB).strftime("%d-%m-%Y %H:%M:%S"),
+            "state": t["states"].get(c.state, c.state),
+            "disposition": t["dispositions"].get(c.disposition, c.disposition) if c.disposition else "",
+            "duration": duration_text(c, t),
+            "recording_url": recording_url(c),
+        }
+        for c in calls
+    ]
     context: dict[str, Any] = {
-        **await auth.context_processor(request), **await service_level_context(request),
-        "t": {**words(lang), **t}, "error": error, "search": search, "rows": rows, "dispositions": DISPOSITIONS,
+        **await auth.context_processor(request),
+        **await service_level_context(request),
+        "t": {**words(lang), **t},
+        "error": error,
+        "search": search,
+        "rows": rows,
+        "dispositions": DISPOSITIONS,
         "prev_query": search.query(offset=max(0, search.offset - search.limit)) if search.offset else None,
         "next_query": search.query(offset=search.offset + search.limit) if len(calls) == search.limit else None,
     }
@@ -294,7 +405,13 @@ async def recording(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     user = auth.current_user(request)
     await request.app[auth.AUTH].users.audit(
-        "recording_played", user.username if user else None, call_id=call.id, recording=name,
-        client=auth.client_address(request), range=request.headers.get("Range"))
-    return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store",
-                                           "X-Content-Type-Options": "nosniff"})
+        "recording_played",
+        user.username if user else None,
+        call_id=call.id,
+        recording=name,
+        client=auth.client_address(request),
+        range=request.headers.get("Range"),
+    )
+    return web.FileResponse(
+        path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    )

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -65,14 +65,16 @@ async def incident_stack(app: web.Application) -> AsyncIterator[None]:
     """Started after the controller (see app.py): the store, the service and the escalation watch."""
     from padang112.web import app as webapp  # app.py imports this module
 
-    store = IncidentStore(app[webapp.ENGINE], clock=lambda: datetime.now(timezone.utc))
+    store = IncidentStore(app[webapp.ENGINE], clock=lambda: datetime.now(UTC))
     service = IncidentService(store, lambda message: publish_to_clients(app, message), routing.ack_deadline_s)
     app[INCIDENTS] = service
     controller, calls = app[webapp.CONTROLLER], app[webapp.SETTINGS].calls
     duty = DutyCaller(controller.ari, controller.dial_policy, service, calls.duty_retry_s, calls.duty_ring_s)
     controller.side_lines[DUTY_PREFIX] = duty.on_ari_event
-    tasks = [asyncio.create_task(_escalation_watch(service, duty), name="incident-escalation"),
-             asyncio.create_task(duty.run(), name="duty-calls")]
+    tasks = [
+        asyncio.create_task(_escalation_watch(service, duty), name="incident-escalation"),
+        asyncio.create_task(duty.run(), name="duty-calls"),
+    ]
     try:
         yield
     finally:
@@ -86,7 +88,7 @@ async def _escalation_watch(service: IncidentService, duty: DutyCaller) -> None:
     """Every few seconds: escalate tasks past their deadline, and keep the duty-phone calls in step."""
     while True:
         try:
-            for incident, task in await service.escalate_overdue(datetime.now(timezone.utc)):
+            for incident, task in await service.escalate_overdue(datetime.now(UTC)):
                 log.warning("incident %s: %s missed its acknowledge deadline", incident.number, task.agency)
             duty.sync(await service.escalated_waiting())
         except asyncio.CancelledError:
@@ -103,8 +105,12 @@ def _user(request: web.Request) -> UserRecord:
 
 
 def _invalid(errors: dict[str, tuple[str, str]]) -> web.HTTPBadRequest:
-    body = {"error": "invalid", "message": "Periksa isian yang ditandai.", "message_en": "Check the marked fields.",
-            "fields": {name: {"message": text_id, "message_en": text_en} for name, (text_id, text_en) in errors.items()}}
+    body = {
+        "error": "invalid",
+        "message": "Periksa isian yang ditandai.",
+        "message_en": "Check the marked fields.",
+        "fields": {name: {"message": text_id, "message_en": text_en} for name, (text_id, text_en) in errors.items()},
+    }
     return web.HTTPBadRequest(text=web.json_response(body).text, content_type="application/json")
 
 
@@ -117,13 +123,26 @@ def _error(status: type[web.HTTPException], code: str, text_id: str, text_en: st
 async def catalog(request: web.Request) -> web.Response:
     """The incident types with their default agencies, Padang's kecamatan and kelurahan, the agencies."""
     cat = load_catalog()
-    return web.json_response({
-        "types": [{"code": t.code, "name_id": t.name_id, "name_en": t.name_en, "default_priority": t.default_priority,
-                   "default_agencies": list(t.default_agencies), "agencies_if_victims": list(t.agencies_if_victims),
-                   "handoff": t.handoff} for t in cat.all()],
-        "kecamatan": [{"name": k, "kelurahan": list(geography.kelurahan_of(k))} for k in geography.kecamatan_names()],
-        "agencies": [{"code": a, "name": AGENCY_NAMES[a]} for a in AGENCIES],
-    })
+    return web.json_response(
+        {
+            "types": [
+                {
+                    "code": t.code,
+                    "name_id": t.name_id,
+                    "name_en": t.name_en,
+                    "default_priority": t.default_priority,
+                    "default_agencies": list(t.default_agencies),
+                    "agencies_if_victims": list(t.agencies_if_victims),
+                    "handoff": t.handoff,
+                }
+                for t in cat.all()
+            ],
+            "kecamatan": [
+                {"name": k, "kelurahan": list(geography.kelurahan_of(k))} for k in geography.kecamatan_names()
+            ],
+            "agencies": [{"code": a, "name": AGENCY_NAMES[a]} for a in AGENCIES],
+        }
+    )
 
 
 def _draft(data: dict[str, Any]) -> IncidentDraft:
@@ -151,14 +170,22 @@ def _draft(data: dict[str, Any]) -> IncidentDraft:
     if not isinstance(agencies, list):
         raise _invalid({"agencies": ("Daftar OPD tidak sah.", "Invalid agency list.")})
     return IncidentDraft(
-        type_code=text("type_code"), priority=integer("priority", 0),
-        kecamatan=text("kecamatan"), description=text("description"),
+        type_code=text("type_code"),
+        priority=integer("priority", 0),
+        kecamatan=text("kecamatan"),
+        description=text("description"),
         kelurahan=(str(data["kelurahan"]) if data.get("kelurahan") else None),
-        location_text=text("location_text"), latitude=num("latitude"), longitude=num("longitude"),
-        victims=integer("victims", 0), caller_name=text("caller_name"),
-        callback_number=text("callback_number"), notes=text("notes"),
-        agencies=tuple(str(a) for a in agencies), call_id=(str(data["call_id"]) if data.get("call_id") else None),
-        source=str(data.get("source", "call")))
+        location_text=text("location_text"),
+        latitude=num("latitude"),
+        longitude=num("longitude"),
+        victims=integer("victims", 0),
+        caller_name=text("caller_name"),
+        callback_number=text("callback_number"),
+        notes=text("notes"),
+        agencies=tuple(str(a) for a in agencies),
+        call_id=(str(data["call_id"]) if data.get("call_id") else None),
+        source=str(data.get("source", "call")),
+    )
 
 
 @auth.require("call_taker", "supervisor", "admin")
@@ -190,8 +217,11 @@ async def get_incident(request: web.Request) -> web.Response:
 
     view = await _visible_incident(request)
     user = _user(request)
-    view["events"] = [e for e in await request.app[INCIDENTS].events_view(view["id"])  # another agency's
-                      if user.role != "agency" or not e["kind"].startswith("info_") or e["agency"] == user.agency]
+    view["events"] = [
+        e
+        for e in await request.app[INCIDENTS].events_view(view["id"])  # another agency's
+        if user.role != "agency" or not e["kind"].startswith("info_") or e["agency"] == user.agency
+    ]
     view["info_requests"] = await incident_threads(request, view)
     return web.json_response(view)
 
@@ -203,12 +233,14 @@ async def update(request: web.Request) -> web.Response:
     data = await body_of(request)
     changes = data.get("changes")
     if not isinstance(changes, dict) or not isinstance(data.get("version"), int):
-        raise _error(web.HTTPBadRequest, "bad_request", "Perlu 'changes' dan 'version'.",
-                     "'changes' and 'version' are required.")
+        raise _error(
+            web.HTTPBadRequest, "bad_request", "Perlu 'changes' dan 'version'.", "'changes' and 'version' are required."
+        )
     # the edited incident must pass the same checks as the form (Padang's kecamatan, coordinates, lengths)
     merged = {**view, **changes}
-    fields: dict[str, Any] = {f.name: merged.get(f.name) for f in dataclasses.fields(IncidentDraft)
-                              if f.name != "agencies"}
+    fields: dict[str, Any] = {
+        f.name: merged.get(f.name) for f in dataclasses.fields(IncidentDraft) if f.name != "agencies"
+    }
     try:
         cleaned = validate(IncidentDraft(**fields), load_catalog())
     except ValidationError as exc:
@@ -217,9 +249,13 @@ async def update(request: web.Request) -> web.Response:
     try:
         incident = await request.app[INCIDENTS].update(view["id"], changes, data["version"], _user(request).username)
     except ConflictError as exc:
-        raise _error(web.HTTPConflict, "conflict", "Kejadian ini baru saja diubah orang lain; periksa perubahannya.",
-                     "Someone else just changed this incident; check their change.",
-                     current=request.app[INCIDENTS].to_view(exc.current)) from None
+        raise _error(
+            web.HTTPConflict,
+            "conflict",
+            "Kejadian ini baru saja diubah orang lain; periksa perubahannya.",
+            "Someone else just changed this incident; check their change.",
+            current=request.app[INCIDENTS].to_view(exc.current),
+        ) from None
     except (IncidentError, ValidationError) as exc:
         raise _error(web.HTTPBadRequest, "invalid", str(exc), str(exc)) from None
     return web.json_response(incident)
@@ -232,16 +268,18 @@ async def task_state(request: web.Request) -> web.Response:
     view = await _visible_incident(request)
     agency = request.match_info["agency"]
     if user.role == "agency" and user.agency != agency:
-        raise _error(web.HTTPForbidden, "not_your_agency", "Tugas ini milik OPD lain.", "This task belongs to another agency.")
+        raise _error(
+            web.HTTPForbidden, "not_your_agency", "Tugas ini milik OPD lain.", "This task belongs to another agency."
+        )
     try:
         target = TaskState(request.match_info["state"])
     except ValueError:
         raise _error(web.HTTPBadRequest, "bad_state", "Status tidak dikenal.", "Unknown state.") from None
     data = await body_of(request) if request.can_read_body else {}
     try:
-        incident = await request.app[INCIDENTS].set_task_state(view["id"], agency, target, user.username,
-                                                               note=str(data.get("note", ""))[:2000],
-                                                               reason=data.get("reason"))
+        incident = await request.app[INCIDENTS].set_task_state(
+            view["id"], agency, target, user.username, note=str(data.get("note", ""))[:2000], reason=data.get("reason")
+        )
     except IncidentError as exc:
         raise _error(web.HTTPConflict, "illegal_move", str(exc), str(exc)) from None
     return web.json_response(incident)

@@ -8,7 +8,7 @@ created the incident, and to the asking agency only (another agency on the same 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +27,7 @@ async def info_stack(app: web.Application) -> AsyncIterator[None]:
     """After the incident stack (app.py orders them): the desk shares its engine and incident store."""
     from padang112.web import app as webapp  # app.py imports this module
 
-    store = MessageStore(app[webapp.ENGINE], clock=lambda: datetime.now(timezone.utc))
+    store = MessageStore(app[webapp.ENGINE], clock=lambda: datetime.now(UTC))
     app[INFO] = InfoDesk(store, app[INCIDENTS].store, lambda message: publish_to_clients(app, message))
     yield
 

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -92,7 +92,7 @@ class Hub:
         call = self.controller.room.calls.get(event.call_id)
         if call is None:
             return
-        pop = {"type": "screen_pop", "call": call_view(call, datetime.now(timezone.utc))}
+        pop = {"type": "screen_pop", "call": call_view(call, datetime.now(UTC))}
         targets = [c for c in self.clients if c.user.role == "call_taker" and self.seat_of(c.user) == event.seat]
         for client in targets:
             client.send(pop)
@@ -100,17 +100,33 @@ class Hub:
             self.spawn(self._send_history(call.id, call.caller_number, targets))
 
     async def _send_history(self, call_id: str, number: str, targets: list[Client]) -> None:
-        now = datetime.now(timezone.utc)
-        earlier = [c for c in await self.repo.calls_from_number(number, now - timedelta(days=HISTORY_DAYS))
-                   if c.id != call_id]
+        now = datetime.now(UTC)
+        earlier = [
+            c for c in await self.repo.calls_from_number(number, now - timedelta(days=HISTORY_DAYS)) if c.id != call_id
+        ]
         pranks = self.controller.pranks
         cleared = pranks.cleared_at(number)  # marks before a clearance ("Hapus tanda iseng") no longer count
-        message = {"type": "history", "call_id": call_id,
-                   "prank_count": sum(1 for c in earlier if c.disposition in PRANK_DISPOSITIONS
-                                      and (cleared is None or c.received_at > cleared)),
-                   "prank_score": round(pranks.score(number, now), 3), "prank_cleared_at": wib(cleared),
-                   "calls": [{"id": c.id, "received_at": wib(c.received_at), "state": c.state,
-                              "disposition": c.disposition, "seat": c.seat} for c in earlier[:20]]}
+        message = {
+            "type": "history",
+            "call_id": call_id,
+            "prank_count": sum(
+                1
+                for c in earlier
+                if c.disposition in PRANK_DISPOSITIONS and (cleared is None or c.received_at > cleared)
+            ),
+            "prank_score": round(pranks.score(number, now), 3),
+            "prank_cleared_at": wib(cleared),
+            "calls": [
+                {
+                    "id": c.id,
+                    "received_at": wib(c.received_at),
+                    "state": c.state,
+                    "disposition": c.disposition,
+                    "seat": c.seat,
+                }
+                for c in earlier[:20]
+            ],
+        }
         for client in targets:
             client.send(message)
 
@@ -139,8 +155,15 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     client = Client(user)
     hub.clients.add(client)
-    client.send({"type": "hello", "user": user.username, "role": user.role, "seat": hub.seat_of(user),
-                 "room": room_view(hub.controller.room) if user.role in WATCH_ALL else None})
+    client.send(
+        {
+            "type": "hello",
+            "user": user.username,
+            "role": user.role,
+            "seat": hub.seat_of(user),
+            "room": room_view(hub.controller.room) if user.role in WATCH_ALL else None,
+        }
+    )
     writer = asyncio.create_task(_pump(ws, client), name=f"ws:{user.username}")
     try:
         async for msg in ws:

@@ -34,21 +34,29 @@ _MAX_TYPED = 128  # longest username echoed back or looked up
 
 TEXT = {
     "id": {
-        "title": "Masuk", "username": "Nama pengguna", "password": "Kata sandi", "submit": "Masuk",
-        "other_lang": "English", "other_code": "en",
+        "title": "Masuk",
+        "username": "Nama pengguna",
+        "password": "Kata sandi",
+        "submit": "Masuk",
+        "other_lang": "English",
+        "other_code": "en",
         LoginOutcome.BAD_CREDENTIALS.value: "Nama pengguna atau kata sandi salah.",
         LoginOutcome.LOCKED.value: "Terlalu banyak percobaan gagal: akun dikunci sementara. Coba lagi dalam "
-                                   "5 menit atau hubungi supervisor.",
+        "5 menit atau hubungi supervisor.",
         LoginOutcome.DISABLED.value: "Akun ini dinonaktifkan. Hubungi admin.",
         "too_many": "Terlalu banyak percobaan masuk dari alamat ini. Tunggu satu menit.",
         "csrf": "Formulir kedaluwarsa. Silakan coba lagi.",
     },
     "en": {
-        "title": "Sign in", "username": "Username", "password": "Password", "submit": "Sign in",
-        "other_lang": "Bahasa Indonesia", "other_code": "id",
+        "title": "Sign in",
+        "username": "Username",
+        "password": "Password",
+        "submit": "Sign in",
+        "other_lang": "Bahasa Indonesia",
+        "other_code": "id",
         LoginOutcome.BAD_CREDENTIALS.value: "Wrong username or password.",
         LoginOutcome.LOCKED.value: "Too many failed attempts: the account is locked for a while. Try again in "
-                                   "5 minutes or call the supervisor.",
+        "5 minutes or call the supervisor.",
         LoginOutcome.DISABLED.value: "This account is disabled. Contact the admin.",
         "too_many": "Too many sign-in attempts from this address. Wait a minute.",
         "csrf": "The form has expired. Please try again.",
@@ -72,15 +80,21 @@ def _field(form: Mapping[str, object], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _render(request: web.Request, *, status: int = 200, error: str | None = None, username: str = "",
-            next_path: str = "/") -> web.Response:
+def _render(
+    request: web.Request, *, status: int = 200, error: str | None = None, username: str = "", next_path: str = "/"
+) -> web.Response:
     lang = language(request)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     if not 16 <= len(nonce) <= 64:
         nonce = secrets.token_urlsafe(24)
     context = {
-        "t": TEXT[lang], "lang": lang, "error": TEXT[lang][error] if error else None, "username": username,
-        "next": next_path, "csrf_field": CSRF_FIELD, "csrf_token": _form_token(request, nonce),
+        "t": TEXT[lang],
+        "lang": lang,
+        "error": TEXT[lang][error] if error else None,
+        "username": username,
+        "next": next_path,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": _form_token(request, nonce),
     }
     response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
     secure = request.app[AUTH].policy.secure_cookie
@@ -122,8 +136,9 @@ async def login_submit(request: web.Request) -> web.Response:
     await state.sessions.purge_expired()
     new = await state.sessions.open(result.user.id)
     response = _see_other(next_path)
-    response.set_cookie(SESSION_COOKIE, new.token, httponly=True, samesite="Strict", path="/",
-                        secure=state.policy.secure_cookie)
+    response.set_cookie(
+        SESSION_COOKIE, new.token, httponly=True, samesite="Strict", path="/", secure=state.policy.secure_cookie
+    )
     response.del_cookie(LOGIN_COOKIE, path="/masuk")
     return response
 

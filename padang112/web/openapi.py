@@ -44,98 +44,233 @@ def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 _PAUSE_BODY = {
     "required": False,
     "description": "Only `pause` reads a body; `ready` and `sign-out` need none.",
-    "content": {_JSON: {"schema": _object(
-        {"reason": {"type": "string", "enum": list(api.PAUSE_REASONS), "description": "why the seat pauses"}},
-        [])}},
+    "content": {
+        _JSON: {
+            "schema": _object(
+                {"reason": {"type": "string", "enum": list(api.PAUSE_REASONS), "description": "why the seat pauses"}},
+                [],
+            )
+        }
+    },
 }
 
 # Request bodies of the POST routes, keyed by handler name (the name of the function ``require`` wrapped).
 REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "seat_sign_in": {
         "required": True,
-        "content": {_JSON: {"schema": _object(
-            {"seat": {"type": "string", "description": "seat id, e.g. `seat01`; see `seats` in GET /api/v1/me"}},
-            ["seat"])}},
+        "content": {
+            _JSON: {
+                "schema": _object(
+                    {
+                        "seat": {
+                            "type": "string",
+                            "description": "seat id, e.g. `seat01`; see `seats` in GET /api/v1/me",
+                        }
+                    },
+                    ["seat"],
+                )
+            }
+        },
     },
     "own_seat_verb": _PAUSE_BODY,
     "any_seat_verb": _PAUSE_BODY,
     "disposition": {
         "required": True,
-        "content": {_JSON: {"schema": _object(
-            {"disposition": {"type": "string", "enum": list(api.DISPOSITIONS)}}, ["disposition"])}},
+        "content": {
+            _JSON: {
+                "schema": _object({"disposition": {"type": "string", "enum": list(api.DISPOSITIONS)}}, ["disposition"])
+            }
+        },
     },
     "create": {
         "required": True,
-        "content": {_JSON: {"schema": _object({
-            "type_code": {"type": "string", "description": "a code of GET /api/v1/incident-catalog"},
-            "priority": {"type": "integer", "minimum": 1, "maximum": 4},
-            "kecamatan": {"type": "string"}, "kelurahan": {"type": "string"},
-            "location_text": {"type": "string", "maxLength": 500},
-            "latitude": {"type": "number"}, "longitude": {"type": "number"},
-            "description": {"type": "string", "maxLength": 4000},
-            "victims": {"type": "integer", "minimum": 0}, "caller_name": {"type": "string"},
-            "callback_number": {"type": "string"}, "notes": {"type": "string"},
-            "agencies": {"type": "array", "items": {"type": "string", "enum": list(AGENCIES)},
-                         "description": "empty: the catalog's defaults for the type"},
-            "call_id": {"type": "string"},
-            "source": {"type": "string", "enum": list(SOURCES), "description": "`call` unless entered by hand"},
-        }, ["type_code", "priority", "kecamatan", "description"])}},
+        "content": {
+            _JSON: {
+                "schema": _object(
+                    {
+                        "type_code": {"type": "string", "description": "a code of GET /api/v1/incident-catalog"},
+                        "priority": {"type": "integer", "minimum": 1, "maximum": 4},
+                        "kecamatan": {"type": "string"},
+                        "kelurahan": {"type": "string"},
+                        "location_text": {"type": "string", "maxLength": 500},
+                        "latitude": {"type": "number"},
+                        "longitude": {"type": "number"},
+                        "description": {"type": "string", "maxLength": 4000},
+                        "victims": {"type": "integer", "minimum": 0},
+                        "caller_name": {"type": "string"},
+                        "callback_number": {"type": "string"},
+                        "notes": {"type": "string"},
+                        "agencies": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": list(AGENCIES)},
+                            "description": "empty: the catalog's defaults for the type",
+                        },
+                        "call_id": {"type": "string"},
+                        "source": {
+                            "type": "string",
+                            "enum": list(SOURCES),
+                            "description": "`call` unless entered by hand",
+                        },
+                    },
+                    ["type_code", "priority", "kecamatan", "description"],
+                )
+            }
+        },
     },
     "update": {
         "required": True,
-        "content": {_JSON: {"schema": _object({
-            "changes": {"type": "object", "description": "editable fields and their new values"},
-            "version": {"type": "integer", "description": "the version the editor saw (409 if it moved on)"},
-        }, ["changes", "version"])}},
+        "content": {
+            _JSON: {
+                "schema": _object(
+                    {
+                        "changes": {"type": "object", "description": "editable fields and their new values"},
+                        "version": {
+                            "type": "integer",
+                            "description": "the version the editor saw (409 if it moved on)",
+                        },
+                    },
+                    ["changes", "version"],
+                )
+            }
+        },
     },
     "task_state": {
         "required": False,
-        "content": {_JSON: {"schema": _object({
-            "note": {"type": "string", "maxLength": 2000},
-            "reason": {"type": "string", "description": "required to cancel"},
-        }, [])}},
+        "content": {
+            _JSON: {
+                "schema": _object(
+                    {
+                        "note": {"type": "string", "maxLength": 2000},
+                        "reason": {"type": "string", "description": "required to cancel"},
+                    },
+                    [],
+                )
+            }
+        },
     },
 }
 
 _CAMERA_FIELDS = {
-    "name": {"type": "string", "maxLength": 120}, "kecamatan": {"type": "string", "description": "one of Padang's 11"},
+    "name": {"type": "string", "maxLength": 120},
+    "kecamatan": {"type": "string", "description": "one of Padang's 11"},
     "location_text": {"type": "string", "maxLength": 500},
-    "latitude": {"type": "number", "description": "inside Padang"}, "longitude": {"type": "number"},
+    "latitude": {"type": "number", "description": "inside Padang"},
+    "longitude": {"type": "number"},
     "kind": {"type": "string", "enum": ["traffic", "public_facility", "flood_gauge", "other"]},
     "stream_type": {"type": "string", "enum": ["hls", "mjpeg", "snapshot", "rtsp"]},
     "stream_url": {"type": "string", "description": "may carry credentials; never shown back unmasked"},
 }
-REQUEST_BODIES.update({
-    "camera_create": {"required": True, "content": {_JSON: {"schema": _object(
-        _CAMERA_FIELDS, ["name", "kecamatan", "latitude", "longitude", "kind", "stream_type", "stream_url"])}}},
-    "camera_update": {"required": True, "content": {_JSON: {"schema": _object(
-        {**_CAMERA_FIELDS, "enabled": {"type": "boolean"}}, [])}}},
-    "wall_layout_save": {"required": True, "content": {_JSON: {"schema": _object({
-        "grid": {"type": "integer", "enum": [1, 4, 9, 16]},
-        "tiles": {"type": "array", "items": {"type": ["integer", "null"]}, "description": "a camera id per tile"},
-    }, ["grid"])}}},
-})
+REQUEST_BODIES.update(
+    {
+        "camera_create": {
+            "required": True,
+            "content": {
+                _JSON: {
+                    "schema": _object(
+                        _CAMERA_FIELDS,
+                        ["name", "kecamatan", "latitude", "longitude", "kind", "stream_type", "stream_url"],
+                    )
+                }
+            },
+        },
+        "camera_update": {
+            "required": True,
+            "content": {_JSON: {"schema": _object({**_CAMERA_FIELDS, "enabled": {"type": "boolean"}}, [])}},
+        },
+        "wall_layout_save": {
+            "required": True,
+            "content": {
+                _JSON: {
+                    "schema": _object(
+                        {
+                            "grid": {"type": "integer", "enum": [1, 4, 9, 16]},
+                            "tiles": {
+                                "type": "array",
+                                "items": {"type": ["integer", "null"]},
+                                "description": "a camera id per tile",
+                            },
+                        },
+                        ["grid"],
+                    )
+                }
+            },
+        },
+    }
+)
 
-_MESSAGE = {"required": True, "content": {_JSON: {"schema": _object(
-    {"text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "description": "kept as typed, HTML too"}},
-    ["text"])}}}
-REQUEST_BODIES.update({  # requests for more information, and clearing a number's prank score
-    "ask_info": _MESSAGE,
-    "answer_info": _MESSAGE,
-    "clear_prank": {"required": True, "content": {_JSON: {"schema": _object({
-        "number": {"type": "string", "maxLength": 64, "description": "the caller number exactly as received"},
-        "call_id": {"type": "string", "description": "the call on screen when it was cleared (recorded)"},
-    }, ["number"])}}},
-})
+_MESSAGE = {
+    "required": True,
+    "content": {
+        _JSON: {
+            "schema": _object(
+                {
+                    "text": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_TEXT,
+                        "description": "kept as typed, HTML too",
+                    }
+                },
+                ["text"],
+            )
+        }
+    },
+}
+REQUEST_BODIES.update(
+    {  # requests for more information, and clearing a number's prank score
+        "ask_info": _MESSAGE,
+        "answer_info": _MESSAGE,
+        "clear_prank": {
+            "required": True,
+            "content": {
+                _JSON: {
+                    "schema": _object(
+                        {
+                            "number": {
+                                "type": "string",
+                                "maxLength": 64,
+                                "description": "the caller number exactly as received",
+                            },
+                            "call_id": {
+                                "type": "string",
+                                "description": "the call on screen when it was cleared (recorded)",
+                            },
+                        },
+                        ["number"],
+                    )
+                }
+            },
+        },
+    }
+)
 
-REQUEST_BODIES["handoff"] = {"required": True, "content": {_JSON: {"schema": _object(
-    {"agency": {"type": "string", "enum": list(AGENCIES), "description": "whose duty phone joins the call"}},
-    ["agency"])}}}
+REQUEST_BODIES["handoff"] = {
+    "required": True,
+    "content": {
+        _JSON: {
+            "schema": _object(
+                {
+                    "agency": {
+                        "type": "string",
+                        "enum": list(AGENCIES),
+                        "description": "whose duty phone joins the call",
+                    }
+                },
+                ["agency"],
+            )
+        }
+    },
+}
 REQUEST_BODIES["leave"] = {
-    "required": False, "description": "No body needed.", "content": {_JSON: {"schema": _object({}, [])}}}
+    "required": False,
+    "description": "No body needed.",
+    "content": {_JSON: {"schema": _object({}, [])}},
+}
 REQUEST_BODIES["call_back"] = {  # the callback list
-    "required": False, "description": "No body needed: the call back rings the call taker's own seat.",
-    "content": {_JSON: {"schema": _object({}, [])}}}
+    "required": False,
+    "description": "No body needed: the call back rings the call taker's own seat.",
+    "content": {_JSON: {"schema": _object({}, [])}},
+}
 
 WS_DESCRIPTION = (
     "WebSocket upgrade (`101 Switching Protocols`). Each message is a JSON object with a `type`: first "
@@ -180,7 +315,7 @@ def _group_body(pattern: str, start: int) -> str:
         elif ch == ")":
             depth -= 1
             if depth == 0:
-                return pattern[pattern.index(">", start) + 1:i]
+                return pattern[pattern.index(">", start) + 1 : i]
         i += 1
     raise ValueError(f"unbalanced group in route pattern {pattern!r}")
 
@@ -232,8 +367,9 @@ ERROR_RESPONSES = {
     "BadRequest": _error("The body is not a JSON object (`bad_json`) or a field's value is unknown."),
     "Unauthenticated": _error("No valid session (`unauthenticated`)."),
     "Forbidden": _error("This user's role may not use this route (`forbidden`)."),
-    "ForbiddenOrCsrf": _error("This user's role may not use this route (`forbidden`), or the CSRF token is "
-                              "missing or wrong (`csrf`)."),
+    "ForbiddenOrCsrf": _error(
+        "This user's role may not use this route (`forbidden`), or the CSRF token is missing or wrong (`csrf`)."
+    ),
     "Refused": _error("Any other refusal (unknown seat or call, seat taken, ...): `error` names it."),
 }
 
@@ -247,8 +383,7 @@ def _operation(path: str, method: str, route: web.AbstractRoute, operation_id: s
     name = handler_name(handler)
     roles = auth.allowed_roles(path, handler)
     summary, details = _docstring(handler)
-    who = ("Public: no sign-in needed." if roles is None
-           else f"Roles: {', '.join(_roles_in_order(roles))}.")
+    who = "Public: no sign-in needed." if roles is None else f"Roles: {', '.join(_roles_in_order(roles))}."
     parts = [who] + ([details] if details else [])
     unsafe = method in UNSAFE_METHODS
     op: dict[str, Any] = {
@@ -285,23 +420,32 @@ def _operation(path: str, method: str, route: web.AbstractRoute, operation_id: s
 def _components() -> dict[str, Any]:
     codes = list(auth.MESSAGES["en"]) + list(api.ERRORS)
     return {
-        "schemas": {"Error": {
-            "type": "object",
-            "required": ["error", "message"],
-            "properties": {
-                "error": {"type": "string", "description": "machine-readable code", "examples": codes},
-                "message": {"type": "string", "description": "Indonesian text for the user"},
-                "message_en": {"type": "string", "description": "English text for the user"},
-            },
-        }},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {
+                    "error": {"type": "string", "description": "machine-readable code", "examples": codes},
+                    "message": {"type": "string", "description": "Indonesian text for the user"},
+                    "message_en": {"type": "string", "description": "English text for the user"},
+                },
+            }
+        },
         "responses": ERROR_RESPONSES,
         "securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": auth.SESSION_COOKIE,
-                        "description": "Server-side session set by signing in at `POST /masuk` (HttpOnly, "
-                                       "SameSite=Strict)."},
-            "csrf": {"type": "apiKey", "in": "header", "name": auth.CSRF_HEADER,
-                     "description": "The session's CSRF token, required on every POST/PUT/PATCH/DELETE; "
-                                    "pages carry it in `<script type=\"application/json\" id=\"csrf\">`."},
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": auth.SESSION_COOKIE,
+                "description": "Server-side session set by signing in at `POST /masuk` (HttpOnly, SameSite=Strict).",
+            },
+            "csrf": {
+                "type": "apiKey",
+                "in": "header",
+                "name": auth.CSRF_HEADER,
+                "description": "The session's CSRF token, required on every POST/PUT/PATCH/DELETE; "
+                'pages carry it in `<script type="application/json" id="csrf">`.',
+            },
         },
     }
 
@@ -334,7 +478,7 @@ def document(app: web.Application) -> dict[str, Any]:
             "title": "padang112 console API",
             "version": _version(),
             "description": "The JSON API and live WebSocket of the Padang 112 console, generated from the running "
-                           "application's router. Refusals are `{error, message, message_en}` JSON.",
+            "application's router. Refusals are `{error, message, message_en}` JSON.",
         },
         "servers": [{"url": "/"}],
         "security": [{"session": []}],

@@ -8,8 +8,13 @@ from aiohttp import web
 from padang112.web import auth, history
 from padang112.web.i18n import words
 
-HOME = {"call_taker": "/kursi", "supervisor": "/supervisor", "admin": "/supervisor", "agency": "/opd",
-        "wall": "/dinding"}
+HOME = {
+    "call_taker": "/kursi",
+    "supervisor": "/supervisor",
+    "admin": "/supervisor",
+    "agency": "/opd",
+    "wall": "/dinding",
+}
 
 
 @auth.require()
@@ -29,14 +34,16 @@ def _page(template: str, extra=None):
         if request.query.get("lang") == lang:  # a chosen language sticks for the next pages
             response.set_cookie(auth.LANG_COOKIE, lang, samesite="Lax", path="/", max_age=365 * 86400)
         return response
+
     return handler
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/kursi", auth.require("call_taker")(_page("call_taker.html")))
-    app.router.add_get("/supervisor", auth.require("supervisor", "admin")(
-        _page("supervisor.html", history.service_level_context)))
+    app.router.add_get(
+        "/supervisor", auth.require("supervisor", "admin")(_page("supervisor.html", history.service_level_context))
+    )
     app.router.add_get("/opd", auth.require("agency", "admin")(_page("agency.html")))
     # an incident reported without a call (walk-in, radio, social media): the call panel's form, with a source
     app.router.add_get("/kejadian/baru", auth.require("call_taker", "supervisor", "admin")(_page("incident_new.html")))

@@ -8,7 +8,7 @@ marks); prank or silent marks given after it count again.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -29,21 +29,30 @@ def _number(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _error(web.HTTPBadRequest, "bad_number", "Nomor wajib diisi.", "A number is required.")
     if len(value) > MAX_NUMBER:
-        raise _error(web.HTTPBadRequest, "bad_number", f"Nomor maksimal {MAX_NUMBER} karakter.",
-                     f"A number has at most {MAX_NUMBER} characters.")
+        raise _error(
+            web.HTTPBadRequest,
+            "bad_number",
+            f"Nomor maksimal {MAX_NUMBER} karakter.",
+            f"A number has at most {MAX_NUMBER} characters.",
+        )
     return value
 
 
 def _score(request: web.Request, number: str, now: datetime) -> dict[str, Any]:
     scores = request.app[HUB].controller.pranks
-    return {"number": number, "score": round(scores.score(number, now), 3), "flagged": scores.flagged(number, now),
-            "threshold": prank.THRESHOLD, "cleared_at": wib(scores.cleared_at(number))}
+    return {
+        "number": number,
+        "score": round(scores.score(number, now), 3),
+        "flagged": scores.flagged(number, now),
+        "threshold": prank.THRESHOLD,
+        "cleared_at": wib(scores.cleared_at(number)),
+    }
 
 
 @auth.require("call_taker", "supervisor", "admin")
 async def prank_score(request: web.Request) -> web.Response:
     """A number's prank/silent score now (``?number=``), whether it is flagged, and its latest clearance."""
-    return web.json_response(_score(request, _number(request.query.get("number")), datetime.now(timezone.utc)))
+    return web.json_response(_score(request, _number(request.query.get("number")), datetime.now(UTC)))
 
 
 @auth.require("call_taker", "supervisor", "admin")
@@ -58,13 +67,14 @@ async def clear_prank(request: web.Request) -> web.Response:
     calling_now = any(c.caller_number == number for c in hub.controller.room.calls.values())
     if not calling_now and not await hub.repo.has_called(number):
         raise _error(web.HTTPNotFound, "no_number", "Nomor ini belum pernah menelepon.", "This number never called.")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     before = hub.controller.pranks.score(number, now)
     user = _user(request)
     await hub.repo.add_prank_clearance(number, now, user.username, call_id, before)  # stored before applied
     hub.controller.clear_prank(number, now)
-    return web.json_response({**_score(request, number, now), "cleared_by": user.username,
-                              "score_before": round(before, 3)}, status=201)
+    return web.json_response(
+        {**_score(request, number, now), "cleared_by": user.username, "score_before": round(before, 3)}, status=201
+    )
 
 
 def setup(app: web.Application) -> None:

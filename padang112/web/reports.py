@@ -32,11 +32,15 @@ ROLES = ("supervisor", "admin", "agency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ERRORS: dict[str, tuple[str, str]] = {
     "date": ("Tanggal tidak valid, gunakan YYYY-MM-DD.", "Invalid date, use YYYY-MM-DD."),
-    "shift": ("Sif tidak dikenal: pagi, siang atau malam (kosong: sehari penuh).",
-              "Unknown shift: pagi, siang or malam (empty: the whole day)."),
+    "shift": (
+        "Sif tidak dikenal: pagi, siang atau malam (kosong: sehari penuh).",
+        "Unknown shift: pagi, siang or malam (empty: the whole day).",
+    ),
     "agency": ("OPD tidak dikenal.", "Unknown agency."),
-    "other_agency": ("Petugas OPD hanya dapat membuka laporan OPD-nya sendiri.",
-                     "An agency operator can open only their own agency's report."),
+    "other_agency": (
+        "Petugas OPD hanya dapat membuka laporan OPD-nya sendiri.",
+        "An agency operator can open only their own agency's report.",
+    ),
 }
 
 
@@ -116,9 +120,12 @@ async def report_csv(request: web.Request) -> web.Response:
     except BadReportQuery as exc:
         return web.Response(text=str(exc) + "\n", status=exc.status, content_type="text/plain")
     report = await load_report(request, query)
-    return web.Response(text=shift_report.to_csv(report), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename(query)}"',
-                                 "Cache-Control": "no-store"})
+    return web.Response(
+        text=shift_report.to_csv(report),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename(query)}"', "Cache-Control": "no-store"},
+    )
 
 
 def _charts(report: shift_report.Report, t: Mapping[str, Any], lang: str) -> list[tuple[str, Markup]]:
@@ -127,13 +134,28 @@ def _charts(report: shift_report.Report, t: Mapping[str, Any], lang: str) -> lis
     seconds = t["seconds"]
     charts = []
     if report.calls is not None:
-        charts.append((t["report_chart_hours"],
-                       chart_svg(report.calls.per_hour, title=t["report_chart_hours"], unit=t["calls"])))
-        charts.append(("", bars_svg([(_disposition(code, t), n) for code, n in report.dispositions],
-                                    title=t["dispositions_title"])))
+        charts.append(
+            (t["report_chart_hours"], chart_svg(report.calls.per_hour, title=t["report_chart_hours"], unit=t["calls"]))
+        )
+        charts.append(
+            (
+                "",
+                bars_svg(
+                    [(_disposition(code, t), n) for code, n in report.dispositions], title=t["dispositions_title"]
+                ),
+            )
+        )
     charts.append(("", bars_svg([(a.name, a.tasks) for a in report.agencies], title=t["chart_tasks"])))
-    charts.append(("", bars_svg([(a.name, a.ack_p90_s) for a in report.agencies], title=t["chart_ack_p90"],
-                                fmt=lambda v: fmt_number(v, lang, f" {seconds}"))))
+    charts.append(
+        (
+            "",
+            bars_svg(
+                [(a.name, a.ack_p90_s) for a in report.agencies],
+                title=t["chart_ack_p90"],
+                fmt=lambda v: fmt_number(v, lang, f" {seconds}"),
+            ),
+        )
+    )
     return [(caption, Markup(svg)) for caption, svg in charts]
 
 
@@ -147,9 +169,17 @@ def _disposition(code: str, t: Mapping[str, Any]) -> str:
 
 def _agency_rows(report: shift_report.Report, t: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     unit = f" {t['seconds']}"
-    return [{"times": a, **{k: fmt_number(getattr(a, k), lang, unit)
-                            for k in ("ack_p50_s", "ack_p90_s", "resolve_p50_s", "resolve_p90_s")},
-             "within_pct": fmt_number(a.within_pct, lang, " %")} for a in report.agencies]
+    return [
+        {
+            "times": a,
+            **{
+                k: fmt_number(getattr(a, k), lang, unit)
+                for k in ("ack_p50_s", "ack_p90_s", "resolve_p50_s", "resolve_p90_s")
+            },
+            "within_pct": fmt_number(a.within_pct, lang, " %"),
+        }
+        for a in report.agencies
+    ]
 
 
 @auth.require(*ROLES)
@@ -158,9 +188,13 @@ async def report_page(request: web.Request) -> web.Response:
     t = {**words(lang), **history.WORDS[lang]}
     user = _user(request)
     context: dict[str, Any] = {
-        "t": t, "other_lang": "en" if lang == "id" else "id", "shifts": list(shift_report.SHIFTS),
-        "agencies": [(a, AGENCY_NAMES[a]) for a in AGENCIES], "agency_user": user.role == "agency",
-        "error": None, "report": None,
+        "t": t,
+        "other_lang": "en" if lang == "id" else "id",
+        "shifts": list(shift_report.SHIFTS),
+        "agencies": [(a, AGENCY_NAMES[a]) for a in AGENCIES],
+        "agency_user": user.role == "agency",
+        "error": None,
+        "report": None,
     }
     try:
         query = parse_query(request.query, user, _today(request))
@@ -170,11 +204,16 @@ async def report_page(request: web.Request) -> web.Response:
     report = await load_report(request, query)
     name = type_namer(lang)
     context.update(
-        query=query, report=report, charts=_charts(report, t, lang), agency_rows=_agency_rows(report, t, lang),
+        query=query,
+        report=report,
+        charts=_charts(report, t, lang),
+        agency_rows=_agency_rows(report, t, lang),
         by_type=[(name(code), n) for code, n in report.incidents_by_type],
         dispositions=[(_disposition(code, t), n) for code, n in report.dispositions],
-        period=f"{_local(report.start)} – {_local(report.end)} WIB", generated=f"{_local(report.generated_at)} WIB",
-        scope=AGENCY_NAMES[query.agency] if query.agency else t["report_room"], csv_params=query.params(),
+        period=f"{_local(report.start)} – {_local(report.end)} WIB",
+        generated=f"{_local(report.generated_at)} WIB",
+        scope=AGENCY_NAMES[query.agency] if query.agency else t["report_room"],
+        csv_params=query.params(),
     )
     response = aiohttp_jinja2.render_template("report.html", request, context)
     response.headers["Cache-Control"] = "no-store"

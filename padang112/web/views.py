@@ -7,7 +7,7 @@ by whoever renders it (jinja2 autoescape, ``textContent`` in the browser).
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,27 +27,48 @@ ACTIVE_STATES = ("offered", "connected", "transferred")  # the supervisor's "act
 
 
 def call_view(call: Call, now: datetime, position: int | None = None) -> dict[str, Any]:
-    return {"id": call.id, "state": call.state.value, "caller_number": call.caller_number,
-            "caller_name": call.caller_name, "carrier": call.carrier, "dialed": call.dialed, "seat": call.seat,
-            "received_at": wib(call.received_at), "waiting_s": int((now - call.received_at).total_seconds()),
-            "position": position, "flagged": call.flagged,
-            "agency": call.agency if call.agency_joined else None}  # an agency's duty phone in the call
+    return {
+        "id": call.id,
+        "state": call.state.value,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "carrier": call.carrier,
+        "dialed": call.dialed,
+        "seat": call.seat,
+        "received_at": wib(call.received_at),
+        "waiting_s": int((now - call.received_at).total_seconds()),
+        "position": position,
+        "flagged": call.flagged,
+        "agency": call.agency if call.agency_joined else None,
+    }  # an agency's duty phone in the call
 
 
 def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:
     since = seat.since
-    return {"id": seat.id, "state": seat.state.value, "reason": seat.reason, "user": seat.user,
-            "registered": seat.registered, "call_id": seat.call_id, "since": wib(since),
-            "in_state_s": int((now - since).total_seconds()) if since else None}
+    return {
+        "id": seat.id,
+        "state": seat.state.value,
+        "reason": seat.reason,
+        "user": seat.user,
+        "registered": seat.registered,
+        "call_id": seat.call_id,
+        "since": wib(since),
+        "in_state_s": int((now - since).total_seconds()) if since else None,
+    }
 
 
 def room_view(room: Room, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
-    waiting = [call_view(room.calls[entry[-1]], now, i + 1) for i, entry in enumerate(room.queue)
-               if entry[-1] in room.calls]
+    now = now or datetime.now(UTC)
+    waiting = [
+        call_view(room.calls[entry[-1]], now, i + 1) for i, entry in enumerate(room.queue) if entry[-1] in room.calls
+    ]
     active = [call_view(call, now) for call in room.calls.values() if call.state.value in ACTIVE_STATES]
-    return {"now": wib(now), "waiting": waiting, "active": active,
-            "seats": [seat_view(s, now) for s in sorted(room.seats.values(), key=lambda s: s.id)]}
+    return {
+        "now": wib(now),
+        "waiting": waiting,
+        "active": active,
+        "seats": [seat_view(s, now) for s in sorted(room.seats.values(), key=lambda s: s.id)],
+    }
 
 
 def event_view(event: DomainEvent) -> dict[str, Any]:

@@ -92,8 +92,9 @@ class Matrix:
             row = [f"{case.method} {case.url}", allowed]
             for who in IDENTITIES:
                 cell = self.cells.get((case, who))
-                row.append("-" if cell is None else
-                           (str(cell.status) if cell.ok else f"{cell.status}!(want {cell.want})"))
+                row.append(
+                    "-" if cell is None else (str(cell.status) if cell.ok else f"{cell.status}!(want {cell.want})")
+                )
             rows.append(row)
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -102,8 +103,9 @@ class Matrix:
 
 
 def _add_user(settings: config.Settings, account: Account) -> None:
-    add_account(settings, account.username, account.role, account.password,
-                agency=AGENCY if account.role == "agency" else None)
+    add_account(
+        settings, account.username, account.role, account.password, agency=AGENCY if account.role == "agency" else None
+    )
 
 
 MATRIX_ADDRESS = "127.0.0.9"
@@ -112,8 +114,12 @@ MATRIX_ADDRESS = "127.0.0.9"
 def _client(base_url: str) -> aiohttp.ClientSession:
     # unsafe=True: keep cookies set by an IP-address host (127.0.0.1). From a loopback address of its own, so the
     # many sign-ins here do not use up the per-address sign-in limit of the browser tests that follow (127.0.0.1).
-    return aiohttp.ClientSession(base_url=base_url, cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=TIMEOUT,
-                                 connector=aiohttp.TCPConnector(local_addr=(MATRIX_ADDRESS, 0)))
+    return aiohttp.ClientSession(
+        base_url=base_url,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        timeout=TIMEOUT,
+        connector=aiohttp.TCPConnector(local_addr=(MATRIX_ADDRESS, 0)),
+    )
 
 
 async def sign_in(base_url: str, account: Account) -> Identity:
@@ -143,8 +149,7 @@ async def sign_in(base_url: str, account: Account) -> Identity:
 @pytest.fixture(scope="module")
 async def accounts(controller, live_settings: config.Settings) -> dict[str, Account]:
     tag = secrets.token_hex(3)
-    made = {role: Account(role, f"authz-{role.replace('_', '-')}-{tag}", secrets.token_urlsafe(12))
-            for role in ROLES}
+    made = {role: Account(role, f"authz-{role.replace('_', '-')}-{tag}", secrets.token_urlsafe(12)) for role in ROLES}
     for account in made.values():
         _add_user(live_settings, account)
     return made
@@ -204,7 +209,7 @@ def _judge(case: Case, want: str, status: int | None, location: str) -> bool:
             return False
         return case.method != "GET" or status < 400 or (case.route == "/readyz" and status == 503)
     if want == "redirect to /masuk":
-        return status in (302, 303) and location.split("?")[0] == "/masuk"
+        return status in (302, 303) and location.split("?", maxsplit=1)[0] == "/masuk"
     if want == "not 401/403":
         return status not in (401, 403)
     return status == int(want)
@@ -232,14 +237,16 @@ async def _request(identity: Identity, case: Case) -> tuple[int | None, str]:
         kwargs["json"] = {}
         if identity.csrf is not None:
             headers[auth.CSRF_HEADER] = identity.csrf
-    async with identity.http.request(case.method, case.url, headers=headers, allow_redirects=False,
-                                     **kwargs) as response:
+    async with identity.http.request(
+        case.method, case.url, headers=headers, allow_redirects=False, **kwargs
+    ) as response:
         await response.read()
         return response.status, response.headers.get("Location", "")
 
 
-async def run_matrix(base_url: str, cases: list[Case], identities: dict[str, Identity],
-                     accounts: dict[str, Account]) -> Matrix:
+async def run_matrix(
+    base_url: str, cases: list[Case], identities: dict[str, Identity], accounts: dict[str, Account]
+) -> Matrix:
     matrix = Matrix(cases)
     for case, who in product(cases, IDENTITIES):
         identity = identities[who]
@@ -256,40 +263,63 @@ async def run_matrix(base_url: str, cases: list[Case], identities: dict[str, Ide
     return matrix
 
 
-async def test_every_route_answers_each_role_as_it_declares(controller, live_settings: config.Settings,
-                                                            identities, accounts, artefacts_dir: Path):
+async def test_every_route_answers_each_role_as_it_declares(
+    controller, live_settings: config.Settings, identities, accounts, artefacts_dir: Path
+):
     cases = cases_of(create_app(live_settings), live_settings)
     routes = {(c.method, c.route) for c in cases}
-    assert {("GET", "/api/v1/room"), ("POST", "/api/v1/seats/{seat}/{verb}"), ("GET", "/ws"),
-            ("GET", "/kursi"), ("POST", "/keluar"), ("GET", "/healthz")} <= routes, sorted(routes)
-    assert {("GET", "/dasbor"), ("GET", "/api/v1/dashboard"), ("GET", "/laporan"),
-            ("GET", "/laporan.csv")} <= routes, "dashboard and reports"
-    assert {("GET", "/api/v1/info-requests"), ("POST", "/api/v1/incidents/{incident_id}/info-requests"),
-            ("POST", "/api/v1/incidents/{incident_id}/info-requests/{request_id}/answers"),
-            ("GET", "/api/v1/prank-scores"), ("POST", "/api/v1/prank-clearances"),
-            ("GET", "/kejadian/baru")} <= routes, "requests for information, prank clearances, hand entry"
-    assert {("GET", "/dinding"), ("GET", "/admin/kamera"), ("POST", "/api/v1/cameras"),
-            ("PATCH", "/api/v1/cameras/{camera_id}"), ("GET", "/api/v1/incidents/{incident_id}/cameras"),
-            ("POST", "/api/v1/wall/layout"), ("GET", "/kamera/{camera_id}/live.m3u8"),
-            ("GET", "/kamera/{camera_id}/s/{token}"), ("GET", "/kamera/{camera_id}/mjpeg")} <= routes
-    assert {("GET", "/api/v1/callbacks"), ("GET", "/api/v1/callbacks/{callback_id}"),
-            ("POST", "/api/v1/callbacks/{callback_id}/call"), ("POST", "/api/v1/calls/{call_id}/handoff"),
-            ("POST", "/api/v1/calls/{call_id}/leave")} <= routes, "the callback list, warm hand-off"
+    assert {
+        ("GET", "/api/v1/room"),
+        ("POST", "/api/v1/seats/{seat}/{verb}"),
+        ("GET", "/ws"),
+        ("GET", "/kursi"),
+        ("POST", "/keluar"),
+        ("GET", "/healthz"),
+    } <= routes, sorted(routes)
+    assert {("GET", "/dasbor"), ("GET", "/api/v1/dashboard"), ("GET", "/laporan"), ("GET", "/laporan.csv")} <= routes, (
+        "dashboard and reports"
+    )
+    assert {
+        ("GET", "/api/v1/info-requests"),
+        ("POST", "/api/v1/incidents/{incident_id}/info-requests"),
+        ("POST", "/api/v1/incidents/{incident_id}/info-requests/{request_id}/answers"),
+        ("GET", "/api/v1/prank-scores"),
+        ("POST", "/api/v1/prank-clearances"),
+        ("GET", "/kejadian/baru"),
+    } <= routes, "requests for information, prank clearances, hand entry"
+    assert {
+        ("GET", "/dinding"),
+        ("GET", "/admin/kamera"),
+        ("POST", "/api/v1/cameras"),
+        ("PATCH", "/api/v1/cameras/{camera_id}"),
+        ("GET", "/api/v1/incidents/{incident_id}/cameras"),
+        ("POST", "/api/v1/wall/layout"),
+        ("GET", "/kamera/{camera_id}/live.m3u8"),
+        ("GET", "/kamera/{camera_id}/s/{token}"),
+        ("GET", "/kamera/{camera_id}/mjpeg"),
+    } <= routes
+    assert {
+        ("GET", "/api/v1/callbacks"),
+        ("GET", "/api/v1/callbacks/{callback_id}"),
+        ("POST", "/api/v1/callbacks/{callback_id}/call"),
+        ("POST", "/api/v1/calls/{call_id}/handoff"),
+        ("POST", "/api/v1/calls/{call_id}/leave"),
+    } <= routes, "the callback list, warm hand-off"
 
     started = time.monotonic()
     matrix = await run_matrix(controller.base_url, cases, identities, accounts)
     took = time.monotonic() - started
     table = matrix.table()
     (artefacts_dir / "authorization_matrix.txt").write_text(
-        f"{len(cases)} requests x {len(IDENTITIES)} identities in {took:.1f} s\n\n{table}\n")
+        f"{len(cases)} requests x {len(IDENTITIES)} identities in {took:.1f} s\n\n{table}\n"
+    )
     wrong = matrix.wrong()
-    assert not wrong, (f"{len(wrong)} of {len(matrix.cells)} answers are wrong (marked !):\n\n{table}\n\n"
-                       + "\n".join(f"  {c.method} {c.url} as {who}: {cell.status} {cell.detail}, want {cell.want}"
-                                   for c, who, cell in wrong))
+    assert not wrong, f"{len(wrong)} of {len(matrix.cells)} answers are wrong (marked !):\n\n{table}\n\n" + "\n".join(
+        f"  {c.method} {c.url} as {who}: {cell.status} {cell.detail}, want {cell.want}" for c, who, cell in wrong
+    )
 
 
-async def test_a_post_without_the_csrf_header_is_refused(controller, live_settings: config.Settings,
-                                                         identities):
+async def test_a_post_without_the_csrf_header_is_refused(controller, live_settings: config.Settings, identities):
     supervisor = identities["supervisor"]
     url = f"/api/v1/seats/{live_settings.seats[-1]}/pause"
     for headers in ({}, {auth.CSRF_HEADER: "not-the-token"}):
@@ -297,8 +327,9 @@ async def test_a_post_without_the_csrf_header_is_refused(controller, live_settin
             assert refused.status == 403, f"POST {url} with headers {headers} answered {refused.status}"
             assert (await refused.json())["error"] == "csrf"
     # the session itself is still good: the same request with the token is authorized (the seat is offline)
-    async with supervisor.http.post(url, json={"reason": "break"},
-                                    headers={auth.CSRF_HEADER: supervisor.csrf}) as allowed:
+    async with supervisor.http.post(
+        url, json={"reason": "break"}, headers={auth.CSRF_HEADER: supervisor.csrf}
+    ) as allowed:
         assert allowed.status not in (401, 403), await allowed.text()
 
 
@@ -314,8 +345,7 @@ async def test_the_websocket_greets_a_call_taker(controller, identities, account
     assert hello["user"] == accounts["call_taker"].username and hello["role"] == "call_taker"
 
 
-async def test_the_served_openapi_document_matches_the_router(controller, live_settings: config.Settings,
-                                                              identities):
+async def test_the_served_openapi_document_matches_the_router(controller, live_settings: config.Settings, identities):
     async with identities["agency"].http.get(openapi.DOC_PATH) as response:
         assert response.status == 200
         doc = await response.json()

@@ -23,13 +23,21 @@ async def call_of(repo: Repository, caller: str, state: str | None = None):
 
 
 async def test_a_112_call_reaches_a_seat_with_audio_both_ways_and_is_recorded_and_stored(
-        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+):
     (seat,) = seat_pool(1)
     phones = await seat_phones([seat], answer_after=0.3, tone_hz=1000, record_dir=tmp_path)
     citizen = await simulator("citizen")
     caller = "+6281200000001"
-    await citizen.call("c1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"),
-                       caller=caller, tone_hz=440, record=tmp_path / "citizen.wav", hangup_after=4)
+    await citizen.call(
+        "c1",
+        fleet.target_uri(live_settings),
+        bind=fleet.carrier_address(live_settings, "telkomsel"),
+        caller=caller,
+        tone_hz=440,
+        record=tmp_path / "citizen.wav",
+        hangup_after=4,
+    )
     ring = await phones[seat].wait_event(lambda e: e.get("event") == "seat_ringing", 10)
     ended = await citizen.wait_call_state("c1", "DISCONNECTED", 20)
     seat_end = await phones[seat].wait_event(lambda e: e.get("event") == "seat_call_ended", 10)
@@ -41,8 +49,13 @@ async def test_a_112_call_reaches_a_seat_with_audio_both_ways_and_is_recorded_an
     call = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="the call stored as ended")
     assert call.carrier == "telkomsel" and call.dialed == "112" and call.seat == seat and call.via == "controller"
     moves = [(e.from_state, e.to_state) for e in await repo.call_events(call.id)]
-    assert moves == [(None, "received"), ("received", "queued"), ("queued", "offered"),
-                     ("offered", "connected"), ("connected", "ended")]
+    assert moves == [
+        (None, "received"),
+        ("received", "queued"),
+        ("queued", "offered"),
+        ("offered", "connected"),
+        ("connected", "ended"),
+    ]
     recording = live_settings.recordings_dir / f"call-{call.id}.wav"
     await eventually(lambda: _exists(recording), 5, what=f"{recording}")
     assert tones.contains_tone(recording, 440) and tones.contains_tone(recording, 1000)
@@ -57,7 +70,8 @@ async def _exists(path: Path) -> bool:
 
 
 async def test_with_one_seat_three_callers_are_served_in_arrival_order_and_a_caller_who_gives_up_is_abandoned(
-        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+):
     (seat,) = seat_pool(1)
     await seat_phones([seat], answer_after=0.3, hangup_after=2.0)
     citizen = await simulator("citizens")
@@ -65,8 +79,14 @@ async def test_with_one_seat_three_callers_are_served_in_arrival_order_and_a_cal
     callers = ["+6281200000011", "+6281200000012", "+6281200000013"]
     for i, caller in enumerate(callers):
         hang = 6 if i < 2 else None
-        await citizen.call(f"q{i}", target, bind=fleet.carrier_address(live_settings, "xl"), caller=caller,
-                           record=tmp_path / f"q{i}.wav", hangup_after=hang)
+        await citizen.call(
+            f"q{i}",
+            target,
+            bind=fleet.carrier_address(live_settings, "xl"),
+            caller=caller,
+            record=tmp_path / f"q{i}.wav",
+            hangup_after=hang,
+        )
         await asyncio.sleep(0.4)
     # the third caller gives up while the first two are served
     await asyncio.sleep(2.5)
@@ -82,15 +102,17 @@ async def test_with_one_seat_three_callers_are_served_in_arrival_order_and_a_cal
 
 
 async def test_a_seat_that_lets_a_call_ring_out_is_paused_and_the_next_seat_gets_the_call(
-        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+):
     sleepy, awake = seat_pool(2)
     await seat_phones([sleepy], answer_after=None)  # registered first: idle longest, rung first
     await asyncio.sleep(0.5)
     await seat_phones([awake], answer_after=0.3, hangup_after=1.5)
     citizen = await simulator("citizen")
     caller = "+6281200000021"
-    await citizen.call("r1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "indosat"),
-                       caller=caller)
+    await citizen.call(
+        "r1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "indosat"), caller=caller
+    )
     call = await eventually(lambda: call_of(repo, caller, "ended"), 25, what="call answered by the next seat")
     assert call.seat == awake
     sleepy_events = await repo.seat_events(sleepy)
@@ -100,7 +122,8 @@ async def test_a_seat_that_lets_a_call_ring_out_is_paused_and_the_next_seat_gets
 
 
 async def test_an_unregistered_seat_is_never_offered_a_call(
-        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings):
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings
+):
     gone, here = seat_pool(2)
     phones = await seat_phones([gone], answer_after=0.3)
     await phones[gone].unregister(gone)
@@ -108,8 +131,9 @@ async def test_an_unregistered_seat_is_never_offered_a_call(
     await seat_phones([here], answer_after=0.3, hangup_after=1.0)
     citizen = await simulator("citizen")
     caller = "+6281200000031"
-    await citizen.call("u1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "three"),
-                       caller=caller)
+    await citizen.call(
+        "u1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "three"), caller=caller
+    )
     call = await eventually(lambda: call_of(repo, caller, "ended"), 15, what="call ended")
     assert call.seat == here
     assert "offered" not in [e.to_state for e in await repo.seat_events(gone)]

@@ -33,7 +33,8 @@ async def take_seat(page: Page, base_url: str, user: str, password: str, seat: s
 
 
 async def test_the_call_taker_sees_the_screen_pop_within_a_second_of_the_ring_then_the_timer_and_saves_a_disposition(
-        controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page):
+    controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, f"ct{seat}", "call_taker", password)
@@ -44,8 +45,13 @@ async def test_the_call_taker_sees_the_screen_pop_within_a_second_of_the_ring_th
 
     citizen = await simulator("citizen")
     caller = "+6281700000001"
-    await citizen.call("p1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"),
-                       caller=caller, caller_name="Ibu Rahmi")
+    await citizen.call(
+        "p1",
+        fleet.target_uri(live_settings),
+        bind=fleet.carrier_address(live_settings, "telkomsel"),
+        caller=caller,
+        caller_name="Ibu Rahmi",
+    )
     ring = await phones[seat].wait_event(lambda e: e.get("event") == "seat_ringing", 10)
     await expect(page.locator("#pop-number")).to_have_text(caller)
     await expect(page.locator("#pop-carrier")).to_have_text("telkomsel")

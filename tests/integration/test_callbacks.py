@@ -27,8 +27,9 @@ pytestmark = pytest.mark.live
 async def abandon(simulator, live_settings, repo, caller: str, carrier: str, name: str):
     """A caller dials 112 while no seat is ready, waits, and hangs up."""
     citizen = await simulator(f"citizen-{name}")
-    await citizen.call(name, fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, carrier),
-                       caller=caller)
+    await citizen.call(
+        name, fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, carrier), caller=caller
+    )
     call = await eventually(lambda: call_of(repo, caller, "queued"), 10, what="caller waiting")
     await citizen.hangup(name)
     await eventually(lambda: call_of(repo, caller, "abandoned"), 10, what="call abandoned")
@@ -36,7 +37,8 @@ async def abandon(simulator, live_settings, repo, caller: str, carrier: str, nam
 
 
 async def test_an_abandoned_caller_is_listed_and_called_back_over_the_carrier_trunk_it_used(
-        controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page):
+    controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "ct_callback", "call_taker", password)
@@ -51,16 +53,22 @@ async def test_an_abandoned_caller_is_listed_and_called_back_over_the_carrier_tr
     item_id = await row.get_attribute("data-callback-id")
 
     line = await simulator("telkomsel-line")  # the caller's phone, reached through the Telkomsel trunk
-    await line.add_seat("telkomsel-line", listen=f"{fleet.carrier_address(live_settings, 'telkomsel')}:5060",
-                        answer_after=1.0, tone_hz=440)
+    await line.add_seat(
+        "telkomsel-line",
+        listen=f"{fleet.carrier_address(live_settings, 'telkomsel')}:5060",
+        answer_after=1.0,
+        tone_hz=440,
+    )
     await seat_phones([seat], answer_after=0.3)
     await expect(page.locator("#seat-state")).to_have_text("Siap")
     clicked = time.time()
     await row.get_by_role("button", name="Telepon balik").click()
 
     ringing = await line.wait_event(lambda e: e.get("event") == "seat_ringing", 15)
-    print(f"\n[measure] Telepon balik -> caller's phone rings over the trunk: {ringing['t'] - clicked:.2f} s "
-          "(the seat answers after 0.3 s first)")
+    print(
+        f"\n[measure] Telepon balik -> caller's phone rings over the trunk: {ringing['t'] - clicked:.2f} s "
+        "(the seat answers after 0.3 s first)"
+    )
     assert ringing["source"].startswith(f"{live_settings.asterisk.bind_address}:{live_settings.asterisk.sip_port}")
     assert "<sip:112@" in ringing["remote"] or "sip:112@" in ringing["remote"]
     await line.wait_event(lambda e: e.get("event") == "seat_media", 10)
@@ -80,7 +88,8 @@ async def test_an_abandoned_caller_is_listed_and_called_back_over_the_carrier_tr
 
 
 async def test_a_number_that_calls_again_is_matched_to_its_open_callback(
-        controller, repo, live_settings, simulator, seat_phones, seat_pool, page: Page):
+    controller, repo, live_settings, simulator, seat_phones, seat_pool, page: Page
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "sup_cbmatch", "supervisor", password)
@@ -97,13 +106,19 @@ async def test_a_number_that_calls_again_is_matched_to_its_open_callback(
 
     await seat_phones([seat], answer_after=0.3, hangup_after=1.0)
     citizen = await simulator("citizen-again")
-    await citizen.call("again", fleet.target_uri(live_settings),
-                       bind=fleet.carrier_address(live_settings, "indosat"), caller=caller)
+    await citizen.call(
+        "again", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "indosat"), caller=caller
+    )
     await expect(row).to_have_count(0)  # it called again and was answered: nobody needs to call back
     detail = await (await page.request.get(f"{controller.base_url}/api/v1/callbacks/{item_id}")).json()
     assert detail["state"] == "matched" and detail["abandoned_calls"] == 2
-    assert [e["kind"] for e in detail["events"]] == ["created", "called_again", "abandoned_again", "called_again",
-                                                     "matched"]
+    assert [e["kind"] for e in detail["events"]] == [
+        "created",
+        "called_again",
+        "abandoned_again",
+        "called_again",
+        "matched",
+    ]
 
 
 async def test_only_a_number_that_called_in_can_be_called_back(controller, live_settings, repo):

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import jinja2
 import pytest
-
-from padang112.simulator import fleet
 from aiohttp import web
 from playwright.async_api import Browser, Page, expect
+
+from padang112.simulator import fleet
 
 HOSTILE = "<script>window.__pwned=1</script>"
 # The trusted inline script shows that JavaScript does run on the page, so the absence of __pwned means the
@@ -106,8 +106,13 @@ def add_account(settings, username: str, role: str, password: str, agency: str |
     """Create a console account the way an operator does: ``padang112 user add ... --password-stdin``."""
     env = dict(os.environ, PADANG112_CONFIG=str(settings.config_path))
     extra = ["--agency", agency] if agency else []
-    done = subprocess.run([sys.executable, "-m", "padang112.cli", "user", "add", username, "--role", role, *extra,
-                           "--password-stdin"], input=password + "\n", text=True, env=env, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "padang112.cli", "user", "add", username, "--role", role, *extra, "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        env=env,
+        capture_output=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -120,13 +125,19 @@ async def sign_in(page: Page, base_url: str, username: str, password: str) -> No
 
 @pytest.mark.live
 async def test_a_signed_in_supervisor_sees_a_waiting_caller_whose_script_caller_id_shows_as_text(
-        controller, live_settings, simulator, page: Page):
+    controller, live_settings, simulator, page: Page
+):
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "joni", "supervisor", password)
     citizen = await simulator("citizen")
     hostile = "<script>window.__pwned=1</script>"
-    await citizen.call("x1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"),
-                       caller="+6281600000001", caller_name=hostile)
+    await citizen.call(
+        "x1",
+        fleet.target_uri(live_settings),
+        bind=fleet.carrier_address(live_settings, "telkomsel"),
+        caller="+6281600000001",
+        caller_name=hostile,
+    )
     await citizen.wait_call_state("x1", "CONFIRMED", 10)
 
     await sign_in(page, controller.base_url, "joni", password)

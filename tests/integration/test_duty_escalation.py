@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Page, expect
@@ -20,19 +20,27 @@ from tests.integration.test_console_page import add_account, sign_in
 
 pytestmark = pytest.mark.live
 
-INCIDENT = {"type_code": "infrastructure_damage", "priority": 1, "kecamatan": "Pauh", "location_text": "Jl. Raya Pauh",
-            "description": "jembatan retak", "agencies": ["pupr"], "source": "radio"}
+INCIDENT = {
+    "type_code": "infrastructure_damage",
+    "priority": 1,
+    "kecamatan": "Pauh",
+    "location_text": "Jl. Raya Pauh",
+    "description": "jembatan retak",
+    "agencies": ["pupr"],
+    "source": "radio",
+}
 
 
 def miss_deadline(settings, incident_id: int) -> None:
     """Time passes: move the task's acknowledge deadline into the past (the watch runs every 5 s)."""
-    past = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat(timespec="microseconds")
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat(timespec="microseconds")
     with sqlite3.connect(settings.state_dir / "padang112.db") as db:
         db.execute("UPDATE agency_tasks SET ack_deadline = ? WHERE incident_id = ?", (past, incident_id))
 
 
 async def test_a_missed_deadline_alerts_the_supervisor_and_calls_the_duty_phone_until_1_is_pressed(
-        controller, live_settings, seat_phones, page: Page):
+    controller, live_settings, seat_phones, page: Page
+):
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "sup_duty", "supervisor", password)
     await sign_in(page, controller.base_url, "sup_duty", password)
@@ -44,8 +52,9 @@ async def test_a_missed_deadline_alerts_the_supervisor_and_calls_the_duty_phone_
     phone = phones[duty]
     mark = phone.mark()
 
-    response = await page.request.post(f"{controller.base_url}/api/v1/incidents", headers={"X-CSRF-Token": csrf},
-                                       data=INCIDENT)
+    response = await page.request.post(
+        f"{controller.base_url}/api/v1/incidents", headers={"X-CSRF-Token": csrf}, data=INCIDENT
+    )
     assert response.status == 201, await response.text()
     incident = await response.json()
     miss_deadline(live_settings, incident["id"])
@@ -62,8 +71,7 @@ async def test_a_missed_deadline_alerts_the_supervisor_and_calls_the_duty_phone_
     await phone.wait_event(lambda e: e.get("event") == "seat_media" and e.get("seat") == duty, 10, since=retry)
     await phone.seat_dtmf(duty, "1")
     pressed = time.time()
-    ended = await phone.wait_event(lambda e: e.get("event") == "seat_call_ended" and e.get("n") == 2, 20,
-                                   since=retry)
+    ended = await phone.wait_event(lambda e: e.get("event") == "seat_call_ended" and e.get("n") == 2, 20, since=retry)
     assert ended["code"] in (0, 200), ended  # the switch thanked and hung up (not a failure)
     assert ended["t"] - pressed > 3.0, "hung up before the thank-you (about 5 s) was played"
 

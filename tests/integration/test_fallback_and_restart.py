@@ -20,7 +20,8 @@ pytestmark = pytest.mark.live
 
 
 async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_queue_and_the_call_is_imported(
-        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+):
     (seat,) = seat_pool(1)
     await seat_phones([seat], answer_after=0.3, tone_hz=1000, hangup_after=2.0)
     queue = live_settings.calls.fallback_queue
@@ -34,8 +35,14 @@ async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_q
         await asyncio.sleep(0.5)  # the app stays listed after its WebSocket closes, but inactive
         citizen = await simulator("citizen")
         caller = "+6281400000001"
-        await citizen.call("f1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkom"),
-                           caller=caller, tone_hz=440, record=tmp_path / "f1.wav")
+        await citizen.call(
+            "f1",
+            fleet.target_uri(live_settings),
+            bind=fleet.carrier_address(live_settings, "telkom"),
+            caller=caller,
+            tone_hz=440,
+            record=tmp_path / "f1.wav",
+        )
         ended = await citizen.wait_call_state("f1", "DISCONNECTED", 30)
         assert ended["code"] == 200
         assert tones.contains_tone(tmp_path / "f1.wav", 1000), "the fallback queue did not connect a seat"
@@ -53,21 +60,24 @@ async def _db_empty(asterisk) -> bool:
 
 
 async def test_a_connected_call_survives_a_controller_restart_and_is_reconciled(
-        asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path):
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+):
     (seat,) = seat_pool(1)
     await seat_phones([seat], answer_after=0.3)
     citizen = await simulator("citizen")
     caller = "+6281400000002"
-    await citizen.call("k1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"),
-                       caller=caller)
+    await citizen.call(
+        "k1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"), caller=caller
+    )
     await citizen.wait_call_state("k1", "CONFIRMED", 10)
     call = await eventually(lambda: call_of(repo, caller, "connected"), 10, what="call connected")
     controller.stop()
     await asyncio.sleep(1.0)
     await controller.start()
     await asyncio.sleep(1.0)
-    assert not citizen.events(pred=lambda e: e.get("call") == "k1" and e.get("state") == "DISCONNECTED"), \
+    assert not citizen.events(pred=lambda e: e.get("call") == "k1" and e.get("state") == "DISCONNECTED"), (
         "the restart dropped a connected caller"
+    )
     assert (await repo.get_call(call.id)).state == "connected"
     await citizen.hangup("k1")
     ended = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="call ended after the restart")
@@ -77,19 +87,22 @@ async def test_a_connected_call_survives_a_controller_restart_and_is_reconciled(
 
 
 async def test_when_the_controller_shuts_down_a_waiting_caller_is_handed_to_the_fallback_queue_not_stranded(
-        asterisk, controller, repo, simulator, live_settings):
+    asterisk, controller, repo, simulator, live_settings
+):
     citizen = await simulator("citizen")
     caller = "+6281400000003"
-    await citizen.call("h1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"),
-                       caller=caller)
+    await citizen.call(
+        "h1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"), caller=caller
+    )
     call = await eventually(lambda: call_of(repo, caller, "queued"), 10, what="caller waiting (no seat ready)")
     controller.stop()
     try:
         assert call.id in asterisk.db("p112fb"), "the waiting caller was not sent to the fallback queue"
         assert (await repo.get_call(call.id)).state == "handed_over"
         await asyncio.sleep(1.0)
-        assert not citizen.events(pred=lambda e: e.get("call") == "h1" and e.get("state") == "DISCONNECTED"), \
+        assert not citizen.events(pred=lambda e: e.get("call") == "h1" and e.get("state") == "DISCONNECTED"), (
             "the caller was dropped at shutdown"
+        )
         await citizen.hangup("h1")
         await citizen.wait_call_state("h1", "DISCONNECTED", 10)
     finally:
@@ -105,19 +118,26 @@ async def test_when_the_controller_shuts_down_a_waiting_caller_is_handed_to_the_
 
     async def listed():  # abandoned in the fallback queue: still a caller to call back
         with sqlite3.connect(live_settings.state_dir / "padang112.db") as db:
-            row = db.execute("SELECT carrier, state, last_call_id FROM callbacks WHERE number = ?", (caller,)).fetchone()
+            row = db.execute(
+                "SELECT carrier, state, last_call_id FROM callbacks WHERE number = ?", (caller,)
+            ).fetchone()
         return row
 
-    assert await eventually(listed, 10, what="callback item for the caller abandoned in the fallback") \
-        == ("xl", "open", call.id)
+    assert await eventually(listed, 10, what="callback item for the caller abandoned in the fallback") == (
+        "xl",
+        "open",
+        call.id,
+    )
 
 
 async def test_ctrl_c_then_sigterm_during_shutdown_hands_callers_over_and_the_controller_exits_cleanly(
-        asterisk, controller, repo, simulator, live_settings):
+    asterisk, controller, repo, simulator, live_settings
+):
     citizen = await simulator("citizen")
     caller = "+6281400000004"
-    await citizen.call("s1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "indosat"),
-                       caller=caller)
+    await citizen.call(
+        "s1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "indosat"), caller=caller
+    )
     call = await eventually(lambda: call_of(repo, caller, "queued"), 10, what="caller waiting")
     proc = controller.proc
     assert proc is not None

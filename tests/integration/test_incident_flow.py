@@ -17,7 +17,8 @@ pytestmark = pytest.mark.live
 
 
 async def test_a_flood_call_reaches_bpbd_and_pupr_within_a_second_and_is_closed_when_both_resolve(
-        controller, live_settings, seat_phones, simulator, seat_pool, page: Page, more_pages):
+    controller, live_settings, seat_phones, simulator, seat_pool, page: Page, more_pages
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "ct_flood", "call_taker", password)
@@ -35,8 +36,9 @@ async def test_a_flood_call_reaches_bpbd_and_pupr_within_a_second_and_is_closed_
     await seat_phones([seat], answer_after=0.3)
     citizen = await simulator("citizen")
     caller = "+6281900000001"
-    await citizen.call("f1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"),
-                       caller=caller)
+    await citizen.call(
+        "f1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "telkomsel"), caller=caller
+    )
     await expect(page.locator("#pop-title")).to_have_text("Terhubung")
 
     form = page.locator("#incident-form")

@@ -22,7 +22,8 @@ async def csrf_of(page: Page) -> str:
 
 
 async def test_an_agency_asks_the_call_taker_answers_and_the_agency_sees_the_answer_live(
-        controller, live_settings, page: Page, more_pages):
+    controller, live_settings, page: Page, more_pages
+):
     tag = secrets.token_hex(2)
     password = secrets.token_urlsafe(12)
     ct, op, sup = f"ct_info{tag}", f"op_dlh{tag}", f"sup_info{tag}"
@@ -37,9 +38,16 @@ async def test_an_agency_asks_the_call_taker_answers_and_the_agency_sees_the_ans
     await sign_in(supervisor, controller.base_url, sup, password)
     await supervisor.wait_for_url("**/supervisor")
 
-    created = await page.request.post(f"{controller.base_url}/api/v1/incidents", headers={
-        "X-CSRF-Token": await csrf_of(page)}, data={"type_code": "pollution", "priority": 3, "kecamatan": "Pauh",
-                                                   "description": "Limbah berbau di Batang Kuranji"})
+    created = await page.request.post(
+        f"{controller.base_url}/api/v1/incidents",
+        headers={"X-CSRF-Token": await csrf_of(page)},
+        data={
+            "type_code": "pollution",
+            "priority": 3,
+            "kecamatan": "Pauh",
+            "description": "Limbah berbau di Batang Kuranji",
+        },
+    )
     assert created.status == 201, await created.text()
     incident = await created.json()
     card = dlh.locator(f'article[data-number="{incident["number"]}"]')
@@ -76,8 +84,9 @@ async def test_an_agency_asks_the_call_taker_answers_and_the_agency_sees_the_ans
     assert stored["info_requests"][0]["at"].endswith("+07:00")
 
 
-async def test_a_radio_report_entered_by_hand_reaches_the_agency_queue(controller, live_settings, page: Page,
-                                                                       more_pages):
+async def test_a_radio_report_entered_by_hand_reaches_the_agency_queue(
+    controller, live_settings, page: Page, more_pages
+):
     tag = secrets.token_hex(2)
     password = secrets.token_urlsafe(12)
     ct, op = f"ct_radio{tag}", f"op_damkar{tag}"

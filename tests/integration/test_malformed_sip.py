@@ -24,7 +24,8 @@ GARBAGE = [
 
 
 async def test_malformed_sip_from_a_carrier_address_is_ignored_and_the_next_112_call_is_answered(
-        asterisk, controller, repo, live_settings):
+    asterisk, controller, repo, live_settings
+):
     source = fleet.carrier_address(live_settings, "telkom")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind((source, 0))
@@ -32,7 +33,8 @@ async def test_malformed_sip_from_a_carrier_address_is_ignored_and_the_next_112_
             sock.sendto(datagram, (asterisk.sip_host, asterisk.sip_port))
     await asyncio.sleep(0.5)
     caller = b"6281500000001"
-    result = await asyncio.to_thread(raw_call, asterisk.sip_host, asterisk.sip_port, source, b"Sesudah Sampah",
-                                     caller, "112", 1.0)
+    result = await asyncio.to_thread(
+        raw_call, asterisk.sip_host, asterisk.sip_port, source, b"Sesudah Sampah", caller, "112", 1.0
+    )
     assert result.final == 200, result.statuses
     await eventually(lambda: call_of(repo, caller.decode(), "abandoned"), 10, what="the call after the garbage stored")

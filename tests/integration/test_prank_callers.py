@@ -21,7 +21,8 @@ async def calls_of(repo: Repository, number: str) -> list:
 
 
 async def test_a_number_marked_prank_twice_is_queued_behind_a_genuine_caller_and_still_answered(
-        controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page):
+    controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page
+):
     first_seat, later_seat = seat_pool(2)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "sup_prank", "supervisor", password)
@@ -37,8 +38,11 @@ async def test_a_number_marked_prank_twice_is_queued_behind_a_genuine_caller_and
         await citizen.call(f"k{i}", target, bind=bind, caller=prankster)
         await citizen.wait_call_state(f"k{i}", "DISCONNECTED", 15)
         ended = await eventually(lambda: _ended_count(repo, prankster, i + 1), 10, what="prank call stored")
-        response = await page.request.post(f"{controller.base_url}/api/v1/calls/{ended.id}/disposition",
-                                           headers={"X-CSRF-Token": csrf}, data={"disposition": "prank"})
+        response = await page.request.post(
+            f"{controller.base_url}/api/v1/calls/{ended.id}/disposition",
+            headers={"X-CSRF-Token": csrf},
+            data={"disposition": "prank"},
+        )
         assert response.ok, await response.text()
     await phones[first_seat].unregister(first_seat)
     await asyncio.sleep(1.5)  # wrap-up of the last prank call, then the seat is offline

@@ -26,7 +26,8 @@ async def flagged_on_arrival(repo: Repository, call_id: str) -> bool:
 
 
 async def test_a_cleared_number_is_no_longer_flagged_also_after_a_restart(
-        controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page, more_pages):
+    controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page, more_pages
+):
     (seat,) = seat_pool(1)
     tag = secrets.token_hex(2)
     password = secrets.token_urlsafe(12)
@@ -39,13 +40,15 @@ async def test_a_cleared_number_is_no_longer_flagged_also_after_a_restart(
     csrf = await supervisor.evaluate("JSON.parse(document.getElementById('csrf').textContent)")
 
     async def mark_prank(call_id: str) -> None:
-        response = await supervisor.request.post(f"{controller.base_url}/api/v1/calls/{call_id}/disposition",
-                                                 headers={"X-CSRF-Token": csrf}, data={"disposition": "prank"})
+        response = await supervisor.request.post(
+            f"{controller.base_url}/api/v1/calls/{call_id}/disposition",
+            headers={"X-CSRF-Token": csrf},
+            data={"disposition": "prank"},
+        )
         assert response.ok, await response.text()
 
     async def score() -> dict:
-        response = await supervisor.request.get(f"{controller.base_url}/api/v1/prank-scores",
-                                                params={"number": NUMBER})
+        response = await supervisor.request.get(f"{controller.base_url}/api/v1/prank-scores", params={"number": NUMBER})
         assert response.ok, await response.text()
         return await response.json()
 

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.live
 
 
 async def test_the_supervisor_sees_a_caller_wait_with_an_alert_then_connect_and_can_pause_the_seat(
-        controller, asterisk, live_settings, seat_phones, simulator, seat_pool, page: Page):
+    controller, asterisk, live_settings, seat_phones, simulator, seat_pool, page: Page
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "pakjoni", "supervisor", password)
@@ -27,8 +28,9 @@ async def test_the_supervisor_sees_a_caller_wait_with_an_alert_then_connect_and_
 
     citizen = await simulator("citizen")
     caller = "+6281800000001"
-    await citizen.call("w1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "three"),
-                       caller=caller)
+    await citizen.call(
+        "w1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "three"), caller=caller
+    )
     waiting = page.locator("#waiting tbody tr").filter(has_text=caller)
     await expect(waiting).to_have_count(1)
     await expect(page.locator("#alerts")).to_contain_text("Tidak ada kursi yang siap")
@@ -51,15 +53,17 @@ async def test_the_supervisor_sees_a_caller_wait_with_an_alert_then_connect_and_
 
 
 async def test_the_supervisor_finds_a_call_in_the_history_and_its_playback_is_audited(
-        controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page):
+    controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "sup2", "supervisor", password)
     await seat_phones([seat], answer_after=0.3, hangup_after=2.0)
     citizen = await simulator("citizen")
     caller = "+6281800000002"
-    await citizen.call("h1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"),
-                       caller=caller)
+    await citizen.call(
+        "h1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"), caller=caller
+    )
     await citizen.wait_call_state("h1", "DISCONNECTED", 20)
     stored = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="call stored")
 

@@ -44,8 +44,14 @@ def _wait_for(predicate, timeout: float = 5.0):
 def test_carrier_call_to_a_non_emergency_number_is_rejected_unanswered(
     asterisk: AsteriskHandle, tmp_path: Path, number: str
 ) -> None:
-    result = run_sipp(asterisk, "carrier_invite.xml", tmp_path, _carrier(asterisk, "telkomsel"), service=number,
-                      keys={"caller": "081298765432", "caller_name": "Penipu"})
+    result = run_sipp(
+        asterisk,
+        "carrier_invite.xml",
+        tmp_path,
+        _carrier(asterisk, "telkomsel"),
+        service=number,
+        keys={"caller": "081298765432", "caller_name": "Penipu"},
+    )
     assert result.final is not None, result.output
     assert 400 <= result.final < 700, result.statuses
     assert 200 not in result.statuses
@@ -53,16 +59,21 @@ def test_carrier_call_to_a_non_emergency_number_is_rejected_unanswered(
 
 
 def test_emergency_number_from_an_unknown_address_is_refused(asterisk: AsteriskHandle, tmp_path: Path) -> None:
-    result = run_sipp(asterisk, "carrier_invite.xml", tmp_path, STRANGER, service="112",
-                      keys={"caller": "0811000000", "caller_name": "Orang Asing"})
+    result = run_sipp(
+        asterisk,
+        "carrier_invite.xml",
+        tmp_path,
+        STRANGER,
+        service="112",
+        keys={"caller": "0811000000", "caller_name": "Orang Asing"},
+    )
     assert result.final in (401, 403, 404, 407), result.statuses
     assert 200 not in result.statuses
 
 
 def _fallback_rows(asterisk: AsteriskHandle, caller: str) -> dict[str, list[str]]:
     wanted = base64.b64encode(caller.encode()).decode()
-    return {uid: value.split("|") for uid, value in asterisk.db("p112fb").items()
-            if value.split("|")[2] == wanted}
+    return {uid: value.split("|") for uid, value in asterisk.db("p112fb").items() if value.split("|")[2] == wanted}
 
 
 def _rms(path: Path) -> float:
@@ -76,8 +87,15 @@ def test_emergency_call_without_controller_is_answered_by_the_fallback_and_noted
 ) -> None:
     caller = "0812" + str(uuid.uuid4().int)[:8]
     name = "Warga, Padang|Utara"
-    result = run_sipp(asterisk, "carrier_invite.xml", tmp_path, _carrier(asterisk, "indosat"), service="112",
-                      keys={"caller": caller, "caller_name": name}, hold_ms=3000)
+    result = run_sipp(
+        asterisk,
+        "carrier_invite.xml",
+        tmp_path,
+        _carrier(asterisk, "indosat"),
+        service="112",
+        keys={"caller": caller, "caller_name": name},
+        hold_ms=3000,
+    )
     assert result.final == 200, result.statuses
 
     rows = _fallback_rows(asterisk, caller)
@@ -102,17 +120,36 @@ def test_fallback_queue_notes_which_seat_answered_and_when(
     (seat,) = seat_pool(1)
     queue = asterisk.settings.calls.fallback_queue
     phone, phone_log = start_sipp(
-        asterisk, "seat_register.xml", tmp_path, "127.0.0.1", hold_ms=13000, tag="seat",
+        asterisk,
+        "seat_register.xml",
+        tmp_path,
+        "127.0.0.1",
+        hold_ms=13000,
+        tag="seat",
         keys={"seat": seat},
-        extra=["-oocsf", str(Path(__file__).resolve().parent.parent / "sipp" / "seat_answer.xml"),
-               "-au", seat, "-ap", asterisk.secrets.seat_passwords[seat]],
+        extra=[
+            "-oocsf",
+            str(Path(__file__).resolve().parent.parent / "sipp" / "seat_answer.xml"),
+            "-au",
+            seat,
+            "-ap",
+            asterisk.secrets.seat_passwords[seat],
+        ],
     )
     try:
         assert _wait_for(lambda: f"{seat}/" in asterisk.rx("pjsip show contacts")), "seat did not register"
         asterisk.rx(f"queue add member PJSIP/{seat} to {queue} penalty 0 as {seat} state_interface PJSIP/{seat}")
         caller = "0813" + str(uuid.uuid4().int)[:8]
-        result = run_sipp(asterisk, "carrier_invite.xml", tmp_path, _carrier(asterisk, "xl"), service="112",
-                          keys={"caller": caller, "caller_name": "Ibu Ani"}, hold_ms=10000, timeout_s=40)
+        result = run_sipp(
+            asterisk,
+            "carrier_invite.xml",
+            tmp_path,
+            _carrier(asterisk, "xl"),
+            service="112",
+            keys={"caller": caller, "caller_name": "Ibu Ani"},
+            hold_ms=10000,
+            timeout_s=40,
+        )
         assert result.final == 200, result.statuses
         (uid,) = _fallback_rows(asterisk, caller)
         answered = asterisk.db("p112fb_ans").get(uid)
@@ -136,8 +173,15 @@ def test_an_authenticated_seat_or_duty_phone_can_dial_nothing(
     name = seat_pool(1)[0] if phone == "seat" else phone
     secrets_ = asterisk.secrets
     password = secrets_.seat_passwords.get(name) or secrets_.duty_passwords[name]
-    result = run_sipp(asterisk, "phone_dials_out.xml", tmp_path, "127.0.0.1", service=number, keys={"phone": name},
-                      extra=["-au", name, "-ap", password])
+    result = run_sipp(
+        asterisk,
+        "phone_dials_out.xml",
+        tmp_path,
+        "127.0.0.1",
+        service=number,
+        keys={"phone": name},
+        extra=["-au", name, "-ap", password],
+    )
     assert result.statuses.count(401) == 1, result.statuses  # challenged once, then authenticated
     assert result.statuses[-1] == 403, result.statuses
     assert 200 not in result.statuses

@@ -43,9 +43,31 @@ class Wall:
 
 def add_camera(settings, name: str, url: str, stream_type: str, point: tuple[float, float]) -> int:
     env = dict(os.environ, PADANG112_CONFIG=str(settings.config_path))
-    done = subprocess.run([sys.executable, "-m", "padang112.cli", "camera", "add", name, "--kecamatan", "Padang Barat",
-                           "--lat", str(point[0]), "--lon", str(point[1]), "--type", stream_type, "--url-stdin",
-                           "--location", f"Uji {name}"], input=url + "\n", text=True, env=env, capture_output=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "padang112.cli",
+            "camera",
+            "add",
+            name,
+            "--kecamatan",
+            "Padang Barat",
+            "--lat",
+            str(point[0]),
+            "--lon",
+            str(point[1]),
+            "--type",
+            stream_type,
+            "--url-stdin",
+            "--location",
+            f"Uji {name}",
+        ],
+        input=url + "\n",
+        text=True,
+        env=env,
+        capture_output=True,
+    )
     assert done.returncode == 0, done.stderr
     found = re.search(r"camera (\d+) \(", done.stdout)
     assert found, done.stdout
@@ -55,16 +77,28 @@ def add_camera(settings, name: str, url: str, stream_type: str, point: tuple[flo
 @pytest.fixture(scope="module")
 async def wall(controller, live_settings, camera_streams: CameraStreams) -> Wall:
     tag = secrets.token_hex(3)
-    spots = {"hls": (-0.9500, 100.3600), "mjpeg": (-0.9510, 100.3610), "snapshot": (-0.9520, 100.3620),
-             "flaky": (-0.9530, 100.3630)}
-    paths = {"hls": ("/hls/index.m3u8", "hls"), "mjpeg": ("/mjpeg", "mjpeg"),
-             "snapshot": ("/snapshot.jpg", "snapshot"), "flaky": ("/flaky/snapshot.jpg", "snapshot")}
-    cameras = {key: add_camera(live_settings, f"Kamera {key} {tag}", camera_streams.url(path), kind, spots[key])
-               for key, (path, kind) in paths.items()}
-    cameras["near"] = add_camera(live_settings, f"Kamera dekat {tag}", camera_streams.url("/snapshot.jpg"),
-                                 "snapshot", HERE)
-    cameras["second"] = add_camera(live_settings, f"Kamera kedua {tag}", camera_streams.url("/snapshot.jpg"),
-                                   "snapshot", SECOND)
+    spots = {
+        "hls": (-0.9500, 100.3600),
+        "mjpeg": (-0.9510, 100.3610),
+        "snapshot": (-0.9520, 100.3620),
+        "flaky": (-0.9530, 100.3630),
+    }
+    paths = {
+        "hls": ("/hls/index.m3u8", "hls"),
+        "mjpeg": ("/mjpeg", "mjpeg"),
+        "snapshot": ("/snapshot.jpg", "snapshot"),
+        "flaky": ("/flaky/snapshot.jpg", "snapshot"),
+    }
+    cameras = {
+        key: add_camera(live_settings, f"Kamera {key} {tag}", camera_streams.url(path), kind, spots[key])
+        for key, (path, kind) in paths.items()
+    }
+    cameras["near"] = add_camera(
+        live_settings, f"Kamera dekat {tag}", camera_streams.url("/snapshot.jpg"), "snapshot", HERE
+    )
+    cameras["second"] = add_camera(
+        live_settings, f"Kamera kedua {tag}", camera_streams.url("/snapshot.jpg"), "snapshot", SECOND
+    )
     supervisor = Account("supervisor", f"wall-sup-{tag}", secrets.token_urlsafe(12))
     agency = Account("agency", f"wall-dlh-{tag}", secrets.token_urlsafe(12))
     add_account(live_settings, supervisor.username, "supervisor", supervisor.password)
@@ -90,8 +124,9 @@ async def frames_move(page: Page, tile: int) -> tuple[bytes, bytes]:
     return first, await stage.screenshot()
 
 
-async def test_the_wall_shows_moving_frames_from_hls_mjpeg_and_snapshot_cameras(controller, live_settings, wall: Wall, page: Page,
-                                                                               camera_streams: CameraStreams):
+async def test_the_wall_shows_moving_frames_from_hls_mjpeg_and_snapshot_cameras(
+    controller, live_settings, wall: Wall, page: Page, camera_streams: CameraStreams
+):
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     await open_wall(page, controller.base_url, wall.supervisor)
@@ -101,11 +136,14 @@ async def test_the_wall_shows_moving_frames_from_hls_mjpeg_and_snapshot_cameras(
     for tile, key in enumerate(("hls", "mjpeg", "snapshot")):
         await choose(page, tile, wall.cameras[key])
     # each tile shows a picture: a video with frames, images with a decoded frame
-    await page.wait_for_function("""() => {
+    await page.wait_for_function(
+        """() => {
         const v = document.querySelector('.wall-slot[data-index="0"] video');
         const imgs = [1, 2].map((i) => document.querySelector(`.wall-slot[data-index="${i}"] img`));
         return v && v.readyState >= 2 && v.currentTime > 0 && imgs.every((img) => img && img.naturalWidth > 0);
-    }""", timeout=20_000)
+    }""",
+        timeout=20_000,
+    )
     for tile, key in enumerate(("hls", "mjpeg", "snapshot")):
         before, after = await frames_move(page, tile)
         assert before != after, f"the {key} tile shows the same pixels 2.5 s apart: no moving frames"
@@ -116,7 +154,8 @@ async def test_the_wall_shows_moving_frames_from_hls_mjpeg_and_snapshot_cameras(
     await page.reload()
     for tile, key in enumerate(("hls", "mjpeg", "snapshot")):
         await expect(page.locator(f'.wall-slot[data-index="{tile}"] .camera-tile')).to_have_attribute(
-            "data-camera-id", str(wall.cameras[key]))
+            "data-camera-id", str(wall.cameras[key])
+        )
 
     # a click makes a tile fill the screen, a second click puts it back
     slot = page.locator('.wall-slot[data-index="1"]')
@@ -135,8 +174,9 @@ async def test_the_wall_shows_moving_frames_from_hls_mjpeg_and_snapshot_cameras(
     assert any("/kamera/" in u and "/s/" in u for u in requested), "no HLS segment went through the proxy"
 
 
-async def test_an_offline_camera_is_marked_offline_within_one_probe_interval(controller, live_settings, wall: Wall,
-                                                                            page: Page, camera_streams: CameraStreams):
+async def test_an_offline_camera_is_marked_offline_within_one_probe_interval(
+    controller, live_settings, wall: Wall, page: Page, camera_streams: CameraStreams
+):
     await open_wall(page, controller.base_url, wall.supervisor)
     await page.locator("#grid").select_option("1")
     await choose(page, 0, wall.cameras["flaky"])
@@ -150,7 +190,8 @@ async def test_an_offline_camera_is_marked_offline_within_one_probe_interval(con
         took = time.monotonic() - went_down
         print(f"\n[wall] camera marked offline {took:.1f} s after it went down (probe interval {interval} s)")
         await expect(tile.locator(".camera-status")).to_have_text(
-            re.compile(r"^Mati · terakhir terlihat \d\d/\d\d,? \d\d[.:]\d\d[.:]\d\d WIB"))
+            re.compile(r"^Mati · terakhir terlihat \d\d/\d\d,? \d\d[.:]\d\d[.:]\d\d WIB")
+        )
         assert int(await page.locator("#cameras-down").text_content()) >= 1
     finally:
         camera_streams.set_down(False)
@@ -165,9 +206,11 @@ async def cancel_open_tasks(controller, wall: Wall, agency_code: str = "dlh") ->
         async with supervisor.http.get(f"/api/v1/agency/queue?agency={agency_code}") as queue:
             incidents = (await queue.json())["incidents"]
         for incident in incidents:
-            async with supervisor.http.post(f"/api/v1/incidents/{incident['id']}/tasks/{agency_code}/cancelled",
-                                            json={"reason": "uji kamera: bersihkan"},
-                                            headers={"X-CSRF-Token": supervisor.csrf}) as done:
+            async with supervisor.http.post(
+                f"/api/v1/incidents/{incident['id']}/tasks/{agency_code}/cancelled",
+                json={"reason": "uji kamera: bersihkan"},
+                headers={"X-CSRF-Token": supervisor.csrf},
+            ) as done:
                 assert done.status == 200, await done.text()
     finally:
         await supervisor.http.close()
@@ -179,8 +222,11 @@ async def test_a_user_without_rights_gets_no_stream_and_no_url(controller, wall:
     anonymous = Identity("anonymous", aiohttp.ClientSession(base_url=controller.base_url))
     try:
         camera = wall.cameras["snapshot"]
-        for path in (f"/kamera/{camera}/snapshot.jpg", f"/kamera/{wall.cameras['hls']}/live.m3u8",
-                     f"/kamera/{wall.cameras['mjpeg']}/mjpeg"):
+        for path in (
+            f"/kamera/{camera}/snapshot.jpg",
+            f"/kamera/{wall.cameras['hls']}/live.m3u8",
+            f"/kamera/{wall.cameras['mjpeg']}/mjpeg",
+        ):
             async with agency.http.get(path) as refused:
                 assert refused.status == 403, f"{path} as an agency without an incident nearby: {refused.status}"
                 assert "image" not in refused.content_type and "mpegurl" not in refused.content_type
@@ -204,8 +250,15 @@ async def test_a_user_without_rights_gets_no_stream_and_no_url(controller, wall:
 
 
 async def _incident(identity: Identity, point: tuple[float, float] | None, kecamatan: str = "Padang Barat") -> int:
-    body = {"type_code": "flood", "priority": 3, "kecamatan": kecamatan, "description": "uji kamera terdekat",
-            "location_text": "uji", "agencies": ["bpbd"], "source": "walk_in"}
+    body = {
+        "type_code": "flood",
+        "priority": 3,
+        "kecamatan": kecamatan,
+        "description": "uji kamera terdekat",
+        "location_text": "uji",
+        "agencies": ["bpbd"],
+        "source": "walk_in",
+    }
     if point is not None:
         body.update(latitude=point[0], longitude=point[1])
     async with identity.http.post("/api/v1/incidents", json=body, headers={"X-CSRF-Token": identity.csrf}) as made:
@@ -214,7 +267,8 @@ async def _incident(identity: Identity, point: tuple[float, float] | None, kecam
 
 
 async def test_an_incident_near_a_test_camera_lists_it_first_and_one_outside_the_radius_does_not(
-        controller, live_settings, wall: Wall):
+    controller, live_settings, wall: Wall
+):
     supervisor = await http_sign_in(controller.base_url, wall.supervisor)
     try:
         near = await _incident(supervisor, NEAR_INCIDENT)
@@ -242,11 +296,20 @@ async def test_an_agency_may_watch_the_cameras_near_its_own_incident(controller,
     supervisor = await http_sign_in(controller.base_url, wall.supervisor)
     agency = await http_sign_in(controller.base_url, wall.agency)
     try:
-        body = {"type_code": "pollution", "priority": 3, "kecamatan": "Padang Barat", "description": "uji",
-                "location_text": "uji", "latitude": NEAR_INCIDENT[0], "longitude": NEAR_INCIDENT[1],
-                "agencies": ["dlh"], "source": "walk_in"}
-        async with supervisor.http.post("/api/v1/incidents", json=body,
-                                        headers={"X-CSRF-Token": supervisor.csrf}) as made:
+        body = {
+            "type_code": "pollution",
+            "priority": 3,
+            "kecamatan": "Padang Barat",
+            "description": "uji",
+            "location_text": "uji",
+            "latitude": NEAR_INCIDENT[0],
+            "longitude": NEAR_INCIDENT[1],
+            "agencies": ["dlh"],
+            "source": "walk_in",
+        }
+        async with supervisor.http.post(
+            "/api/v1/incidents", json=body, headers={"X-CSRF-Token": supervisor.csrf}
+        ) as made:
             assert made.status == 201, await made.text()
 
         async def watchable() -> bool:
@@ -261,8 +324,9 @@ async def test_an_agency_may_watch_the_cameras_near_its_own_incident(controller,
         await agency.http.close()
 
 
-async def test_an_admin_registers_a_camera_in_the_page_and_sees_its_url_only_masked(controller, live_settings,
-                                                                                  page: Page):
+async def test_an_admin_registers_a_camera_in_the_page_and_sees_its_url_only_masked(
+    controller, live_settings, page: Page
+):
     password = secrets.token_urlsafe(12)
     admin = f"wall-admin-{secrets.token_hex(3)}"
     add_account(live_settings, admin, "admin", password)
@@ -293,16 +357,26 @@ async def test_an_admin_registers_a_camera_in_the_page_and_sees_its_url_only_mas
 
 
 async def test_the_incident_views_show_live_tiles_of_the_nearest_cameras_and_the_map_shows_cameras(
-        controller, live_settings, wall: Wall, page: Page, more_pages):
+    controller, live_settings, wall: Wall, page: Page, more_pages
+):
     """Supervisor's open incidents, the agency's card and the dashboard map: each shows the camera near the incident."""
     await cancel_open_tasks(controller, wall)
     supervisor = await http_sign_in(controller.base_url, wall.supervisor)
     try:
-        body = {"type_code": "pollution", "priority": 3, "kecamatan": "Padang Barat", "description": "asap pabrik",
-                "location_text": "uji kamera", "latitude": NEAR_INCIDENT[0], "longitude": NEAR_INCIDENT[1],
-                "agencies": ["dlh"], "source": "walk_in"}
-        async with supervisor.http.post("/api/v1/incidents", json=body,
-                                        headers={"X-CSRF-Token": supervisor.csrf}) as made:
+        body = {
+            "type_code": "pollution",
+            "priority": 3,
+            "kecamatan": "Padang Barat",
+            "description": "asap pabrik",
+            "location_text": "uji kamera",
+            "latitude": NEAR_INCIDENT[0],
+            "longitude": NEAR_INCIDENT[1],
+            "agencies": ["dlh"],
+            "source": "walk_in",
+        }
+        async with supervisor.http.post(
+            "/api/v1/incidents", json=body, headers={"X-CSRF-Token": supervisor.csrf}
+        ) as made:
             incident = await made.json()
     finally:
         await supervisor.http.close()
@@ -316,24 +390,29 @@ async def test_the_incident_views_show_live_tiles_of_the_nearest_cameras_and_the
     near = panel.locator(f'.camera-tile[data-camera-id="{wall.cameras["near"]}"]')
     await expect(near).to_have_attribute("data-status", "online", timeout=10_000)
     selector = f'#incident-cameras .camera-tile[data-camera-id="{wall.cameras["near"]}"] img'
-    await page.wait_for_function("s => { const img = document.querySelector(s); return !!img && img.naturalWidth > 0; }",
-                                 arg=selector, timeout=10_000)  # a decoded frame in the incident's tile
+    await page.wait_for_function(
+        "s => { const img = document.querySelector(s); return !!img && img.naturalWidth > 0; }",
+        arg=selector,
+        timeout=10_000,
+    )  # a decoded frame in the incident's tile
 
     agency = await more_pages("dlh")
     await sign_in(agency, controller.base_url, wall.agency.username, wall.agency.password)
     await agency.wait_for_url("**/opd")
     card = agency.locator(f'article[data-number="{incident["number"]}"]')
     await card.get_by_role("button", name="Kamera terdekat").click()
-    await expect(agency.locator(f'#incident-cameras .camera-tile[data-camera-id="{wall.cameras["near"]}"]')) \
-        .to_be_visible()
+    await expect(
+        agency.locator(f'#incident-cameras .camera-tile[data-camera-id="{wall.cameras["near"]}"]')
+    ).to_be_visible()
 
     await page.goto(controller.base_url + "/dasbor")
     await expect(page.locator(f'.camera-marker[data-camera-id="{wall.cameras["near"]}"]')).to_have_count(1)
     await expect(page.locator(f'.leaflet-marker-icon[data-number="{incident["number"]}"]')).to_have_count(1)
 
 
-async def test_the_wall_kiosk_account_lands_on_the_wall_and_sees_nothing_else(controller, live_settings, wall: Wall,
-                                                                           page: Page):
+async def test_the_wall_kiosk_account_lands_on_the_wall_and_sees_nothing_else(
+    controller, live_settings, wall: Wall, page: Page
+):
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "layar-dinding", "wall", password)
     await sign_in(page, controller.base_url, "layar-dinding", password)

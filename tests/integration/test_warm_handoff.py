@@ -25,7 +25,8 @@ AGENCY_HZ = 700
 
 
 async def test_a_call_taker_hands_a_caller_over_to_bpbd_and_leaves_the_call_up(
-        controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page, more_pages, tmp_path):
+    controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page, more_pages, tmp_path
+):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "ct_handoff", "call_taker", password)
@@ -42,24 +43,43 @@ async def test_a_call_taker_hands_a_caller_over_to_bpbd_and_leaves_the_call_up(
 
     citizen = await simulator("citizen-handoff")
     caller = "+6281355000001"
-    await citizen.call("h1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"),
-                       caller=caller, record=tmp_path / "caller.wav")
+    await citizen.call(
+        "h1",
+        fleet.target_uri(live_settings),
+        bind=fleet.carrier_address(live_settings, "xl"),
+        caller=caller,
+        record=tmp_path / "caller.wav",
+    )
     await expect(page.locator("#pop-title")).to_have_text("Terhubung")
     call = await eventually(lambda: call_of(repo, caller, "connected"), 10, what="call connected")
 
     csrf = await page.evaluate("JSON.parse(document.getElementById('csrf').textContent)")
-    created = await page.request.post(f"{controller.base_url}/api/v1/incidents", headers={"X-CSRF-Token": csrf},
-                                      data={"type_code": "flood", "priority": 2, "kecamatan": "Kuranji",
-                                            "location_text": "Jl. Kuranji", "description": "banjir", "agencies": ["bpbd"],
-                                            "call_id": call.id, "callback_number": caller})
+    created = await page.request.post(
+        f"{controller.base_url}/api/v1/incidents",
+        headers={"X-CSRF-Token": csrf},
+        data={
+            "type_code": "flood",
+            "priority": 2,
+            "kecamatan": "Kuranji",
+            "location_text": "Jl. Kuranji",
+            "description": "banjir",
+            "agencies": ["bpbd"],
+            "call_id": call.id,
+            "callback_number": caller,
+        },
+    )
     assert created.status == 201, await created.text()
     number = (await created.json())["number"]
 
-    refused = await page.request.post(f"{controller.base_url}/api/v1/calls/{call.id}/handoff",
-                                      headers={"X-CSRF-Token": csrf}, data={"agency": "police"})
+    refused = await page.request.post(
+        f"{controller.base_url}/api/v1/calls/{call.id}/handoff",
+        headers={"X-CSRF-Token": csrf},
+        data={"agency": "police"},
+    )
     assert refused.status == 400  # only the seven agencies' duty phones exist to be dialled
-    early = await page.request.post(f"{controller.base_url}/api/v1/calls/{call.id}/leave",
-                                    headers={"X-CSRF-Token": csrf})
+    early = await page.request.post(
+        f"{controller.base_url}/api/v1/calls/{call.id}/leave", headers={"X-CSRF-Token": csrf}
+    )
     assert early.status == 409  # nobody to leave the caller with yet
 
     panel = page.locator("#handoff")

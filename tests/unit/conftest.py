@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -53,7 +53,7 @@ class FakeClock:
     """A clock the test moves by hand (no sleeps)."""
 
     def __init__(self) -> None:
-        self.now = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+        self.now = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -28,6 +28,7 @@ def store(engine: AsyncEngine, clock: FakeClock) -> UserStore:
 
 # --- passwords -----------------------------------------------------------------------------------------------
 
+
 def test_hashes_are_argon2id_salted_and_verify_only_the_right_password() -> None:
     first, second = passwords.hash_password(PASSWORD), passwords.hash_password(PASSWORD)
     assert first.startswith("$argon2id$") and first != second  # a fresh salt each time
@@ -50,6 +51,7 @@ def test_password_policy_refuses_short_passwords_and_the_username(password: str)
 
 
 # --- user store ----------------------------------------------------------------------------------------------
+
 
 async def test_accounts_validate_role_agency_and_uniqueness(store: UserStore) -> None:
     await store.create("Joni", role="supervisor", password=PASSWORD, display_name="Pak Joni")
@@ -99,12 +101,17 @@ async def test_new_password_unlocks_and_every_change_is_audited(store: UserStore
     await store.disable("rina", by="cli:root")
 
     actions = [e.action for e in reversed(await store.audit_entries())]
-    assert actions == ["user_created"] + ["login_failed"] * 5 + ["lockout", "password_changed", "login",
-                                                                 "user_disabled"]
+    assert actions == ["user_created"] + ["login_failed"] * 5 + [
+        "lockout",
+        "password_changed",
+        "login",
+        "user_disabled",
+    ]
     assert all(e.username == "rina" for e in await store.audit_entries())
 
 
 # --- padang112 user ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -128,10 +135,34 @@ def users_table(db: Path) -> dict[str, tuple[str, str | None, int]]:
 def test_cli_adds_lists_changes_and_disables_users(
     config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(monkeypatch, "add", "rina", "--role", "call_taker", "--name", "Rina", "--password-stdin",
-                   stdin=PASSWORD + "\n") == 0
-    assert run_cli(monkeypatch, "add", "damkar1", "--role", "agency", "--agency", "damkar", "--password-stdin",
-                   stdin=PASSWORD + "\n") == 0
+    assert (
+        run_cli(
+            monkeypatch,
+            "add",
+            "rina",
+            "--role",
+            "call_taker",
+            "--name",
+            "Rina",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        == 0
+    )
+    assert (
+        run_cli(
+            monkeypatch,
+            "add",
+            "damkar1",
+            "--role",
+            "agency",
+            "--agency",
+            "damkar",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        == 0
+    )
     assert users_table(config_file) == {"rina": ("call_taker", None, 0), "damkar1": ("agency", "damkar", 0)}
 
     assert run_cli(monkeypatch, "passwd", "rina", "--password-stdin", stdin="a-new-long-password\n") == 0
@@ -165,15 +196,20 @@ def test_cli_adds_lists_changes_and_disables_users(
     ],
 )
 def test_cli_refuses_bad_input_with_exit_code_2_and_a_clear_message(
-    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    argv: list[str], stdin: str, message: str,
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    stdin: str,
+    message: str,
 ) -> None:
     assert run_cli(monkeypatch, *argv, stdin=stdin) == 2
     assert message in capsys.readouterr().err
 
 
-def test_cli_refuses_a_duplicate_user(config_file: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_a_duplicate_user(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = ("add", "rina", "--role", "call_taker", "--password-stdin")
     assert run_cli(monkeypatch, *argv, stdin=PASSWORD + "\n") == 0
     assert run_cli(monkeypatch, *argv, stdin=PASSWORD + "\n") == 2

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from padang112.incidents.model import AGENCIES, AgencyTask, TaskState
 from padang112.stats.agency_times import agency_times, times_of
 
-T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)  # 08:00 WIB
+T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)  # 08:00 WIB
 
 
-def task(agency: str = "bpbd", *, base: datetime = T0, at: float = 0, deadline: float = 60, ack: float | None = None,
-         resolved: float | None = None, state: TaskState | None = None, escalated: float | None = None,
-         incident_id: int = 1) -> AgencyTask:
+def task(
+    agency: str = "bpbd",
+    *,
+    base: datetime = T0,
+    at: float = 0,
+    deadline: float = 60,
+    ack: float | None = None,
+    resolved: float | None = None,
+    state: TaskState | None = None,
+    escalated: float | None = None,
+    incident_id: int = 1,
+) -> AgencyTask:
     """A task dispatched ``at`` seconds after ``base``; other times in seconds after its dispatch."""
     start = base + timedelta(seconds=at)
 
@@ -22,16 +31,30 @@ def task(agency: str = "bpbd", *, base: datetime = T0, at: float = 0, deadline: 
         return None if s is None else start + timedelta(seconds=s)
 
     if state is None:
-        state = (TaskState.RESOLVED if resolved is not None else
-                 TaskState.ACKNOWLEDGED if ack is not None else TaskState.DISPATCHED)
-    return AgencyTask(incident_id=incident_id, agency=agency, state=state, dispatched_at=start,
-                      ack_deadline=start + timedelta(seconds=deadline), acknowledged_at=after(ack),
-                      resolved_at=after(resolved), escalated_at=after(escalated))
+        state = (
+            TaskState.RESOLVED
+            if resolved is not None
+            else TaskState.ACKNOWLEDGED
+            if ack is not None
+            else TaskState.DISPATCHED
+        )
+    return AgencyTask(
+        incident_id=incident_id,
+        agency=agency,
+        state=state,
+        dispatched_at=start,
+        ack_deadline=start + timedelta(seconds=deadline),
+        acknowledged_at=after(ack),
+        resolved_at=after(resolved),
+        escalated_at=after(escalated),
+    )
 
 
 def test_percentiles_and_deadlines_of_one_agency() -> None:
-    tasks = [task(ack=a, resolved=r, incident_id=n)
-             for n, (a, r) in enumerate([(10, 600), (20, 900), (30, None), (50, 1200), (90, 3000)])]
+    tasks = [
+        task(ack=a, resolved=r, incident_id=n)
+        for n, (a, r) in enumerate([(10, 600), (20, 900), (30, None), (50, 1200), (90, 3000)])
+    ]
     times = times_of("bpbd", tasks, now=T0 + timedelta(hours=2))
 
     assert (times.tasks, times.acknowledged, times.resolved, times.open) == (5, 5, 4, 1)
@@ -58,8 +81,11 @@ def test_an_escalated_task_cancelled_later_counts_as_missed_a_task_cancelled_in_
 
 
 def test_every_agency_is_listed_also_without_tasks_and_only_the_window_counts() -> None:
-    tasks = [task("damkar", ack=5), task("damkar", at=-3600, ack=500, incident_id=2),  # dispatched before the window
-             task("dinkes", at=86_400, ack=1, incident_id=3)]  # the next day
+    tasks = [
+        task("damkar", ack=5),
+        task("damkar", at=-3600, ack=500, incident_id=2),  # dispatched before the window
+        task("dinkes", at=86_400, ack=1, incident_id=3),
+    ]  # the next day
     rows = agency_times(tasks, T0 - timedelta(minutes=1), T0 + timedelta(hours=23), now=T0 + timedelta(hours=1))
 
     assert [r.agency for r in rows] == list(AGENCIES)

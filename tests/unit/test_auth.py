@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import config
 from padang112.accounts import ROLES
 from padang112.accounts.users import UserStore
-from tests.unit.conftest import FakeClock
 from padang112.web import auth
+from tests.unit.conftest import FakeClock
 
 PASSWORD = "kuranji-banjir-2023"
 Client = TestClient[web.Request, web.Application]
@@ -60,8 +60,12 @@ DUMMY_ROUTES: dict[str, tuple[str, Callable[[web.Request], Awaitable[web.StreamR
 @pytest.fixture
 def app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock) -> web.Application:
     app = web.Application()
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
-                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
     auth.setup(app, settings, engine=engine, clock=clock)
     for path, (method, handler) in DUMMY_ROUTES.items():
         app.router.add_route(method, path, handler)
@@ -92,8 +96,12 @@ async def form_token(client: Client, query: str = "") -> str:
     return match.group(1)
 
 
-async def sign_in(client: Client, username: str, password: str = PASSWORD, next_path: str = "/",
-                  ) -> aiohttp.ClientResponse:
+async def sign_in(
+    client: Client,
+    username: str,
+    password: str = PASSWORD,
+    next_path: str = "/",
+) -> aiohttp.ClientResponse:
     token = await form_token(client)
     data = {"username": username, "password": password, "csrf_token": token, "next": next_path}
     return await client.post("/masuk", data=data, allow_redirects=False)
@@ -164,7 +172,10 @@ async def test_five_failures_lock_the_account_even_for_the_right_password_and_ar
 
     actions = [(e.action, e.detail.get("reason")) for e in reversed(await users.audit_entries())]
     assert actions == [("user_created", None)] + [("login_failed", "wrong_password")] * 5 + [
-        ("lockout", None), ("login_refused", "locked"), ("login", None)]
+        ("lockout", None),
+        ("login_refused", "locked"),
+        ("login", None),
+    ]
     assert all(e.detail.get("client") == "127.0.0.1" for e in await users.audit_entries() if e.action != "user_created")
 
 
@@ -196,8 +207,7 @@ async def test_templates_get_the_user_the_csrf_token_and_the_language(
 async def test_the_sign_in_form_needs_its_own_csrf_token(client: Client, users: UserStore) -> None:
     await add_user(users, "call_taker", "rina")
     await form_token(client)  # the nonce cookie alone is not enough
-    response = await client.post("/masuk", data={"username": "rina", "password": PASSWORD},
-                                 allow_redirects=False)
+    response = await client.post("/masuk", data={"username": "rina", "password": PASSWORD}, allow_redirects=False)
     assert response.status == 403 and auth.SESSION_COOKIE not in response.cookies
 
 
@@ -253,8 +263,7 @@ async def test_a_disabled_user_cannot_sign_in_and_loses_an_open_session(
         assert "dinonaktifkan" not in await (await sign_in(other, "bpbd1", password="wrong-password")).text()
 
 
-async def test_signing_out_ends_the_session_for_good(client: Client, app: web.Application,
-                                                     users: UserStore) -> None:
+async def test_signing_out_ends_the_session_for_good(client: Client, app: web.Application, users: UserStore) -> None:
     await add_user(users, "admin")
     await sign_in(client, "admin")
     token = client.session.cookie_jar.filter_cookies(client.make_url("/"))[auth.SESSION_COOKIE].value
@@ -289,17 +298,18 @@ async def test_the_sign_in_page_is_indonesian_first_and_english_on_request(clien
 ANONYMOUS = "anonymous"
 
 
-async def test_every_route_answers_each_role_exactly_as_it_declares(
-    app: web.Application, users: UserStore
-) -> None:
+async def test_every_route_answers_each_role_exactly_as_it_declares(app: web.Application, users: UserStore) -> None:
     sessions = {ANONYMOUS: ("", "")}
     for role in ROLES:
         user = await users.get_by_username(await add_user(users, role))
         assert user is not None
         new = await app[auth.AUTH].sessions.open(user.id)
         sessions[role] = (new.token, new.csrf_token)
-    routes = [(r.method, r.resource.canonical, r.handler) for r in app.router.routes()
-              if r.resource is not None and r.resource.canonical not in ("/masuk", "/keluar")]
+    routes = [
+        (r.method, r.resource.canonical, r.handler)
+        for r in app.router.routes()
+        if r.resource is not None and r.resource.canonical not in ("/masuk", "/keluar")
+    ]
     assert {path for _, path, _ in routes} == set(DUMMY_ROUTES)
 
     async with TestClient(TestServer(app), cookie_jar=aiohttp.DummyCookieJar()) as client:

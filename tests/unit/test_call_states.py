@@ -9,14 +9,14 @@ move must raise :class:`IllegalTransition` and leave the call exactly as it was.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from padang112.domain.calls import ALLOWED, TERMINAL, Call, CallState, IllegalTransition
 from padang112.domain.events import CallTransition
 
-T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=UTC)
 
 S = CallState
 
@@ -32,6 +32,7 @@ DOCUMENTED: dict[CallState, set[CallState]] = {
     S.HANDED_OVER: set(),
 }
 
+
 def _case(before: CallState, after: CallState):
     allowed = after in DOCUMENTED[before]
     return pytest.param(before, after, allowed, id=f"{before.value}->{after.value}")
@@ -41,8 +42,16 @@ ALL_PAIRS = [_case(a, b) for a, b in itertools.product(CallState, CallState)]
 
 
 def make_call(state: CallState = S.RECEIVED, *, seat: str | None = None) -> Call:
-    call = Call(id="c-1", channel="in-1", seq=1, caller_number="081234567890", caller_name="Budi",
-                carrier="telkomsel", dialed="112", received_at=T0)
+    call = Call(
+        id="c-1",
+        channel="in-1",
+        seq=1,
+        caller_number="081234567890",
+        caller_name="Budi",
+        carrier="telkomsel",
+        dialed="112",
+        received_at=T0,
+    )
     call.state = state
     call.seat = seat
     return call
@@ -82,7 +91,7 @@ def test_the_table_covers_every_state():
 
 
 def test_ended_abandoned_and_handed_over_are_terminal_with_no_way_out():
-    assert TERMINAL == {S.ENDED, S.ABANDONED, S.HANDED_OVER}
+    assert {S.ENDED, S.ABANDONED, S.HANDED_OVER} == TERMINAL
     for state in TERMINAL:
         assert ALLOWED[state] == frozenset()
 

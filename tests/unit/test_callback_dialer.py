@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,7 +24,7 @@ class Desk:
         self.command(c.SeatRegistration("seat01", True))
 
     def command(self, cmd: c.Command) -> None:
-        self.room.handle(cmd, datetime.now(timezone.utc))
+        self.room.handle(cmd, datetime.now(UTC))
 
 
 class NoAri:

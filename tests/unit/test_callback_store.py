@@ -19,8 +19,9 @@ def store(engine: AsyncEngine, clock: FakeClock) -> CallbackStore:
     return CallbackStore(engine, clock)
 
 
-async def test_an_abandoned_call_opens_one_item_per_number_with_a_deadline(store: CallbackStore,
-                                                                        clock: FakeClock) -> None:
+async def test_an_abandoned_call_opens_one_item_per_number_with_a_deadline(
+    store: CallbackStore, clock: FakeClock
+) -> None:
     first = await store.abandoned("c1", NUMBER, "telkomsel", 300)
     again = await store.abandoned("c2", NUMBER, "telkomsel", 300)
     assert (again.id, again.abandoned_calls, again.last_call_id) == (first.id, 2, "c2")

@@ -6,7 +6,7 @@ import base64
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -20,7 +20,7 @@ from padang112.cameras.proxy import CameraProxy
 from padang112.cameras.restream import Restreamer
 
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
-T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -34,15 +34,19 @@ class FakeCamera:
             self.auth_seen.append(request.headers.get("Authorization"))
             if self.down:
                 raise web.HTTPServiceUnavailable()
-            if request.headers.get("Authorization") != "Basic " + base64.b64encode(
-                    f"admin:{self.password}".encode()).decode():
+            if (
+                request.headers.get("Authorization")
+                != "Basic " + base64.b64encode(f"admin:{self.password}".encode()).decode()
+            ):
                 raise web.HTTPUnauthorized()
 
         async def playlist(request: web.Request) -> web.Response:
             await guard(request)
             port = request.url.port
-            text = (f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg1.ts\n#EXTINF:2.0,\n"
-                    f"http://127.0.0.1:{port}/live/seg2.ts\n#EXTINF:2.0,\nhttp://localhost:{port}/live/seg3.ts\n")
+            text = (
+                f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg1.ts\n#EXTINF:2.0,\n"
+                f"http://127.0.0.1:{port}/live/seg2.ts\n#EXTINF:2.0,\nhttp://localhost:{port}/live/seg3.ts\n"
+            )
             return web.Response(text=text, content_type="application/vnd.apple.mpegurl")
 
         async def segment(request: web.Request) -> web.Response:
@@ -61,9 +65,21 @@ class FakeCamera:
 
 
 def cam(id: int, url: str, stream_type: str = "hls") -> Camera:
-    return Camera(id=id, name="Simpang", kecamatan="Padang Barat", location_text="", latitude=-0.95,
-                  longitude=100.35, kind="traffic", stream_type=stream_type, stream_url=url, enabled=True,
-                  created_by="t", created_at=T0, updated_at=T0)
+    return Camera(
+        id=id,
+        name="Simpang",
+        kecamatan="Padang Barat",
+        location_text="",
+        latitude=-0.95,
+        longitude=100.35,
+        kind="traffic",
+        stream_type=stream_type,
+        stream_url=url,
+        enabled=True,
+        created_by="t",
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 @pytest.fixture
@@ -126,9 +142,11 @@ async def test_a_snapshot_is_checked_to_be_a_jpeg_and_an_unreachable_camera_is_a
 
 async def test_a_probe_round_marks_cameras_and_reports_each_change_once(fake, tmp_path: Path):
     camera, origin = fake
-    cameras = {1: cam(1, f"http://admin:{camera.password}@{origin}/live/index.m3u8"),
-               2: cam(2, f"http://admin:{camera.password}@{origin}/snap.jpg", "snapshot"),
-               3: cam(3, f"http://admin:wrong@{origin}/snap.jpg", "snapshot")}
+    cameras = {
+        1: cam(1, f"http://admin:{camera.password}@{origin}/live/index.m3u8"),
+        2: cam(2, f"http://admin:{camera.password}@{origin}/snap.jpg", "snapshot"),
+        3: cam(3, f"http://admin:wrong@{origin}/snap.jpg", "snapshot"),
+    }
     status: dict[int, str] = {}
     changes: list[tuple[int, str]] = []
 
@@ -142,8 +160,15 @@ async def test_a_probe_round_marks_cameras_and_reports_each_change_once(fake, tm
             return before, dataclasses.replace(cameras[result.camera_id], status=status[result.camera_id])
 
     async with aiohttp.ClientSession() as http:
-        loop = ProbeLoop(Registry(), http, Restreamer(tmp_path), interval_s=2, timeout_s=1, ffprobe="ffprobe",
-                         notify=lambda c: changes.append((c.id, c.status)))
+        loop = ProbeLoop(
+            Registry(),
+            http,
+            Restreamer(tmp_path),
+            interval_s=2,
+            timeout_s=1,
+            ffprobe="ffprobe",
+            notify=lambda c: changes.append((c.id, c.status)),
+        )
         await loop.round()
         assert status == {1: "online", 2: "online", 3: "offline"}
         await loop.round()

@@ -19,13 +19,21 @@ from padang112.cameras.restream import Restreamer
 from padang112.storage.db import session_factory
 from padang112.storage.models import AuditEntry
 
-DRAFT = CameraDraft(name="Jembatan Siti Nurbaya", kecamatan="Padang Selatan", location_text="arah Muaro",
-                    latitude=-0.965, longitude=100.36, kind="traffic", stream_type="rtsp",
-                    stream_url="rtsp://admin:s3cret@10.0.0.8:554/stream1")
+DRAFT = CameraDraft(
+    name="Jembatan Siti Nurbaya",
+    kecamatan="Padang Selatan",
+    location_text="arah Muaro",
+    latitude=-0.965,
+    longitude=100.36,
+    kind="traffic",
+    stream_type="rtsp",
+    stream_url="rtsp://admin:s3cret@10.0.0.8:554/stream1",
+)
 
 
 async def test_a_camera_is_stored_probed_and_disabled_with_an_audit_trail_that_hides_its_password(
-        engine: AsyncEngine, clock):
+    engine: AsyncEngine, clock
+):
     registry = CameraRegistry(engine, clock=clock)
     added = await registry.add(DRAFT, by="admin1")
     assert (added.status, added.enabled, added.stream_url) == (UNKNOWN, True, DRAFT.stream_url)
@@ -66,15 +74,36 @@ async def test_a_wall_layout_is_saved_per_user(engine: AsyncEngine, clock):
 
 def lavfi_command(ffmpeg: str, url: str, out: Path) -> list[str]:
     """The restream's HLS output with a test pattern as input: the lifecycle without an RTSP server."""
-    return [ffmpeg, "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5",
-            "-c:v", "mpeg2video", "-f", "hls", "-hls_time", "1", "-hls_list_size", "4",
-            "-hls_flags", "delete_segments+omit_endlist", "-hls_segment_filename", str(out / "seg%06d.ts"),
-            str(out / "index.m3u8")]
+    return [
+        ffmpeg,
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-re",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=5",
+        "-c:v",
+        "mpeg2video",
+        "-f",
+        "hls",
+        "-hls_time",
+        "1",
+        "-hls_list_size",
+        "4",
+        "-hls_flags",
+        "delete_segments+omit_endlist",
+        "-hls_segment_filename",
+        str(out / "seg%06d.ts"),
+        str(out / "index.m3u8"),
+    ]
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs Debian's ffmpeg (scripts/setup.sh)")
 async def test_a_restream_starts_on_demand_serves_only_its_segments_and_stops_when_nobody_watches(
-        tmp_path: Path, clock):
+    tmp_path: Path, clock
+):
     from tests.unit.test_cameras import camera
 
     rtsp = camera(5, -0.95, 100.35)
@@ -103,8 +132,9 @@ async def test_an_rtsp_cameras_restream_is_served_through_the_proxy_without_its_
     from padang112.cameras.proxy import CameraProxy
     from tests.unit.test_cameras import camera
 
-    rtsp = dataclasses.replace(camera(9, -0.95, 100.35), stream_type="rtsp",
-                               stream_url="rtsp://admin:s3cret@10.0.0.8:554/stream1")
+    rtsp = dataclasses.replace(
+        camera(9, -0.95, 100.35), stream_type="rtsp", stream_url="rtsp://admin:s3cret@10.0.0.8:554/stream1"
+    )
     restreamer = Restreamer(tmp_path / "restream", command=lavfi_command)
     try:
         async with aiohttp.ClientSession() as http:

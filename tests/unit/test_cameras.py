@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,15 +13,35 @@ from padang112.cameras.urls import RefTable, redact, rewrite_playlist, split_cre
 from padang112.cameras.validation import ValidationError, validate
 from padang112.incidents import geography
 
-GOOD = CameraDraft(name="  Simpang Haru ", kecamatan="padang  TIMUR", location_text="arah Bypass", latitude=-0.95,
-                   longitude=100.37, kind="Traffic", stream_type="HLS", stream_url="http://10.0.0.7/live/index.m3u8")
-T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+GOOD = CameraDraft(
+    name="  Simpang Haru ",
+    kecamatan="padang  TIMUR",
+    location_text="arah Bypass",
+    latitude=-0.95,
+    longitude=100.37,
+    kind="Traffic",
+    stream_type="HLS",
+    stream_url="http://10.0.0.7/live/index.m3u8",
+)
+T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 
 
 def camera(id: int, lat: float, lon: float, enabled: bool = True) -> Camera:
-    return Camera(id=id, name=f"cam{id}", kecamatan="Padang Barat", location_text="", latitude=lat, longitude=lon,
-                  kind="traffic", stream_type="snapshot", stream_url="http://x/s.jpg", enabled=enabled,
-                  created_by="t", created_at=T0, updated_at=T0)
+    return Camera(
+        id=id,
+        name=f"cam{id}",
+        kecamatan="Padang Barat",
+        location_text="",
+        latitude=lat,
+        longitude=lon,
+        kind="traffic",
+        stream_type="snapshot",
+        stream_url="http://x/s.jpg",
+        enabled=enabled,
+        created_by="t",
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def errors_of(**changes) -> dict:
@@ -33,7 +53,11 @@ def errors_of(**changes) -> dict:
 def test_a_valid_camera_is_cleaned_to_canonical_spelling():
     cleaned = validate(GOOD)
     assert (cleaned.name, cleaned.kecamatan, cleaned.kind, cleaned.stream_type) == (
-        "Simpang Haru", "Padang Timur", "traffic", "hls")
+        "Simpang Haru",
+        "Padang Timur",
+        "traffic",
+        "hls",
+    )
 
 
 def test_kecamatan_must_be_one_of_padangs_and_coordinates_inside_padang():
@@ -49,17 +73,20 @@ def test_every_problem_is_reported_at_once_in_both_languages():
     assert all(isinstance(id_, str) and isinstance(en, str) for id_, en in errors.values())
 
 
-@pytest.mark.parametrize(("stream_type", "url", "ok"), [
-    ("hls", "https://cctv.padang.go.id/a/index.m3u8", True),
-    ("mjpeg", "http://user:pw@10.1.1.1:8080/video.cgi", True),
-    ("snapshot", "rtsp://10.1.1.1/x", False),
-    ("rtsp", "rtsp://admin:pw@10.1.1.1:554/Streaming/Channels/101", True),
-    ("rtsp", "http://10.1.1.1/x", False),
-    ("hls", "javascript:alert(1)", False),
-    ("hls", "http:///nohost", False),
-    ("hls", "http://10.0.0.1:99999/x", False),
-    ("hls", "http://a b/x", False),
-])
+@pytest.mark.parametrize(
+    ("stream_type", "url", "ok"),
+    [
+        ("hls", "https://cctv.padang.go.id/a/index.m3u8", True),
+        ("mjpeg", "http://user:pw@10.1.1.1:8080/video.cgi", True),
+        ("snapshot", "rtsp://10.1.1.1/x", False),
+        ("rtsp", "rtsp://admin:pw@10.1.1.1:554/Streaming/Channels/101", True),
+        ("rtsp", "http://10.1.1.1/x", False),
+        ("hls", "javascript:alert(1)", False),
+        ("hls", "http:///nohost", False),
+        ("hls", "http://10.0.0.1:99999/x", False),
+        ("hls", "http://a b/x", False),
+    ],
+)
 def test_the_stream_url_scheme_must_fit_its_type(stream_type, url, ok):
     draft = dataclasses.replace(GOOD, stream_type=stream_type, stream_url=url)
     if ok:
@@ -77,8 +104,13 @@ def test_haversine_distance_matches_known_values():
 
 def test_nearest_lists_cameras_within_the_radius_nearest_first():
     here = (-0.9300, 100.3500)
-    cams = [camera(1, -0.9400, 100.3500), camera(2, -0.9301, 100.3500), camera(3, -0.9320, 100.3500),
-            camera(4, -0.9302, 100.3500, enabled=False), camera(5, -1.05, 100.45)]
+    cams = [
+        camera(1, -0.9400, 100.3500),
+        camera(2, -0.9301, 100.3500),
+        camera(3, -0.9320, 100.3500),
+        camera(4, -0.9302, 100.3500, enabled=False),
+        camera(5, -1.05, 100.45),
+    ]
     found = nearest(cams, here, radius_m=1500, limit=10)
     assert [n.camera.id for n in found] == [2, 3, 1]  # 4 is disabled, 5 is outside the radius
     assert found[0].distance_m == pytest.approx(11.1, abs=0.5)
@@ -108,8 +140,10 @@ def test_credentials_are_split_from_the_address():
 
 def test_redacted_urls_hide_passwords_and_secret_query_values():
     assert redact("rtsp://admin:s3cret@10.0.0.8:554/stream1") == "rtsp://admin:***@10.0.0.8:554/stream1"
-    assert redact("http://10.0.0.9/snap.jpg?user=admin&pwd=s3cret&ch=2") == \
-        "http://10.0.0.9/snap.jpg?user=***&pwd=***&ch=2"
+    assert (
+        redact("http://10.0.0.9/snap.jpg?user=admin&pwd=s3cret&ch=2")
+        == "http://10.0.0.9/snap.jpg?user=***&pwd=***&ch=2"
+    )
     assert redact("http://10.0.0.9/live.m3u8") == "http://10.0.0.9/live.m3u8"
 
 
@@ -140,18 +174,25 @@ def test_every_uri_of_a_media_playlist_is_resolved_and_replaced():
         return f"/kamera/7/{'p' if is_playlist else 's'}/{len(seen)}"
 
     out = rewrite_playlist(MEDIA, "http://10.0.0.7/live/index.m3u8", ref)
-    assert seen == [("http://10.0.0.7/live/init.mp4", False), ("https://keys.example/k1", False),
-                    ("http://10.0.0.7/live/seg100.m4s", False), ("http://10.0.0.7/other/seg101.m4s?token=abc", False)]
-    assert '#EXT-X-MAP:URI="/kamera/7/s/1"' in out and "METHOD=AES-128,URI=\"/kamera/7/s/2\",IV=0x1" in out
+    assert seen == [
+        ("http://10.0.0.7/live/init.mp4", False),
+        ("https://keys.example/k1", False),
+        ("http://10.0.0.7/live/seg100.m4s", False),
+        ("http://10.0.0.7/other/seg101.m4s?token=abc", False),
+    ]
+    assert '#EXT-X-MAP:URI="/kamera/7/s/1"' in out and 'METHOD=AES-128,URI="/kamera/7/s/2",IV=0x1' in out
     assert "10.0.0.7" not in out and "keys.example" not in out and "token=abc" not in out
     assert out.splitlines()[:3] == MEDIA.splitlines()[:3]  # tags kept
 
 
 def test_variant_and_rendition_playlists_are_marked_as_playlists():
     kinds: dict[str, bool] = {}
-    rewrite_playlist(MASTER, "http://cam/live/master.m3u8", lambda url, p: kinds.setdefault(url, p) and "" or "x")
-    assert kinds == {"http://cam/live/audio/index.m3u8": True, "http://cam/live/low/index.m3u8": True,
-                     "http://cam/live/hi/stream": True}
+    rewrite_playlist(MASTER, "http://cam/live/master.m3u8", lambda url, p: (kinds.setdefault(url, p) and "") or "x")
+    assert kinds == {
+        "http://cam/live/audio/index.m3u8": True,
+        "http://cam/live/low/index.m3u8": True,
+        "http://cam/live/hi/stream": True,
+    }
 
 
 def test_the_token_table_is_bounded_and_tokens_are_stable_and_opaque():

@@ -27,8 +27,13 @@ def settings() -> config.Settings:
 
 @pytest.fixture(scope="module")
 def rendered(settings: config.Settings) -> dict[str, str]:
-    secrets = config.Secrets("a" * 24, "b" * 24, "c" * 43, {s: pysecrets.token_urlsafe(12) for s in settings.seats},
-                             {d: pysecrets.token_urlsafe(12) for d in settings.duty_phones.values()})
+    secrets = config.Secrets(
+        "a" * 24,
+        "b" * 24,
+        "c" * 43,
+        {s: pysecrets.token_urlsafe(12) for s in settings.seats},
+        {d: pysecrets.token_urlsafe(12) for d in settings.duty_phones.values()},
+    )
     return render.render_all(settings, secrets)
 
 

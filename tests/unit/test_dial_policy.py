@@ -26,11 +26,16 @@ def test_duty_phones_only_of_known_agencies() -> None:
 
 async def test_a_call_back_goes_only_to_a_number_that_called_in_over_that_carrier() -> None:
     assert await policy().callback("+6281234567890", "telkomsel") == "PJSIP/+6281234567890@telkomsel"
-    refused = [("+6281234567890", "xl"),  # called in, but over another carrier
-               ("+6281111111111", "telkomsel"),  # never called
-               ("+6281234567890", "indosat"),  # not a trunk
-               ("0062811@evil.example", "telkomsel"), ("12", "telkomsel"), ("1234;x=y", "telkomsel"),
-               ("", "telkomsel"), ("seat01", "telkomsel")]
+    refused = [
+        ("+6281234567890", "xl"),  # called in, but over another carrier
+        ("+6281111111111", "telkomsel"),  # never called
+        ("+6281234567890", "indosat"),  # not a trunk
+        ("0062811@evil.example", "telkomsel"),
+        ("12", "telkomsel"),
+        ("1234;x=y", "telkomsel"),
+        ("", "telkomsel"),
+        ("seat01", "telkomsel"),
+    ]
     for number, carrier in refused:
         with pytest.raises(DialRefused):
             await policy().callback(number, carrier)

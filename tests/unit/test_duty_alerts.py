@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from padang112.domain import duty_alerts as da
 
-T0 = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 
 
 def alerts() -> da.DutyAlerts:

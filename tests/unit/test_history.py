@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -27,7 +27,7 @@ from padang112.web import app as webapp
 from padang112.web import auth, history
 
 PASSWORD = "kuranji-banjir-2023"
-UTC = timezone.utc
+UTC = UTC
 WIB_DAY = datetime(2023, 8, 6, 17, 0, tzinfo=UTC)  # 2023-08-07 00:00 WIB
 NOW = WIB_DAY + timedelta(hours=10)  # 10:00 WIB
 SCRIPT = "<script>alert(1)</script>"
@@ -40,23 +40,53 @@ def wib(hours: float) -> datetime:
     return WIB_DAY + timedelta(hours=hours)
 
 
-def story(cid: str, at: datetime, number: str, *, carrier: str = "telkomsel", seat: str | None = None,
-          answer_s: float | None = None, talk_s: float = 60, wait_s: float = 40, disposition: str | None = None,
-          recording: str | None = None) -> list[DomainEvent]:
+def story(
+    cid: str,
+    at: datetime,
+    number: str,
+    *,
+    carrier: str = "telkomsel",
+    seat: str | None = None,
+    answer_s: float | None = None,
+    talk_s: float = 60,
+    wait_s: float = 40,
+    disposition: str | None = None,
+    recording: str | None = None,
+) -> list[DomainEvent]:
     events: list[DomainEvent] = [
-        CallTransition(cid, at, None, "received", data={"caller_number": number, "carrier": carrier, "via": "controller"}),
-        CallTransition(cid, at, "received", "queued")]
+        CallTransition(
+            cid, at, None, "received", data={"caller_number": number, "carrier": carrier, "via": "controller"}
+        ),
+        CallTransition(cid, at, "received", "queued"),
+    ]
     if answer_s is not None:
         t = at + timedelta(seconds=answer_s)
-        events += [CallTransition(cid, t, "queued", "offered", seat=seat),
-                   CallTransition(cid, t, "offered", "connected", seat=seat)]
+        events += [
+            CallTransition(cid, t, "queued", "offered", seat=seat),
+            CallTransition(cid, t, "offered", "connected", seat=seat),
+        ]
         if recording:
             events.append(RecordingStarted(cid, t, recording, f"/recordings/{recording}.wav"))
-        events.append(CallTransition(cid, t + timedelta(seconds=talk_s), "connected", "ended", seat=seat,
-                                     data={"ended_by": "caller", "disposition": disposition}))
+        events.append(
+            CallTransition(
+                cid,
+                t + timedelta(seconds=talk_s),
+                "connected",
+                "ended",
+                seat=seat,
+                data={"ended_by": "caller", "disposition": disposition},
+            )
+        )
     else:
-        events.append(CallTransition(cid, at + timedelta(seconds=wait_s), "queued", "abandoned",
-                                     data={"ended_by": "caller", "disposition": disposition or "abandoned"}))
+        events.append(
+            CallTransition(
+                cid,
+                at + timedelta(seconds=wait_s),
+                "queued",
+                "abandoned",
+                data={"ended_by": "caller", "disposition": disposition or "abandoned"},
+            )
+        )
     return events
 
 
@@ -79,10 +109,21 @@ def settings(tmp_path: Path, recordings: Path) -> config.Settings:
 
 @pytest.fixture
 async def calls(writer: EventWriter) -> None:
-    await writer.write(story("c1", wib(8.2), "+6281234567890", seat="seat03", answer_s=5, talk_s=125,
-                             disposition="emergency", recording="call-c1"))
-    await writer.write(story("c2", wib(9), SCRIPT, carrier="<b>xl</b>", seat="seat01", answer_s=30,
-                             disposition="prank"))
+    await writer.write(
+        story(
+            "c1",
+            wib(8.2),
+            "+6281234567890",
+            seat="seat03",
+            answer_s=5,
+            talk_s=125,
+            disposition="emergency",
+            recording="call-c1",
+        )
+    )
+    await writer.write(
+        story("c2", wib(9), SCRIPT, carrier="<b>xl</b>", seat="seat01", answer_s=30, disposition="prank")
+    )
     await writer.write(story("c3", wib(-0.5), "0812_99%00"))  # 2023-08-06 23:30 WIB, abandoned after 40 s
     await writer.write(story("c4", wib(9.5), "081100000004", seat="seat02", answer_s=3, recording="../outside"))
     await writer.write(story("c5", wib(9.6), "081100000005", seat="seat02", answer_s=3, recording="call-c5"))
@@ -94,9 +135,13 @@ def app(settings: config.Settings, engine: AsyncEngine) -> web.Application:
     app = web.Application()
     app[webapp.SETTINGS] = settings
     auth.setup(app, settings, engine=engine)
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
-                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
-                         context_processors=[auth.context_processor])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        context_processors=[auth.context_processor],
+    )
     app[webapp.REPOSITORY] = Repository(engine)
     history.setup(app, clock=lambda: NOW)
     return app
@@ -157,11 +202,21 @@ async def test_search_by_number_date_seat_and_disposition(client: Client) -> Non
     assert c1["recording_url"] == "/api/v1/calls/c1/recording"
 
 
-@pytest.mark.parametrize("query, parameter", [
-    ("?date=2023-13-01", "date"), ("?date=07-08-2023", "date"), ("?date=2023-08-07'--", "date"),
-    ("?limit=0", "limit"), ("?limit=501", "limit"), ("?limit=abc", "limit"), ("?offset=-1", "offset"),
-    ("?seat=seat%2001", "seat"), ("?disposition=Prank!", "disposition"), ("?number=" + "9" * 65, "number"),
-])
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("?date=2023-13-01", "date"),
+        ("?date=07-08-2023", "date"),
+        ("?date=2023-08-07'--", "date"),
+        ("?limit=0", "limit"),
+        ("?limit=501", "limit"),
+        ("?limit=abc", "limit"),
+        ("?offset=-1", "offset"),
+        ("?seat=seat%2001", "seat"),
+        ("?disposition=Prank!", "disposition"),
+        ("?number=" + "9" * 65, "number"),
+    ],
+)
 async def test_bad_parameters_get_400_with_a_bilingual_message(client: Client, query: str, parameter: str) -> None:
     await sign_in(client, "adm")
     response = await client.get("/api/v1/calls" + query)
@@ -226,16 +281,19 @@ async def test_playback_streams_the_wav_and_writes_an_audit_row_each_time(client
     assert [(p["user"], p["call_id"], p["recording"]) for p in await plays(users)] == [("joni", "c1", "call-c1")] * 2
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/calls/c4/recording",  # the database names "../outside"
-    "/api/v1/calls/c5/recording",  # known name, file missing
-    "/api/v1/calls/c6/recording",  # known name, but a symlink leading out of recordings_dir
-    "/api/v1/calls/c2/recording",  # no recording
-    "/api/v1/calls/nope/recording",
-    "/api/v1/calls/..%2F..%2Foutside/recording",
-    "/api/v1/calls/..%2Foutside.wav/recording",
-    "/api/v1/calls/call-c1/recording",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/calls/c4/recording",  # the database names "../outside"
+        "/api/v1/calls/c5/recording",  # known name, file missing
+        "/api/v1/calls/c6/recording",  # known name, but a symlink leading out of recordings_dir
+        "/api/v1/calls/c2/recording",  # no recording
+        "/api/v1/calls/nope/recording",
+        "/api/v1/calls/..%2F..%2Foutside/recording",
+        "/api/v1/calls/..%2Foutside.wav/recording",
+        "/api/v1/calls/call-c1/recording",
+    ],
+)
 async def test_crafted_ids_and_names_get_404_and_read_nothing(client: Client, users: UserStore, path: str) -> None:
     await sign_in(client, "adm")
     response = await client.get(path)

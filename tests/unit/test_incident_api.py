@@ -30,10 +30,19 @@ from tests.unit.conftest import FakeClock
 PASSWORD = "kuranji-banjir-2023"
 SCRIPT = "<script>alert('banjir')</script>"
 Client = TestClient[web.Request, web.Application]
-FLOOD = {"type_code": "flood", "priority": 2, "kecamatan": "Koto Tangah",
-         "description": "Air setinggi lutut di Jalan Adinegoro", "callback_number": "+6281234567890"}
-USERS = (("rina", "call_taker", None), ("joni", "supervisor", None), ("bpbd1", "agency", "bpbd"),
-         ("pupr1", "agency", "pupr"))
+FLOOD = {
+    "type_code": "flood",
+    "priority": 2,
+    "kecamatan": "Koto Tangah",
+    "description": "Air setinggi lutut di Jalan Adinegoro",
+    "callback_number": "+6281234567890",
+}
+USERS = (
+    ("rina", "call_taker", None),
+    ("joni", "supervisor", None),
+    ("bpbd1", "agency", "bpbd"),
+    ("pupr1", "agency", "pupr"),
+)
 
 
 @pytest.fixture
@@ -42,15 +51,21 @@ def published() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock,
-        published: list[dict[str, Any]]) -> web.Application:
+def app(
+    settings: config.Settings, engine: AsyncEngine, clock: FakeClock, published: list[dict[str, Any]]
+) -> web.Application:
     app = web.Application()
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
-                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
-                         context_processors=[auth.context_processor])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        context_processors=[auth.context_processor],
+    )
     auth.setup(app, settings, engine=engine, clock=clock)
-    app[incidents.INCIDENTS] = IncidentService(IncidentStore(engine, clock), publish=published.append,
-                                               deadline_s=routing.ack_deadline_s)
+    app[incidents.INCIDENTS] = IncidentService(
+        IncidentStore(engine, clock), publish=published.append, deadline_s=routing.ack_deadline_s
+    )
     # the routes of incidents.setup, without its cleanup_ctx (which needs the controller's engine and live hub)
     app.router.add_get("/api/v1/incident-catalog", incidents.catalog)
     app.router.add_post("/api/v1/incidents", incidents.create)
@@ -178,8 +193,9 @@ async def test_a_priority_that_is_not_a_number_gets_a_clear_message(sign_in: Any
 
 async def test_a_body_that_is_not_json_is_refused(sign_in: Any) -> None:
     rina = await sign_in("rina")
-    response = await rina.post("/api/v1/incidents", data="type_code=flood",
-                               headers={"Content-Type": "application/json"})
+    response = await rina.post(
+        "/api/v1/incidents", data="type_code=flood", headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     assert (await response.json())["error"] == "bad_json"
     response = await rina.post("/api/v1/incidents", json=["flood"])
@@ -196,8 +212,9 @@ async def test_html_in_the_description_is_stored_and_returned_verbatim(sign_in: 
 
 async def test_a_json_null_is_an_empty_field_not_the_text_none(sign_in: Any) -> None:
     rina = await sign_in("rina")
-    fields = await bad_fields(await rina.post("/api/v1/incidents", json={**FLOOD, "description": None,
-                                                                         "type_code": None}))
+    fields = await bad_fields(
+        await rina.post("/api/v1/incidents", json={**FLOOD, "description": None, "type_code": None})
+    )
     assert set(fields) == {"description", "type_code"}
     assert fields["type_code"]["message_en"] == "Choose an incident type."
     created = await create_flood(rina, caller_name=None, notes=None, location_text=None)
@@ -257,7 +274,8 @@ async def test_truly_concurrent_edits_of_one_version_one_wins_one_conflicts(sign
     path = f"/api/v1/incidents/{created['id']}"
     a, b = await asyncio.gather(
         rina.patch(path, json={"version": created["version"], "changes": {"notes": "dari rina"}}),
-        joni.patch(path, json={"version": created["version"], "changes": {"notes": "dari joni"}}))
+        joni.patch(path, json={"version": created["version"], "changes": {"notes": "dari joni"}}),
+    )
     assert sorted((a.status, b.status)) == [200, 409]
     winner, loser = (a, b) if a.status == 200 else (b, a)
     assert (await loser.json())["current"]["notes"] == (await winner.json())["notes"]
@@ -277,15 +295,21 @@ async def test_an_edit_is_checked_like_the_form_and_stored_in_canonical_spelling
     created = await create_flood(rina)
     path = f"/api/v1/incidents/{created['id']}"
     version = created["version"]
-    for changes, field in (({"kecamatan": "Menteng"}, "kecamatan"), ({"description": "x" * 5000}, "description"),
-                           ({"description": "   "}, "description"), ({"priority": "abc"}, "priority"),
-                           ({"latitude": -6.2, "longitude": 106.8}, "latitude"), ({"latitude": -0.9}, "longitude")):
+    for changes, field in (
+        ({"kecamatan": "Menteng"}, "kecamatan"),
+        ({"description": "x" * 5000}, "description"),
+        ({"description": "   "}, "description"),
+        ({"priority": "abc"}, "priority"),
+        ({"latitude": -6.2, "longitude": 106.8}, "latitude"),
+        ({"latitude": -0.9}, "longitude"),
+    ):
         fields = await bad_fields(await rina.patch(path, json={"version": version, "changes": changes}))
         assert field in fields, changes
     unchanged = await (await rina.get(path)).json()
     assert unchanged["version"] == version and unchanged["kecamatan"] == "Koto Tangah"
-    moved = await rina.patch(path, json={"version": version, "changes": {"kecamatan": "  kuranji ",
-                                                                         "description": f" {SCRIPT} "}})
+    moved = await rina.patch(
+        path, json={"version": version, "changes": {"kecamatan": "  kuranji ", "description": f" {SCRIPT} "}}
+    )
     assert moved.status == 200, await moved.text()
     body = await moved.json()
     assert (body["kecamatan"], body["description"]) == ("Kuranji", SCRIPT)
@@ -346,8 +370,12 @@ async def test_the_call_taker_cannot_move_tasks_and_anonymous_gets_401(client: C
     path = f"/api/v1/incidents/{created['id']}"
     response = await rina.post(path + "/tasks/bpbd/acknowledged")
     assert response.status == 403
-    for method, url in (("GET", path), ("POST", path + "/tasks/bpbd/acknowledged"), ("POST", "/api/v1/incidents"),
-                        ("GET", "/api/v1/agency/queue")):
+    for method, url in (
+        ("GET", path),
+        ("POST", path + "/tasks/bpbd/acknowledged"),
+        ("POST", "/api/v1/incidents"),
+        ("GET", "/api/v1/agency/queue"),
+    ):
         anonymous = await client.request(method, url, json={})
         assert anonymous.status == 401, (method, url)
 

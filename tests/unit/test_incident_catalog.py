@@ -11,11 +11,36 @@ from padang112.incidents import geography
 from padang112.incidents.catalog import CatalogError, load_catalog
 from padang112.incidents.model import AGENCIES
 
-PADANG_KECAMATAN = ("Bungus Teluk Kabung", "Koto Tangah", "Kuranji", "Lubuk Begalung", "Lubuk Kilangan", "Nanggalo",
-                    "Padang Barat", "Padang Selatan", "Padang Timur", "Padang Utara", "Pauh")
-REQUIRED_TYPES = ("fire", "traffic_accident", "medical", "flood", "landslide", "earthquake_damage", "tsunami_warning",
-                  "fallen_tree", "public_disorder", "violence_crime", "animal", "pollution", "infrastructure_damage",
-                  "missing_person", "other")
+PADANG_KECAMATAN = (
+    "Bungus Teluk Kabung",
+    "Koto Tangah",
+    "Kuranji",
+    "Lubuk Begalung",
+    "Lubuk Kilangan",
+    "Nanggalo",
+    "Padang Barat",
+    "Padang Selatan",
+    "Padang Timur",
+    "Padang Utara",
+    "Pauh",
+)
+REQUIRED_TYPES = (
+    "fire",
+    "traffic_accident",
+    "medical",
+    "flood",
+    "landslide",
+    "earthquake_damage",
+    "tsunami_warning",
+    "fallen_tree",
+    "public_disorder",
+    "violence_crime",
+    "animal",
+    "pollution",
+    "infrastructure_damage",
+    "missing_person",
+    "other",
+)
 
 
 def test_catalog_has_every_required_type_with_names_in_both_languages() -> None:
@@ -55,8 +80,14 @@ def _write(tmp_path: Path, types: list[dict]) -> Path:
 
 
 def _entry(**overrides: object) -> dict:
-    return {"code": "fire", "name_id": "Kebakaran", "name_en": "Fire", "default_agencies": ["damkar"],
-            "default_priority": 1, **overrides}
+    return {
+        "code": "fire",
+        "name_id": "Kebakaran",
+        "name_en": "Fire",
+        "default_agencies": ["damkar"],
+        "default_priority": 1,
+        **overrides,
+    }
 
 
 def test_a_good_file_given_by_path_loads(tmp_path: Path) -> None:
@@ -75,10 +106,18 @@ def test_catalog_refuses_a_duplicate_code(tmp_path: Path) -> None:
         load_catalog(_write(tmp_path, [_entry(), _entry()]))
 
 
-@pytest.mark.parametrize("bad", [
-    {"default_priority": 5}, {"default_priority": True}, {"code": "Fire Type"}, {"name_id": ""},
-    {"agencies_if_victims": ["ambulans"]}, {"default_agencies": "damkar"}, {"colour": "red"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"default_priority": 5},
+        {"default_priority": True},
+        {"code": "Fire Type"},
+        {"name_id": ""},
+        {"agencies_if_victims": ["ambulans"]},
+        {"default_agencies": "damkar"},
+        {"colour": "red"},
+    ],
+)
 def test_catalog_refuses_malformed_entries(tmp_path: Path, bad: dict) -> None:
     with pytest.raises(CatalogError):
         load_catalog(_write(tmp_path, [_entry(**bad)]))

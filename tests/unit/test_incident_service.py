@@ -20,9 +20,17 @@ def deadline_s(priority: int) -> int:
 
 
 def flood(**overrides: Any) -> IncidentDraft:
-    fields: dict[str, Any] = dict(type_code="flood", priority=2, kecamatan="Kuranji",
-                                  description="air setinggi lutut", victims=2, agencies=("bpbd", "pupr"),
-                                  call_id="1691400000.17", latitude=-0.91, longitude=100.4)
+    fields: dict[str, Any] = dict(
+        type_code="flood",
+        priority=2,
+        kecamatan="Kuranji",
+        description="air setinggi lutut",
+        victims=2,
+        agencies=("bpbd", "pupr"),
+        call_id="1691400000.17",
+        latitude=-0.91,
+        longitude=100.4,
+    )
     fields.update(overrides)
     return IncidentDraft(**fields)
 
@@ -54,7 +62,8 @@ async def test_create_publishes_the_view_in_wib(service: IncidentService, publis
 
 
 async def test_task_moves_publish_each_change_and_the_close(
-        service: IncidentService, published: list[dict[str, Any]]) -> None:
+    service: IncidentService, published: list[dict[str, Any]]
+) -> None:
     view = await service.create(flood(), "ct")
     incident_id = view["id"]
     await service.set_task_state(incident_id, "bpbd", TaskState.ACKNOWLEDGED, "op_bpbd")
@@ -101,7 +110,8 @@ async def test_queue_and_agency_added_later(service: IncidentService, published:
 
 
 async def test_overdue_tasks_escalate_once_and_acknowledged_ones_never(
-        service: IncidentService, published: list[dict[str, Any]], clock: FakeClock) -> None:
+    service: IncidentService, published: list[dict[str, Any]], clock: FakeClock
+) -> None:
     view = await service.create(flood(priority=1), "ct")
     await service.set_task_state(view["id"], "pupr", TaskState.ACKNOWLEDGED, "op_pupr")
     published.clear()

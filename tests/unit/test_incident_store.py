@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,20 @@ def deadline_s(priority: int) -> int:
 
 def flood(**overrides: object) -> IncidentDraft:
     fields: dict[str, object] = dict(
-        type_code="flood", priority=2, kecamatan="Kuranji", kelurahan="Pasar Ambacang",
-        location_text="Jl. Raya Kuranji", latitude=-0.91, longitude=100.4,
-        description="air setinggi lutut masuk rumah, 2 lansia", victims=2, caller_name="Budi",
-        callback_number="081266001122", agencies=("bpbd", "pupr"), call_id="1691400000.17")
+        type_code="flood",
+        priority=2,
+        kecamatan="Kuranji",
+        kelurahan="Pasar Ambacang",
+        location_text="Jl. Raya Kuranji",
+        latitude=-0.91,
+        longitude=100.4,
+        description="air setinggi lutut masuk rumah, 2 lansia",
+        victims=2,
+        caller_name="Budi",
+        callback_number="081266001122",
+        agencies=("bpbd", "pupr"),
+        call_id="1691400000.17",
+    )
     fields.update(overrides)
     return IncidentDraft(**fields)  # type: ignore[arg-type]
 
@@ -42,10 +52,13 @@ async def test_create_dispatches_to_each_agency_with_a_deadline(store: IncidentS
     assert created.state is IncidentState.DISPATCHED
     assert created.number == "112-20230807-0001"  # 01:00 UTC is 08:00 WIB
     assert (created.version, created.created_by, created.created_at) == (1, "ct_flood", clock.now)
-    assert [(t.agency, t.state) for t in created.tasks] == [("bpbd", TaskState.DISPATCHED),
-                                                           ("pupr", TaskState.DISPATCHED)]
-    assert all(t.dispatched_at == clock.now and t.ack_deadline == clock.now + timedelta(seconds=120)
-               for t in created.tasks)
+    assert [(t.agency, t.state) for t in created.tasks] == [
+        ("bpbd", TaskState.DISPATCHED),
+        ("pupr", TaskState.DISPATCHED),
+    ]
+    assert all(
+        t.dispatched_at == clock.now and t.ack_deadline == clock.now + timedelta(seconds=120) for t in created.tasks
+    )
     assert await store.get(created.id) == created  # what create returns is what is stored
     assert await store.get(created.id + 100) is None
     events = await store.events(created.id)
@@ -73,8 +86,9 @@ async def test_without_agencies_the_incident_stays_new(store: IncidentStore) -> 
 
 
 async def test_numbers_follow_a_per_day_sequence_that_restarts_at_wib_midnight(
-        store: IncidentStore, clock: FakeClock) -> None:
-    clock.now = datetime(2023, 8, 7, 16, 58, tzinfo=timezone.utc)  # 23:58 WIB
+    store: IncidentStore, clock: FakeClock
+) -> None:
+    clock.now = datetime(2023, 8, 7, 16, 58, tzinfo=UTC)  # 23:58 WIB
     first = await store.create(flood(), "ct", deadline_s)
     second = await store.create(flood(), "ct", deadline_s)
     clock.advance(minutes=2)  # 00:00 WIB on the 8th, still the 7th in UTC
@@ -82,7 +96,11 @@ async def test_numbers_follow_a_per_day_sequence_that_restarts_at_wib_midnight(
     fourth = await store.create(flood(agencies=()), "ct", deadline_s)
 
     assert [i.number for i in (first, second, third, fourth)] == [
-        "112-20230807-0001", "112-20230807-0002", "112-20230808-0001", "112-20230808-0002"]
+        "112-20230807-0001",
+        "112-20230807-0002",
+        "112-20230808-0001",
+        "112-20230808-0002",
+    ]
 
 
 async def test_concurrent_creates_get_distinct_numbers(store: IncidentStore) -> None:
@@ -121,16 +139,20 @@ async def test_tasks_move_to_resolved_then_the_incident_closes(store: IncidentSt
     assert await store.open_for_agency("bpbd") == [] and await store.open_incidents() == []
 
 
-@pytest.mark.parametrize(("path", "illegal"), [
-    ((), TaskState.EN_ROUTE),  # not acknowledged yet
-    ((), TaskState.RESOLVED),
-    ((), TaskState.DISPATCHED),
-    ((TaskState.ACKNOWLEDGED,), TaskState.ACKNOWLEDGED),
-    ((TaskState.ACKNOWLEDGED, TaskState.ON_SCENE), TaskState.EN_ROUTE),  # no going back
-    ((TaskState.ACKNOWLEDGED, TaskState.RESOLVED), TaskState.ON_SCENE),  # done is done
-])
+@pytest.mark.parametrize(
+    ("path", "illegal"),
+    [
+        ((), TaskState.EN_ROUTE),  # not acknowledged yet
+        ((), TaskState.RESOLVED),
+        ((), TaskState.DISPATCHED),
+        ((TaskState.ACKNOWLEDGED,), TaskState.ACKNOWLEDGED),
+        ((TaskState.ACKNOWLEDGED, TaskState.ON_SCENE), TaskState.EN_ROUTE),  # no going back
+        ((TaskState.ACKNOWLEDGED, TaskState.RESOLVED), TaskState.ON_SCENE),  # done is done
+    ],
+)
 async def test_illegal_task_moves_are_refused_and_change_nothing(
-        store: IncidentStore, path: tuple[TaskState, ...], illegal: TaskState) -> None:
+    store: IncidentStore, path: tuple[TaskState, ...], illegal: TaskState
+) -> None:
     incident = await store.create(flood(agencies=("bpbd", "pupr")), "ct", deadline_s)
     for to in path:
         await store.set_task_state(incident.id, "bpbd", to, "op")
@@ -202,7 +224,8 @@ async def test_simultaneous_edits_of_one_version_let_exactly_one_through(store: 
     incident = await store.create(flood(), "ct", deadline_s)
     results = await asyncio.gather(
         *(store.update(incident.id, {"notes": f"catatan {n}"}, incident.version, f"ct_{n}") for n in range(4)),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) == 1 and all(isinstance(r, ConflictError) for r in results if r not in winners)
     assert await store.get(incident.id) == winners[0]
@@ -218,9 +241,17 @@ async def test_a_task_move_bumps_the_version_so_a_stale_edit_conflicts(store: In
 
 async def test_only_editable_fields_with_proper_values_can_be_changed(store: IncidentStore) -> None:
     incident = await store.create(flood(), "ct", deadline_s)
-    for changes in ({"state": "closed"}, {"number": "112-x"}, {"created_by": "me"}, {"victims": -1},
-                    {"priority": 9}, {"priority": True}, {"latitude": "north"}, {"description": None},
-                    {"kecamatan": ""}):
+    for changes in (
+        {"state": "closed"},
+        {"number": "112-x"},
+        {"created_by": "me"},
+        {"victims": -1},
+        {"priority": 9},
+        {"priority": True},
+        {"latitude": "north"},
+        {"description": None},
+        {"kecamatan": ""},
+    ):
         with pytest.raises(IncidentError):
             await store.update(incident.id, changes, incident.version, "ct")
     assert await store.get(incident.id) == incident
@@ -231,8 +262,13 @@ async def test_only_editable_fields_with_proper_values_can_be_changed(store: Inc
         await store.update(incident.id + 1, {"notes": "x"}, 1, "ct")
 
 
-UNTRUSTED = ["<script>alert(1)</script>", "'); DROP TABLE incidents;--", "Budi \"the 'boss'\" O'Neil",
-             "📞🚒 banjir — بودي", "line\nbreak\x00nul"]
+UNTRUSTED = [
+    "<script>alert(1)</script>",
+    "'); DROP TABLE incidents;--",
+    "Budi \"the 'boss'\" O'Neil",
+    "📞🚒 banjir — بودي",
+    "line\nbreak\x00nul",
+]
 
 
 @pytest.mark.parametrize("raw", UNTRUSTED)
@@ -248,7 +284,8 @@ async def test_untrusted_text_is_stored_verbatim(store: IncidentStore, raw: str,
 
 
 async def test_overdue_tasks_are_returned_until_escalated_and_acknowledged_ones_never(
-        store: IncidentStore, clock: FakeClock) -> None:
+    store: IncidentStore, clock: FakeClock
+) -> None:
     incident = await store.create(flood(priority=1), "ct", deadline_s)  # 60 s to acknowledge
     await store.set_task_state(incident.id, "pupr", TaskState.ACKNOWLEDGED, "op_pupr")
     assert await store.overdue(clock.now + timedelta(seconds=60)) == []  # at the deadline: not past it yet

@@ -15,8 +15,13 @@ from padang112.incidents.validation import ValidationError, validate
 
 
 def draft(**overrides: object) -> IncidentDraft:
-    base = IncidentDraft(type_code="flood", priority=2, kecamatan="Kuranji",
-                         description="air setinggi lutut masuk rumah, 2 lansia", victims=2)
+    base = IncidentDraft(
+        type_code="flood",
+        priority=2,
+        kecamatan="Kuranji",
+        description="air setinggi lutut masuk rumah, 2 lansia",
+        victims=2,
+    )
     return dataclasses.replace(base, **overrides)
 
 
@@ -29,8 +34,9 @@ def errors_of(d: IncidentDraft, **kwargs: object) -> dict[str, tuple[str, str]]:
 
 
 def test_the_morning_flood_call_is_accepted_with_the_suggested_agencies() -> None:
-    clean = validate(draft(kecamatan="  kuranji ", description="  air masuk rumah  ", type_code=" flood "),
-                     load_catalog())
+    clean = validate(
+        draft(kecamatan="  kuranji ", description="  air masuk rumah  ", type_code=" flood "), load_catalog()
+    )
     assert clean.kecamatan == "Kuranji"
     assert clean.description == "air masuk rumah"
     assert clean.type_code == "flood"
@@ -47,10 +53,28 @@ def test_the_call_takers_own_agency_list_wins_deduplicated_in_agency_order() -> 
 
 
 def test_validation_collects_several_errors_at_once() -> None:
-    errors = errors_of(draft(type_code="volcano", priority=7, kecamatan="Menteng", description="  ",
-                             victims=-1, source="fax", agencies=("polisi",), callback_number="0812abc"))
-    assert set(errors) == {"type_code", "priority", "kecamatan", "description", "victims", "source",
-                           "agencies", "callback_number"}
+    errors = errors_of(
+        draft(
+            type_code="volcano",
+            priority=7,
+            kecamatan="Menteng",
+            description="  ",
+            victims=-1,
+            source="fax",
+            agencies=("polisi",),
+            callback_number="0812abc",
+        )
+    )
+    assert set(errors) == {
+        "type_code",
+        "priority",
+        "kecamatan",
+        "description",
+        "victims",
+        "source",
+        "agencies",
+        "callback_number",
+    }
 
 
 def test_coordinates_outside_padang_are_refused() -> None:
@@ -89,16 +113,30 @@ def test_unlisted_kelurahan_is_accepted_as_text_when_the_list_is_not_complete() 
 
 def test_unlisted_kelurahan_is_refused_when_the_list_is_complete(tmp_path: Path) -> None:
     path = tmp_path / "wilayah.json"
-    path.write_text(json.dumps({"note": "check before production", "kecamatan": [
-        {"name": "Kuranji", "centre": {"lat": -0.9, "lon": 100.4}, "kelurahan_complete": True,
-         "kelurahan": ["Anduring", "Kalumbuk"]}]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "note": "check before production",
+                "kecamatan": [
+                    {
+                        "name": "Kuranji",
+                        "centre": {"lat": -0.9, "lon": 100.4},
+                        "kelurahan_complete": True,
+                        "kelurahan": ["Anduring", "Kalumbuk"],
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     wilayah = load_geography(path)
     assert validate(draft(kelurahan="anduring"), load_catalog(), geography=wilayah).kelurahan == "Anduring"
     assert set(errors_of(draft(kelurahan="Kelurahan Baru"), geography=wilayah)) == {"kelurahan"}
 
 
-@pytest.mark.parametrize(("field", "limit"), [("description", 4000), ("location_text", 500), ("caller_name", 200),
-                                             ("notes", 4000)])
+@pytest.mark.parametrize(
+    ("field", "limit"), [("description", 4000), ("location_text", 500), ("caller_name", 200), ("notes", 4000)]
+)
 def test_text_length_limits(field: str, limit: int) -> None:
     assert validate(draft(**{field: "a" * limit}), load_catalog())
     assert set(errors_of(draft(**{field: "a" * (limit + 1)}))) == {field}
@@ -132,8 +170,7 @@ def test_known_sources_accepted(source: str) -> None:
 
 def test_html_is_kept_verbatim_escaping_happens_at_display() -> None:
     script = "<script>alert('x')</script> & <b>banjir</b>"
-    clean = validate(draft(description=script, notes=script, location_text=script, caller_name=script),
-                     load_catalog())
+    clean = validate(draft(description=script, notes=script, location_text=script, caller_name=script), load_catalog())
     assert clean.description == clean.notes == clean.location_text == clean.caller_name == script
 
 

@@ -33,8 +33,7 @@ def info_routes(app: web.Application, engine: AsyncEngine, clock: FakeClock, pub
     app[info_requests.INFO] = InfoDesk(MessageStore(engine, clock), app[INCIDENTS].store, published.append)
     app.router.add_get("/api/v1/info-requests", info_requests.info_requests)
     app.router.add_post("/api/v1/incidents/{incident_id}/info-requests", info_requests.ask_info)
-    app.router.add_post("/api/v1/incidents/{incident_id}/info-requests/{request_id}/answers",
-                        info_requests.answer_info)
+    app.router.add_post("/api/v1/incidents/{incident_id}/info-requests/{request_id}/answers", info_requests.answer_info)
 
 
 async def ask(user: Any, incident_id: Any, text: Any) -> Any:
@@ -58,7 +57,8 @@ async def refused(response: Any, status: int, code: str) -> None:
 
 
 async def test_an_agency_question_reaches_the_creator_and_the_supervisor_and_the_answer_comes_back(
-        sign_in: Any, published: list[dict[str, Any]], clock: FakeClock) -> None:
+    sign_in: Any, published: list[dict[str, Any]], clock: FakeClock
+) -> None:
     rina, joni, bpbd = await sign_in("rina"), await sign_in("joni"), await sign_in("bpbd1")
     incident = await create_flood(rina)
     published.clear()
@@ -99,8 +99,15 @@ async def test_empty_oversized_and_non_text_messages_are_refused_and_html_is_kep
     await refused(await ask(bpbd, incident["id"], "   "), 400, "empty_text")
     await refused(await ask(bpbd, incident["id"], "x" * (MAX_TEXT + 1)), 400, "text_too_long")
     await refused(await ask(bpbd, incident["id"], {"html": 1}), 400, "bad_text")
-    await refused(await bpbd.post(f"/api/v1/incidents/{incident['id']}/info-requests", data="text=x",
-                                  headers={"Content-Type": "application/json"}), 400, "bad_json")
+    await refused(
+        await bpbd.post(
+            f"/api/v1/incidents/{incident['id']}/info-requests",
+            data="text=x",
+            headers={"Content-Type": "application/json"},
+        ),
+        400,
+        "bad_json",
+    )
     assert await listed(rina) == []  # nothing stored by a refusal
 
     response = await ask(bpbd, incident["id"], SCRIPT)
@@ -112,7 +119,8 @@ async def test_empty_oversized_and_non_text_messages_are_refused_and_html_is_kep
 
 
 async def test_unknown_incidents_another_agencys_incident_and_wrong_request_ids_are_refused(
-        sign_in: Any, users: Any) -> None:
+    sign_in: Any, users: Any
+) -> None:
     rina, bpbd, pupr = await sign_in("rina"), await sign_in("bpbd1"), await sign_in("pupr1")
     bpbd_only = await create_flood(rina, agencies=["bpbd"])
     await refused(await ask(bpbd, 999999, "halo"), 404, "no_incident")

@@ -27,8 +27,11 @@ def app(tmp_path: Path) -> web.Application:
 
 
 def _routes(app: web.Application, prefix: str) -> list[web.AbstractRoute]:
-    return [r for r in app.router.routes()
-            if r.method != "HEAD" and r.resource is not None and r.resource.canonical.startswith(prefix)]
+    return [
+        r
+        for r in app.router.routes()
+        if r.method != "HEAD" and r.resource is not None and r.resource.canonical.startswith(prefix)
+    ]
 
 
 def test_the_document_is_openapi_3_1_json_and_valid(app: web.Application):
@@ -55,14 +58,14 @@ def test_every_api_v1_route_is_documented_with_its_roles(app: web.Application):
         unsafe = route.method in openapi.UNSAFE_METHODS
         assert op["security"] == [{"session": [], "csrf": []} if unsafe else {"session": []}]
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
-    assert documented == {(r.resource.canonical, r.method.lower()) for r in _routes(app, "/api/v1/")
-                          + _routes(app, "/ws") + _routes(app, openapi.MEDIA_PREFIX)}, \
-        "the document lists a route the router does not have"
+    assert documented == {
+        (r.resource.canonical, r.method.lower())
+        for r in _routes(app, "/api/v1/") + _routes(app, "/ws") + _routes(app, openapi.MEDIA_PREFIX)
+    }, "the document lists a route the router does not have"
 
 
 def test_roles_are_the_ones_require_declared(app: web.Application):
-    ops = {(m.upper(), p): op for p, by_method in openapi.document(app)["paths"].items()
-           for m, op in by_method.items()}
+    ops = {(m.upper(), p): op for p, by_method in openapi.document(app)["paths"].items() for m, op in by_method.items()}
     assert ops["GET", "/api/v1/room"]["x-roles"] == ["supervisor", "admin"]
     assert ops["GET", "/api/v1/me"]["x-roles"] == list(ROLES)
     assert ops["POST", "/api/v1/seat/sign-in"]["x-roles"] == ["call_taker"]
@@ -76,8 +79,14 @@ def test_roles_are_the_ones_require_declared(app: web.Application):
 def test_path_parameters_come_from_the_route_patterns(app: web.Application):
     paths = openapi.document(app)["paths"]
     own = paths["/api/v1/seat/{verb}"]["post"]["parameters"]
-    assert own == [{"name": "verb", "in": "path", "required": True,
-                    "schema": {"type": "string", "enum": ["ready", "pause", "sign-out"]}}]
+    assert own == [
+        {
+            "name": "verb",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": ["ready", "pause", "sign-out"]},
+        }
+    ]
     seat, verb = paths["/api/v1/seats/{seat}/{verb}"]["post"]["parameters"]
     assert seat == {"name": "seat", "in": "path", "required": True, "schema": {"type": "string"}}
     assert verb["schema"]["enum"] == ["pause", "sign-out"]
@@ -110,13 +119,22 @@ def test_error_schema_and_security_schemes(app: web.Application):
     components = openapi.document(app)["components"]
     error = components["schemas"]["Error"]
     assert set(error["properties"]) == {"error", "message", "message_en"}
-    assert {"unauthenticated", "forbidden", "csrf", "bad_json", "no_seat"} <= set(error["properties"]["error"]
-                                                                                 ["examples"])
+    assert {"unauthenticated", "forbidden", "csrf", "bad_json", "no_seat"} <= set(
+        error["properties"]["error"]["examples"]
+    )
     assert components["securitySchemes"] == {
-        "session": {"type": "apiKey", "in": "cookie", "name": "padang112_session",
-                    "description": components["securitySchemes"]["session"]["description"]},
-        "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
-                 "description": components["securitySchemes"]["csrf"]["description"]},
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "padang112_session",
+            "description": components["securitySchemes"]["session"]["description"],
+        },
+        "csrf": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-CSRF-Token",
+            "description": components["securitySchemes"]["csrf"]["description"],
+        },
     }
 
 

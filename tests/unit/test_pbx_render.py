@@ -13,14 +13,38 @@ from padang112.pbx import confparse, render
 from padang112.pbx.layout import layout
 
 # everything that could place a call, run a program or hand the channel to something we do not control
-ROUTE_OUT = {"Dial", "Originate", "Page", "FollowMe", "ChannelRedirect", "System", "TrySystem", "AGI", "EAGI",
-             "DISA", "Transfer", "BlindTransfer", "Park", "ParkAndAnnounce", "Macro", "Exec", "ExecIf",
-             "Bridge", "BridgeAdd", "ConfBridge", "Dictate", "ExternalIVR", "AudioSocket", "Directory"}
+ROUTE_OUT = {
+    "Dial",
+    "Originate",
+    "Page",
+    "FollowMe",
+    "ChannelRedirect",
+    "System",
+    "TrySystem",
+    "AGI",
+    "EAGI",
+    "DISA",
+    "Transfer",
+    "BlindTransfer",
+    "Park",
+    "ParkAndAnnounce",
+    "Macro",
+    "Exec",
+    "ExecIf",
+    "Bridge",
+    "BridgeAdd",
+    "ConfBridge",
+    "Dictate",
+    "ExternalIVR",
+    "AudioSocket",
+    "Directory",
+}
 
 
 def _secrets(settings: config.Settings) -> config.Secrets:
     return config.Secrets(
-        ami_password=pysecrets.token_urlsafe(18), ari_password=pysecrets.token_urlsafe(18),
+        ami_password=pysecrets.token_urlsafe(18),
+        ari_password=pysecrets.token_urlsafe(18),
         session_key=pysecrets.token_urlsafe(32),
         seat_passwords={s: pysecrets.token_urlsafe(12) for s in settings.seats},
         duty_passwords={d: pysecrets.token_urlsafe(12) for d in settings.duty_phones.values()},
@@ -70,9 +94,7 @@ def test_every_emergency_number_from_a_carrier_goes_to_stasis(
     steps = plan["from-carrier"]
     for number in main_settings.calls.emergency_numbers:
         mine = [s for s in steps if s.exten == number]
-        assert [(s.app, s.args) for s in mine] == [
-            ("Set", "__P112_DIALED=${EXTEN}"), ("Goto", "emergency,s,1")
-        ]
+        assert [(s.app, s.args) for s in mine] == [("Set", "__P112_DIALED=${EXTEN}"), ("Goto", "emergency,s,1")]
     stasis = [s for s in plan["emergency"] if s.app == "Stasis"]
     assert [s.args for s in stasis] == [f"{main_settings.asterisk.app},inbound,${{P112_CARRIER}},${{P112_DIALED}}"]
     assert plan["emergency"][0].args == "__P112_CARRIER=${CHANNEL(endpoint)}"
@@ -89,15 +111,20 @@ def test_every_other_number_from_a_carrier_is_rejected_before_answer(
 
 def test_nothing_a_carrier_can_reach_routes_a_call_out(plan: dict[str, list[confparse.Step]]) -> None:
     reachable = _reachable(plan, "from-carrier")
-    assert reachable >= {"from-carrier", "emergency", "emergency-fallback", "p112-fallback-hangup",
-                         "p112-fallback-answered"}
+    assert reachable >= {
+        "from-carrier",
+        "emergency",
+        "emergency-fallback",
+        "p112-fallback-hangup",
+        "p112-fallback-answered",
+    }
     for ctx in reachable:
         apps = {s.app for s in plan[ctx]}
         assert not apps & ROUTE_OUT, f"[{ctx}] uses {apps & ROUTE_OUT}"
     assert "Dial(" not in "".join(f"{s.app}({s.args})" for s in plan["from-carrier"])
     # the controller only ever returns a channel to the dialplan explicitly: after Stasis it is hung up
     emergency = plan["emergency"]
-    after = emergency[[s.app for s in emergency].index("Stasis") + 1:]
+    after = emergency[[s.app for s in emergency].index("Stasis") + 1 :]
     assert [s.app for s in after] == ["GotoIf", "Goto", "Hangup"]
     assert after[1].args == "emergency-fallback,s,1"
 
@@ -118,17 +145,18 @@ def test_fallback_notes_the_call_records_it_and_never_gives_up(
     assert mix == f"{layout(main_settings).recording}/fallback-${{UNIQUEID}}.wav"
     queue = steps[apps.index("Queue")]
     assert queue.args.split(",")[0] == main_settings.calls.fallback_queue
-    loop_back = [s for s in steps[apps.index("Queue"):] if s.app == "Goto"]
+    loop_back = [s for s in steps[apps.index("Queue") :] if s.app == "Goto"]
     assert loop_back and loop_back[-1].args == queue_label(steps, queue)
     hangup_writes = [s.args for s in plan["p112-fallback-hangup"] if s.args.startswith("DB(p112fb_end/")]
-    assert hangup_writes == ["DB(p112fb_end/${UNIQUEID})=${EPOCH}|${QUEUESTATUS}|${CUT(P112_ANS,|,2)}|"
-                             "${CUT(P112_ANS,|,1)}"]
+    assert hangup_writes == [
+        "DB(p112fb_end/${UNIQUEID})=${EPOCH}|${QUEUESTATUS}|${CUT(P112_ANS,|,2)}|${CUT(P112_ANS,|,1)}"
+    ]
     assert plan["p112-fallback-answered"][0].args == "DB(p112fb_ans/${P112_UID})=${EPOCH}|${CHANNEL(endpoint)}"
 
 
 def queue_label(steps: list[confparse.Step], queue: confparse.Step) -> str:
     i = steps.index(queue)
-    return next(s.label for s in reversed(steps[:i + 1]) if s.label)
+    return next(s.label for s in reversed(steps[: i + 1]) if s.label)
 
 
 def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answer(
@@ -138,11 +166,19 @@ def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answe
     assert confparse.one(sections, "general").get("persistentmembers") == "yes"
     q = confparse.one(sections, main_settings.calls.fallback_queue)
     assert q.all("member") == []
-    expected = {"strategy": "leastrecent", "ringinuse": "no", "autopause": "all", "joinempty": "yes",
-                "leavewhenempty": "no", "retry": "1", "musicclass": "default", "announce-position": "no",
-                "periodic-announce": "padang112/please-hold",
-                "timeout": str(int(main_settings.calls.ring_timeout_s)),
-                "periodic-announce-frequency": str(int(main_settings.calls.position_announce_s))}
+    expected = {
+        "strategy": "leastrecent",
+        "ringinuse": "no",
+        "autopause": "all",
+        "joinempty": "yes",
+        "leavewhenempty": "no",
+        "retry": "1",
+        "musicclass": "default",
+        "announce-position": "no",
+        "periodic-announce": "padang112/please-hold",
+        "timeout": str(int(main_settings.calls.ring_timeout_s)),
+        "periodic-announce-frequency": str(int(main_settings.calls.position_announce_s)),
+    }
     assert {k: q.get(k) for k in expected} == expected
 
 
@@ -172,7 +208,10 @@ def test_no_secret_is_written_in_a_template() -> None:
 def test_rendered_files_carry_the_generated_secrets(files: dict[str, str], main_secrets: config.Secrets) -> None:
     ari = confparse.one(confparse.parse(files["ari.conf"]), "padang112")
     assert (ari.get("type"), ari.get("password_format"), ari.get("password")) == (
-        "user", "plain", main_secrets.ari_password)
+        "user",
+        "plain",
+        main_secrets.ari_password,
+    )
     ami = confparse.one(confparse.parse(files["manager.conf"]), "padang112")
     assert ami.get("secret") == main_secrets.ami_password
 
@@ -230,9 +269,7 @@ def test_every_agency_has_a_duty_phone_with_its_own_password(
     assert len(set(main_secrets.duty_passwords.values())) == len(main_settings.duty_phones)
 
 
-def test_the_test_instance_does_not_collide_with_main(
-    live_settings: config.Settings, files: dict[str, str]
-) -> None:
+def test_the_test_instance_does_not_collide_with_main(live_settings: config.Settings, files: dict[str, str]) -> None:
     test_files = render.render_all(live_settings, _secrets(live_settings))
 
     def ports(f: dict[str, str]) -> dict[str, object]:
@@ -253,9 +290,14 @@ def test_the_test_instance_does_not_collide_with_main(
     assert all(d.startswith(f"/srv/padang112/{live_settings.asterisk.instance}/") for d in test["dirs"])
 
 
-@pytest.mark.parametrize("field,value", [
-    ("carrier", "telkom\n[evil]"), ("address", "127.0.0.1\nmatch=0.0.0.0/0"), ("number", "112\nexten => _X.,1,Dial(x)"),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("carrier", "telkom\n[evil]"),
+        ("address", "127.0.0.1\nmatch=0.0.0.0/0"),
+        ("number", "112\nexten => _X.,1,Dial(x)"),
+    ],
+)
 def test_values_that_would_inject_configuration_are_refused(field: str, value: str) -> None:
     settings = config.load(environ={})
     if field == "carrier":

@@ -1,10 +1,10 @@
 """Prank/silent scores decay, and only a repeated history flags a number."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from padang112.domain.prank import HALF_LIFE, THRESHOLD, PrankScores
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 def test_one_prank_does_not_flag_a_number_but_two_recent_ones_do():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from padang112.web import pranks
 from padang112.web.live import HUB
 from tests.unit.test_incident_api import app, client, published, sign_in, users  # noqa: F401 (fixtures)
 
-NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 NUMBER = "+6281990000009"
 
 
@@ -83,12 +83,14 @@ async def stored(engine: AsyncEngine) -> AsyncIterator[Any]:
     async def rows() -> list[PrankClearanceRow]:
         async with session_factory(engine)() as session:
             return list(await session.scalars(select(PrankClearanceRow)))
+
     yield rows
 
 
 async def test_a_call_taker_clears_a_calling_number_and_the_clearance_is_stored_with_who_and_when(
-        sign_in: Any, controller: FakeController, stored: Any) -> None:
-    now = datetime.now(timezone.utc)
+    sign_in: Any, controller: FakeController, stored: Any
+) -> None:
+    now = datetime.now(UTC)
     for minutes in (30, 20):
         controller.pranks.mark(NUMBER, now - timedelta(minutes=minutes))
     controller.room.calls["c1"] = types.SimpleNamespace(caller_number=NUMBER)
@@ -101,17 +103,21 @@ async def test_a_call_taker_clears_a_calling_number_and_the_clearance_is_stored_
     body = await response.json()
     assert body["flagged"] is False and body["score"] == 0 and body["cleared_by"] == "rina"
     assert body["score_before"] > 1.8 and body["cleared_at"].endswith("+07:00")
-    assert not controller.pranks.flagged(NUMBER, datetime.now(timezone.utc))
+    assert not controller.pranks.flagged(NUMBER, datetime.now(UTC))
     [row] = await stored()
     assert (row.number, row.cleared_by, row.call_id) == (NUMBER, "rina", "c1") and row.score_before > 1.8
 
 
 async def test_bad_numbers_unknown_numbers_and_agencies_are_refused(sign_in: Any, stored: Any) -> None:
     joni, bpbd = await sign_in("joni"), await sign_in("bpbd1")
-    for body, status, code in (({}, 400, "bad_number"), ({"number": "  "}, 400, "bad_number"),
-                               ({"number": "1" * 65}, 400, "bad_number"), ({"number": ["0812"]}, 400, "bad_number"),
-                               ({"number": "0812", "call_id": 7}, 400, "bad_call_id"),
-                               ({"number": "081299999999"}, 404, "no_number")):
+    for body, status, code in (
+        ({}, 400, "bad_number"),
+        ({"number": "  "}, 400, "bad_number"),
+        ({"number": "1" * 65}, 400, "bad_number"),
+        ({"number": ["0812"]}, 400, "bad_number"),
+        ({"number": "0812", "call_id": 7}, 400, "bad_call_id"),
+        ({"number": "081299999999"}, 404, "no_number"),
+    ):
         response = await joni.post("/api/v1/prank-clearances", json=body)
         assert response.status == status, (body, await response.text())
         assert (await response.json())["error"] == code

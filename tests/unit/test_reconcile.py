@@ -8,7 +8,7 @@ seats come back paused, the fallback queue is told about every seat, and every c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ from padang112.domain.naming import bridge_id
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.seats import SeatState
 
-T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=UTC)
 SEATS = ("seat01", "seat02", "seat03")
 
 
@@ -29,8 +29,17 @@ def room(policy: Policy = Policy()) -> Room:
 
 
 def caller(call_id: str, *, bridged: bool = False, answered: bool = True) -> c.LiveChannel:
-    return c.LiveChannel(f"chan-{call_id}", call_id, "inbound", answered=answered, bridged=bridged,
-                         caller_number="081211112222", caller_name="Siti", carrier="indosat", dialed="112")
+    return c.LiveChannel(
+        f"chan-{call_id}",
+        call_id,
+        "inbound",
+        answered=answered,
+        bridged=bridged,
+        caller_number="081211112222",
+        caller_name="Siti",
+        carrier="indosat",
+        dialed="112",
+    )
 
 
 def seat_leg(call_id: str, seat: str, *, bridged: bool, n: int = 1) -> c.LiveChannel:
@@ -76,8 +85,9 @@ def agency_leg(call_id: str, agency: str = "bpbd") -> c.LiveChannel:
 
 def test_a_handed_off_caller_stays_with_the_agency_after_a_restart_and_is_not_queued_again():
     r = room()
-    out = reconcile(r, caller("c1", bridged=True), agency_leg("c1"), registered=("seat01",),
-                    open_calls={"c1": "transferred"})
+    out = reconcile(
+        r, caller("c1", bridged=True), agency_leg("c1"), registered=("seat01",), open_calls={"c1": "transferred"}
+    )
     call = r.calls["c1"]
     assert (call.state, call.agency, call.agency_joined, call.seat) == (CallState.TRANSFERRED, "bpbd", True, None)
     assert r.queue == [] and not of(out, fx.StartHoldMusic) and not of(out, fx.RingSeat)
@@ -88,8 +98,14 @@ def test_a_handed_off_caller_stays_with_the_agency_after_a_restart_and_is_not_qu
 
 def test_a_three_way_call_keeps_its_seat_and_its_agency_and_an_orphan_agency_leg_is_hung_up():
     r = room()
-    out = reconcile(r, caller("c1", bridged=True), seat_leg("c1", "seat01", bridged=True), agency_leg("c1"),
-                    agency_leg("gone"), registered=("seat01",))
+    out = reconcile(
+        r,
+        caller("c1", bridged=True),
+        seat_leg("c1", "seat01", bridged=True),
+        agency_leg("c1"),
+        agency_leg("gone"),
+        registered=("seat01",),
+    )
     call = r.calls["c1"]
     assert (call.state, call.seat, call.agency_joined) == (CallState.CONNECTED, "seat01", True)
     assert fx.Hangup("gone", "hoff-gone-bpbd-x1", "orphan_leg") in of(out, fx.Hangup)
@@ -192,9 +208,15 @@ def test_a_call_the_room_already_knows_keeps_its_place_in_line():
 # ---- calls no longer live ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("db_state", "closed_as"), [
-    ("connected", "ended"), ("offered", "abandoned"), ("queued", "abandoned"), ("received", "abandoned"),
-])
+@pytest.mark.parametrize(
+    ("db_state", "closed_as"),
+    [
+        ("connected", "ended"),
+        ("offered", "abandoned"),
+        ("queued", "abandoned"),
+        ("received", "abandoned"),
+    ],
+)
 def test_an_open_call_in_the_database_that_is_not_live_is_closed(db_state, closed_as):
     r = room()
     out = reconcile(r, open_calls={"old-1": db_state}, registered=())
@@ -249,14 +271,22 @@ def test_paused_seats_are_restored_with_their_reason_and_the_others_follow_regis
         "seat03": (SeatState.PAUSED, "training", False),
     }
     moves = {e.seat: (e.from_state, e.to_state, e.reason, e.at) for e in of(out, SeatTransition)}
-    assert moves == {"seat01": ("offline", "available", None, T0), "seat02": ("offline", "paused", "break", T0),
-                     "seat03": ("offline", "paused", "training", T0)}
+    assert moves == {
+        "seat01": ("offline", "available", None, T0),
+        "seat02": ("offline", "paused", "break", T0),
+        "seat03": ("offline", "paused", "training", T0),
+    }
 
 
 def test_every_seat_gets_its_fallback_queue_membership():
     r = room()
-    out = reconcile(r, caller("c1", bridged=True), seat_leg("c1", "seat03", bridged=True),
-                    registered=("seat01", "seat03"), paused={"seat01": "technical"})
+    out = reconcile(
+        r,
+        caller("c1", bridged=True),
+        seat_leg("c1", "seat03", bridged=True),
+        registered=("seat01", "seat03"),
+        paused={"seat01": "technical"},
+    )
     assert sorted(of(out, fx.FallbackMembership), key=lambda m: m.seat) == [
         fx.FallbackMembership("seat01", member=True, paused=True),
         fx.FallbackMembership("seat02", member=False, paused=False),
@@ -283,8 +313,9 @@ def test_a_seat_offered_a_call_before_the_restart_is_freed_and_may_be_offered_ag
     r.handle(c.SeatRegistration("seat01", True), T0)
     r.handle(c.CallArrived("c1", "chan-c1", "0811", "", "xl", "112"), T0)
     old_leg = r.calls["c1"].leg
-    out = reconcile(r, caller("c1"), seat_leg("c1", "seat01", bridged=False), at=T0 + timedelta(seconds=3),
-                    registered=("seat01",))
+    out = reconcile(
+        r, caller("c1"), seat_leg("c1", "seat01", bridged=False), at=T0 + timedelta(seconds=3), registered=("seat01",)
+    )
     assert fx.Hangup("c1", "leg-c1-seat01-1", "reconciled") in out.effects
     assert call_moves(out, "c1")[:1] == [("offered", "queued")]
     assert r.calls["c1"].state == CallState.OFFERED and r.calls["c1"].leg != old_leg
@@ -301,9 +332,14 @@ def test_every_call_event_of_a_reconcile_is_marked_reconciled():
     r = room()
     r.handle(c.CallArrived("known", "chan-known", "0811", "", "xl", "112"), T0)
     out = reconcile(
-        r, caller("c1", bridged=True), seat_leg("c1", "seat01", bridged=True), caller("c2"),
-        seat_leg("c2", "seat02", bridged=False), at=T0 + timedelta(seconds=5),
-        open_calls={"old": "connected"}, registered=(),
+        r,
+        caller("c1", bridged=True),
+        seat_leg("c1", "seat01", bridged=True),
+        caller("c2"),
+        seat_leg("c2", "seat02", bridged=False),
+        at=T0 + timedelta(seconds=5),
+        open_calls={"old": "connected"},
+        registered=(),
     )
     events = [e for e in out.events if isinstance(e, CallTransition)]
     assert {e.call_id for e in events} == {"known", "c1", "c2", "old"}
@@ -316,8 +352,9 @@ def test_reconciling_twice_with_the_same_switch_changes_nothing_the_second_time(
     first = r.handle(c.Reconcile(channels, registered=("seat01",), paused={"seat02": "break"}), T0)
     assert first.events
     seats_after = {s.id: (s.state, s.reason, s.call_id) for s in r.seats.values()}
-    second = r.handle(c.Reconcile(channels, registered=("seat01",), paused={"seat02": "break"}),
-                      T0 + timedelta(seconds=1))
+    second = r.handle(
+        c.Reconcile(channels, registered=("seat01",), paused={"seat02": "break"}), T0 + timedelta(seconds=1)
+    )
     assert second.events == []
     assert {s.id: (s.state, s.reason, s.call_id) for s in r.seats.values()} == seats_after
     assert not of(second, fx.Hangup) and not of(second, fx.RingSeat)

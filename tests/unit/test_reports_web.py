@@ -27,20 +27,30 @@ from tests.unit.conftest import FakeClock
 from tests.unit.test_history import PASSWORD, SCRIPT, sign_in, story
 
 Client = TestClient[web.Request, web.Application]
-USERS = (("joni", "supervisor", None), ("adm", "admin", None), ("rina", "call_taker", None),
-         ("bpbd1", "agency", "bpbd"), ("dlh1", "agency", "dlh"))
+USERS = (
+    ("joni", "supervisor", None),
+    ("adm", "admin", None),
+    ("rina", "call_taker", None),
+    ("bpbd1", "agency", "bpbd"),
+    ("dlh1", "agency", "dlh"),
+)
 
 
 @pytest.fixture
 def app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock) -> web.Application:
     app = web.Application()
     auth.setup(app, settings, engine=engine, clock=clock)  # first: jinja2's context processor needs the session
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
-                         autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
-                         context_processors=[auth.context_processor])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        context_processors=[auth.context_processor],
+    )
     app[webapp.REPOSITORY] = Repository(engine)
-    app[incidents.INCIDENTS] = IncidentService(IncidentStore(engine, clock), publish=lambda m: None,
-                                               deadline_s=routing.ack_deadline_s)
+    app[incidents.INCIDENTS] = IncidentService(
+        IncidentStore(engine, clock), publish=lambda m: None, deadline_s=routing.ack_deadline_s
+    )
     app[history.CLOCK] = clock
     dashboard.setup(app)
     reports.setup(app)
@@ -52,18 +62,31 @@ async def morning(app: web.Application, writer: EventWriter, clock: FakeClock) -
     """2023-08-07 WIB: two calls in the morning shift, a flood for BPBD and PUPR at 08:00 and a fire at 16:00."""
     start = clock.now  # 08:00 WIB
     await writer.write(story("c1", start, "+6281234567890", seat="seat03", answer_s=5, disposition="emergency"))
-    await writer.write(story("c2", start + timedelta(hours=1), SCRIPT, seat="seat01", answer_s=30,
-                             disposition="prank"))
+    await writer.write(story("c2", start + timedelta(hours=1), SCRIPT, seat="seat01", answer_s=30, disposition="prank"))
     service: IncidentService = app[incidents.INCIDENTS]
-    flood = await service.create(IncidentDraft(type_code="flood", priority=2, kecamatan="Kuranji",
-                                               description=SCRIPT, agencies=("bpbd", "pupr")), "rina")
+    flood = await service.create(
+        IncidentDraft(
+            type_code="flood", priority=2, kecamatan="Kuranji", description=SCRIPT, agencies=("bpbd", "pupr")
+        ),
+        "rina",
+    )
     clock.now = start + timedelta(seconds=25)
     await service.set_task_state(flood["id"], "bpbd", "acknowledged", "bpbd1")
     clock.now = start + timedelta(minutes=30)
     await service.set_task_state(flood["id"], "bpbd", "resolved", "bpbd1")
     clock.now = start + timedelta(hours=8)  # 16:00 WIB
-    await service.create(IncidentDraft(type_code="fire", priority=1, kecamatan="Nanggalo", description="api",
-                                       latitude=-0.89, longitude=100.37, agencies=("damkar",)), "rina")
+    await service.create(
+        IncidentDraft(
+            type_code="fire",
+            priority=1,
+            kecamatan="Nanggalo",
+            description="api",
+            latitude=-0.89,
+            longitude=100.37,
+            agencies=("damkar",),
+        ),
+        "rina",
+    )
     clock.now = start + timedelta(hours=9)  # 17:00 WIB: the figures are read now
 
 
@@ -87,7 +110,11 @@ async def test_the_room_report_of_the_morning_shift_as_csv(client: Client) -> No
     assert response.status == 200 and response.content_type == "text/csv"
     assert 'filename="laporan-112-ruang-2023-08-07-pagi.csv"' in response.headers["Content-Disposition"]
     got = figures(await response.text())
-    assert (got["calls", "offered", ""], got["calls", "answered", ""], got["calls", "prank_ghost", ""]) == ("2", "2", "1")
+    assert (got["calls", "offered", ""], got["calls", "answered", ""], got["calls", "prank_ghost", ""]) == (
+        "2",
+        "2",
+        "1",
+    )
     assert got["calls", "pct_within_15", ""] == "50" and got["calls", "pct_within_20", ""] == "50"
     assert got["disposition", "prank", ""] == "1" and got["incidents", "created", ""] == "1"
     assert (got["agency", "ack_p50_s", "bpbd"], got["agency", "resolve_p50_s", "bpbd"]) == ("25", "1800")
@@ -111,11 +138,16 @@ async def test_the_printable_page_has_the_figures_charts_and_escaped_text(client
     assert 'href="/laporan.csv?date=2023-08-07&amp;shift=pagi"' in page
 
 
-@pytest.mark.parametrize("query, what", [
-    ("date=2023-02-30", "Tanggal tidak valid"), ("date=07-08-2023", "Tanggal tidak valid"),
-    ("date=2023-08-07%27--", "Tanggal tidak valid"), ("shift=subuh", "Sif tidak dikenal"),
-    ("agency=polisi", "OPD tidak dikenal"),
-])
+@pytest.mark.parametrize(
+    "query, what",
+    [
+        ("date=2023-02-30", "Tanggal tidak valid"),
+        ("date=07-08-2023", "Tanggal tidak valid"),
+        ("date=2023-08-07%27--", "Tanggal tidak valid"),
+        ("shift=subuh", "Sif tidak dikenal"),
+        ("agency=polisi", "OPD tidak dikenal"),
+    ],
+)
 async def test_bad_parameters_get_400_with_a_message(client: Client, query: str, what: str) -> None:
     await sign_in(client, "joni")
     csv_answer = await client.get(f"/laporan.csv?{query}")
@@ -154,8 +186,10 @@ async def test_the_dashboard_json(client: Client) -> None:
 
     assert response.status == 200
     assert data["open"]["total"] == 2
-    assert {(t["code"], t["name"], t["count"]) for t in data["open"]["by_type"]} == {("flood", "Flood", 1),
-                                                                                    ("fire", "Fire", 1)}
+    assert {(t["code"], t["name"], t["count"]) for t in data["open"]["by_type"]} == {
+        ("flood", "Flood", 1),
+        ("fire", "Fire", 1),
+    }
     by_agency = {a["agency"]: a for a in data["open"]["by_agency"]}
     assert (by_agency["pupr"]["waiting_ack"], by_agency["pupr"]["overdue"]) == (1, 1)
     assert (by_agency["damkar"]["open"], by_agency["bpbd"]["open"]) == (1, 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ from padang112.domain.naming import bridge_id
 from padang112.domain.room import GREETING, MAX_POSITION_PROMPT, Decision, Policy, Room, position_prompt
 from padang112.domain.seats import SeatState
 
-T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=UTC)
 REC = "/var/lib/padang112/recordings"
 POLICY = Policy(ring_timeout_s=15.0, wrap_up_s=10.0, position_announce_s=30.0, auto_ready_on_register=True)
 
@@ -43,8 +43,9 @@ class Desk:
         return decision
 
     def arrive(self, call_id: str, number: str = "081200000000", after_s: float = 1.0) -> Decision:
-        return self.do(c.CallArrived(call_id, f"chan-{call_id}", number, f"name {call_id}", "telkomsel", "112"),
-                       after_s)
+        return self.do(
+            c.CallArrived(call_id, f"chan-{call_id}", number, f"name {call_id}", "telkomsel", "112"), after_s
+        )
 
     def register(self, *seats: str, after_s: float = 1.0) -> None:
         for seat in seats:
@@ -111,8 +112,15 @@ def test_an_arriving_call_is_recorded_answered_greeted_and_queued():
     out = d.arrive("c1", number="081234567890")
     received, queued = of(out, CallTransition)
     assert (received.from_state, received.to_state) == (None, "received")
-    assert received.data == {"caller_number": "081234567890", "caller_name": "name c1", "carrier": "telkomsel",
-                             "dialed": "112", "channel_id": "chan-c1", "via": "controller", "flagged": False}
+    assert received.data == {
+        "caller_number": "081234567890",
+        "caller_name": "name c1",
+        "carrier": "telkomsel",
+        "dialed": "112",
+        "channel_id": "chan-c1",
+        "via": "controller",
+        "flagged": False,
+    }
     assert (queued.from_state, queued.to_state) == ("received", "queued")
     assert out.effects == [
         fx.Answer("c1", "chan-c1"),
@@ -343,8 +351,7 @@ def test_a_seat_leg_lost_before_answer_pauses_the_seat_and_offers_the_call_to_th
     d = desk("seat01", "seat02")
     d.arrive("c1")
     leg = d.leg("c1")
-    cmd = (c.SeatLegFailed("c1", "seat01", leg, "rejected") if lost == "failed"
-           else c.SeatLegHungUp("c1", "seat01", leg))
+    cmd = c.SeatLegFailed("c1", "seat01", leg, "rejected") if lost == "failed" else c.SeatLegHungUp("c1", "seat01", leg)
     out = d.do(cmd)
     assert not of(out, fx.Hangup)  # the leg is already gone
     assert fx.CancelTimer(f"ring:{leg}") in out.effects
@@ -614,8 +621,13 @@ def test_seat_ready_is_ignored_when_the_seat_is_already_working(state):
 
 def test_commands_for_unknown_seats_are_ignored():
     d = desk("seat01")
-    for cmd in (c.SeatReady("x"), c.SeatPause("x", "break"), c.WrapUpDone("x"), c.SeatRegistration("x", True),
-                c.SeatDeviceInUse("x", True)):
+    for cmd in (
+        c.SeatReady("x"),
+        c.SeatPause("x", "break"),
+        c.WrapUpDone("x"),
+        c.SeatRegistration("x", True),
+        c.SeatDeviceInUse("x", True),
+    ):
         out = d.do(cmd)
         assert out.events == [] and out.effects == []
 
@@ -623,11 +635,17 @@ def test_commands_for_unknown_seats_are_ignored():
 # ---- prompts ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("position", "prompt"), [
-    (1, "padang112/position-1"), (2, "padang112/position-2"), (29, "padang112/position-29"),
-    (MAX_POSITION_PROMPT, "padang112/position-30"), (MAX_POSITION_PROMPT + 1, "padang112/position-many"),
-    (250, "padang112/position-many"),
-])
+@pytest.mark.parametrize(
+    ("position", "prompt"),
+    [
+        (1, "padang112/position-1"),
+        (2, "padang112/position-2"),
+        (29, "padang112/position-29"),
+        (MAX_POSITION_PROMPT, "padang112/position-30"),
+        (MAX_POSITION_PROMPT + 1, "padang112/position-many"),
+        (250, "padang112/position-many"),
+    ],
+)
 def test_positions_up_to_30_are_announced_by_number_and_beyond_as_many(position, prompt):
     assert position_prompt(position) == prompt
 
@@ -673,8 +691,9 @@ def test_no_announcement_for_a_call_that_no_longer_waits(state):
     assert out.events == [] and out.effects == []
 
 
-@pytest.mark.parametrize(("state", "music"), [("queued", True), ("offered", True), ("connected", False),
-                                              ("gone", False)])
+@pytest.mark.parametrize(
+    ("state", "music"), [("queued", True), ("offered", True), ("connected", False), ("gone", False)]
+)
 def test_hold_music_follows_the_prompts_only_while_the_caller_waits(state, music):
     d = desk("seat01", registered=() if state == "queued" else ("seat01",))
     d.arrive("c1")
@@ -693,8 +712,9 @@ SEATS = ("seat01", "seat02", "seat03")
 REASONS = ("break", "training", "technical")
 
 
-def _random_command(rng: random.Random, room: Room, known: list[str], legs: list[tuple[str, str, str]],
-                    counter: list[int]) -> c.Command:
+def _random_command(
+    rng: random.Random, room: Room, known: list[str], legs: list[tuple[str, str, str]], counter: list[int]
+) -> c.Command:
     offered = [k for k in room.calls.values() if k.state == CallState.OFFERED]
     connected = [k for k in room.calls.values() if k.state == CallState.CONNECTED]
     roll = rng.random()
@@ -794,15 +814,16 @@ def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before
     for r in rung:
         moves = seat_moves(out, r.seat)
         assert moves and moves[-1] == ("available", "offered"), where
-        became_eligible = (
-            any(to == "available" for _, to in moves[:-1])
-            or (isinstance(cmd, (c.SeatRegistration, c.SeatDeviceInUse)) and cmd.seat == r.seat)
+        became_eligible = any(to == "available" for _, to in moves[:-1]) or (
+            isinstance(cmd, (c.SeatRegistration, c.SeatDeviceInUse)) and cmd.seat == r.seat
         )
         assert r.seat in eligible_before or became_eligible, where
         seat = seats[r.seat]
         assert seat.registered and not seat.device_in_use, where
-        assert fx.StartTimer(f"ring:{r.leg}", room.policy.ring_timeout_s,
-                             c.RingTimeout(r.call_id, r.seat, r.leg)) in out.effects, where
+        assert (
+            fx.StartTimer(f"ring:{r.leg}", room.policy.ring_timeout_s, c.RingTimeout(r.call_id, r.seat, r.leg))
+            in out.effects
+        ), where
 
 
 @pytest.mark.parametrize("block", range(6))

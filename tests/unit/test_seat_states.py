@@ -10,7 +10,7 @@ and leaves the seat exactly as it was.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from padang112.domain.calls import IllegalTransition
 from padang112.domain.events import SeatTransition
 from padang112.domain.seats import ALLOWED, PauseReason, Seat, SeatState
 
-T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 8, 0, 0, tzinfo=UTC)
 
 S = SeatState
 
@@ -32,8 +32,7 @@ EXPECTED: dict[SeatState, set[SeatState]] = {
 }
 
 ALL_PAIRS = [
-    pytest.param(a, b, b in EXPECTED[a], id=f"{a.value}->{b.value}")
-    for a, b in itertools.product(SeatState, SeatState)
+    pytest.param(a, b, b in EXPECTED[a], id=f"{a.value}->{b.value}") for a, b in itertools.product(SeatState, SeatState)
 ]
 REFUSED_PAIRS = [p for p in ALL_PAIRS if not p.values[2]]
 
@@ -52,8 +51,12 @@ def test_a_seat_moves_only_along_its_table(from_state, to_state, allowed):
         assert seat.state == to_state
         assert seat.since == at
         assert isinstance(event, SeatTransition)
-        assert (event.seat, event.at, event.from_state, event.to_state) == ("seat01", at, from_state.value,
-                                                                             to_state.value)
+        assert (event.seat, event.at, event.from_state, event.to_state) == (
+            "seat01",
+            at,
+            from_state.value,
+            to_state.value,
+        )
         assert event.reason == reason
     else:
         with pytest.raises(IllegalTransition):
@@ -112,8 +115,10 @@ def test_a_withdrawn_offer_drops_the_call_from_the_seat(to_state):
 
 @pytest.mark.parametrize(
     ("state", "registered", "in_use", "eligible"),
-    [(state, reg, use, state == S.AVAILABLE and reg and not use)
-     for state, reg, use in itertools.product(SeatState, (True, False), (True, False))],
+    [
+        (state, reg, use, state == S.AVAILABLE and reg and not use)
+        for state, reg, use in itertools.product(SeatState, (True, False), (True, False))
+    ],
     ids=lambda v: v.value if isinstance(v, SeatState) else str(v),
 )
 def test_a_seat_is_eligible_only_when_available_registered_and_its_device_free(state, registered, in_use, eligible):

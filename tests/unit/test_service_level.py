@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -16,22 +16,42 @@ from padang112.stats.service_level import (
 )
 from padang112.storage.records import CallRecord
 
-UTC = timezone.utc
+UTC = UTC
 # 2023-08-07 00:00 WIB is 2023-08-06 17:00 UTC
 DAY_START = datetime(2023, 8, 6, 17, 0, tzinfo=UTC)
 DAY_END = DAY_START + timedelta(days=1)
 T0 = DAY_START + timedelta(hours=8)  # 08:00 WIB
 
 
-def call(cid: str, at: datetime, *, answer_s: float | None = None, abandon_s: float | None = None,
-         state: str | None = None, disposition: str | None = None) -> CallRecord:
+def call(
+    cid: str,
+    at: datetime,
+    *,
+    answer_s: float | None = None,
+    abandon_s: float | None = None,
+    state: str | None = None,
+    disposition: str | None = None,
+) -> CallRecord:
     connected = at + timedelta(seconds=answer_s) if answer_s is not None else None
-    ended = (connected + timedelta(seconds=60) if connected else
-             at + timedelta(seconds=abandon_s) if abandon_s is not None else None)
+    ended = (
+        connected + timedelta(seconds=60)
+        if connected
+        else at + timedelta(seconds=abandon_s)
+        if abandon_s is not None
+        else None
+    )
     if state is None:
         state = "ended" if connected else "abandoned" if abandon_s is not None else "queued"
-    return CallRecord(id=cid, state=state, via="controller", received_at=at, updated_at=ended or at,
-                      connected_at=connected, ended_at=ended, disposition=disposition)
+    return CallRecord(
+        id=cid,
+        state=state,
+        via="controller",
+        received_at=at,
+        updated_at=ended or at,
+        connected_at=connected,
+        ended_at=ended,
+        disposition=disposition,
+    )
 
 
 def test_an_empty_window_divides_by_nothing_and_shows_dashes() -> None:
@@ -50,8 +70,12 @@ def test_an_empty_window_divides_by_nothing_and_shows_dashes() -> None:
 
 
 def test_answers_at_exactly_15_and_20_seconds_count_as_within() -> None:
-    calls = [call("a", T0, answer_s=15.0), call("b", T0, answer_s=15.000001), call("c", T0, answer_s=20.0),
-             call("d", T0, answer_s=20.5)]
+    calls = [
+        call("a", T0, answer_s=15.0),
+        call("b", T0, answer_s=15.000001),
+        call("c", T0, answer_s=20.0),
+        call("d", T0, answer_s=20.5),
+    ]
     sl = compute(calls, DAY_START, DAY_END)
 
     assert (sl.answered_within_15, sl.answered_within_20) == (1, 3)
@@ -62,10 +86,15 @@ def test_answers_at_exactly_15_and_20_seconds_count_as_within() -> None:
 
 
 def test_short_abandons_are_left_out_and_long_ones_count_against_the_level() -> None:
-    calls = [call("a", T0, answer_s=5), call("b", T0, answer_s=8), call("c", T0, abandon_s=10),  # short: out
-             call("d", T0, abandon_s=15.0),  # not after 15 s: out of the 15 s base, also out of the 20 s one
-             call("e", T0, abandon_s=18),  # counts for 15 s, not for 20 s
-             call("f", T0, abandon_s=40), call("g", T0, state="queued")]  # open: out
+    calls = [
+        call("a", T0, answer_s=5),
+        call("b", T0, answer_s=8),
+        call("c", T0, abandon_s=10),  # short: out
+        call("d", T0, abandon_s=15.0),  # not after 15 s: out of the 15 s base, also out of the 20 s one
+        call("e", T0, abandon_s=18),  # counts for 15 s, not for 20 s
+        call("f", T0, abandon_s=40),
+        call("g", T0, state="queued"),
+    ]  # open: out
     sl = compute(calls, DAY_START, DAY_END)
 
     assert (sl.offered, sl.answered, sl.abandoned, sl.open) == (7, 2, 4, 1)
@@ -83,8 +112,9 @@ def test_all_answered_fast_meets_the_targets() -> None:
 
 def test_average_and_p90_over_ten_answer_times() -> None:
     times = [4, 1, 10, 3, 9, 2, 8, 5, 7, 6]
-    sl = compute([call(f"c{i}", T0, answer_s=s) for i, s in enumerate(times)] + [call("x", T0, abandon_s=30)],
-                 DAY_START, DAY_END)
+    sl = compute(
+        [call(f"c{i}", T0, answer_s=s) for i, s in enumerate(times)] + [call("x", T0, abandon_s=30)], DAY_START, DAY_END
+    )
 
     assert sl.avg_answer_s == 5.5
     assert sl.p90_answer_s == 9  # nearest rank: the 9th of 10 sorted values
@@ -122,8 +152,12 @@ def test_a_call_listed_twice_is_offered_once_and_the_latest_record_counts() -> N
 
 
 def test_prank_and_ghost_share_of_offered() -> None:
-    calls = [call("p", T0, answer_s=3, disposition="prank"), call("s", T0, answer_s=3, disposition="silent"),
-             call("e", T0, answer_s=3, disposition="emergency"), call("w", T0, answer_s=3, disposition=None)]
+    calls = [
+        call("p", T0, answer_s=3, disposition="prank"),
+        call("s", T0, answer_s=3, disposition="silent"),
+        call("e", T0, answer_s=3, disposition="emergency"),
+        call("w", T0, answer_s=3, disposition=None),
+    ]
     sl = compute(calls, DAY_START, DAY_END)
 
     assert sl.prank_ghost == 2 and sl.prank_ghost_pct == 50.0

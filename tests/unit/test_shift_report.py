@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -23,16 +23,36 @@ def wib(hour: float, day: date = DAY) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=WIB) + timedelta(hours=hour)
 
 
-def call(cid: str, hour: float, *, answer_s: float | None = None, abandon_s: float | None = None,
-         disposition: str | None = None) -> CallRecord:
+def call(
+    cid: str,
+    hour: float,
+    *,
+    answer_s: float | None = None,
+    abandon_s: float | None = None,
+    disposition: str | None = None,
+) -> CallRecord:
     at = wib(hour)
     if answer_s is not None:
-        return CallRecord(id=cid, state="ended", via="controller", received_at=at, updated_at=at,
-                          connected_at=at + timedelta(seconds=answer_s), ended_at=at + timedelta(minutes=2),
-                          disposition=disposition)
+        return CallRecord(
+            id=cid,
+            state="ended",
+            via="controller",
+            received_at=at,
+            updated_at=at,
+            connected_at=at + timedelta(seconds=answer_s),
+            ended_at=at + timedelta(minutes=2),
+            disposition=disposition,
+        )
     if abandon_s is not None:
-        return CallRecord(id=cid, state="abandoned", via="controller", received_at=at, updated_at=at,
-                          ended_at=at + timedelta(seconds=abandon_s), disposition="abandoned")
+        return CallRecord(
+            id=cid,
+            state="abandoned",
+            via="controller",
+            received_at=at,
+            updated_at=at,
+            ended_at=at + timedelta(seconds=abandon_s),
+            disposition="abandoned",
+        )
     return CallRecord(id=cid, state="queued", via="controller", received_at=at, updated_at=at)
 
 
@@ -42,9 +62,15 @@ def parsed(text: str) -> dict[tuple[str, str, str], str]:
     return {(s, m, a): v for s, m, a, v in table[1:]}
 
 
-@pytest.mark.parametrize("shift, start, end", [
-    (None, wib(0), wib(24)), ("pagi", wib(7), wib(15)), ("siang", wib(15), wib(23)), ("malam", wib(23), wib(31)),
-])
+@pytest.mark.parametrize(
+    "shift, start, end",
+    [
+        (None, wib(0), wib(24)),
+        ("pagi", wib(7), wib(15)),
+        ("siang", wib(15), wib(23)),
+        ("malam", wib(23), wib(31)),
+    ],
+)
 def test_shift_windows_in_wib(shift: str | None, start: datetime, end: datetime) -> None:
     assert window(DAY, shift) == (start, end)
 
@@ -54,22 +80,37 @@ def test_unknown_shift() -> None:
         window(DAY, "subuh")
 
 
-@pytest.mark.parametrize("at, expected", [
-    (wib(7), (DAY, "pagi")), (wib(14.99), (DAY, "pagi")), (wib(15), (DAY, "siang")), (wib(23), (DAY, "malam")),
-    (wib(30.5), (DAY, "malam")),  # 06:30 on the 8th: the night shift that started on the 7th
-    (wib(6.5), (DAY - timedelta(days=1), "malam")),
-])
+@pytest.mark.parametrize(
+    "at, expected",
+    [
+        (wib(7), (DAY, "pagi")),
+        (wib(14.99), (DAY, "pagi")),
+        (wib(15), (DAY, "siang")),
+        (wib(23), (DAY, "malam")),
+        (wib(30.5), (DAY, "malam")),  # 06:30 on the 8th: the night shift that started on the 7th
+        (wib(6.5), (DAY - timedelta(days=1), "malam")),
+    ],
+)
 def test_the_running_shift(at: datetime, expected: tuple[date, str]) -> None:
-    assert shift_of(at.astimezone(timezone.utc)) == expected
+    assert shift_of(at.astimezone(UTC)) == expected
 
 
 def test_a_room_report_of_the_morning_shift() -> None:
-    calls = [call("c1", 8, answer_s=5, disposition="emergency"), call("c2", 9, answer_s=18, disposition="prank"),
-             call("c3", 10, abandon_s=40), call("c4", 11, answer_s=3, disposition="silent"), call("c5", 12),
-             call("c6", 6.9, answer_s=1), call("c7", 15, answer_s=1)]  # c6, c7: other shifts
-    incidents = [incident(1, tasks=(task("bpbd", base=wib(8), ack=25, resolved=1800),
-                                    task("pupr", base=wib(8), ack=90)), at=wib(8)),
-                 incident(2, "fire", tasks=(task("damkar", base=wib(16), ack=10),), at=wib(16))]  # next shift
+    calls = [
+        call("c1", 8, answer_s=5, disposition="emergency"),
+        call("c2", 9, answer_s=18, disposition="prank"),
+        call("c3", 10, abandon_s=40),
+        call("c4", 11, answer_s=3, disposition="silent"),
+        call("c5", 12),
+        call("c6", 6.9, answer_s=1),
+        call("c7", 15, answer_s=1),
+    ]  # c6, c7: other shifts
+    incidents = [
+        incident(
+            1, tasks=(task("bpbd", base=wib(8), ack=25, resolved=1800), task("pupr", base=wib(8), ack=90)), at=wib(8)
+        ),
+        incident(2, "fire", tasks=(task("damkar", base=wib(16), ack=10),), at=wib(16)),
+    ]  # next shift
     report = build(calls, incidents, DAY, "pagi", None, now=wib(15))
 
     assert report.calls is not None
@@ -121,9 +162,9 @@ def test_an_empty_day_has_every_row_with_zero_or_empty_values() -> None:
 
 
 def test_csv_cells_cannot_start_a_spreadsheet_formula() -> None:
-    report = build([call("c1", 9, answer_s=2, disposition="=HYPERLINK(\"x\")")], [], DAY, None, None, wib(23))
+    report = build([call("c1", 9, answer_s=2, disposition='=HYPERLINK("x")')], [], DAY, None, None, wib(23))
     [row] = [r for r in rows(report) if r[0] == "disposition"]
-    assert row[1] == "'=HYPERLINK(\"x\")"
+    assert row[1] == '\'=HYPERLINK("x")'
 
 
 def test_bar_chart_escapes_its_text_and_draws_empty_values() -> None:

@@ -43,8 +43,18 @@ def write_config(tmp_path: Path, port: int) -> tuple[Path, config.Settings]:
 async def run_demo(toml: Path, *args: str, stop_after: float | None = None) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PADANG112_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "padang112.cli", "--config", str(toml), "simulate", "--", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env)
+        sys.executable,
+        "-m",
+        "padang112.cli",
+        "--config",
+        str(toml),
+        "simulate",
+        "--",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
     if stop_after is not None:
         await asyncio.sleep(stop_after)
         proc.send_signal(signal.SIGINT)
@@ -52,8 +62,9 @@ async def run_demo(toml: Path, *args: str, stop_after: float | None = None) -> t
     return proc.returncode or 0, out.decode()
 
 
-async def test_demo_registers_seats_places_calls_and_stops_on_time(tmp_path: Path,
-                                                                   fake_registrar: FakeRegistrar) -> None:
+async def test_demo_registers_seats_places_calls_and_stops_on_time(
+    tmp_path: Path, fake_registrar: FakeRegistrar
+) -> None:
     toml, settings = write_config(tmp_path, int(fake_registrar.address.rsplit(":", 1)[1]))
     fake_registrar.passwords.update(settings.secrets().seat_passwords)
     fake_registrar.passwords.update(settings.secrets().duty_passwords)

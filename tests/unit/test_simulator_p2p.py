@@ -24,12 +24,20 @@ def is_event(name: str, **fields: object):
 
 async def test_audio_flows_both_ways_between_citizen_and_seat(simulator, tmp_path: Path) -> None:
     seats, citizens = await simulator("seats"), await simulator("citizens")
-    reply = await seats.add_seat("seat90", registrar=None, listen="127.0.0.1:0", answer_after=0.3,
-                                 tone_hz=SEAT_HZ, record_dir=tmp_path)
+    reply = await seats.add_seat(
+        "seat90", registrar=None, listen="127.0.0.1:0", answer_after=0.3, tone_hz=SEAT_HZ, record_dir=tmp_path
+    )
     citizen_wav = tmp_path / "c1.wav"
-    sent = await citizens.call("c1", target=f"sip:anything@{reply['address']}", bind="127.0.0.12",
-                               caller="+6281234567890", caller_name="Budi", tone_hz=CITIZEN_HZ,
-                               record=citizen_wav, hangup_after=2.0)
+    sent = await citizens.call(
+        "c1",
+        target=f"sip:anything@{reply['address']}",
+        bind="127.0.0.12",
+        caller="+6281234567890",
+        caller_name="Budi",
+        tone_hz=CITIZEN_HZ,
+        record=citizen_wav,
+        hangup_after=2.0,
+    )
 
     end = await citizens.wait_call_state("c1", "DISCONNECTED", timeout=15)
     ended = await seats.wait_event(is_event("seat_call_ended", seat="seat90"), timeout=5)
@@ -86,9 +94,15 @@ async def test_a_seat_answers_later_when_told_to(simulator) -> None:
 async def test_untrusted_caller_id_headers_and_dtmf_reach_the_seat(simulator) -> None:
     sim = await simulator()
     reply = await sim.add_seat("seat95", listen="127.0.0.1:0", answer_after=0, tone_hz=None)
-    await sim.call("x", target=f"sip:seat95@{reply['address']}", bind="127.0.0.16", caller="+62 812<script>",
-                   caller_name='<img src=x onerror="alert(1)"> \\', tone_hz=None,
-                   headers={"X-Padang112-Test": "screen-pop"})
+    await sim.call(
+        "x",
+        target=f"sip:seat95@{reply['address']}",
+        bind="127.0.0.16",
+        caller="+62 812<script>",
+        caller_name='<img src=x onerror="alert(1)"> \\',
+        tone_hz=None,
+        headers={"X-Padang112-Test": "screen-pop"},
+    )
     ringing = await sim.wait_event(is_event("seat_ringing", seat="seat95"))
     assert ringing["headers"] == {"X-Padang112-Test": "screen-pop"}
     assert "%3cscript%3e" in ringing["remote"].lower() and "<img src=x" in ringing["remote"]
@@ -135,8 +149,10 @@ async def test_account_budget_is_eight_per_process_and_idle_carrier_accounts_mak
 async def test_a_process_holds_four_calls_and_refuses_more(simulator) -> None:
     """This pjsua build caps a process at 4 concurrent calls (both directions): hence 4 seats per process."""
     seats, citizens, other = await simulator("seats"), await simulator("citizens"), await simulator("other")
-    addresses = [(await seats.add_seat(f"seat{i}", listen="127.0.0.1:0", answer_after=0, tone_hz=None))["address"]
-                 for i in range(1, 6)]
+    addresses = [
+        (await seats.add_seat(f"seat{i}", listen="127.0.0.1:0", answer_after=0, tone_hz=None))["address"]
+        for i in range(1, 6)
+    ]
     for i in range(1, 5):
         await citizens.call(f"k{i}", target=f"sip:seat{i}@{addresses[i - 1]}", bind="127.0.0.12", tone_hz=None)
         await citizens.wait_call_state(f"k{i}", "CONFIRMED")
@@ -155,8 +171,14 @@ async def test_many_short_calls_reuse_call_slots_and_sockets(simulator) -> None:
     reply = await sim.add_seat("seat94", listen="127.0.0.1:0", answer_after=0, tone_hz=None)
     for i in range(30):  # 60 call legs, 120 sockets, in a few seconds
         mark = sim.mark()
-        await sim.call(f"n{i}", target=f"sip:seat94@{reply['address']}", bind="127.0.0.15",
-                       caller=f"08{i:09d}", tone_hz=None, hangup_after=0.0)
+        await sim.call(
+            f"n{i}",
+            target=f"sip:seat94@{reply['address']}",
+            bind="127.0.0.15",
+            caller=f"08{i:09d}",
+            tone_hz=None,
+            hangup_after=0.0,
+        )
         assert (await sim.wait_call_state(f"n{i}", "DISCONNECTED", since=mark))["code"] == 200
         await sim.wait_event(is_event("seat_call_ended", seat="seat94"), since=mark)
     assert await sim.close() == 0

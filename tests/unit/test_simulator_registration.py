@@ -44,8 +44,10 @@ async def test_wrong_password_is_reported_with_the_sip_status(registrar, simulat
 async def test_quitting_unregisters_every_seat(registrar, simulator) -> None:
     reg, address = registrar
     sim = await simulator()
-    await asyncio.gather(sim.add_seat("seat01", password="s3cret", registrar=address),
-                         sim.add_seat("seat02", password="other", registrar=address))
+    await asyncio.gather(
+        sim.add_seat("seat01", password="s3cret", registrar=address),
+        sim.add_seat("seat02", password="other", registrar=address),
+    )
     assert set(reg.bindings) == {"seat01", "seat02"}
     assert await sim.close() == 0
     assert reg.bindings == {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,15 +29,13 @@ from padang112.storage import EventWriter, Repository, create_engine, migrate
 from padang112.storage.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 HEAD_REVISION = "0007"  # the newest migration in padang112/storage/migrations/versions/
 TABLES = {"calls", "call_events", "seats", "seat_events", "recordings", "fallback_imports", "alembic_version"}
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
 
 
 @pytest.fixture
@@ -89,8 +87,14 @@ async def test_processes_upgrading_the_same_file_at_once_all_succeed(db_url: str
     go = tmp_path / "go"
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", UPGRADER_PROCESS, db_url, str(go), cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE
+            sys.executable,
+            "-c",
+            UPGRADER_PROCESS,
+            db_url,
+            str(go),
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         for _ in range(4)
     ]
@@ -107,9 +111,7 @@ async def test_processes_upgrading_the_same_file_at_once_all_succeed(db_url: str
 async def test_migrations_build_exactly_the_models_schema(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         diff = await conn.run_sync(
-            lambda sync: compare_metadata(
-                MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
-            )
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata)
         )
     assert diff == []
 
@@ -125,9 +127,7 @@ async def test_every_connection_gets_the_durability_pragmas(engine: AsyncEngine,
             assert pragmas == ["wal", 2, 5000, 1]  # synchronous 2 = FULL
 
 
-async def test_a_full_call_story_is_stored_in_order_with_aware_utc_times(
-    writer: EventWriter, repo: Repository
-) -> None:
+async def test_a_full_call_story_is_stored_in_order_with_aware_utc_times(writer: EventWriter, repo: Repository) -> None:
     call, seat = "1691400000.17", "seat01"
     caller = {
         "caller_number": "081266001122",
@@ -206,7 +206,7 @@ async def test_times_in_another_zone_are_stored_as_the_same_instant_in_utc(
 
     stored = await repo.get_call("tz-1")
     assert stored is not None and stored.received_at == T0
-    assert stored.received_at.tzinfo == timezone.utc
+    assert stored.received_at.tzinfo == UTC
 
 
 UNTRUSTED = {
@@ -221,9 +221,7 @@ UNTRUSTED = {
 
 
 @pytest.mark.parametrize("raw", UNTRUSTED.values(), ids=UNTRUSTED.keys())
-async def test_untrusted_caller_strings_round_trip_verbatim(
-    writer: EventWriter, repo: Repository, raw: str
-) -> None:
+async def test_untrusted_caller_strings_round_trip_verbatim(writer: EventWriter, repo: Repository, raw: str) -> None:
     call = "raw-1"
     data = {"caller_number": raw, "caller_name": raw, "carrier": "xl"}
     await writer.write([CallTransition(call, at(0), None, "received", data=data)])
@@ -274,9 +272,7 @@ async def test_fallback_import_is_idempotent(repo: Repository) -> None:
     assert stored.ended_at == at(40)
 
 
-async def test_concurrent_imports_of_one_fallback_call_store_it_once(
-    repo: Repository, writer: EventWriter
-) -> None:
+async def test_concurrent_imports_of_one_fallback_call_store_it_once(repo: Repository, writer: EventWriter) -> None:
     live = writer.write([CallTransition("live-1", at(0), None, "received")])  # a writer busy meanwhile
     imports = (repo.import_fallback_call("u-2", "fb-2", fallback_story("fb-2")) for _ in range(4))
     results = await asyncio.gather(*imports, live, return_exceptions=True)

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,14 +19,12 @@ from padang112.domain.events import CallTransition, DomainEvent, RecordingStarte
 from padang112.storage import EventWriter, Repository, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-T0 = datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 STORY = ["received", "queued", "offered", "connected", "ended"]
 
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
 
 
 async def count(engine: AsyncEngine, table: str) -> int:
@@ -53,9 +51,7 @@ async def test_concurrent_writes_all_commit_in_order_per_call(writer: EventWrite
     assert writer.commits < 100  # grouped: 500 writes shared far fewer fsyncs
 
 
-async def test_a_write_is_visible_to_another_engine_as_soon_as_it_returns(
-    writer: EventWriter, db_url: str
-) -> None:
+async def test_a_write_is_visible_to_another_engine_as_soon_as_it_returns(writer: EventWriter, db_url: str) -> None:
     other = create_engine(db_url)
     try:
         repo = Repository(other)

@@ -13,8 +13,16 @@ import pytest
 from padang112.simulator import tones
 
 
-def write_wav(path: Path, rate: int, freqs: list[float], seconds: float, amp: float = 0.4, channels: int = 1,
-              noise: float = 0.0, seed: int = 1) -> Path:
+def write_wav(
+    path: Path,
+    rate: int,
+    freqs: list[float],
+    seconds: float,
+    amp: float = 0.4,
+    channels: int = 1,
+    noise: float = 0.0,
+    seed: int = 1,
+) -> Path:
     rng = random.Random(seed)
     frames = bytearray()
     for i in range(int(rate * seconds)):

@@ -36,10 +36,10 @@ def upgrade() -> None:
         sa.Column("by_role", STATE, nullable=False),
         sa.Column("at", TIME, nullable=False),
         sa.Column("answered_at", TIME, nullable=True),
-        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"],
-                                name="fk_incident_messages_incident_id_incidents"),
-        sa.ForeignKeyConstraint(["reply_to"], ["incident_messages.id"],
-                                name="fk_incident_messages_reply_to_incident_messages"),
+        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"], name="fk_incident_messages_incident_id_incidents"),
+        sa.ForeignKeyConstraint(
+            ["reply_to"], ["incident_messages.id"], name="fk_incident_messages_reply_to_incident_messages"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_incident_messages"),
     )
     op.create_index("ix_incident_messages_incident_id", "incident_messages", ["incident_id"])
