@@ -60,6 +60,7 @@ class CallHandlingSettings:
     duty_retry_s: float = 30.0  # a duty phone that did not press 1 is called again after this long
     duty_ring_s: float = 25.0
     callback_deadline_s: float = 300.0  # an abandoned caller should be called back within this time
+    callback_daily_cap: int = 3  # call-back attempts per number within 24 h (toll-fraud guard)
 
 
 @dataclass

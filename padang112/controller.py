@@ -79,7 +79,10 @@ class Controller:
         self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
         self.subscribers: list[Subscriber] = []
         self.dial_policy = DialPolicy(
-            settings.duty_phones, {carrier.name for carrier in settings.carriers}, repo.called_in_over
+            settings.duty_phones,
+            {carrier.name for carrier in settings.carriers},
+            repo.called_in_over,
+            calls.callback_daily_cap,
         )
         self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
         # channel-id prefix -> handler, for the calls we place that are not part of the room (duty-phone alerts)

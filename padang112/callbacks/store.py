@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from padang112.domain.callbacks import ACTIVE, TAKEABLE, CallbackState
 from padang112.storage.clocked import ClockedStore
@@ -152,6 +152,26 @@ class CallbackStore(ClockedStore):
                 row.state, row.last_outcome = CallbackState.OPEN.value, outcome
                 self._event(session, row, now, row.taken_by or SYSTEM, "attempt_failed", {"outcome": outcome})
             return Callback.of(row)
+
+    async def refused(self, callback_id: int, by: str, seat: str, reason: str) -> Callback:
+        """A call taker asked to call back a number the dial policy refuses: noted on the trail, nothing dialled."""
+        now = self._now()
+        async with self._write.begin() as session:
+            row = await self._row(session, callback_id)
+            row.last_outcome = "refused"
+            self._event(session, row, now, by, "refused", {"seat": seat, "reason": reason})
+            return Callback.of(row)
+
+    async def attempts_within(self, number: str, window: timedelta) -> int:
+        """Call-back attempts taken to ``number`` (on any of its items) within the last ``window`` (the daily cap)."""
+        since = self._now() - window
+        query = (
+            select(func.count(CallbackEventRow.id))
+            .join(CallbackRow, CallbackRow.id == CallbackEventRow.callback_id)
+            .where(CallbackRow.number == number, CallbackEventRow.kind == "dialing", CallbackEventRow.at >= since)
+        )
+        async with self._read() as session:
+            return int(await session.scalar(query) or 0)
 
     async def active(self) -> list[Callback]:
         async with self._read() as session:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import enum
 import re
+from datetime import timedelta
 
-NUMBER_RE = re.compile(r"^\+?[0-9]{3,20}$")  # what can be dialled back; anything else is not a number
+NUMBER_RE = re.compile(r"^\+?[0-9]{3,20}$")  # what gets an item; which of them are dialled: domain/numbering.py
+DAILY_CAP_WINDOW = timedelta(hours=24)  # rolling, so a cap cannot be doubled around midnight
 
 
 class CallbackState(str, enum.Enum):
@@ -36,6 +38,11 @@ _NO_ANSWER_CAUSES = frozenset({18, 19, 16})
 
 def callable_number(number: str | None) -> bool:
     return bool(number) and NUMBER_RE.match(number or "") is not None
+
+
+def over_daily_cap(attempts_in_window: int, cap: int) -> bool:
+    """Another attempt would exceed ``cap`` call-backs to one number within ``DAILY_CAP_WINDOW``."""
+    return attempts_in_window >= cap
 
 
 def outcome_of_cause(cause: int | None) -> str:

@@ -22,7 +22,8 @@ from typing import Any
 
 from padang112.callbacks.store import Callback, CallbackError, CallbackStore
 from padang112.domain import commands as c
-from padang112.domain.callbacks import callable_number, outcome_of_cause
+from padang112.domain import numbering
+from padang112.domain.callbacks import DAILY_CAP_WINDOW, callable_number, outcome_of_cause
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.seats import SeatState
 from padang112.incidents.service import iso_wib
@@ -119,8 +120,11 @@ class CallbackDialer:
             if item is None:
                 raise CallbackError("no_callback", f"no callback {callback_id}")
             try:  # checked before anything rings: a number that may not be dialled is refused here
-                await self.policy.callback(item.number, item.carrier)
+                attempts = await self.store.attempts_within(item.number, DAILY_CAP_WINDOW)
+                await self.policy.callback(item.number, item.carrier, attempts)
             except DialRefused as exc:
+                log.warning("callback %s refused by the dial policy: %s (seat %s)", item.id, exc.code, seat)
+                self._changed(await self.store.refused(item.id, user, seat, exc.code))
                 raise CallbackError(exc.code, str(exc)) from None
             item = await self.store.take(callback_id, user, seat)
         except Exception:
@@ -218,7 +222,7 @@ class CallbackDialer:
                 timeout=int(self.ring_s),
             )
         except Exception as exc:
-            log.warning("callback %s: %s could not be dialled: %s", a.callback.id, a.callback.number, exc)
+            log.warning("callback %s: the number could not be dialled: %s", a.callback.id, exc)
             await self._finish(a, "failed")
 
     async def _caller_answered(self, a: Attempt) -> None:
@@ -266,4 +270,10 @@ def callback_view(item: Callback) -> dict[str, Any]:
         "seat": item.seat,
         "matched_call_id": item.matched_call_id,
         "last_call_id": item.last_call_id,
+        "refusal": _refusal(item.number),  # why it will not be dialled, shown before a click
     }
+
+
+def _refusal(number: str) -> str | None:
+    refusal = numbering.classify(number).refusal
+    return None if refusal is None else refusal.value

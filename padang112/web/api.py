@@ -43,6 +43,7 @@ HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
     403: web.HTTPForbidden,
     404: web.HTTPNotFound,
     409: web.HTTPConflict,
+    429: web.HTTPTooManyRequests,
 }
 
 

@@ -38,6 +38,26 @@ ERRORS = {
         "This number never called 112 over that carrier.",
     ),
     "bad_number": (403, "Nomor ini tidak dapat ditelepon balik.", "This number cannot be called back."),
+    "international_number": (
+        403,
+        "Nomor luar negeri tidak ditelepon balik (risiko penipuan pulsa). Laporkan ke supervisor bila perlu.",
+        "Numbers abroad are not called back (toll-fraud risk). Tell the supervisor if needed.",
+    ),
+    "premium_number": (
+        403,
+        "Nomor layanan premium/bebas pulsa (080x) tidak ditelepon balik.",
+        "Premium-rate and freephone numbers (080x) are not called back.",
+    ),
+    "short_code": (
+        403,
+        "Nomor pendek/layanan tidak ditelepon balik: bukan nomor pelanggan.",
+        "Short codes are not called back: not a subscriber number.",
+    ),
+    "daily_cap": (
+        429,
+        "Batas panggilan balik ke nomor ini dalam 24 jam sudah tercapai.",
+        "The limit of call-backs to this number within 24 hours has been reached.",
+    ),
     "unknown_carrier": (403, "Operator seluler tidak dikenal.", "Unknown carrier."),
 }
 

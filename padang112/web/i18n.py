@@ -443,6 +443,11 @@ TEXT["id"].update(
         "out_unreachable": "tidak dapat dihubungi",
         "out_seat_no_answer": "telepon kursi tidak diangkat",
         "out_failed": "gagal",
+        "out_refused": "ditolak",
+        "refusal_international_number": "Nomor luar negeri: tidak ditelepon balik",
+        "refusal_premium_number": "Nomor premium/bebas pulsa: tidak ditelepon balik",
+        "refusal_short_code": "Nomor pendek: tidak ditelepon balik",
+        "refusal_bad_number": "Bukan nomor telepon: tidak ditelepon balik",
         "callback": "Panggilan balik",
     }
 )
@@ -467,6 +472,11 @@ TEXT["en"].update(
         "out_unreachable": "unreachable",
         "out_seat_no_answer": "seat phone not answered",
         "out_failed": "failed",
+        "out_refused": "refused",
+        "refusal_international_number": "Number abroad: not called back",
+        "refusal_premium_number": "Premium/freephone number: not called back",
+        "refusal_short_code": "Short code: not called back",
+        "refusal_bad_number": "Not a phone number: not called back",
         "callback": "Callback",
     }
 )

@@ -21,7 +21,9 @@ function row(item) {
             el("td", deadlineText(item), "deadline"), el("td", (T["cb_" + item.state] || item.state) + outcome),
             el("td", item.attempts));
   const cell = el("td");
-  if (canCall && item.state === "open") {
+  if (item.refusal) {
+    cell.append(el("span", T["refusal_" + item.refusal] || item.refusal, "refusal"));  // the dial policy's reason
+  } else if (canCall && item.state === "open") {
     const button = el("button", T.call_back);
     button.addEventListener("click", () => callBack(item.id, button));
     cell.append(button);
