@@ -3,13 +3,13 @@ FROM python:3.11-slim-bookworm
 WORKDIR /app
 # ffmpeg restreams RTSP cameras to HLS (padang112.cameras.restream); ffprobe checks them
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY padang112 ./padang112
 COPY web ./web
 COPY asterisk ./asterisk
 COPY dialplans ./dialplans
 # editable install: the package finds web/ and the Asterisk templates next to it (padang112.config.PROJECT_ROOT)
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -c constraints.txt -e .
 ENV PADANG112_STATE_DIR=/var/lib/padang112 \
     PADANG112_RECORDINGS_DIR=/srv/padang112/recordings
 EXPOSE 8080

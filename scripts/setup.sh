@@ -26,11 +26,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "creating the Python environment in $VENV"
   python3 -m venv "$VENV"
 fi
-stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+stamp="$VENV/.installed-$(cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)"
 if [ ! -e "$stamp" ]; then
   say "installing Python packages (aiohttp, SQLAlchemy, panoramisk, pjsua2, pytest, ...)"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -e ".[sim,test]"
+  "$VENV/bin/pip" install -q -c constraints.txt -e ".[sim,test]"  # the tested versions
   touch "$stamp"
 fi
 

@@ -33,7 +33,7 @@ def _now() -> datetime:
 
 
 def _camera(row: CameraRow, health: CameraHealthRow | None) -> Camera:
-    return Camera(
+    camera = Camera(
         id=row.id,
         name=row.name,
         kecamatan=row.kecamatan,
@@ -47,16 +47,15 @@ def _camera(row: CameraRow, health: CameraHealthRow | None) -> Camera:
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        **(
-            {}
-            if health is None
-            else {
-                "status": health.status,
-                "checked_at": health.checked_at,
-                "last_seen_at": health.last_seen_at,
-                "error": health.error,
-            }
-        ),
+    )
+    if health is None:
+        return camera
+    return dataclasses.replace(
+        camera,
+        status=health.status,
+        checked_at=health.checked_at,
+        last_seen_at=health.last_seen_at,
+        error=health.error,
     )
 
 

@@ -16,6 +16,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 SECRET_QUERY_KEYS = frozenset(
@@ -136,7 +137,7 @@ def rewrite_playlist(text: str, base_url: str, ref: Ref) -> str:
             if 'URI="' in stripped:
                 tag_is_playlist = stripped.startswith(_PLAYLIST_TAGS)
                 stripped = _URI_ATTR.sub(
-                    lambda m, p=tag_is_playlist: f'URI="{_resolve(m.group(1), base_url, p, ref)}"', stripped
+                    partial(_uri_attr, base_url=base_url, playlist=tag_is_playlist, ref=ref), stripped
                 )
             next_is_playlist = stripped.startswith("#EXT-X-STREAM-INF")
             out.append(stripped)
@@ -145,6 +146,10 @@ def rewrite_playlist(text: str, base_url: str, ref: Ref) -> str:
         out.append(_resolve(stripped, base_url, is_playlist, ref))
         next_is_playlist = False
     return "\n".join(out) + "\n"
+
+
+def _uri_attr(match: re.Match[str], base_url: str, playlist: bool, ref: Ref) -> str:
+    return f'URI="{_resolve(match.group(1), base_url, playlist, ref)}"'
 
 
 def _resolve(uri: str, base_url: str, is_playlist: bool, ref: Ref) -> str:

@@ -88,7 +88,7 @@ def validate(draft: CameraDraft, geography: geo.Geography | None = None) -> Came
         errors["stream_type"] = ("Jenis stream tidak dikenal.", "Unknown stream type.")
     elif problem := url_problem(stream_type, url):
         errors["stream_url"] = problem
-    if errors:
+    if errors or lat is None or lon is None:
         raise ValidationError(errors)
     return dataclasses.replace(
         draft,
@@ -96,7 +96,7 @@ def validate(draft: CameraDraft, geography: geo.Geography | None = None) -> Came
         kecamatan=kecamatan or "",
         location_text=location,
         latitude=float(lat),
-        longitude=float(lon),  # type: ignore[arg-type]
+        longitude=float(lon),
         kind=kind,
         stream_type=stream_type,
         stream_url=url,

@@ -9,6 +9,7 @@ leaves early, the call simply stays with the call taker. Mixed into :class:`pada
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,16 +18,30 @@ from padang112.domain import effects as fx
 from padang112.domain.calls import Call, CallState
 from padang112.domain.events import CallAnnotated, RecordingFinished
 from padang112.domain.naming import bridge_id, handoff_leg_id
-from padang112.domain.seats import SeatState
+from padang112.domain.seats import Seat, SeatState
 
 if TYPE_CHECKING:
-    from padang112.domain.room import Decision, Room
+    from padang112.domain.room import Decision
 
 SYSTEM = "system"
 
 
 class HandoffRules:
-    def _on_ConferenceAgency(self: Room, cmd: c.ConferenceAgency, at: datetime, out: Decision) -> None:
+    # what the rules use of the room they are mixed into
+    calls: dict[str, Call]
+    seats: dict[str, Seat]
+    _boot: str
+    _legs: itertools.count[int]
+
+    def _start_wrap_up(self, seat: Seat, out: Decision) -> None:
+        raise NotImplementedError
+
+    def _finish(
+        self, call: Call, state: CallState, at: datetime, out: Decision, ended_by: str, disposition: str | None
+    ) -> None:
+        raise NotImplementedError
+
+    def _on_ConferenceAgency(self, cmd: c.ConferenceAgency, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
         if call is None or call.state != CallState.CONNECTED or call.agency_leg is not None:
             return
@@ -35,7 +50,7 @@ class HandoffRules:
         out.events.append(_stage(call, at, cmd.by, "dialing"))
         out.effects.append(fx.DialAgency(call.id, cmd.agency, call.agency_leg, call.caller_number))
 
-    def _on_AgencyLegAnswered(self: Room, cmd: c.AgencyLegAnswered, at: datetime, out: Decision) -> None:
+    def _on_AgencyLegAnswered(self, cmd: c.AgencyLegAnswered, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
         if call is None or call.agency_leg != cmd.leg or call.state != CallState.CONNECTED:
             out.effects.append(fx.Hangup(cmd.call_id, cmd.leg, "stale_handoff"))
@@ -44,7 +59,7 @@ class HandoffRules:
         out.effects.append(fx.AddToBridge(call.id, bridge_id(call.id), cmd.leg))
         out.events.append(_stage(call, at, SYSTEM, "joined"))
 
-    def _on_AgencyLegGone(self: Room, cmd: c.AgencyLegGone, at: datetime, out: Decision) -> None:
+    def _on_AgencyLegGone(self, cmd: c.AgencyLegGone, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
         if call is None or call.agency_leg != cmd.leg:
             return
@@ -55,13 +70,13 @@ class HandoffRules:
         else:
             out.events.append(_stage(call, at, SYSTEM, "left" if joined else "failed", reason=cmd.reason))
 
-    def _on_SeatLeaves(self: Room, cmd: c.SeatLeaves, at: datetime, out: Decision) -> None:
+    def _on_SeatLeaves(self, cmd: c.SeatLeaves, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
         if call is not None and call.state == CallState.CONNECTED and call.agency_joined:
             self._hand_off(call, at, out, by=cmd.by)
 
     # ---- shared with the room's own handlers -------------------------------------------------------------
-    def _hand_off(self: Room, call: Call, at: datetime, out: Decision, by: str) -> None:
+    def _hand_off(self, call: Call, at: datetime, out: Decision, by: str) -> None:
         """The seat leaves; the caller stays bridged with the agency."""
         seat = self.seats[call.seat or ""]
         if call.leg:
@@ -72,7 +87,7 @@ class HandoffRules:
         out.events.append(_stage(call, at, by, "seat_left"))
         out.events.append(call.move(CallState.TRANSFERRED, at, agency=call.agency))
 
-    def _end_transferred(self: Room, call: Call, at: datetime, out: Decision, ended_by: str) -> None:
+    def _end_transferred(self, call: Call, at: datetime, out: Decision, ended_by: str) -> None:
         for channel in (call.channel, call.agency_leg):
             if channel:
                 out.effects.append(fx.Hangup(call.id, channel, "call_end"))

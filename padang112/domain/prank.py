@@ -60,7 +60,7 @@ class PrankScores:
 
     def score(self, number: str, now: datetime) -> float:
         marks = [m for m in self._marks.get(number, ()) if now - m <= WINDOW]
-        return sum(0.5 ** ((now - m) / HALF_LIFE) for m in marks)
+        return sum((0.5 ** ((now - m) / HALF_LIFE) for m in marks), 0.0)
 
     def flagged(self, number: str, now: datetime) -> bool:
         return self.score(number, now) >= THRESHOLD

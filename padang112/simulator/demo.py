@@ -233,7 +233,7 @@ class Demo:
             self.say(f"{e['seat']} mengangkat telepon eskalasi; menekan 1 sebentar lagi", t)
             task = asyncio.create_task(self._press_one(e["seat"]), name="duty-key")
             self.tasks.append(task)
-            task.add_done_callback(lambda done: done in self.tasks and self.tasks.remove(done))
+            task.add_done_callback(self._forget_task)
         elif kind in ("seat_ringing", "seat_answered", "seat_call_ended", "seat_busy"):
             self._show_seat(e)
         elif kind == "error":
@@ -278,6 +278,10 @@ class Demo:
         else:
             talk = f", {t - call.answered:.0f} s bicara" if call and call.answered and t else ""
             self.say(f"{seat} menutup / ditinggal ({who}{talk})", t)
+
+    def _forget_task(self, done: asyncio.Task[None]) -> None:
+        if done in self.tasks:
+            self.tasks.remove(done)
 
     async def _press_one(self, phone: str) -> None:
         await asyncio.sleep(random.uniform(3.0, 6.0))

@@ -41,8 +41,8 @@ LOOP_MS = 10
 
 
 class Timer:
-    def __init__(self, fn: Callable[[], None]) -> None:
-        self.fn: Callable[[], None] | None = fn
+    def __init__(self, fn: Callable[[], object]) -> None:
+        self.fn: Callable[[], object] | None = fn
 
     def cancel(self) -> None:
         self.fn = None
@@ -88,7 +88,7 @@ class Engine(Resources):
     def emit(self, event: str, **fields: Any) -> None:
         self.out.write({"event": event, **fields})
 
-    def later(self, delay: float, fn: Callable[[], None]) -> Timer:
+    def later(self, delay: float, fn: Callable[[], object]) -> Timer:
         timer = Timer(fn)
         heapq.heappush(self._timers, (time.monotonic() + max(0.0, delay), next(self._seq), timer))
         return timer
@@ -184,8 +184,8 @@ class Engine(Resources):
         self._wind_down()  # in its own frame: its locals must not keep Call objects alive past libDestroy
         if self.quit_req is not None:
             self.reply(self.quit_req, True)
-        self.seats.clear(), self.citizens.clear(), self.calls.clear(), self._timers.clear()
-        self._waits.clear(), self._soon.clear()
+        for registry in (self.seats, self.citizens, self.calls, self._timers, self._waits, self._soon):
+            registry.clear()
         self.graveyard.clear()
         gc.collect()  # Call destructors run now, while pjsua still knows its call slots
         # Unregistration is already done: skip pjsua's fixed 1 s wait for late responses.
@@ -232,7 +232,7 @@ class Engine(Resources):
             if fn is not None:
                 self._safely(fn)
 
-    def _safely(self, fn: Callable[[], None]) -> None:
+    def _safely(self, fn: Callable[[], object]) -> None:
         try:
             fn()
         except pj.Error as exc:

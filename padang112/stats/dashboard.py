@@ -33,19 +33,19 @@ def open_by_type(incidents: Iterable[Incident], type_name: Callable[[str], str])
 
 def open_by_agency(incidents: Iterable[Incident], now: datetime) -> list[dict[str, Any]]:
     """Per agency (all seven): open tasks, of which still waiting to be acknowledged, of which overdue."""
-    rows = {a: {"agency": a, "name": AGENCY_NAMES[a], "open": 0, "waiting_ack": 0, "overdue": 0} for a in AGENCIES}
+    counts = {a: {"open": 0, "waiting_ack": 0, "overdue": 0} for a in AGENCIES}
     for incident in incidents:
         if incident.state is IncidentState.CLOSED:
             continue
         for task in incident.tasks:
-            row = rows.get(task.agency)
+            row = counts.get(task.agency)
             if row is None or task.state in (TaskState.RESOLVED, TaskState.CANCELLED):
                 continue
             row["open"] += 1
             if task.state is TaskState.DISPATCHED:
                 row["waiting_ack"] += 1
-                row["overdue"] += now > task.ack_deadline
-    return list(rows.values())
+                row["overdue"] += int(now > task.ack_deadline)
+    return [{"agency": a, "name": AGENCY_NAMES[a], **row} for a, row in counts.items()]
 
 
 def map_points(

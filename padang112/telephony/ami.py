@@ -86,5 +86,5 @@ class AmiLink:
     async def command(self, command: str) -> list[str]:
         """Run a CLI command and return its output lines."""
         reply = await self._send({"Action": "Command", "Command": command})
-        output = reply.get("Output", [])
+        output: object = reply.get("Output", [])
         return output if isinstance(output, list) else str(output).splitlines()
