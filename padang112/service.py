@@ -18,6 +18,7 @@ from aiohttp import web
 
 from padang112 import logs
 from padang112.config import Settings
+from padang112.runtime import Runtime
 from padang112.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -52,18 +53,23 @@ class ShutdownSignals:
 
 
 async def serve(settings: Settings, signals: ShutdownSignals) -> None:
-    app = create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    """The runtime first (storage, controller, lines, loops), then the console on it; stopped the other way round."""
     stop = asyncio.Event()
     signals.attach(asyncio.get_running_loop(), stop)
-    await runner.setup()
+    runtime = Runtime(settings)
+    await runtime.start()
     try:
-        site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5)
-        await site.start()
-        log.info("padang112 console on http://%s:%d/", settings.web.host, settings.web.port)
-        await stop.wait()
+        runner = web.AppRunner(create_app(settings, runtime), handle_signals=False, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5)
+            await site.start()
+            log.info("padang112 console on http://%s:%d/", settings.web.host, settings.web.port)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
     finally:
-        await runner.cleanup()
+        await runtime.stop()
     log.info("stopped")
 
 

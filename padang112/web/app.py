@@ -1,7 +1,8 @@
 """The aiohttp application: health endpoints, sign-in, the console pages, /api/v1 and the live /ws.
 
-Background work (event writer, controller) is started and stopped through ``cleanup_ctx`` so set-up and
-tear-down mirror each other.
+It only mounts routes: the controller, storage and the background loops are the runtime's
+(:mod:`padang112.runtime`), started before the console by :mod:`padang112.service`; handlers read them through
+the typed keys of :mod:`padang112.web.keys`.
 """
 
 from __future__ import annotations
@@ -12,60 +13,45 @@ from collections.abc import AsyncIterator
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.config import PROJECT_ROOT, Settings
-from padang112.controller import Controller
-from padang112.storage.db import create_engine
-from padang112.storage.migrate import upgrade_async
-from padang112.storage.repository import EventWriter, Repository
+from padang112.runtime import Runtime
 from padang112.web import (
     api,
     auth,
     callbacks,
     camera_pages,
+    camera_proxy,
     cameras,
     dashboard,
     handoff,
     history,
     incidents,
     info_requests,
+    keys,
     live,
+    login,
     openapi,
     pages,
     pranks,
     reports,
 )
+from padang112.web.keys import CONTROLLER, REPOSITORY, RUNTIME, SETTINGS
 from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
-CONTROLLER = web.AppKey("controller", Controller)
-ENGINE = web.AppKey("engine", AsyncEngine)
-REPOSITORY = web.AppKey("repository", Repository)
 
-
-async def _stack(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    await upgrade_async(settings.db_url)
-    engine = create_engine(settings.db_url)
-    app[ENGINE] = engine
-    writer = EventWriter(engine)
-    await writer.start()
-    repo = Repository(engine)
-    controller = Controller(settings, writer, repo)
-    await controller.start()
-    app[CONTROLLER] = controller
-    app[REPOSITORY] = repo
-    app[HUB] = Hub(controller, repo)
+async def _live(app: web.Application) -> AsyncIterator[None]:
+    """The live hub: the controller's domain events and the runtime's notices to the signed-in browsers."""
+    hub = Hub(app[CONTROLLER], app[REPOSITORY])
+    app[HUB] = hub
+    stop_listening = app[RUNTIME].listen(hub.notice)
     try:
         yield
     finally:
-        await app[HUB].close()
-        await controller.stop()
-        await writer.stop()
-        await engine.dispose()
+        stop_listening()
+        await hub.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -84,10 +70,13 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Application:
+    """The console on a started ``runtime``; without one, its routes only (what the OpenAPI document is built from)."""
     app = web.Application()
     app[SETTINGS] = settings
-    auth.setup(app, settings)  # before jinja2: its context processor must run after sign-in is resolved
+    if runtime is not None:
+        keys.attach(app, runtime)
+    login.setup(app, settings)  # before jinja2: its context processor must run after sign-in is resolved
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(PROJECT_ROOT / "web" / "templates")),
@@ -95,21 +84,23 @@ def create_app(settings: Settings) -> web.Application:
         undefined=jinja2.StrictUndefined,
         context_processors=[auth.context_processor],
     )
-    app.cleanup_ctx.append(_stack)
+    if runtime is not None:
+        app.cleanup_ctx.append(_live)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/ws", live.websocket)
     api.setup(app)
     pages.setup(app)
     history.setup(app)
-    incidents.setup(app)  # after _stack in cleanup_ctx: it needs the engine and the live hub
-    info_requests.setup(app)  # after incidents: it needs the incident store
+    incidents.setup(app)
+    info_requests.setup(app)
     pranks.setup(app)
-    callbacks.setup(app)  # /api/v1/callbacks: after _stack (controller, engine, live hub)
-    handoff.setup(app)  # /api/v1/calls/{id}/handoff|leave: after incidents (the agency gets the record)
-    dashboard.setup(app)  # /dasbor, /api/v1/dashboard: after incidents (the incident store)
+    callbacks.setup(app)  # /api/v1/callbacks
+    handoff.setup(app)  # /api/v1/calls/{id}/handoff|leave: after the live hub (it sends the agency the call)
+    dashboard.setup(app)  # /dasbor, /api/v1/dashboard
     reports.setup(app)  # /laporan, /laporan.csv
-    cameras.setup(app)  # /api/v1/cameras, /kamera/<id>/...: after incidents (agency access)
+    cameras.setup(app)  # /api/v1/cameras
+    camera_proxy.setup(app)  # /kamera/<id>/...
     camera_pages.setup(app)  # /dinding, /admin/kamera
     app.router.add_static("/static/", PROJECT_ROOT / "web" / "static", append_version=False)
     openapi.setup(app)  # GET /api/v1/openapi.json, built from the router on each request

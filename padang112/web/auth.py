@@ -132,9 +132,8 @@ def setup(
     policy: AuthPolicy | None = None,
     clock: Clock = utc_now,
 ) -> None:
-    """Install sessions, CSRF checks, ``/masuk`` and ``/keluar``. Without ``engine``, opens one on the database."""
-    from padang112.web import login  # login's handlers are built on this module
-
+    """Install sessions and CSRF checks (``login.setup`` adds ``/masuk`` and ``/keluar`` on top). Without ``engine``,
+    opens one on the database."""
     policy = policy or AuthPolicy()
     state = AuthState(
         policy=policy,
@@ -158,7 +157,6 @@ def setup(
 
         app.cleanup_ctx.append(database)
     app.middlewares.append(_middleware)
-    login.add_routes(app)
 
 
 def current_user(request: web.Request) -> UserRecord | None:

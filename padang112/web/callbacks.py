@@ -7,25 +7,21 @@ phone, then the caller over the carrier the caller used.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from aiohttp import web
 
-from padang112.callbacks.store import CallbackError, CallbackStore
+from padang112.callbacks.store import CallbackError
 from padang112.incidents.service import iso_wib
-from padang112.telephony.callback_dialer import CHANNEL_PREFIX, CallbackDialer, callback_view
+from padang112.telephony.callback_dialer import callback_view
 from padang112.web import auth
 from padang112.web.api import json_error
+from padang112.web.keys import CALLBACK_STORE, DIALER
 from padang112.web.live import HUB
 
 log = logging.getLogger(__name__)
 
-DIALER = web.AppKey("callback_dialer", CallbackDialer)
-STORE = web.AppKey("callback_store", CallbackStore)
-SEES_CALLBACKS = frozenset({"call_taker", "supervisor", "admin"})
 
 ERRORS = {
     "no_callback": (404, "Panggilan balik tidak dikenal.", "Unknown callback."),
@@ -66,55 +62,20 @@ def _error(code: str) -> web.HTTPException:
     return json_error(ERRORS[code][0], code, *ERRORS[code][1:])
 
 
-def _publish(app: web.Application, message: dict) -> None:
-    for client in list(app[HUB].clients):
-        if client.user.role in SEES_CALLBACKS:
-            client.send(message)
-
-
-async def callback_stack(app: web.Application) -> AsyncIterator[None]:
-    """Started after the controller (see app.py)."""
-    from padang112.web import app as webapp  # app.py imports this module
-
-    controller, settings = app[webapp.CONTROLLER], app[webapp.SETTINGS]
-    store = CallbackStore(app[webapp.ENGINE], clock=lambda: datetime.now(UTC))
-    dialer = CallbackDialer(
-        controller.ari,
-        controller.dial_policy,
-        store,
-        controller,
-        lambda message: _publish(app, message),
-        settings.calls.callback_deadline_s,
-        settings.calls.ring_timeout_s * 2,
-        str(settings.recordings_dir),
-    )
-    app[STORE], app[DIALER] = store, dialer
-    controller.subscribers.append(dialer.on_domain_event)
-    controller.side_lines[CHANNEL_PREFIX] = dialer.on_ari_event
-    task = asyncio.create_task(dialer.run(), name="callbacks")
-    try:
-        yield
-    finally:
-        controller.side_lines.pop(CHANNEL_PREFIX, None)
-        controller.subscribers.remove(dialer.on_domain_event)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
 @auth.require("call_taker", "supervisor", "admin")
 async def list_callbacks(request: web.Request) -> web.Response:
     """Callers to call back, most urgent deadline first (open, being dialled or connected)."""
-    items = await request.app[STORE].active()
+    items = await request.app[CALLBACK_STORE].active()
     return web.json_response({"now": iso_wib(datetime.now(UTC)), "callbacks": [callback_view(item) for item in items]})
 
 
 @auth.require("call_taker", "supervisor", "admin")
 async def get_callback(request: web.Request) -> web.Response:
     """One item with its trail: abandoned calls, attempts and their outcomes, a match with a new call."""
-    item = await request.app[STORE].get(_id(request))
+    item = await request.app[CALLBACK_STORE].get(_id(request))
     if item is None:
         raise _error("no_callback")
-    events = [{**e, "at": iso_wib(e["at"])} for e in await request.app[STORE].events(item.id)]
+    events = [{**e, "at": iso_wib(e["at"])} for e in await request.app[CALLBACK_STORE].events(item.id)]
     return web.json_response({**callback_view(item), "events": events})
 
 
@@ -141,7 +102,6 @@ def _id(request: web.Request) -> int:
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(callback_stack)
     app.router.add_get("/api/v1/callbacks", list_callbacks)
     app.router.add_get("/api/v1/callbacks/{callback_id}", get_callback)
     app.router.add_post("/api/v1/callbacks/{callback_id}/call", call_back)

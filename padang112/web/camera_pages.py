@@ -14,14 +14,13 @@ from aiohttp import web
 from padang112.cameras.model import KINDS, STREAM_TYPES
 from padang112.incidents import geography
 from padang112.web import auth, history
-from padang112.web.cameras import WALL_ROLES
+from padang112.web.audience import WALL_ROLES
+from padang112.web.keys import SETTINGS
 from padang112.web.pages import _page
 
 
 async def _wall_context(request: web.Request) -> dict[str, Any]:
-    from padang112.web import app as webapp  # app.py imports this module: look up its keys at call time
-
-    settings = request.app[webapp.SETTINGS]
+    settings = request.app[SETTINGS]
     return {
         **await history.service_level_context(request),
         "grids": (1, 4, 9, 16),

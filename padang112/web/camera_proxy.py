@@ -12,7 +12,8 @@ from aiohttp import web
 from padang112.accounts.users import UserRecord
 from padang112.cameras.model import Camera
 from padang112.web import auth
-from padang112.web.cameras import ACCESS, PROXY, REGISTRY, _error, _user
+from padang112.web.cameras import _error, _user
+from padang112.web.keys import CAMERA_ACCESS, CAMERA_PROXY, CAMERA_REGISTRY
 
 AUDIT_EVERY_S = 600.0
 
@@ -23,11 +24,11 @@ async def _watchable(request: web.Request, *playback: str) -> Camera:
         camera_id = int(request.match_info["camera_id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    camera = await request.app[REGISTRY].get(camera_id)
+    camera = await request.app[CAMERA_REGISTRY].get(camera_id)
     if camera is None:
         raise web.HTTPNotFound()
     user = _user(request)
-    if not await request.app[ACCESS].may_view(user, camera):
+    if not await request.app[CAMERA_ACCESS].may_view(user, camera):
         raise _error(web.HTTPForbidden, "forbidden", auth.MESSAGES["id"]["forbidden"], auth.MESSAGES["en"]["forbidden"])
     if camera.playback not in playback:
         raise web.HTTPNotFound()
@@ -36,7 +37,7 @@ async def _watchable(request: web.Request, *playback: str) -> Camera:
 
 
 async def _audit_view(request: web.Request, user: UserRecord, camera: Camera) -> None:
-    if not request.app[ACCESS].first_view_in(user.id, camera.id, AUDIT_EVERY_S):
+    if not request.app[CAMERA_ACCESS].first_view_in(user.id, camera.id, AUDIT_EVERY_S):
         return
     await request.app[auth.AUTH].users.audit(
         "camera_viewed", user.username, camera_id=camera.id, client=auth.client_address(request)
@@ -46,39 +47,39 @@ async def _audit_view(request: web.Request, user: UserRecord, camera: Camera) ->
 @auth.require()
 async def stream_playlist(request: web.Request) -> web.StreamResponse:
     """The camera's live HLS playlist (HLS and restreamed RTSP cameras), rewritten to point at this proxy."""
-    return await request.app[PROXY].playlist(await _watchable(request, "hls"))
+    return await request.app[CAMERA_PROXY].playlist(await _watchable(request, "hls"))
 
 
 @auth.require()
 async def stream_variant(request: web.Request) -> web.StreamResponse:
     """A variant playlist named by the camera's own playlist."""
-    return await request.app[PROXY].playlist(await _watchable(request, "hls"), request.match_info["token"])
+    return await request.app[CAMERA_PROXY].playlist(await _watchable(request, "hls"), request.match_info["token"])
 
 
 @auth.require()
 async def stream_segment(request: web.Request) -> web.StreamResponse:
     """A segment, key or init section named by a rewritten playlist."""
     camera = await _watchable(request, "hls")
-    return await request.app[PROXY].segment(request, camera, request.match_info["token"])
+    return await request.app[CAMERA_PROXY].segment(request, camera, request.match_info["token"])
 
 
 @auth.require()
 async def restream_segment(request: web.Request) -> web.StreamResponse:
     """A segment of an RTSP camera's restream."""
     camera = await _watchable(request, "hls")
-    return request.app[PROXY].restream_segment(camera, request.match_info["name"])
+    return request.app[CAMERA_PROXY].restream_segment(camera, request.match_info["name"])
 
 
 @auth.require()
 async def stream_mjpeg(request: web.Request) -> web.StreamResponse:
     """The camera's MJPEG stream."""
-    return await request.app[PROXY].mjpeg(request, await _watchable(request, "mjpeg"))
+    return await request.app[CAMERA_PROXY].mjpeg(request, await _watchable(request, "mjpeg"))
 
 
 @auth.require()
 async def stream_snapshot(request: web.Request) -> web.StreamResponse:
     """The camera's current JPEG snapshot."""
-    return await request.app[PROXY].snapshot(await _watchable(request, "snapshot"))
+    return await request.app[CAMERA_PROXY].snapshot(await _watchable(request, "snapshot"))
 
 
 def setup(app: web.Application) -> None:

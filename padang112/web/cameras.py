@@ -9,72 +9,27 @@ the proxy, :mod:`.camera_proxy`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
-import hmac
 import logging
-import shutil
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from padang112.accounts.users import UserRecord
-from padang112.cameras.access import CameraAccess
 from padang112.cameras.model import OFFLINE, Camera, CameraDraft
 from padang112.cameras.nearest import nearest, place_of
-from padang112.cameras.probe import ProbeLoop
-from padang112.cameras.proxy import CameraProxy
-from padang112.cameras.registry import GRIDS, CameraNotFound, CameraRegistry
-from padang112.cameras.restream import Restreamer
-from padang112.cameras.urls import redact
+from padang112.cameras.registry import GRIDS, CameraNotFound
 from padang112.cameras.validation import ValidationError, validate
+from padang112.cameras.views import camera_view
 from padang112.config import Settings
-from padang112.stats.service_level import wib_iso
 from padang112.web import auth
 from padang112.web.api import body_of
-from padang112.web.incidents import INCIDENTS, _error, _invalid, _visible_incident
-from padang112.web.live import HUB
+from padang112.web.audience import WALL_ROLES
+from padang112.web.incidents import _error, _invalid, _visible_incident
+from padang112.web.keys import CAMERA_ACCESS, CAMERA_PROXY, CAMERA_REGISTRY, RESTREAMER, SETTINGS
 
 log = logging.getLogger(__name__)
 
-REGISTRY = web.AppKey("camera_registry", CameraRegistry)
-PROXY = web.AppKey("camera_proxy", CameraProxy)
-ACCESS = web.AppKey("camera_access", CameraAccess)
-RESTREAMER = web.AppKey("camera_restreamer", Restreamer)
-WALL_ROLES = ("supervisor", "admin", "wall")
-PUSH_ROLES = frozenset(WALL_ROLES)  # their pages (wall, supervisor) take camera_status messages
-REAP_EVERY_S = 5.0
 MAX_RADIUS_M = 20_000.0
-PLAY_PATHS = {"hls": "live.m3u8", "mjpeg": "mjpeg", "snapshot": "snapshot.jpg"}
-
-
-def play_url(camera: Camera) -> str:
-    return f"/kamera/{camera.id}/{PLAY_PATHS[camera.playback]}"
-
-
-def camera_view(camera: Camera, *, admin: bool = False) -> dict[str, Any]:
-    """A camera as a viewer's browser sees it (no stream URL); ``admin`` adds the masked URL and the last error."""
-    view = {
-        "id": camera.id,
-        "name": camera.name,
-        "kecamatan": camera.kecamatan,
-        "location_text": camera.location_text,
-        "latitude": camera.latitude,
-        "longitude": camera.longitude,
-        "kind": camera.kind,
-        "playback": camera.playback,
-        "play_url": play_url(camera),
-        "enabled": camera.enabled,
-        "status": camera.status,
-        "last_seen_at": camera.last_seen_at and wib_iso(camera.last_seen_at),
-        "checked_at": camera.checked_at and wib_iso(camera.checked_at),
-    }
-    if admin:
-        view.update(stream_type=camera.stream_type, stream_url=redact(camera.stream_url), error=camera.error)
-    return view
 
 
 def _user(request: web.Request) -> UserRecord:
@@ -89,10 +44,10 @@ def _no_camera() -> web.HTTPException:
 
 async def _visible_cameras(request: web.Request) -> list[Camera]:
     user = _user(request)
-    cameras = await request.app[REGISTRY].all(include_disabled=user.role == "admin")
+    cameras = await request.app[CAMERA_REGISTRY].all(include_disabled=user.role == "admin")
     if user.role == "admin":
         return cameras
-    ids = await request.app[ACCESS].visible_ids(user)
+    ids = await request.app[CAMERA_ACCESS].visible_ids(user)
     return [c for c in cameras if c.enabled and (ids is None or c.id in ids)]
 
 
@@ -102,9 +57,9 @@ async def _camera(request: web.Request) -> Camera:
         camera_id = int(request.match_info["camera_id"])
     except ValueError:
         raise _no_camera() from None
-    camera = await request.app[REGISTRY].get(camera_id)
+    camera = await request.app[CAMERA_REGISTRY].get(camera_id)
     user = _user(request)
-    if camera is None or not (user.role == "admin" or await request.app[ACCESS].may_view(user, camera)):
+    if camera is None or not (user.role == "admin" or await request.app[CAMERA_ACCESS].may_view(user, camera)):
         raise _no_camera()
     return camera
 
@@ -127,9 +82,7 @@ async def cameras_list(request: web.Request) -> web.Response:
 
 
 def _settings(request: web.Request) -> Settings:
-    from padang112.web import app as webapp  # app.py imports this module: look up its keys at call time
-
-    return request.app[webapp.SETTINGS]
+    return request.app[SETTINGS]
 
 
 @auth.require()
@@ -175,8 +128,8 @@ async def camera_create(request: web.Request) -> web.Response:
         draft = validate(_draft(await body_of(request)))
     except ValidationError as exc:
         raise _invalid(exc.errors) from None
-    camera = await request.app[REGISTRY].add(draft, _user(request).username)
-    request.app[ACCESS].forget()
+    camera = await request.app[CAMERA_REGISTRY].add(draft, _user(request).username)
+    request.app[CAMERA_ACCESS].forget()
     return web.json_response(camera_view(camera, admin=True), status=201)
 
 
@@ -200,11 +153,11 @@ async def camera_update(request: web.Request) -> web.Response:
     if not changes:
         return web.json_response(camera_view(camera, admin=True))
     try:
-        camera = await request.app[REGISTRY].update(camera.id, changes, _user(request).username)
+        camera = await request.app[CAMERA_REGISTRY].update(camera.id, changes, _user(request).username)
     except CameraNotFound:
         raise _no_camera() from None
-    request.app[PROXY].forget(camera.id)
-    request.app[ACCESS].forget()
+    request.app[CAMERA_PROXY].forget(camera.id)
+    request.app[CAMERA_ACCESS].forget()
     await request.app[RESTREAMER].stop(camera.id)
     return web.json_response(camera_view(camera, admin=True))
 
@@ -248,7 +201,7 @@ async def incident_cameras(request: web.Request) -> web.Response:
 @auth.require(*WALL_ROLES)
 async def wall_layout(request: web.Request) -> web.Response:
     """This user's saved video wall: ``grid`` (1, 4, 9 or 16) and a camera id (or null) per tile."""
-    saved = await request.app[REGISTRY].layout(_user(request).id)
+    saved = await request.app[CAMERA_REGISTRY].layout(_user(request).id)
     grid, tiles = saved or (4, [])
     return web.json_response({"grid": grid, "tiles": tiles, "saved": saved is not None})
 
@@ -273,71 +226,12 @@ async def wall_layout_save(request: web.Request) -> web.Response:
     visible = {c.id for c in await _visible_cameras(request)}
     if any(t is not None and t not in visible for t in tiles):
         raise _no_camera()
-    await request.app[REGISTRY].save_layout(_user(request).id, grid, tiles)
+    await request.app[CAMERA_REGISTRY].save_layout(_user(request).id, grid, tiles)
     return web.json_response({"grid": grid, "tiles": tiles, "saved": True})
 
 
 # --- lifecycle -------------------------------------------------------------------------------------------------
-def _push(app: web.Application, camera: Camera) -> None:
-    message = {"type": "camera_status", "camera": camera_view(camera)}
-    for client in list(app[HUB].clients):
-        if client.user.role in PUSH_ROLES:
-            client.send(message)
-
-
-async def _reap(restreamer: Restreamer) -> None:
-    while True:
-        await asyncio.sleep(REAP_EVERY_S)
-        try:
-            await restreamer.reap()
-        except Exception:  # keep reaping
-            log.exception("restream reap failed")
-
-
-async def camera_stack(app: web.Application) -> AsyncIterator[None]:
-    """Started after the incidents (agency access needs them): registry, proxy, restreams, the probe loop."""
-    from padang112.web import app as webapp  # app.py imports this module
-
-    settings = app[webapp.SETTINGS]
-    cams = settings.cameras
-    registry = CameraRegistry(app[webapp.ENGINE])
-    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256), auto_decompress=False)
-    restreamer = Restreamer(settings.state_dir / "restream", cams.ffmpeg, cams.restream_idle_s)
-    key = hmac.new(settings.secrets().session_key.encode(), b"camera-refs", hashlib.sha256).digest()
-    incidents = app[INCIDENTS]
-    app[REGISTRY] = registry
-    app[RESTREAMER] = restreamer
-    app[PROXY] = CameraProxy(http, key, restreamer, timeout_s=max(cams.probe_timeout_s, 10.0))
-    app[ACCESS] = CameraAccess(
-        lambda: registry.all(include_disabled=False), incidents.queue_view, cams.near_radius_m, cams.near_limit
-    )
-    ffprobe = str(shutil.which("ffprobe") or "ffprobe")
-    probes = ProbeLoop(
-        registry,
-        http,
-        restreamer,
-        cams.probe_interval_s,
-        cams.probe_timeout_s,
-        ffprobe,
-        notify=lambda camera: _push(app, camera),
-    )
-    tasks = [
-        asyncio.create_task(probes.run(), name="camera-probe"),
-        asyncio.create_task(_reap(restreamer), name="camera-restream-reaper"),
-    ]
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await restreamer.close()
-        await http.close()
-
-
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(camera_stack)
     app.router.add_get("/api/v1/cameras", cameras_list)
     app.router.add_post("/api/v1/cameras", camera_create)
     app.router.add_get("/api/v1/cameras/{camera_id}", camera_get)
@@ -345,6 +239,3 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/incidents/{incident_id}/cameras", incident_cameras)
     app.router.add_get("/api/v1/wall/layout", wall_layout)
     app.router.add_post("/api/v1/wall/layout", wall_layout_save)
-    from padang112.web import camera_proxy  # it builds on this module's keys
-
-    camera_proxy.setup(app)

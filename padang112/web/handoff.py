@@ -18,6 +18,7 @@ from padang112.domain.events import CallAnnotated, DomainEvent
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES
 from padang112.web import auth
 from padang112.web.api import body_of, json_error
+from padang112.web.keys import INCIDENTS
 from padang112.web.live import HUB
 
 ERRORS = {
@@ -82,7 +83,6 @@ def _notify_agency(app: web.Application, event: DomainEvent) -> None:
     """When an agency joins a call, its operators get the call and its incident record(s)."""
     if not (isinstance(event, CallAnnotated) and event.kind == "handoff" and event.data.get("stage") == "joined"):
         return
-    from padang112.web.incidents import INCIDENTS  # incidents.py builds on the live hub too
 
     async def send() -> None:
         agency = event.data.get("agency")

@@ -26,6 +26,7 @@ from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
 from padang112.web import auth
 from padang112.web.i18n import words
+from padang112.web.keys import REPOSITORY, SETTINGS
 
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("history_clock")
@@ -200,15 +201,11 @@ def setup(app: web.Application, *, clock: Clock = utc_now) -> None:
 
 
 def _repo(request: web.Request) -> Repository:
-    from padang112.web import app as webapp  # app.py imports this module: look up its keys at call time
-
-    return request.app[webapp.REPOSITORY]
+    return request.app[REPOSITORY]
 
 
 def _recordings_dir(request: web.Request) -> Path:
-    from padang112.web import app as webapp
-
-    return Path(request.app[webapp.SETTINGS].recordings_dir)
+    return Path(request.app[SETTINGS].recordings_dir)
 
 
 def parse_search(params: Any, default_limit: int) -> Search:

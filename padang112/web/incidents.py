@@ -1,4 +1,4 @@
-"""``/api/v1/incidents``: the call taker's incident form, the agencies' queues, and the escalation watch.
+"""``/api/v1/incidents``: the call taker's incident form and the agencies' queues (the escalation watch: runtime.py).
 
 Incidents are created from the call panel (pre-filled with the call's number, carrier and id) or by hand;
 each agency's operators work their own queue. Every change is stored with who/when by the incident store
@@ -8,94 +8,24 @@ agency, a call taker the incidents they created.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from padang112.accounts.users import UserRecord
-from padang112.incidents import geography, routing
+from padang112.incidents import geography
 from padang112.incidents.catalog import load_catalog
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES, IncidentDraft, TaskState
-from padang112.incidents.service import IncidentService
-from padang112.incidents.store import ConflictError, IncidentError, IncidentStore
+from padang112.incidents.store import ConflictError, IncidentError
 from padang112.incidents.validation import ValidationError, validate
-from padang112.telephony.duty_caller import CHANNEL_PREFIX as DUTY_PREFIX
-from padang112.telephony.duty_caller import DutyCaller
 from padang112.web import auth
 from padang112.web.api import body_of
-from padang112.web.live import HUB, Client
+from padang112.web.audience import sees_incident
+from padang112.web.keys import INCIDENTS, INFO
 
 log = logging.getLogger(__name__)
-
-INCIDENTS = web.AppKey("incidents", IncidentService)
-ESCALATION_INTERVAL_S = 5.0
-WATCH_ALL = frozenset({"supervisor", "admin"})
-
-
-def visible_to(user: UserRecord, incident: dict[str, Any]) -> bool:
-    if user.role in WATCH_ALL:
-        return True
-    if user.role == "agency":
-        return any(task["agency"] == user.agency for task in incident.get("tasks", []))
-    return user.role == "call_taker" and incident.get("created_by") == user.username
-
-
-def publish_to_clients(app: web.Application, message: dict[str, Any]) -> None:
-    incident = message.get("incident") or {}
-    hub = app[HUB]
-    for client in list(hub.clients):
-        if _wants(client, message, incident):
-            client.send(message)
-
-
-def _wants(client: Client, message: dict[str, Any], incident: dict[str, Any]) -> bool:
-    if message.get("type") in ("escalation", "duty_call"):
-        return client.user.role in WATCH_ALL or client.user.agency == message.get("agency")
-    if message.get("type") == "info_request" and client.user.role == "agency":  # one agency's thread
-        return client.user.agency == message["request"]["agency"]
-    return visible_to(client.user, incident)
-
-
-async def incident_stack(app: web.Application) -> AsyncIterator[None]:
-    """Started after the controller (see app.py): the store, the service and the escalation watch."""
-    from padang112.web import app as webapp  # app.py imports this module
-
-    store = IncidentStore(app[webapp.ENGINE], clock=lambda: datetime.now(UTC))
-    service = IncidentService(store, lambda message: publish_to_clients(app, message), routing.ack_deadline_s)
-    app[INCIDENTS] = service
-    controller, calls = app[webapp.CONTROLLER], app[webapp.SETTINGS].calls
-    duty = DutyCaller(controller.ari, controller.dial_policy, service, calls.duty_retry_s, calls.duty_ring_s)
-    controller.side_lines[DUTY_PREFIX] = duty.on_ari_event
-    tasks = [
-        asyncio.create_task(_escalation_watch(service, duty), name="incident-escalation"),
-        asyncio.create_task(duty.run(), name="duty-calls"),
-    ]
-    try:
-        yield
-    finally:
-        controller.side_lines.pop(DUTY_PREFIX, None)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _escalation_watch(service: IncidentService, duty: DutyCaller) -> None:
-    """Every few seconds: escalate tasks past their deadline, and keep the duty-phone calls in step."""
-    while True:
-        try:
-            for incident, task in await service.escalate_overdue(datetime.now(UTC)):
-                log.warning("incident %s: %s missed its acknowledge deadline", incident.number, task.agency)
-            duty.sync(await service.escalated_waiting())
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the watch must keep watching
-            log.exception("escalation check failed")
-        await asyncio.sleep(ESCALATION_INTERVAL_S)
 
 
 def _user(request: web.Request) -> UserRecord:
@@ -205,7 +135,7 @@ async def _visible_incident(request: web.Request) -> dict[str, Any]:
     except ValueError:
         raise _error(web.HTTPNotFound, "no_incident", "Kejadian tidak dikenal.", "Unknown incident.") from None
     view = await request.app[INCIDENTS].view(incident_id)
-    if view is None or not visible_to(_user(request), view):
+    if view is None or not sees_incident(_user(request), view):
         raise _error(web.HTTPNotFound, "no_incident", "Kejadian tidak dikenal.", "Unknown incident.")
     return view
 
@@ -213,8 +143,6 @@ async def _visible_incident(request: web.Request) -> dict[str, Any]:
 @auth.require()
 async def get_incident(request: web.Request) -> web.Response:
     """One incident with its agency tasks, its audit trail and its requests for more information."""
-    from padang112.web.info_requests import incident_threads  # info_requests builds on this module
-
     view = await _visible_incident(request)
     user = _user(request)
     view["events"] = [
@@ -222,8 +150,17 @@ async def get_incident(request: web.Request) -> web.Response:
         for e in await request.app[INCIDENTS].events_view(view["id"])  # another agency's
         if user.role != "agency" or not e["kind"].startswith("info_") or e["agency"] == user.agency
     ]
-    view["info_requests"] = await incident_threads(request, view)
+    view["info_requests"] = await _info_threads(request, view)
     return web.json_response(view)
+
+
+async def _info_threads(request: web.Request, incident: dict[str, Any]) -> list[dict[str, Any]]:
+    """The incident's requests for more information the user may read (an agency operator: their agency's)."""
+    user = _user(request)
+    desk = request.app.get(INFO)
+    if desk is None:  # an application without the desk (some unit tests mount only the incident routes)
+        return []
+    return await desk.incident_threads_view(incident["id"], user.agency if user.role == "agency" else None)
 
 
 @auth.require("call_taker", "supervisor", "admin")
@@ -311,7 +248,6 @@ def _with_type_names(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(incident_stack)
     app.router.add_get("/api/v1/incident-catalog", catalog)
     app.router.add_post("/api/v1/incidents", create)
     app.router.add_get("/api/v1/incidents", open_incidents)

@@ -7,29 +7,19 @@ created the incident, and to the asking agency only (another agency on the same 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from padang112.incidents.messages import InfoDesk, MessageError, MessageStore, clean_text
+from padang112.incidents.messages import MessageError, clean_text
 from padang112.incidents.store import IncidentNotFound
 from padang112.web import auth
 from padang112.web.api import body_of
-from padang112.web.incidents import INCIDENTS, WATCH_ALL, _error, _user, _visible_incident, publish_to_clients
+from padang112.web.audience import WATCH_ALL
+from padang112.web.incidents import _error, _user, _visible_incident
+from padang112.web.keys import INFO
 
-INFO = web.AppKey("info_desk", InfoDesk)
 STATUS = {"incident_closed": web.HTTPConflict}
-
-
-async def info_stack(app: web.Application) -> AsyncIterator[None]:
-    """After the incident stack (app.py orders them): the desk shares its engine and incident store."""
-    from padang112.web import app as webapp  # app.py imports this module
-
-    store = MessageStore(app[webapp.ENGINE], clock=lambda: datetime.now(UTC))
-    app[INFO] = InfoDesk(store, app[INCIDENTS].store, lambda message: publish_to_clients(app, message))
-    yield
 
 
 def _text(data: dict[str, Any]) -> str:
@@ -94,17 +84,7 @@ async def info_requests(request: web.Request) -> web.Response:
     return web.json_response({"requests": await request.app[INFO].threads_view(**scope)})
 
 
-async def incident_threads(request: web.Request, incident: dict[str, Any]) -> list[dict[str, Any]]:
-    """The threads of one incident the user may read (an agency operator: their agency's)."""
-    user = _user(request)
-    desk = request.app.get(INFO)
-    if desk is None:  # an application without the desk (some unit tests mount only the incident routes)
-        return []
-    return await desk.incident_threads_view(incident["id"], user.agency if user.role == "agency" else None)
-
-
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(info_stack)
     app.router.add_get("/api/v1/info-requests", info_requests)
     app.router.add_post("/api/v1/incidents/{incident_id}/info-requests", ask_info)
     app.router.add_post("/api/v1/incidents/{incident_id}/info-requests/{request_id}/answers", answer_info)

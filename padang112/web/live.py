@@ -25,11 +25,11 @@ from padang112.controller import Controller
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
 from padang112.storage.repository import Repository
 from padang112.web import auth
+from padang112.web.audience import WATCH_ALL, Notice, receives
 from padang112.web.views import call_view, event_view, room_view, wib
 
 log = logging.getLogger(__name__)
 
-WATCH_ALL = frozenset({"supervisor", "admin"})
 QUEUE_LIMIT = 500
 HISTORY_DAYS = 30
 PRANK_DISPOSITIONS = frozenset({"prank", "silent"})
@@ -87,6 +87,12 @@ class Hub:
                 client.send(message)
         if isinstance(event, CallTransition) and event.to_state == "offered" and event.seat:
             self._screen_pop(event)
+
+    def notice(self, notice: Notice) -> None:
+        """A notice from the runtime (incident, call-back, camera status...): to whom the audience table says."""
+        for client in list(self.clients):
+            if receives(client.user, notice):
+                client.send(notice)
 
     def _screen_pop(self, event: CallTransition) -> None:
         call = self.controller.room.calls.get(event.call_id)

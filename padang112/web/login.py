@@ -15,19 +15,23 @@ from collections.abc import Mapping
 
 import aiohttp_jinja2
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from padang112.accounts.users import LoginOutcome
+from padang112.accounts.users import Clock, LoginOutcome, utc_now
+from padang112.config import Settings
 from padang112.web.auth import (
     AUTH,
     CSRF_FIELD,
     LANG_COOKIE,
     SESSION_COOKIE,
+    AuthPolicy,
     client_address,
     current_user,
     language,
     resolve_session,
     safe_next,
 )
+from padang112.web.auth import setup as auth_setup
 
 LOGIN_COOKIE = "padang112_login"
 _MAX_TYPED = 128  # longest username echoed back or looked up
@@ -62,6 +66,19 @@ TEXT = {
         "csrf": "The form has expired. Please try again.",
     },
 }
+
+
+def setup(
+    app: web.Application,
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    policy: AuthPolicy | None = None,
+    clock: Clock = utc_now,
+) -> None:
+    """Sign-in for an application: sessions and CSRF checks (:func:`auth.setup`), ``/masuk`` and ``/keluar``."""
+    auth_setup(app, settings, engine=engine, policy=policy, clock=clock)
+    add_routes(app)
 
 
 def add_routes(app: web.Application) -> None:

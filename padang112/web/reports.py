@@ -27,6 +27,7 @@ from padang112.stats.service_level import WIB, chart_svg, fmt_number
 from padang112.web import auth, history
 from padang112.web.dashboard import now, store_of, type_namer
 from padang112.web.i18n import words
+from padang112.web.keys import REPOSITORY
 
 ROLES = ("supervisor", "admin", "agency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -101,10 +102,8 @@ def _user(request: web.Request) -> UserRecord:
 
 
 async def load_report(request: web.Request, query: ReportQuery) -> shift_report.Report:
-    from padang112.web import app as webapp  # app.py imports this module: look up its keys at call time
-
     start, end = shift_report.window(query.day, query.shift)
-    calls = [] if query.agency else await queries.calls_between(request.app[webapp.REPOSITORY], start, end)
+    calls = [] if query.agency else await queries.calls_between(request.app[REPOSITORY], start, end)
     incidents = await store_of(request).touching(start, end)
     return shift_report.build(calls, incidents, query.day, query.shift, query.agency, now(request))
 

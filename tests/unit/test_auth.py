@@ -1,6 +1,6 @@
 """The console's sign-in: sessions, cookies, CSRF, lockout, rate limits and who may open which route.
 
-A small aiohttp app with ``auth.setup`` and dummy handlers per role stands in for the console (no controller,
+A small aiohttp app with ``login.setup`` and dummy handlers per role stands in for the console (no controller,
 no Asterisk). The clock is injected: idle and absolute expiry are tested without sleeping.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import config
 from padang112.accounts import ROLES
 from padang112.accounts.users import UserStore
-from padang112.web import auth
+from padang112.web import auth, login
 from tests.unit.conftest import FakeClock
 
 PASSWORD = "kuranji-banjir-2023"
@@ -66,7 +66,7 @@ def app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock) -> web
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    auth.setup(app, settings, engine=engine, clock=clock)
+    login.setup(app, settings, engine=engine, clock=clock)
     for path, (method, handler) in DUMMY_ROUTES.items():
         app.router.add_route(method, path, handler)
     return app

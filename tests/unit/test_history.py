@@ -23,8 +23,8 @@ from padang112.accounts.users import UserStore
 from padang112.domain.events import CallTransition, DomainEvent, RecordingStarted
 from padang112.stats import queries
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import app as webapp
-from padang112.web import auth, history
+from padang112.web import auth, history, login
+from padang112.web import keys as webapp
 
 PASSWORD = "kuranji-banjir-2023"
 UTC = UTC
@@ -134,7 +134,7 @@ async def calls(writer: EventWriter) -> None:
 def app(settings: config.Settings, engine: AsyncEngine) -> web.Application:
     app = web.Application()
     app[webapp.SETTINGS] = settings
-    auth.setup(app, settings, engine=engine)
+    login.setup(app, settings, engine=engine)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),

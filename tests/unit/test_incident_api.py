@@ -24,7 +24,7 @@ from padang112.accounts.users import UserStore
 from padang112.incidents import routing
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
-from padang112.web import auth, incidents
+from padang112.web import auth, incidents, login
 from tests.unit.conftest import FakeClock
 
 PASSWORD = "kuranji-banjir-2023"
@@ -62,7 +62,7 @@ def app(
         undefined=jinja2.StrictUndefined,
         context_processors=[auth.context_processor],
     )
-    auth.setup(app, settings, engine=engine, clock=clock)
+    login.setup(app, settings, engine=engine, clock=clock)
     app[incidents.INCIDENTS] = IncidentService(
         IncidentStore(engine, clock), publish=published.append, deadline_s=routing.ack_deadline_s
     )

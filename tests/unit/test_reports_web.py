@@ -21,8 +21,8 @@ from padang112.incidents.model import IncidentDraft
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import app as webapp
-from padang112.web import auth, dashboard, history, incidents, reports
+from padang112.web import auth, dashboard, history, incidents, login, reports
+from padang112.web import keys as webapp
 from tests.unit.conftest import FakeClock
 from tests.unit.test_history import PASSWORD, SCRIPT, sign_in, story
 
@@ -39,7 +39,7 @@ USERS = (
 @pytest.fixture
 def app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock) -> web.Application:
     app = web.Application()
-    auth.setup(app, settings, engine=engine, clock=clock)  # first: jinja2's context processor needs the session
+    login.setup(app, settings, engine=engine, clock=clock)  # first: jinja2's context processor needs the session
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),

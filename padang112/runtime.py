@@ -1,0 +1,226 @@
+"""The composition root: everything ``padang112 serve`` runs, built in one order and stopped in reverse.
+
+Order (each part uses only parts above it):
+
+1. the database, migrated, and its single event writer;
+2. the controller: ARI, AMI, the room, and the lines it serves;
+3. the incident service, the agencies' duty-phone line and the escalation watch;
+4. the call-back list and its dialer (fed by the controller's domain events);
+5. the information desk (questions between call takers and agencies);
+6. the cameras: registry, stream proxy, RTSP restreams, health probes.
+
+``stop`` undoes the parts in reverse (an :class:`~contextlib.AsyncExitStack`), so the controller hands waiting
+callers to the fallback queue while storage is still open. The web console is not built here: it mounts its
+routes on a started runtime and receives :attr:`Runtime.notices` (messages for live screens, already shaped for
+the browser) through :meth:`Runtime.listen`; who sees which one is the console's audience table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import shutil
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112.callbacks.store import CallbackStore
+from padang112.cameras.access import CameraAccess
+from padang112.cameras.model import Camera
+from padang112.cameras.probe import ProbeLoop
+from padang112.cameras.proxy import CameraProxy
+from padang112.cameras.registry import CameraRegistry
+from padang112.cameras.restream import Restreamer
+from padang112.cameras.views import camera_view
+from padang112.config import Settings
+from padang112.controller import Controller
+from padang112.incidents import routing
+from padang112.incidents.messages import InfoDesk, MessageStore
+from padang112.incidents.service import IncidentService
+from padang112.incidents.store import IncidentStore
+from padang112.storage.db import create_engine
+from padang112.storage.migrate import upgrade_async
+from padang112.storage.repository import EventWriter, Repository
+from padang112.telephony import callback_dialer, duty_caller
+from padang112.telephony.callback_dialer import CallbackDialer
+from padang112.telephony.duty_caller import DutyCaller
+
+log = logging.getLogger(__name__)
+
+Notice = dict[str, Any]
+NoticeListener = Callable[[Notice], None]
+
+ESCALATION_INTERVAL_S = 5.0
+CAMERA_REAP_EVERY_S = 5.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Runtime:
+    """The running parts of one padang112 process; attributes exist once :meth:`start` returned."""
+
+    engine: AsyncEngine
+    writer: EventWriter
+    repo: Repository
+    controller: Controller
+    incidents: IncidentService
+    duty: DutyCaller
+    callback_store: CallbackStore
+    dialer: CallbackDialer
+    info: InfoDesk
+    cameras: CameraRegistry
+    camera_proxy: CameraProxy
+    camera_access: CameraAccess
+    restreamer: Restreamer
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._listeners: list[NoticeListener] = []
+        self._stack = contextlib.AsyncExitStack()
+
+    # ---- console notices ---------------------------------------------------------------------------------
+    def listen(self, listener: NoticeListener) -> Callable[[], None]:
+        """Receive every notice (incident, escalation, duty call, info request, call-back, camera status);
+        returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def notify(self, notice: Notice) -> None:
+        for listener in list(self._listeners):
+            listener(notice)
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            await self._start_storage()
+            await self._start_controller()
+            self._start_incidents()
+            self._start_callbacks()
+            self.info = InfoDesk(MessageStore(self.engine, clock=_utc_now), self.incidents.store, self.notify)
+            self._start_cameras()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+
+    async def _start_storage(self) -> None:
+        await upgrade_async(self.settings.db_url)
+        self.engine = create_engine(self.settings.db_url)
+        self._stack.push_async_callback(self.engine.dispose)
+        self.writer = EventWriter(self.engine)
+        await self.writer.start()
+        self._stack.push_async_callback(self.writer.stop)
+        self.repo = Repository(self.engine)
+
+    async def _start_controller(self) -> None:
+        self.controller = Controller(self.settings, self.writer, self.repo)
+        await self.controller.start()
+        self._stack.push_async_callback(self.controller.stop)
+
+    def _start_incidents(self) -> None:
+        calls, controller = self.settings.calls, self.controller
+        store = IncidentStore(self.engine, clock=_utc_now)
+        self.incidents = IncidentService(store, self.notify, routing.ack_deadline_s)
+        self.duty = DutyCaller(
+            controller.ari, controller.dial_policy, self.incidents, calls.duty_retry_s, calls.duty_ring_s
+        )
+        self._side_line(duty_caller.CHANNEL_PREFIX, self.duty.on_ari_event)
+        self._spawn(self._escalation_watch(), "incident-escalation")
+        self._spawn(self.duty.run(), "duty-calls")
+
+    def _start_callbacks(self) -> None:
+        settings, controller = self.settings, self.controller
+        self.callback_store = CallbackStore(self.engine, clock=_utc_now)
+        self.dialer = CallbackDialer(
+            controller.ari,
+            controller.dial_policy,
+            self.callback_store,
+            controller,
+            self.notify,
+            settings.calls.callback_deadline_s,
+            settings.calls.ring_timeout_s * 2,
+            str(settings.recordings_dir),
+        )
+        controller.subscribers.append(self.dialer.on_domain_event)
+        self._stack.callback(controller.subscribers.remove, self.dialer.on_domain_event)
+        self._side_line(callback_dialer.CHANNEL_PREFIX, self.dialer.on_ari_event)
+        self._spawn(self.dialer.run(), "callbacks")
+
+    def _start_cameras(self) -> None:
+        settings = self.settings
+        cams = settings.cameras
+        self.cameras = CameraRegistry(self.engine)
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256), auto_decompress=False)
+        self._stack.push_async_callback(http.close)
+        self.restreamer = Restreamer(settings.state_dir / "restream", cams.ffmpeg, cams.restream_idle_s)
+        self._stack.push_async_callback(self._close_restreams)
+        key = hmac.new(settings.secrets().session_key.encode(), b"camera-refs", hashlib.sha256).digest()
+        self.camera_proxy = CameraProxy(http, key, self.restreamer, timeout_s=max(cams.probe_timeout_s, 10.0))
+        registry = self.cameras
+        self.camera_access = CameraAccess(
+            lambda: registry.all(include_disabled=False), self.incidents.queue_view, cams.near_radius_m, cams.near_limit
+        )
+        probes = ProbeLoop(
+            registry,
+            http,
+            self.restreamer,
+            cams.probe_interval_s,
+            cams.probe_timeout_s,
+            str(shutil.which("ffprobe") or "ffprobe"),
+            notify=self._camera_status,
+        )
+        self._spawn(probes.run(), "camera-probe")
+        self._spawn(self._reap_restreams(), "camera-restream-reaper")
+
+    # ---- parts' loops --------------------------------------------------------------------------------------
+    async def _escalation_watch(self) -> None:
+        """Every few seconds: escalate tasks past their deadline, and keep the duty-phone calls in step."""
+        while True:
+            try:
+                for incident, task in await self.incidents.escalate_overdue(_utc_now()):
+                    log.warning("incident %s: %s missed its acknowledge deadline", incident.number, task.agency)
+                self.duty.sync(await self.incidents.escalated_waiting())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the watch must keep watching
+                log.exception("escalation check failed")
+            await asyncio.sleep(ESCALATION_INTERVAL_S)
+
+    async def _reap_restreams(self) -> None:
+        while True:
+            await asyncio.sleep(CAMERA_REAP_EVERY_S)
+            try:
+                await self.restreamer.reap()
+            except Exception:  # keep reaping
+                log.exception("restream reap failed")
+
+    async def _close_restreams(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.restreamer.close()
+
+    def _camera_status(self, camera: Camera) -> None:
+        self.notify({"type": "camera_status", "camera": camera_view(camera)})
+
+    # ---- wiring helpers ------------------------------------------------------------------------------------
+    def _side_line(self, prefix: str, handler: Callable[[dict[str, Any]], None]) -> None:
+        self.controller.side_lines[prefix] = handler
+        self._stack.callback(self.controller.side_lines.pop, prefix, None)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+
+        async def cancel() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        self._stack.push_async_callback(cancel)
