@@ -10,6 +10,11 @@ COPY asterisk ./asterisk
 COPY dialplans ./dialplans
 # editable install: the package finds web/ and the Asterisk templates next to it (padang112.config.PROJECT_ROOT)
 RUN pip install --no-cache-dir -c constraints.txt -e .
+# not root: its own account, in the group of Asterisk's account (id 112, owner of the recordings it writes)
+RUN groupadd --system --gid 112 asterisk \
+    && groupadd --system --gid 1120 padang112 \
+    && useradd --system --uid 1120 --gid padang112 --groups asterisk --home-dir /var/lib/padang112 --no-create-home padang112
+USER padang112
 ENV PADANG112_STATE_DIR=/var/lib/padang112 \
     PADANG112_RECORDINGS_DIR=/srv/padang112/recordings
 EXPOSE 8080

@@ -12,6 +12,7 @@ import sys
 from padang112 import config
 from padang112.accounts import cli as user_cli
 from padang112.cameras import cli as camera_cli
+from padang112.ops import cli as ops_cli
 
 
 def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -19,6 +20,7 @@ def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
 
     action = {
         "install": chroot.install,
+        "prepare": chroot.prepare,
         "start": chroot.start,
         "stop": chroot.stop,
         "status": chroot.status,
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ast = sub.add_parser("asterisk", help="install, start, stop or inspect the Asterisk switch (chroot)")
-    ast.add_argument("action", choices=["install", "start", "stop", "status", "render"])
+    ast.add_argument("action", choices=["install", "prepare", "start", "stop", "status", "render"])
     ast.set_defaults(func=_asterisk)
 
     serve = sub.add_parser("serve", help="run the call controller and the web console")
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user_cli.add_parser(sub).set_defaults(func=_user)
     camera_cli.add_parser(sub).set_defaults(func=_camera)
+    ops_cli.add_parsers(sub)  # backup, restore, verify, retention, keep, doctor
     return parser
 
 

@@ -83,6 +83,26 @@ class CameraSettings:
 
 
 @dataclass
+class RetentionSettings:
+    """How long personal data is kept (UU 27/2022: no longer than its purpose needs); 0 keeps it for ever."""
+
+    recordings_days: int = 365
+    call_records_days: int = 730
+    audit_log_days: int = 730
+    run_at: str = "02:30"  # WIB, daily
+
+
+@dataclass
+class OperationsSettings:
+    """Backups and the go-live checks of ``padang112 doctor``."""
+
+    backup_dir: Path = Path("/var/backups/padang112")
+    backup_max_age_h: float = 26.0  # doctor fails when the newest backup is older
+    tls_certificates: tuple[str, ...] = ()  # PEM files doctor checks for expiry
+    min_disk_free_pct: float = 15.0
+
+
+@dataclass
 class Settings:
     state_dir: Path = Path("/var/lib/padang112")
     recordings_dir: Path = PROJECT_ROOT / "recordings"
@@ -92,6 +112,8 @@ class Settings:
     calls: CallHandlingSettings = field(default_factory=CallHandlingSettings)
     web: WebSettings = field(default_factory=WebSettings)
     cameras: CameraSettings = field(default_factory=CameraSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
     carriers: list[Carrier] = field(default_factory=_default_carriers)
     config_path: Path | None = None
 

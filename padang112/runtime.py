@@ -7,7 +7,8 @@ Order (each part uses only parts above it):
 3. the incident service, the agencies' duty-phone line and the escalation watch;
 4. the call-back list and its dialer (fed by the controller's domain events);
 5. the information desk (questions between call takers and agencies);
-6. the cameras: registry, stream proxy, RTSP restreams, health probes.
+6. the cameras: registry, stream proxy, RTSP restreams, health probes;
+7. operations: the recording sealer (SHA-256 of each closed recording), daily retention, keep marks.
 
 ``stop`` undoes the parts in reverse (an :class:`~contextlib.AsyncExitStack`), so the controller hands waiting
 callers to the fallback queue while storage is still open. The web console is not built here: it mounts its
@@ -25,6 +26,7 @@ import logging
 import shutil
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -44,6 +46,9 @@ from padang112.incidents import routing
 from padang112.incidents.messages import InfoDesk, MessageStore
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
+from padang112.integrity.seals import Sealer
+from padang112.ops.keep import KeepStore
+from padang112.ops.retention import Retention
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
@@ -80,6 +85,7 @@ class Runtime:
     camera_proxy: CameraProxy
     camera_access: CameraAccess
     restreamer: Restreamer
+    keep: KeepStore
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -106,6 +112,7 @@ class Runtime:
             self._start_callbacks()
             self.info = InfoDesk(MessageStore(self.engine, clock=_utc_now), self.incidents.store, self.notify)
             self._start_cameras()
+            self._start_operations()
         except BaseException:
             await self._stack.aclose()
             raise
@@ -181,6 +188,12 @@ class Runtime:
         )
         self._spawn(probes.run(), "camera-probe")
         self._spawn(self._reap_restreams(), "camera-restream-reaper")
+
+    def _start_operations(self) -> None:
+        recordings = Path(self.settings.recordings_dir)
+        self.keep = KeepStore(self.engine, _utc_now)
+        self._spawn(Sealer(self.engine, recordings).run(), "recording-sealer")
+        self._spawn(Retention(self.engine, self.settings.retention, recordings).run_daily(), "retention-daily")
 
     # ---- parts' loops --------------------------------------------------------------------------------------
     async def _escalation_watch(self) -> None:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from padang112 import logs
 from padang112.config import Settings
+from padang112.ops.sdnotify import Notifier
 from padang112.runtime import Runtime
 from padang112.web.app import create_app
 
@@ -56,21 +57,33 @@ async def serve(settings: Settings, signals: ShutdownSignals) -> None:
     """The runtime first (storage, controller, lines, loops), then the console on it; stopped the other way round."""
     stop = asyncio.Event()
     signals.attach(asyncio.get_running_loop(), stop)
-    runtime = Runtime(settings)
-    await runtime.start()
+    notifier = Notifier()  # systemd (Type=notify, WatchdogSec=): READY=1, then WATCHDOG=1 from this very loop
+    watchdog = asyncio.create_task(notifier.watchdog(), name="systemd-watchdog")  # also while starting, stopping
     try:
-        runner = web.AppRunner(create_app(settings, runtime), handle_signals=False, access_log=None)
-        await runner.setup()
+        runtime = Runtime(settings)
+        await runtime.start()
         try:
-            site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5)
-            await site.start()
-            log.info("padang112 console on http://%s:%d/", settings.web.host, settings.web.port)
-            await stop.wait()
+            await _console(settings, runtime, stop, notifier)
         finally:
-            await runner.cleanup()
+            await runtime.stop()
     finally:
-        await runtime.stop()
+        watchdog.cancel()
     log.info("stopped")
+
+
+async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, notifier: Notifier) -> None:
+    """The console on the started runtime until ``stop``; systemd hears READY=1 once it listens."""
+    runner = web.AppRunner(create_app(settings, runtime), handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5)
+        await site.start()
+        log.info("padang112 console on http://%s:%d/", settings.web.host, settings.web.port)
+        notifier.ready("taking calls")
+        await stop.wait()
+        notifier.stopping()
+    finally:
+        await runner.cleanup()
 
 
 def run(settings: Settings) -> int:

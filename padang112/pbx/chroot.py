@@ -31,6 +31,7 @@ __all__ = [
     "instance_dir",
     "is_running",
     "pid",
+    "prepare",
     "registered_seats",
     "render",
     "start",
@@ -213,14 +214,28 @@ def render(settings: config.Settings) -> int:
     return 0
 
 
-@_action
-def start(settings: config.Settings) -> int:
+def _prepared(settings: config.Settings) -> tuple[Layout, list[Path]]:
+    """Directories, configuration and the recordings bind mount of an installed instance; the changed files."""
     _require_root()
     lay = layout(settings)
     _require_installed(lay)
     _prepare_dirs(settings, lay)
     changed = _write_config(settings, lay)
     _mount_recordings(settings, lay)
+    return lay, changed
+
+
+@_action
+def prepare(settings: config.Settings) -> int:
+    """Everything ``start`` does but starting Asterisk (systemd starts it in the foreground: ops/systemd/)."""
+    lay, changed = _prepared(settings)
+    log(f"instance {lay.instance} prepared ({len(changed)} configuration file(s) changed)")
+    return 0
+
+
+@_action
+def start(settings: config.Settings) -> int:
+    lay, changed = _prepared(settings)
     if is_running(settings):
         if changed:
             asterisk_rx(settings, "core reload")

@@ -25,6 +25,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from padang112.storage import chain
+
 SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",  # first: switching to WAL below may have to wait for another process
     "PRAGMA journal_mode=WAL",
@@ -36,6 +38,7 @@ _BEGIN_IMMEDIATE = "padang112_begin_immediate"  # execution option read by the "
 
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url``; for a SQLite file, creates its directory and sets the pragmas above."""
+    chain.install()  # every session that writes call or incident events chains them
     sa_url = make_url(url)
     if sa_url.get_backend_name() != "sqlite":
         return create_async_engine(sa_url, **kwargs)

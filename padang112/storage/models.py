@@ -30,6 +30,7 @@ NAMING_CONVENTION = {
 
 ID = String(64)  # Asterisk linkedid / uniqueid, seat names
 STATE = String(32)
+HASH = String(64)  # SHA-256, hex
 
 
 class Base(DeclarativeBase):
@@ -75,6 +76,8 @@ class CallEvent(Base):
     seat: Mapped[str | None] = mapped_column(ID)
     data: Mapped[dict[str, Any]] = mapped_column(JSONText)
     kind: Mapped[str] = mapped_column(STATE, default="transition", server_default="transition")
+    prev_hash: Mapped[str | None] = mapped_column(HASH)  # the chain (padang112/storage/chain.py)
+    row_hash: Mapped[str | None] = mapped_column(HASH)
 
 
 class Seat(Base):
@@ -242,6 +245,8 @@ class IncidentEventRow(Base):
     from_state: Mapped[str | None] = mapped_column(STATE)
     to_state: Mapped[str | None] = mapped_column(STATE)
     data: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    prev_hash: Mapped[str | None] = mapped_column(HASH)  # the chain (padang112/storage/chain.py)
+    row_hash: Mapped[str | None] = mapped_column(HASH)
 
 
 class CallbackRow(Base):
@@ -362,3 +367,49 @@ class PrankClearanceRow(Base):
     cleared_by: Mapped[str] = mapped_column(String(64))
     call_id: Mapped[str | None] = mapped_column(Text)  # the call on screen when it was cleared, if any
     score_before: Mapped[float] = mapped_column(Float)
+
+
+class ChainTombstone(Base):
+    """What retention leaves of a deleted chained row: its id and hashes, no content (the chain still verifies)."""
+
+    __tablename__ = "chain_tombstones"
+
+    table_name: Mapped[str] = mapped_column(STATE, primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prev_hash: Mapped[str | None] = mapped_column(HASH)
+    row_hash: Mapped[str | None] = mapped_column(HASH)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordingSeal(Base):
+    """A closed recording file's SHA-256 and size, keyed by its file name in ``recordings_dir``.
+
+    Written once the recording is closed (controller bridge recordings, fallback MixMonitor ones when imported,
+    call-back recordings); ``removed_at`` is set when retention deletes the file on purpose.
+    """
+
+    __tablename__ = "recording_seals"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)  # 'call-<id>.wav'
+    call_id: Mapped[str | None] = mapped_column(ID, index=True)  # None for a call-back recording
+    sha256: Mapped[str] = mapped_column(HASH)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class KeepMark(Base):
+    """A call or incident retention must not delete (a legal hold), until ``released_at``."""
+
+    __tablename__ = "keep_marks"
+    __table_args__ = (Index("ix_keep_marks_subject", "subject", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(STATE)  # 'call' | 'incident'
+    subject_id: Mapped[str] = mapped_column(ID)  # a call id, or an incident id as text
+    reason: Mapped[str] = mapped_column(Text)
+    marked_by: Mapped[str] = mapped_column(String(64))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_by: Mapped[str | None] = mapped_column(String(64))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

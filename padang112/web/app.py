@@ -28,6 +28,7 @@ from padang112.web import (
     history,
     incidents,
     info_requests,
+    keep,
     keys,
     live,
     login,
@@ -102,6 +103,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     cameras.setup(app)  # /api/v1/cameras
     camera_proxy.setup(app)  # /kamera/<id>/...
     camera_pages.setup(app)  # /dinding, /admin/kamera
+    keep.setup(app)  # /api/v1/keep-marks
     app.router.add_static("/static/", PROJECT_ROOT / "web" / "static", append_version=False)
     openapi.setup(app)  # GET /api/v1/openapi.json, built from the router on each request
     return app

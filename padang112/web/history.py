@@ -20,6 +20,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from padang112.integrity.seals import PlaybackCheck
 from padang112.stats import queries
 from padang112.stats.service_level import WIB, ServiceLevel, chart_svg, compute, wib_iso
 from padang112.storage.records import CallRecord
@@ -30,6 +31,7 @@ from padang112.web.keys import REPOSITORY, SETTINGS
 
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("history_clock")
+PLAYBACK_CHECK: web.AppKey[list[PlaybackCheck]] = web.AppKey("playback_check")
 ROLES = ("supervisor", "admin")
 PAGE_SIZE = 50
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -53,6 +55,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "state": "Status",
         "duration": "Lama",
         "recording": "Rekaman",
+        "integrity": {"verified": "terverifikasi", "changed": "berubah", "unsealed": "belum disegel"},
         "any": "Semua",
         "none": "Tidak ada panggilan.",
         "waited": "menunggu",
@@ -106,6 +109,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "state": "State",
         "duration": "Duration",
         "recording": "Recording",
+        "integrity": {"verified": "verified", "changed": "changed", "unsealed": "not sealed yet"},
         "any": "All",
         "none": "No calls.",
         "waited": "waited",
@@ -194,9 +198,11 @@ def utc_now() -> datetime:
 
 def setup(app: web.Application, *, clock: Clock = utc_now) -> None:
     app[CLOCK] = clock
+    app[PLAYBACK_CHECK] = []
     app.router.add_get("/api/v1/stats/service-level", service_level_api)
     app.router.add_get("/api/v1/calls", calls_api)
     app.router.add_get("/api/v1/calls/{call_id}/recording", recording)
+    app.router.add_get("/api/v1/calls/{call_id}/recording/integrity", recording_integrity)
     app.router.add_get("/riwayat", history_page)
 
 
@@ -389,17 +395,41 @@ async def history_page(request: web.Request) -> web.Response:
     return response
 
 
-@auth.require(*ROLES)
-async def recording(request: web.Request) -> web.StreamResponse:
-    """The call's recording, by the name the database holds for it; 404 for anything else."""
+async def _recording_file(request: web.Request) -> tuple[CallRecord, Path]:
+    """The call and its recording file, by the name the database holds for it; 404 for anything else."""
     call = await queries.call_by_id(_repo(request), request.match_info["call_id"])
     if call is None or recording_url(call) is None:
         raise web.HTTPNotFound()
-    name = call.recording
     base = _recordings_dir(request).resolve()
-    path = (base / f"{name}.wav").resolve()
+    path = (base / f"{call.recording}.wav").resolve()
     if path.parent != base or not path.is_file():
         raise web.HTTPNotFound()
+    return call, path
+
+
+def _playback_check(request: web.Request) -> PlaybackCheck:
+    holder = request.app[PLAYBACK_CHECK]
+    if not holder:  # made on first use: the repository exists once the application started
+        holder.append(PlaybackCheck(_repo(request).read_sessions))
+    return holder[0]
+
+
+@auth.require(*ROLES)
+async def recording_integrity(request: web.Request) -> web.Response:
+    """Whether the call's recording is the one sealed when it was closed: verified, changed or unsealed."""
+    _call, path = await _recording_file(request)
+    status = await _playback_check(request).status(path)
+    return web.json_response({"status": status, "label": WORDS[auth.language(request)]["integrity"][status]})
+
+
+@auth.require(*ROLES)
+async def recording(request: web.Request) -> web.StreamResponse:
+    """The call's recording, by the name the database holds for it; 404 for anything else.
+
+    ``X-Recording-Integrity`` says whether it is the file sealed when the recording was closed.
+    """
+    call, path = await _recording_file(request)
+    name = call.recording
     user = auth.current_user(request)
     await request.app[auth.AUTH].users.audit(
         "recording_played",
@@ -409,6 +439,11 @@ async def recording(request: web.Request) -> web.StreamResponse:
         client=auth.client_address(request),
         range=request.headers.get("Range"),
     )
-    return web.FileResponse(
-        path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    )
+    integrity = await _playback_check(request).status(path)
+    headers = {
+        "Content-Type": "audio/wav",
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "X-Recording-Integrity": integrity,
+    }
+    return web.FileResponse(path, headers=headers)

@@ -244,6 +244,22 @@ REQUEST_BODIES.update(
     }
 )
 
+REQUEST_BODIES["add_mark"] = {
+    "required": True,
+    "content": {
+        _JSON: {
+            "schema": _object(
+                {
+                    "subject": {"type": "string", "enum": ["call", "incident"]},
+                    "id": {"type": "string", "description": "the call id, or the incident's numeric id"},
+                    "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+                },
+                ["subject", "id", "reason"],
+            )
+        }
+    },
+}
+
 REQUEST_BODIES["handoff"] = {
     "required": True,
     "content": {

@@ -129,3 +129,17 @@ def test_the_image_uses_the_same_instance_layout(settings: config.Settings) -> N
     for package in bootstrap.PACKAGES:
         assert f" {package}" in dockerfile
     assert Path(REPO / "padang112" / "pbx" / "prompts.py").is_file()
+
+
+def test_both_services_always_come_back(compose: dict) -> None:
+    for name, service in compose["services"].items():
+        assert service["restart"] == "always", name
+
+
+def test_the_controller_runs_as_its_own_account_in_asterisks_group(compose: dict) -> None:
+    service = compose["services"]["controller"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert service["user"] not in ("root", "0") and f"USER {service['user']}" in dockerfile
+    assert "useradd --system --uid 1120 --gid padang112 --groups asterisk" in dockerfile
+    assert f"groupadd --system --gid {users.PREFERRED_ID} asterisk" in dockerfile
+    assert service["group_add"] == [str(users.PREFERRED_ID)]  # owner group of the recordings Asterisk writes

@@ -6,6 +6,7 @@ only (no controller, no Asterisk).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import config
 from padang112.accounts.users import UserStore
 from padang112.domain.events import CallTransition, DomainEvent, RecordingStarted
+from padang112.integrity.seals import digest
 from padang112.stats import queries
+from padang112.storage.models import RecordingSeal
 from padang112.storage.repository import EventWriter, Repository
 from padang112.web import auth, history, login
 from padang112.web import keys as webapp
@@ -33,7 +36,13 @@ NOW = WIB_DAY + timedelta(hours=10)  # 10:00 WIB
 SCRIPT = "<script>alert(1)</script>"
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(32))
 Client = TestClient[web.Request, web.Application]
-ROUTES = ("/riwayat", "/api/v1/calls", "/api/v1/stats/service-level", "/api/v1/calls/c1/recording")
+ROUTES = (
+    "/riwayat",
+    "/api/v1/calls",
+    "/api/v1/stats/service-level",
+    "/api/v1/calls/c1/recording",
+    "/api/v1/calls/c1/recording/integrity",
+)
 
 
 def wib(hours: float) -> datetime:
@@ -279,6 +288,39 @@ async def test_playback_streams_the_wav_and_writes_an_audit_row_each_time(client
         assert await response.read() == WAV
 
     assert [(p["user"], p["call_id"], p["recording"]) for p in await plays(users)] == [("joni", "c1", "call-c1")] * 2
+
+
+async def test_playback_says_whether_the_recording_is_the_one_sealed(
+    client: Client, engine: AsyncEngine, recordings: Path
+) -> None:
+    await sign_in(client, "joni")
+    response = await client.get("/api/v1/calls/c1/recording")
+    assert response.headers["X-Recording-Integrity"] == "unsealed"
+    seal = digest(recordings / "call-c1.wav")
+    async with engine.begin() as conn:
+        await conn.execute(
+            RecordingSeal.__table__.insert(),
+            {
+                "name": "call-c1.wav",
+                "call_id": "c1",
+                "sha256": seal.sha256,
+                "size_bytes": seal.size_bytes,
+                "sealed_at": NOW,
+            },
+        )
+    integrity = await (await client.get("/api/v1/calls/c1/recording/integrity")).json()
+    assert integrity == {"status": "verified", "label": "terverifikasi"}
+    assert (await client.get("/api/v1/calls/c1/recording")).headers["X-Recording-Integrity"] == "verified"
+
+    altered = bytearray(WAV)
+    altered[20] ^= 0x01
+    (recordings / "call-c1.wav").write_bytes(bytes(altered))
+    os.utime(recordings / "call-c1.wav", ns=(1, 1))  # whatever the clock's resolution, a new file to look at
+    integrity = await (await client.get("/api/v1/calls/c1/recording/integrity")).json()
+    assert integrity == {"status": "changed", "label": "berubah"}
+    assert (await client.get("/api/v1/calls/c1/recording")).headers["X-Recording-Integrity"] == "changed"
+    page = await (await client.get("/riwayat")).text()
+    assert 'data-url="/api/v1/calls/c1/recording/integrity"' in page and "/static/history.js" in page
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Operations: backup and restore, retention and keep marks, go-live checks, systemd notification."""
