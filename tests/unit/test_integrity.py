@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from padang112.callbacks.store import CallbackStore
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.incidents.model import IncidentDraft
 from padang112.incidents.store import IncidentStore
@@ -179,3 +180,20 @@ async def test_the_migration_chains_rows_written_before_it(db_url: str, recordin
 async def _events(engine: AsyncEngine) -> list[CallEvent]:
     async with engine.connect() as conn:
         return list((await conn.execute(select(CallEvent))).all())  # type: ignore[arg-type]
+
+
+async def test_a_call_back_recording_is_sealed_once_its_attempt_is_over(engine: AsyncEngine, recordings: Path) -> None:
+    store = CallbackStore(engine, clock=lambda: T0)
+    item = await store.abandoned("c9", "081234567890", "xl", 300)
+    await store.take(item.id, "rina", "seat01")
+    await store.connected(item.id, str(recordings / "callback-1-1.wav"))
+    write_wav(recordings, "callback-1-1.wav")
+    sealer = Sealer(engine, recordings, clock=lambda: T0 + timedelta(hours=1))
+    assert await sealer.seal_pending() == 0  # the caller is still on the line
+    assert (await verify(engine, recordings)).extra == []  # an open recording is not "extra"
+    await store.attempt_ended(item.id, "hangup")
+    assert await sealer.seal_pending() == 1
+    async with engine.connect() as conn:
+        seal = (await conn.execute(select(RecordingSeal))).one()
+    assert (seal.name, seal.call_id) == ("callback-1-1.wav", None)
+    assert (await verify(engine, recordings)).ok
