@@ -4,6 +4,11 @@ ARI events, timer firings and requests from the console all go through one ``asy
 task takes them in order, lets the room decide, then hands the domain events to storage and to live
 subscribers, and the effects to the runner. That task never waits on the network or the disk, so a slow
 REST call or fsync cannot delay the next caller.
+
+Calls the controller places besides the room's (duty-phone alerts, call-backs) belong to a :class:`Line`: its
+channel ids carry the line's prefix, so the ARI events of those channels, taken from the same inbox in the same
+order, go to that line, and after every (re)connection each line is given the switch's snapshot to reconcile its own
+channels. Every ARI request, the room's and the lines', is written by the effect runner (``telephony/executor.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from padang112.config import Settings
 from padang112.domain import commands as c
@@ -21,19 +26,31 @@ from padang112.domain import prank
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
-from padang112.domain.seats import SeatState
+from padang112.domain.seats import Seat, SeatState
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.ami import AmiLink
 from padang112.telephony.ari import AriClient, AriListener
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import import_fallback_calls
-from padang112.telephony.snapshot import live_snapshot
+from padang112.telephony.snapshot import Snapshot, live_snapshot
 from padang112.telephony.stasis import StasisTranslator
 
 log = logging.getLogger("padang112.calls")
 
 Subscriber = Callable[[DomainEvent], None]
+
+
+class Line(Protocol):
+    """A kind of call the controller places outside the room; its channel ids start with ``prefix``."""
+
+    prefix: str
+
+    def on_ari_event(self, event: dict[str, Any]) -> None:
+        """An ARI event about one of the line's channels (must not block)."""
+
+    def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
+        """After each (re)connection: the switch's channels and bridges, and the stored seat pauses."""
 
 
 def describe(event: DomainEvent) -> str | None:
@@ -85,8 +102,7 @@ class Controller:
             calls.callback_daily_cap,
         )
         self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
-        # channel-id prefix -> handler, for the calls we place that are not part of the room (duty-phone alerts)
-        self.side_lines: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.lines: list[Line] = []  # the calls we place that are not part of the room (duty alerts, call-backs)
         self.pranks = PrankScores()
         self._tasks: list[asyncio.Task[Any]] = []
         self._writes: set[asyncio.Task[None]] = set()
@@ -114,8 +130,7 @@ class Controller:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         while not self.inbox.empty():  # what arrived before the WebSocket closed is still handled
-            kind, item = self.inbox.get_nowait()
-            self._handle(self.translator.translate(item) if kind == "ari" else [item])
+            self._take(*self.inbox.get_nowait())
         self._handle([c.HandOverWaiting()])
         await self.runner.drain(timeout=3.0)
         await self.runner.close()
@@ -127,6 +142,14 @@ class Controller:
     @property
     def ari_connected(self) -> bool:
         return self.listener.connected
+
+    def seat(self, seat_id: str) -> Seat | None:
+        return self.room.seats.get(seat_id)
+
+    def add_line(self, line: Line) -> Callable[[], None]:
+        """Route the line's channels to it; returns the function that removes it."""
+        self.lines.append(line)
+        return lambda: self.lines.remove(line)
 
     def clear_prank(self, number: str, at: datetime) -> None:
         """Forget ``number``'s prank marks up to ``at``: a clearance already stored, so ``start`` applies it again."""
@@ -145,11 +168,6 @@ class Controller:
         self._apply(Decision(events=list(events)))
 
     def _on_ari_event(self, event: dict[str, Any]) -> None:
-        channel = event_channel(event)
-        for prefix, handler in self.side_lines.items():
-            if channel.startswith(prefix):
-                handler(event)
-                return
         self.inbox.put_nowait(("ari", event))
 
     def _on_disconnect(self) -> None:
@@ -171,6 +189,8 @@ class Controller:
         self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused))
         for device, in_use in snapshot.devices_in_use.items():
             self.post(c.SeatDeviceInUse(device, in_use))
+        for line in self.lines:
+            line.reconcile(snapshot, paused)
 
     async def _ami_loop(self, interval: float = 5.0) -> None:
         """Over AMI: resync the fallback queue after each (re)connection, import fallback calls."""
@@ -196,8 +216,19 @@ class Controller:
 
     async def _room_loop(self) -> None:
         while True:
-            kind, item = await self.inbox.get()
-            self._handle(self.translator.translate(item) if kind == "ari" else [item])
+            self._take(*await self.inbox.get())
+
+    def _take(self, kind: str, item: Any) -> None:
+        """One inbox entry: a command for the room, or an ARI event for the room or for the line it belongs to."""
+        if kind != "ari":
+            self._handle([item])
+            return
+        channel = event_channel(item)
+        for line in self.lines:
+            if channel.startswith(line.prefix):
+                line.on_ari_event(item)
+                return
+        self._handle(self.translator.translate(item))
 
     def _handle(self, commands: list[c.Command]) -> None:
         for given in commands:

@@ -52,7 +52,6 @@ from padang112.ops.retention import Retention
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
-from padang112.telephony import callback_dialer, duty_caller
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.duty_caller import DutyCaller
 
@@ -139,9 +138,9 @@ class Runtime:
         store = IncidentStore(self.engine, clock=_utc_now)
         self.incidents = IncidentService(store, self.notify, routing.ack_deadline_s)
         self.duty = DutyCaller(
-            controller.ari, controller.dial_policy, self.incidents, calls.duty_retry_s, calls.duty_ring_s
+            controller.runner, controller.dial_policy, self.incidents, calls.duty_retry_s, calls.duty_ring_s
         )
-        self._side_line(duty_caller.CHANNEL_PREFIX, self.duty.on_ari_event)
+        self._stack.callback(controller.add_line(self.duty))
         self._spawn(self._escalation_watch(), "incident-escalation")
         self._spawn(self.duty.run(), "duty-calls")
 
@@ -149,7 +148,7 @@ class Runtime:
         settings, controller = self.settings, self.controller
         self.callback_store = CallbackStore(self.engine, clock=_utc_now)
         self.dialer = CallbackDialer(
-            controller.ari,
+            controller.runner,
             controller.dial_policy,
             self.callback_store,
             controller,
@@ -160,7 +159,7 @@ class Runtime:
         )
         controller.subscribers.append(self.dialer.on_domain_event)
         self._stack.callback(controller.subscribers.remove, self.dialer.on_domain_event)
-        self._side_line(callback_dialer.CHANNEL_PREFIX, self.dialer.on_ari_event)
+        self._stack.callback(controller.add_line(self.dialer))
         self._spawn(self.dialer.run(), "callbacks")
 
     def _start_cameras(self) -> None:
@@ -225,10 +224,6 @@ class Runtime:
         self.notify({"type": "camera_status", "camera": camera_view(camera)})
 
     # ---- wiring helpers ------------------------------------------------------------------------------------
-    def _side_line(self, prefix: str, handler: Callable[[dict[str, Any]], None]) -> None:
-        self.controller.side_lines[prefix] = handler
-        self._stack.callback(self.controller.side_lines.pop, prefix, None)
-
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
 

@@ -141,6 +141,15 @@ class DutyAlerts:
         alert.state, alert.channel, alert.next_at = AlertState.WAITING, None, now + self.retry
         return [AttemptEnded(alert.incident_id, alert.agency, alert.attempts, outcome)]
 
+    def reconcile(self, live: Iterable[str], now: datetime) -> list[Action]:
+        """After a (re)connection, ``live``: this line's channels on the switch. A channel no alert knows (left by
+        an earlier process) is hung up; an alert's call that is gone ended while nobody was listening."""
+        found = set(live)
+        actions: list[Action] = [HangUp(channel) for channel in sorted(found - self._by_channel.keys())]
+        for channel in [ch for ch in self._by_channel if ch not in found]:
+            actions += self.ended(channel, now)
+        return actions
+
     def _dial(self, alert: DutyAlert) -> list[Action]:
         alert.attempts += 1
         alert.state = AlertState.CALLING

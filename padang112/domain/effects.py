@@ -93,6 +93,44 @@ class AddToBridge:
 
 
 @dataclass(frozen=True)
+class Originate:
+    """Place a call the controller makes besides the room's seat legs (a duty phone, a call-back leg), with our own
+    channel id; ``endpoint`` comes from the dial policy."""
+
+    call_id: str
+    channel: str
+    endpoint: str
+    app_args: str
+    caller_id: str
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Ringing:
+    """Indicate ringing on a channel (``on``) or stop it."""
+
+    call_id: str
+    channel: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play media on a channel under a playback id chosen by the caller (to recognise its PlaybackFinished)."""
+
+    call_id: str
+    channel: str
+    playback: str
+    media: str
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    call_id: str
+    playback: str
+
+
+@dataclass(frozen=True)
 class StartTimer:
     key: str
     delay_s: float
@@ -128,4 +166,8 @@ Effect = (
     | FallbackMembership
     | DialAgency
     | AddToBridge
+    | Originate
+    | Ringing
+    | Play
+    | StopPlayback
 )

@@ -1,12 +1,14 @@
 """Call-backs over ARI: the call taker's phone first, then the caller over the carrier trunk they called from.
 
-The seat is paused (reason ``callback``) for the attempt, so the room offers it no 112 call meanwhile; its leg is
-``cb-<item>-seat-<token>``, the caller's ``cb-<item>-caller-<token>`` (the controller hands this adapter every ARI
-event about a ``cb-`` channel). When the caller answers, both legs are bridged and recorded
-(``callback-<item>-<attempt>.wav``). The caller's number is dialled only through ``DialPolicy`` (it must have
-called in over that carrier). The list itself is fed from the room's events: an abandoned call makes an item, a
-number calling again is matched to its open item. Calls the dialplan's fallback queue handled while the controller
-was away reach the list too, as their imported events are published.
+The seat is paused (reason ``callback``) for the attempt, so the room offers it no 112 call meanwhile. Each attempt
+is a :class:`padang112.domain.callback_attempt.Attempt` (pure): this adapter feeds it the ARI events of its
+``cb-`` channels (the controller routes them here by prefix) and carries out what it returns through the effect
+runner, which writes the ARI requests (the bridge-and-record sequence is the room's own ``Bridge`` and
+``StartRecording``). The caller's number is dialled only through ``DialPolicy`` (it must have called in over that
+carrier). After a (re)connection :meth:`CallbackDialer.reconcile` adopts an attempt still talking on the switch and
+closes anything less. The list itself is fed from the room's events: an abandoned call makes an item, a number
+calling again is matched to its open item. Calls the dialplan's fallback queue handled while the controller was
+away reach the list too, as their imported events are published.
 """
 
 from __future__ import annotations
@@ -16,64 +18,67 @@ import itertools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from padang112.callbacks.store import Callback, CallbackError, CallbackStore
+from padang112.domain import callback_attempt as ca
 from padang112.domain import commands as c
+from padang112.domain import effects as fx
 from padang112.domain import numbering
-from padang112.domain.callbacks import DAILY_CAP_WINDOW, callable_number, outcome_of_cause
+from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
+from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number
 from padang112.domain.events import CallTransition, DomainEvent
-from padang112.domain.seats import SeatState
+from padang112.domain.seats import Seat, SeatState
 from padang112.incidents.service import iso_wib
-from padang112.telephony.ari import AriClient
+from padang112.storage.repository import Repository
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
+from padang112.telephony.executor import EffectRunner
+from padang112.telephony.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "cb-"
-PAUSE_REASON = "callback"
+__all__ = ["CHANNEL_PREFIX", "CallbackDialer", "callback_view"]
 CALLER_ID = '"112 Kota Padang" <112>'
 
 
-@dataclass
-class Attempt:
-    callback: Callback
-    seat: str
-    seat_leg: str
-    caller_leg: str
-    bridge: str
-    recording: str
-    seat_up: bool = False
-    caller_up: bool = False
-    finished: bool = False
+class Desk(Protocol):
+    """What the dialer needs of the controller."""
+
+    repo: Repository
+
+    def seat(self, seat_id: str) -> Seat | None: ...
+    def command(self, command: c.Command) -> None: ...
+    def post(self, command: c.Command) -> None: ...
 
 
 class CallbackDialer:
+    prefix = CHANNEL_PREFIX
+
     def __init__(
         self,
-        ari: AriClient,
+        runner: EffectRunner,
         policy: DialPolicy,
         store: CallbackStore,
-        controller: Any,
+        desk: Desk,
         publish: Callable[[dict[str, Any]], None],
         deadline_s: float,
         ring_s: float,
         recordings_dir: str,
     ) -> None:
-        self.ari = ari
+        self.runner = runner
         self.policy = policy
         self.store = store
-        self.controller = controller
-        self.repo = controller.repo
+        self.desk = desk
+        self.repo = desk.repo
         self.publish = publish
         self.deadline_s = deadline_s
         self.ring_s = ring_s
         self.recordings_dir = recordings_dir
         self._token = secrets.token_hex(3)
         self._n = itertools.count(1)
-        self._attempts: dict[str, Attempt] = {}  # by both leg ids
+        self._attempts: dict[str, ca.Attempt] = {}  # by both leg ids
+        self._items: dict[int, Callback] = {}  # the item of each live attempt
         self._numbers: dict[str, tuple[str, str]] = {}  # call id -> (number, carrier) while the call lives
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
 
@@ -99,6 +104,11 @@ class CallbackDialer:
     def on_ari_event(self, event: dict[str, Any]) -> None:
         self._queue.put_nowait(lambda: self._event(event))
 
+    def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
+        """After a (re)connection: adopt what still talks on the switch, close the rest, give seats back.
+        ``paused``: seat -> pause reason, as stored (what the room's own reconcile restores)."""
+        self._queue.put_nowait(lambda: self._reconcile(snapshot, paused))
+
     async def run(self) -> None:
         while True:
             job = await self._queue.get()
@@ -111,10 +121,10 @@ class CallbackDialer:
 
     async def place(self, callback_id: int, user: str, seat: str) -> Callback:
         """A call taker takes an item: pause their seat, ring their phone. Raises ``CallbackError``."""
-        room_seat = self.controller.room.seats.get(seat)
+        room_seat = self.desk.seat(seat)
         if room_seat is None or room_seat.state is not SeatState.AVAILABLE or not room_seat.registered:
             raise CallbackError("seat_not_ready", f"seat {seat} must be ready (Siap) to call back")
-        self.controller.command(c.SeatPause(seat, PAUSE_REASON))  # at once: no 112 call is offered to it meanwhile
+        self.desk.command(c.SeatPause(seat, PAUSE_REASON))  # at once: no 112 call is offered to it meanwhile
         try:
             item = await self.store.get(callback_id)
             if item is None:
@@ -128,31 +138,25 @@ class CallbackDialer:
                 raise CallbackError(exc.code, str(exc)) from None
             item = await self.store.take(callback_id, user, seat)
         except Exception:
-            self.controller.command(c.SeatReady(seat))
+            self.desk.command(c.SeatReady(seat))
             raise
-        n = f"{self._token}{next(self._n)}"
-        attempt = Attempt(
-            item,
-            seat,
-            f"{CHANNEL_PREFIX}{item.id}-seat-{n}",
-            f"{CHANNEL_PREFIX}{item.id}-caller-{n}",
-            f"bridge-{CHANNEL_PREFIX}{item.id}-{n}",
-            f"callback-{item.id}-{item.attempts}",
-        )
-        self._attempts[attempt.seat_leg] = self._attempts[attempt.caller_leg] = attempt
+        attempt = ca.Attempt(ca.Legs(item.id, f"{self._token}{next(self._n)}"), seat)
+        self._track(attempt, item)
         self._changed(item)
         try:
-            await self.ari.post(
-                f"/channels/{attempt.seat_leg}",
-                endpoint=f"PJSIP/{seat}",
-                app=self.ari.app,
-                appArgs=f"callback,seat,{item.id}",
-                callerId=f'"Panggilan balik" <{item.number}>',
-                timeout=int(self.ring_s),
+            await self.runner.perform(
+                fx.Originate(
+                    attempt.legs.bridge,
+                    attempt.legs.seat_leg,
+                    f"PJSIP/{seat}",
+                    f"callback,seat,{item.id}",
+                    f'"Panggilan balik" <{item.number}>',
+                    self.ring_s,
+                )
             )
         except Exception as exc:
             log.warning("callback %s: seat %s could not be rung: %s", item.id, seat, exc)
-            await self._finish(attempt, "seat_no_answer")
+            await self._carry_out(attempt.seat_not_rung())
         return item
 
     # ---- list updates ------------------------------------------------------------------------------------
@@ -196,62 +200,99 @@ class CallbackDialer:
         kind = event.get("type")
         channel = (event.get("channel") or {}).get("id", "")
         attempt = self._attempts.get(channel)
-        if attempt is None or attempt.finished:
+        parsed = ca.parse_leg(channel)
+        if attempt is None or parsed is None:
             return
-        is_seat = channel == attempt.seat_leg
+        role = parsed[1]
         if kind == "StasisStart":
-            await (self._seat_answered(attempt) if is_seat else self._caller_answered(attempt))
+            await self._carry_out(attempt.seat_answered() if role == "seat" else attempt.caller_answered())
         elif kind in ("ChannelDestroyed", "StasisEnd", "ChannelHangupRequest"):
-            if is_seat:
-                outcome = "reached" if attempt.caller_up else "seat_no_answer" if not attempt.seat_up else "no_answer"
-            else:
-                outcome = "reached" if attempt.caller_up else outcome_of_cause(event.get("cause"))
-            await self._finish(attempt, outcome)
+            await self._carry_out(attempt.leg_gone(role, event.get("cause")))
 
-    async def _seat_answered(self, a: Attempt) -> None:
-        a.seat_up = True
-        await self.ari.post(f"/channels/{a.seat_leg}/ring")  # the call taker hears ringing while we dial
+    async def _carry_out(self, actions: list[ca.Action]) -> None:
+        for action in actions:
+            if isinstance(action, ca.RingBack):  # the call taker hears ringing while we dial
+                await self.runner.perform_quietly(fx.Ringing(action.channel, action.channel, on=True))
+            elif isinstance(action, ca.DialCaller):
+                await self._dial_caller(action.legs)
+            elif isinstance(action, ca.BridgeAndRecord):
+                await self._bridge_and_record(action.legs)
+            else:
+                await self._close(action)
+
+    async def _dial_caller(self, legs: ca.Legs) -> None:
+        item = self._items[legs.item]
         try:
-            endpoint = await self.policy.callback(a.callback.number, a.callback.carrier)
-            await self.ari.post(
-                f"/channels/{a.caller_leg}",
-                endpoint=endpoint,
-                app=self.ari.app,
-                appArgs=f"callback,caller,{a.callback.id}",
-                callerId=CALLER_ID,
-                timeout=int(self.ring_s),
+            endpoint = await self.policy.callback(item.number, item.carrier)
+            await self.runner.perform(
+                fx.Originate(
+                    legs.bridge, legs.caller_leg, endpoint, f"callback,caller,{item.id}", CALLER_ID, self.ring_s
+                )
             )
         except Exception as exc:
-            log.warning("callback %s: the number could not be dialled: %s", a.callback.id, exc)
-            await self._finish(a, "failed")
+            log.warning("callback %s: the number could not be dialled: %s", item.id, exc)
+            await self._carry_out(self._attempts[legs.seat_leg].caller_not_dialled())
 
-    async def _caller_answered(self, a: Attempt) -> None:
-        a.caller_up = True
-        await self.ari.delete(f"/channels/{a.seat_leg}/ring")
-        await self.ari.post(f"/bridges/{a.bridge}", type="mixing", name=a.bridge)
-        await self.ari.post(f"/bridges/{a.bridge}/addChannel", channel=f"{a.seat_leg},{a.caller_leg}")
-        await self.ari.post(
-            f"/bridges/{a.bridge}/record",
-            name=a.recording,
-            format="wav",
-            ifExists="overwrite",
-            beep="false",
-            terminateOn="none",
-        )
-        self._changed(await self.store.connected(a.callback.id, str(Path(self.recordings_dir) / f"{a.recording}.wav")))
+    async def _bridge_and_record(self, legs: ca.Legs) -> None:
+        item = self._items[legs.item]
+        recording = legs.recording(item.attempts)
+        await self.runner.perform_quietly(fx.Ringing(legs.bridge, legs.seat_leg, on=False))
+        await self.runner.perform(fx.Bridge(legs.bridge, legs.bridge, (legs.seat_leg, legs.caller_leg)))
+        await self.runner.perform(fx.StartRecording(legs.bridge, legs.bridge, recording))
+        path = str(Path(self.recordings_dir) / f"{recording}.wav")
+        self._changed(await self.store.connected(item.id, path))
 
-    async def _finish(self, a: Attempt, outcome: str) -> None:
+    async def _close(self, close: ca.Close) -> None:
         """End the attempt once: hang up what is left, store the outcome, give the seat back."""
-        if a.finished:
-            return
-        a.finished = True
-        for leg in (a.seat_leg, a.caller_leg):
+        legs = close.legs
+        for leg in (legs.seat_leg, legs.caller_leg):
             self._attempts.pop(leg, None)
-            await self.ari.delete(f"/channels/{leg}", reason="normal")  # 404 (already gone) is fine
-        await self.ari.delete(f"/bridges/{a.bridge}")
-        log.info("callback %s attempt ended: %s", a.callback.id, outcome)
-        self.controller.command(c.SeatReady(a.seat))
-        self._changed(await self.store.attempt_ended(a.callback.id, outcome))
+            await self.runner.perform_quietly(fx.Hangup(legs.bridge, leg))  # 404 (already gone) is fine
+        await self.runner.perform_quietly(fx.DestroyBridge(legs.bridge, legs.bridge))
+        self._items.pop(legs.item, None)
+        log.info("callback %s attempt ended: %s", legs.item, close.outcome)
+        self.desk.command(c.SeatReady(close.seat))
+        self._changed(await self.store.attempt_ended(legs.item, close.outcome))
+
+    def _track(self, attempt: ca.Attempt, item: Callback) -> None:
+        self._attempts[attempt.legs.seat_leg] = self._attempts[attempt.legs.caller_leg] = attempt
+        self._items[item.id] = item
+
+    # ---- after a (re)connection ---------------------------------------------------------------------------
+    async def _reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
+        live_ids = {ch.id for ch in snapshot.placed}
+        known = {id(a): a for a in self._attempts.values()}.values()  # a reconnection: attempts this process runs
+        for attempt in list(known):
+            if attempt.legs.seat_leg not in live_ids:  # ended while we were not listening
+                await self._carry_out(attempt.leg_gone("seat"))
+        mine = {a.legs.item for a in self._attempts.values()}
+        taken = {
+            i.id: i
+            for i in await self.store.active()
+            if i.state is not CallbackState.OPEN and i.seat and i.id not in mine
+        }
+        live = [
+            ca.LiveLeg(ch.id, ch.up, ch.bridge)
+            for ch in snapshot.placed
+            if ch.id.startswith(CHANNEL_PREFIX) and ch.id not in self._attempts
+        ]
+        busy = {a.seat for a in self._attempts.values()}
+        seats = [seat for seat, reason in paused.items() if reason == PAUSE_REASON and seat not in busy]
+        kept = {a.legs.bridge for a in self._attempts.values()}
+        bridges = [b for b in snapshot.bridges if b not in kept]
+        plan = ca.reconcile(live, bridges, {i: str(item.seat) for i, item in taken.items()}, seats)
+        for attempt in plan.adopted:
+            self._track(attempt, taken[attempt.legs.item])
+            log.info("callback %s: still talking on the switch, adopted", attempt.legs.item)
+        for channel in plan.hang_up:
+            await self.runner.perform_quietly(fx.Hangup(channel, channel, "reconciled"))
+        for bridge in plan.destroy:
+            await self.runner.perform_quietly(fx.DestroyBridge(bridge, bridge))
+        for item_id, outcome in plan.ended.items():
+            log.info("callback %s: its attempt was cut off by a restart", item_id)
+            self._changed(await self.store.attempt_ended(item_id, outcome))
+        for seat in plan.seats_back:
+            self.desk.post(c.SeatReady(seat))  # after the room's own Reconcile, already in the inbox
 
 
 def callback_view(item: Callback) -> dict[str, Any]:

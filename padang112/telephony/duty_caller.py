@@ -1,6 +1,8 @@
 """Calls an agency's duty phone over ARI until someone presses 1 (see ``domain/duty_alerts.py``).
 
-The controller hands this adapter every ARI event about a ``duty-…`` channel. Which tasks need a call comes from
+A line of the controller: it hands this adapter every ARI event about a ``duty-…`` channel and, after each
+(re)connection, the switch's snapshot (channels left by an earlier process are hung up). Its requests are
+effects carried out by the effect runner. Which tasks need a call comes from
 the incident store (escalated and still not acknowledged), re-read by ``sync`` every few seconds, so an alert
 survives a restart and stops soon after the task is acknowledged in the console. The duty phone is only ever
 dialled through ``DialPolicy``.
@@ -17,9 +19,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from padang112.domain import duty_alerts as da
+from padang112.domain import effects as fx
 from padang112.incidents.model import AGENCY_NAMES, TaskState
-from padang112.telephony.ari import AriClient, AriError
 from padang112.telephony.dial_policy import DialPolicy
+from padang112.telephony.executor import EffectRunner
+from padang112.telephony.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +48,18 @@ def duty_actor(agency: str) -> str:
 
 
 class DutyCaller:
+    prefix = CHANNEL_PREFIX
+
     def __init__(
         self,
-        ari: AriClient,
+        runner: EffectRunner,
         policy: DialPolicy,
         incidents: DutyIncidents,
         retry_s: float,
         ring_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.ari = ari
+        self.runner = runner
         self.policy = policy
         self.incidents = incidents
         self.ring_s = ring_s
@@ -71,6 +77,10 @@ class DutyCaller:
     def on_ari_event(self, event: dict[str, Any]) -> None:
         """From the controller's listener (never blocks): queued and handled in order by ``run``."""
         self._queue.put_nowait(lambda: self._event(event))
+
+    def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
+        live = [ch.id for ch in snapshot.placed if ch.id.startswith(CHANNEL_PREFIX)]
+        self._queue.put_nowait(lambda: self._carry_out(self.alerts.reconcile(live, self.clock())))
 
     def sync(self, wanted: set[tuple[int, str]]) -> None:
         """``wanted``: the (incident id, agency) tasks escalated and not acknowledged, read from the store."""
@@ -123,13 +133,8 @@ class DutyCaller:
         endpoint = self.policy.duty_phone(a.agency)
         log.warning("calling %s (%s) for incident %s, attempt %d", endpoint, a.agency, a.incident_id, a.attempt)
         try:
-            await self.ari.post(
-                f"/channels/{a.channel}",
-                endpoint=endpoint,
-                app=self.ari.app,
-                appArgs=f"duty,{a.incident_id},{a.agency}",
-                callerId=CALLER_ID,
-                timeout=int(self.ring_s),
+            await self.runner.perform(
+                fx.Originate(a.channel, a.channel, endpoint, f"duty,{a.incident_id},{a.agency}", CALLER_ID, self.ring_s)
             )
         except Exception as exc:  # unregistered phone, ARI away...: this attempt failed, try again later
             log.warning("duty call to %s could not be placed: %s", endpoint, exc)
@@ -139,12 +144,12 @@ class DutyCaller:
         playback = f"pb-{a.channel}-notice"
         self._notices[a.channel] = playback
         media = ",".join([f"sound:padang112/duty-notice-{a.agency}"] * NOTICE_REPEATS)
-        await self.ari.post(f"/channels/{a.channel}/play/{playback}", media=media, lang="id")
+        await self.runner.perform(fx.Play(a.channel, a.channel, playback, media))
 
     async def _Acknowledge(self, a: da.Acknowledge) -> None:
         playback = self._notices.pop(a.channel, None)
         if playback:
-            await self._quietly(self.ari.delete(f"/playbacks/{playback}"))
+            await self.runner.perform_quietly(fx.StopPlayback(a.channel, playback))
         try:
             await self.incidents.set_task_state(
                 a.incident_id,
@@ -156,25 +161,15 @@ class DutyCaller:
         except Exception as exc:  # acknowledged or cancelled in the console meanwhile: nothing left to do
             log.info("duty phone key 1 for incident %s/%s: %s", a.incident_id, a.agency, exc)
         self._thanks[a.channel] = f"pb-{a.channel}-thanks"
-        await self._quietly(
-            self.ari.post(
-                f"/channels/{a.channel}/play/{self._thanks[a.channel]}", media="sound:padang112/duty-thanks", lang="id"
-            )
+        await self.runner.perform_quietly(
+            fx.Play(a.channel, a.channel, self._thanks[a.channel], "sound:padang112/duty-thanks")
         )
 
     async def _HangUp(self, a: da.HangUp) -> None:
-        await self._quietly(self.ari.delete(f"/channels/{a.channel}", reason="normal"))
+        await self.runner.perform_quietly(fx.Hangup(a.channel, a.channel))
 
     async def _AttemptEnded(self, a: da.AttemptEnded) -> None:
         log.warning(
             "duty call for incident %s to %s ended: %s (attempt %d)", a.incident_id, a.agency, a.outcome, a.attempt
         )
         await self.incidents.record_duty_call(a.incident_id, a.agency, a.attempt, a.outcome)
-
-    @staticmethod
-    async def _quietly(request: Awaitable[Any]) -> None:
-        """For requests on a channel that may already be gone (404 is expected there)."""
-        try:
-            await request
-        except AriError as exc:
-            log.debug("ignored: %s", exc)

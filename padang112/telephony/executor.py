@@ -1,8 +1,9 @@
-"""Carry out the room's effects on Asterisk.
+"""Carry out effects on Asterisk: the one place that writes ARI requests.
 
-Effects for one call run in order on that call's own lane (an asyncio task draining a queue), so a slow
-REST request for one caller never delays another. Timers are plain ``loop.call_later`` handles that post
-their command back to the controller. Every task is kept and cancelled on shutdown.
+The room's effects for one call run in order on that call's own lane (an asyncio task draining a queue), so a
+slow REST request for one caller never delays another. Timers are plain ``loop.call_later`` handles that post
+their command back to the controller. Every task is kept and cancelled on shutdown. The other lines (duty
+alerts, call-backs) run their own effects in order with :meth:`EffectRunner.perform`, which raises on failure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
-from padang112.telephony.ari import AriClient
+from padang112.telephony.ari import AriClient, AriError
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,17 @@ class EffectRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def perform(self, effect: fx.Effect) -> None:
+        """Carry out one effect now (for a line that keeps its own order); an ARI error is raised to the caller."""
+        await self._run(effect)
+
+    async def perform_quietly(self, effect: fx.Effect) -> None:
+        """The same, for a request on a channel, bridge or playback that may already be gone (404 expected)."""
+        try:
+            await self._run(effect)
+        except AriError as exc:
+            log.debug("ignored: %s", exc)
+
     # ---- execution ---------------------------------------------------------------------------------
     def _on_failure(self, effect: fx.Effect, exc: Exception) -> None:
         if isinstance(effect, fx.RingSeat):
@@ -195,6 +207,28 @@ class EffectRunner:
     async def _ContinueToFallback(self, e: fx.ContinueToFallback) -> None:
         await self._silence(e.channel)
         await self.ari.post(f"/channels/{e.channel}/continue", context=self.fallback_context, extension="s", priority=1)
+
+    async def _Originate(self, e: fx.Originate) -> None:
+        await self.ari.post(
+            f"/channels/{e.channel}",
+            endpoint=e.endpoint,
+            app=self.ari.app,
+            appArgs=e.app_args,
+            callerId=e.caller_id,
+            timeout=int(e.timeout_s),
+        )
+
+    async def _Ringing(self, e: fx.Ringing) -> None:
+        if e.on:
+            await self.ari.post(f"/channels/{e.channel}/ring")
+        else:
+            await self.ari.delete(f"/channels/{e.channel}/ring")
+
+    async def _Play(self, e: fx.Play) -> None:
+        await self.ari.post(f"/channels/{e.channel}/play/{e.playback}", media=e.media, lang="id")
+
+    async def _StopPlayback(self, e: fx.StopPlayback) -> None:
+        await self.ari.delete(f"/playbacks/{e.playback}")
 
     async def _FallbackMembership(self, e: fx.FallbackMembership) -> None:
         await self.fallback_membership(e.seat, e.member, e.paused)

@@ -11,11 +11,22 @@ from padang112.telephony.ari import AriClient
 from padang112.telephony.stasis import sanitize_text
 
 
+@dataclass(frozen=True)
+class PlacedChannel:
+    """A channel of a call the controller placed outside the room (duty alert, call-back): for its line."""
+
+    id: str
+    up: bool
+    bridge: str | None
+
+
 @dataclass
 class Snapshot:
     channels: tuple[LiveChannel, ...] = ()
     registered: tuple[str, ...] = ()
     devices_in_use: dict[str, bool] = field(default_factory=dict)
+    placed: tuple[PlacedChannel, ...] = ()  # every channel that is neither a room call's nor a seat leg
+    bridges: tuple[str, ...] = ()
 
 
 def _inbound_args(channel: dict[str, Any], app: str) -> list[str] | None:
@@ -31,8 +42,10 @@ def _inbound_args(channel: dict[str, Any], app: str) -> list[str] | None:
 async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
     channels: list[dict[str, Any]] = await ari.get("/channels")
     bridges: list[dict[str, Any]] = await ari.get("/bridges")
-    bridged = {ch for bridge in bridges for ch in bridge.get("channels", [])}
+    bridge_of = {ch: str(bridge["id"]) for bridge in bridges for ch in bridge.get("channels", [])}
+    bridged = set(bridge_of)
     live: list[LiveChannel] = []
+    placed: list[PlacedChannel] = []
     for ch in channels:
         cid = ch["id"]
         leg = parse_leg(cid)
@@ -56,6 +69,7 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
             continue
         args = _inbound_args(ch, app)
         if args is None:
+            placed.append(PlacedChannel(cid, ch.get("state") == "Up", bridge_of.get(cid)))
             continue
         caller = ch.get("caller") or {}
         live.append(
@@ -83,4 +97,4 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
             endpoint = name[6:].rsplit("-", 1)[0]
             if endpoint in devices:
                 devices[endpoint] = True
-    return Snapshot(tuple(live), registered, devices)
+    return Snapshot(tuple(live), registered, devices, tuple(placed), tuple(str(b["id"]) for b in bridges))

@@ -1,4 +1,6 @@
-"""Taking a callback item: the seat is paused at once and given back when the call-back is refused."""
+"""The call-back dialer against a recording effect runner (no Asterisk): taking an item pauses the seat at once and
+gives it back when refused; an attempt's ARI events drive seat -> caller -> bridge and record -> outcome; after a
+restart an attempt still talking on the switch is adopted and anything less is closed cleanly."""
 
 from __future__ import annotations
 
@@ -12,26 +14,34 @@ from padang112.domain.room import Policy, Room
 from padang112.domain.seats import SeatState
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.dial_policy import DialPolicy
+from padang112.telephony.snapshot import PlacedChannel, Snapshot
 from tests.unit.conftest import FakeClock
 
 
 class Desk:
-    """Just enough of the controller: its room, applied at once."""
+    """Just enough of the controller: its room, applied at once (``post``: the inbox, kept to be applied later)."""
 
     def __init__(self) -> None:
         self.room = Room(["seat01"], Policy(), "/tmp")
         self.repo = None
+        self.posted: list[c.Command] = []
         self.command(c.SeatRegistration("seat01", True))
+
+    def seat(self, seat_id: str):
+        return self.room.seats.get(seat_id)
 
     def command(self, cmd: c.Command) -> None:
         self.room.handle(cmd, datetime.now(UTC))
 
+    def post(self, cmd: c.Command) -> None:
+        self.posted.append(cmd)
+
 
 class NoAri:
-    app = "padang112"
-
-    async def post(self, *args, **kwargs):  # pragma: no cover - must not be reached when refused
+    async def perform(self, effect):  # pragma: no cover - must not be reached when refused
         raise AssertionError("nothing may be dialled")
+
+    perform_quietly = perform
 
 
 async def never(number: str, carrier: str) -> bool:
@@ -96,3 +106,100 @@ async def test_the_daily_cap_counts_attempts_to_the_number_across_its_items(engi
     assert await store.attempts_within(number, timedelta(hours=24)) == 3
     clock.advance(hours=24, seconds=1)  # a day later the number may be called back again
     assert await store.attempts_within(number, timedelta(hours=24)) == 0
+
+
+class Recorder:
+    """The effect runner's two entry points, recording what the dialer asks for."""
+
+    def __init__(self) -> None:
+        self.done: list[object] = []
+
+    async def perform(self, effect) -> None:
+        self.done.append(effect)
+
+    perform_quietly = perform
+
+
+def kinds(effects: list[object]) -> list[str]:
+    return [type(e).__name__ for e in effects]
+
+
+async def _taken(engine, clock):
+    store = CallbackStore(engine, clock)
+    item = await store.abandoned("c1", "+6281234500009", "xl", 300)
+    runner, desk = Recorder(), Desk()
+    dialer = CallbackDialer(runner, DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    await dialer.place(item.id, "rina", "seat01")
+    return store, item, runner, desk, dialer
+
+
+def stasis(kind: str, channel: str, **extra) -> dict:
+    return {"type": kind, "channel": {"id": channel}, **extra}
+
+
+async def test_an_attempt_rings_the_seat_then_dials_the_caller_then_bridges_records_and_closes(
+    engine, clock: FakeClock
+) -> None:
+    store, item, runner, desk, dialer = await _taken(engine, clock)
+    seat_leg = runner.done[0].channel
+    assert kinds(runner.done) == ["Originate"] and runner.done[0].endpoint == "PJSIP/seat01"
+    assert desk.room.seats["seat01"].reason == "callback"
+    await dialer._event(stasis("StasisStart", seat_leg))
+    caller_leg = runner.done[-1].channel
+    assert kinds(runner.done[1:]) == ["Ringing", "Originate"] and caller_leg.startswith(f"cb-{item.id}-caller-")
+    assert runner.done[-1].endpoint == "PJSIP/+6281234500009@xl"
+    await dialer._event(stasis("StasisStart", caller_leg))
+    assert kinds(runner.done[3:]) == ["Ringing", "Bridge", "StartRecording"]
+    assert runner.done[4].channels == (seat_leg, caller_leg) and runner.done[5].name == f"callback-{item.id}-1"
+    assert (await store.get(item.id)).state.value == "connected"
+    await dialer._event(stasis("ChannelDestroyed", caller_leg, cause=16))
+    await dialer._event(stasis("ChannelDestroyed", seat_leg))  # the second leg's end changes nothing more
+    assert kinds(runner.done[6:]) == ["Hangup", "Hangup", "DestroyBridge"]
+    assert (await store.get(item.id)).state.value == "done"
+    assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
+
+
+async def test_a_busy_caller_puts_the_item_back_with_its_outcome(engine, clock: FakeClock) -> None:
+    store, item, runner, desk, dialer = await _taken(engine, clock)
+    seat_leg = runner.done[0].channel
+    await dialer._event(stasis("StasisStart", seat_leg))
+    await dialer._event(stasis("ChannelDestroyed", runner.done[-1].channel, cause=17))
+    stored = await store.get(item.id)
+    assert (stored.state.value, stored.last_outcome) == ("open", "busy")
+    assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
+
+
+def snapshot(*channels: tuple[str, bool, str | None], bridges: tuple[str, ...] = ()) -> Snapshot:
+    return Snapshot(placed=tuple(PlacedChannel(*ch) for ch in channels), bridges=bridges)
+
+
+async def test_after_a_restart_a_call_back_still_talking_is_adopted_and_ends_normally(engine, clock: FakeClock) -> None:
+    store, item, runner, desk, dialer = await _taken(engine, clock)
+    await store.connected(item.id, "/rec/callback-1-1.wav")
+    fresh = CallbackDialer(Recorder(), DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    legs = f"cb-{item.id}-seat-ab1", f"cb-{item.id}-caller-ab1"
+    bridge = f"bridge-cb-{item.id}-ab1"
+    await fresh._reconcile(snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {})
+    assert fresh.runner.done == [] and desk.posted == []  # nothing touched: the two talk on
+    await fresh._event(stasis("StasisEnd", legs[0]))
+    assert kinds(fresh.runner.done) == ["Hangup", "Hangup", "DestroyBridge"]
+    assert (await store.get(item.id)).state.value == "done"
+
+
+async def test_after_a_restart_a_half_made_call_back_is_closed_and_the_seat_given_back(
+    engine, clock: FakeClock
+) -> None:
+    store, item, runner, desk, dialer = await _taken(engine, clock)
+    fresh = CallbackDialer(Recorder(), DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    seat_leg, stray = f"cb-{item.id}-seat-ab1", "bridge-cb-77-zz9"
+    await fresh._reconcile(
+        snapshot((seat_leg, True, None), ("some-other", True, None), bridges=(stray,)), {"seat01": "callback"}
+    )
+    assert [(type(e).__name__, getattr(e, "channel", getattr(e, "bridge", None))) for e in fresh.runner.done] == [
+        ("Hangup", seat_leg),
+        ("DestroyBridge", f"bridge-cb-{item.id}-ab1"),
+        ("DestroyBridge", stray),
+    ]
+    stored = await store.get(item.id)
+    assert (stored.state.value, stored.last_outcome) == ("open", "failed")
+    assert desk.posted == [c.SeatReady("seat01")]

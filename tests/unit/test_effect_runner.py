@@ -1,0 +1,119 @@
+"""The effect runner against a fake ARI client that records requests: the one place ARI requests are written."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from padang112.domain import commands as c
+from padang112.domain import effects as fx
+from padang112.telephony.ari import AriError
+from padang112.telephony.executor import ChannelMedia, EffectRunner
+
+
+class FakeAri:
+    app = "padang112"
+
+    def __init__(self, fail: str = "") -> None:
+        self.requests: list[tuple[str, str, dict[str, Any]]] = []
+        self.fail = fail
+
+    async def _request(self, method: str, path: str, params: dict[str, Any]) -> None:
+        self.requests.append((method, path, params))
+        if self.fail and path.startswith(self.fail):
+            raise AriError(method, path, 404, "Channel not found")
+
+    async def post(self, path: str, **params: Any) -> None:
+        await self._request("POST", path, params)
+
+    async def delete(self, path: str, **params: Any) -> None:
+        await self._request("DELETE", path, params)
+
+
+async def no_membership(seat: str, member: bool, paused: bool) -> None:
+    return None
+
+
+def runner(ari: FakeAri, posted: list[c.Command] | None = None) -> EffectRunner:
+    sink = posted if posted is not None else []
+    return EffectRunner(ari, sink.append, ChannelMedia(), no_membership, lambda agency: f"PJSIP/duty_{agency}")  # type: ignore[arg-type]
+
+
+async def test_originate_names_the_channel_and_passes_the_app_arguments() -> None:
+    ari = FakeAri()
+    await runner(ari).perform(fx.Originate("x", "cb-1-seat-a1", "PJSIP/seat01", "callback,seat,1", "<112>", 30))
+    assert ari.requests == [
+        (
+            "POST",
+            "/channels/cb-1-seat-a1",
+            {
+                "endpoint": "PJSIP/seat01",
+                "app": "padang112",
+                "appArgs": "callback,seat,1",
+                "callerId": "<112>",
+                "timeout": 30,
+            },
+        )
+    ]
+
+
+async def test_bridge_and_record_is_one_sequence_for_every_line() -> None:
+    ari = FakeAri()
+    r = runner(ari)
+    await r.perform(fx.Bridge("b", "bridge-b", ("one", "two")))
+    await r.perform(fx.StartRecording("b", "bridge-b", "callback-1-1"))
+    assert [(m, p) for m, p, _ in ari.requests] == [
+        ("DELETE", "/channels/one/moh"),
+        ("POST", "/bridges/bridge-b"),
+        ("POST", "/bridges/bridge-b/addChannel"),
+        ("POST", "/bridges/bridge-b/record"),
+    ]
+    assert ari.requests[2][2] == {"channel": "one,two"}
+    assert ari.requests[3][2]["name"] == "callback-1-1" and ari.requests[3][2]["format"] == "wav"
+
+
+async def test_ringing_play_and_stop_playback() -> None:
+    ari = FakeAri()
+    r = runner(ari)
+    await r.perform(fx.Ringing("x", "ch", on=True))
+    await r.perform(fx.Ringing("x", "ch", on=False))
+    await r.perform(fx.Play("x", "ch", "pb-1", "sound:a,sound:b"))
+    await r.perform(fx.StopPlayback("x", "pb-1"))
+    assert [(m, p) for m, p, _ in ari.requests] == [
+        ("POST", "/channels/ch/ring"),
+        ("DELETE", "/channels/ch/ring"),
+        ("POST", "/channels/ch/play/pb-1"),
+        ("DELETE", "/playbacks/pb-1"),
+    ]
+    assert ari.requests[2][2] == {"media": "sound:a,sound:b", "lang": "id"}
+
+
+async def test_perform_raises_and_perform_quietly_does_not() -> None:
+    r = runner(FakeAri(fail="/channels/gone"))
+    with pytest.raises(AriError):
+        await r.perform(fx.Hangup("x", "gone"))
+    await r.perform_quietly(fx.Hangup("x", "gone"))
+
+
+async def test_a_seat_leg_that_cannot_be_placed_is_reported_back_to_the_room_and_the_lane_goes_on() -> None:
+    posted: list[c.Command] = []
+    ari = FakeAri(fail="/channels/leg-")
+    r = runner(ari, posted)
+    r.submit(fx.RingSeat("call1", "seat01", "leg-call1-seat01-a1", "0812", "Budi", 15))
+    r.submit(fx.Hangup("call1", "call1"))
+    await r.drain(timeout=2)
+    assert [type(cmd).__name__ for cmd in posted] == ["SeatLegFailed"]
+    assert ari.requests[-1][:2] == ("DELETE", "/channels/call1")
+
+
+async def test_a_timer_posts_its_command_and_a_cancelled_one_does_not() -> None:
+    posted: list[c.Command] = []
+    r = runner(FakeAri(), posted)
+    r.submit(fx.StartTimer("a", 0.01, c.WrapUpDone("seat01")))
+    r.submit(fx.StartTimer("b", 0.01, c.WrapUpDone("seat02")))
+    r.submit(fx.CancelTimer("b"))
+    await asyncio.sleep(0.1)
+    assert posted == [c.WrapUpDone("seat01")]
+    await r.close()
