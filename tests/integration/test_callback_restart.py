@@ -45,7 +45,7 @@ async def _item(page: Page, base_url: str, item_id: str) -> dict:
     return await (await page.request.get(f"{base_url}/api/v1/callbacks/{item_id}")).json()
 
 
-async def _start_call_back(page: Page, controller, live_settings, repo, simulator, seat_phones, seat_pool, name, caller):
+async def _start_call_back(page: Page, controller, live_settings, repo, simulator, seat_pool, name: str, caller: str):
     (seat,) = seat_pool(1)
     password = secrets.token_urlsafe(12)
     add_account(live_settings, name, "call_taker", password)
@@ -61,7 +61,7 @@ async def test_a_call_back_talking_across_a_controller_restart_is_adopted_and_en
 ):
     caller = "+6281277000101"
     seat, row, item_id = await _start_call_back(
-        page, controller, live_settings, repo, simulator, seat_phones, seat_pool, "ct_cbrestart1", caller
+        page, controller, live_settings, repo, simulator, seat_pool, "ct_cbrestart1", caller
     )
     line = await simulator("telkomsel-line-r1")
     listen = f"{fleet.carrier_address(live_settings, 'telkomsel')}:5060"
@@ -91,7 +91,7 @@ async def test_a_call_back_still_dialling_the_caller_when_the_controller_dies_is
 ):
     caller = "+6281277000102"
     seat, row, item_id = await _start_call_back(
-        page, controller, live_settings, repo, simulator, seat_phones, seat_pool, "ct_cbrestart2", caller
+        page, controller, live_settings, repo, simulator, seat_pool, "ct_cbrestart2", caller
     )
     line = await simulator("telkomsel-line-r2")  # the caller's phone rings and is never answered
     listen = f"{fleet.carrier_address(live_settings, 'telkomsel')}:5060"
