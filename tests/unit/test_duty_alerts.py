@@ -56,6 +56,7 @@ def test_events_about_unknown_or_stale_channels_change_nothing() -> None:
 
 def test_after_a_reconnection_a_stray_duty_channel_is_hung_up_and_a_vanished_call_counts_as_an_attempt() -> None:
     a = alerts()
+    a.sync({(7, "pupr")}, T0)
     a.sync({(7, "pupr"), (8, "bpbd")}, T0)  # duty-7-pupr-1 and duty-8-bpbd-2 ringing
     actions = a.reconcile(["duty-7-pupr-1", "duty-3-sar-old9"], T0)
     assert actions == [da.HangUp("duty-3-sar-old9"), da.AttemptEnded(8, "bpbd", 1, "no_answer")]

@@ -17,7 +17,7 @@ from padang112 import config
 from padang112.accounts.users import UserStore
 from padang112.ops.keep import KeepStore
 from padang112.storage.repository import EventWriter
-from padang112.web import auth, keep
+from padang112.web import auth, keep, login
 from padang112.web.keys import KEEP
 from tests.unit.test_incident_api import (
     PASSWORD,
@@ -32,7 +32,7 @@ Client = TestClient[web.Request, web.Application]
 @pytest.fixture
 def app(settings: config.Settings, engine: AsyncEngine) -> web.Application:
     app = web.Application()
-    auth.setup(app, settings, engine=engine)
+    login.setup(app, settings, engine=engine)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
