@@ -10,13 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from padang112.domain.callbacks import ACTIVE, TAKEABLE, CallbackState
 from padang112.storage.clocked import ClockedStore
 from padang112.storage.models import CallbackEventRow, CallbackRow
+from padang112.storage.paging import Page, Window, count_and_slice
 
 SYSTEM = "system"
+_ACTIVE_BY_DEADLINE = (
+    select(CallbackRow)
+    .where(CallbackRow.state.in_([s.value for s in ACTIVE]))
+    .order_by(CallbackRow.deadline, CallbackRow.id)
+)
 
 
 class CallbackError(Exception):
@@ -175,14 +181,31 @@ class CallbackStore(ClockedStore):
 
     async def active(self) -> list[Callback]:
         async with self._read() as session:
+            rows = (await session.scalars(_ACTIVE_BY_DEADLINE)).all()
+            return [Callback.of(r) for r in rows]
+
+    async def active_page(self, window: Window) -> Page[Callback]:
+        """One page of the active items, earliest deadline first, with the total (hundreds after a surge)."""
+        async with self._read() as session:
+            total, rows = await count_and_slice(session, _ACTIVE_BY_DEADLINE, window)
+            return Page([Callback.of(r) for r in rows], total, window)
+
+    async def active_counts(self) -> dict[str, int]:
+        """How many active items are in each state, and how many of them are past their deadline."""
+        async with self._read() as session:
             rows = (
-                await session.scalars(
-                    select(CallbackRow)
+                await session.execute(
+                    select(
+                        CallbackRow.state,
+                        func.count(),
+                        func.sum(case((CallbackRow.deadline < self._now(), 1), else_=0)),
+                    )
                     .where(CallbackRow.state.in_([s.value for s in ACTIVE]))
-                    .order_by(CallbackRow.deadline, CallbackRow.id)
+                    .group_by(CallbackRow.state)
                 )
             ).all()
-            return [Callback.of(r) for r in rows]
+        counts = {s.value: 0 for s in ACTIVE} | {state: int(n) for state, n, _ in rows}
+        return counts | {"overdue": sum(int(late or 0) for _, _, late in rows)}
 
     async def get(self, callback_id: int) -> Callback | None:
         async with self._read() as session:

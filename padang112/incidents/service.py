@@ -18,6 +18,7 @@ from typing import Any
 
 from padang112.incidents.model import AGENCY_NAMES, AgencyTask, Incident, IncidentDraft, IncidentState, TaskState
 from padang112.incidents.store import SYSTEM, WIB, IncidentEvent, IncidentStore
+from padang112.storage.paging import Page, Window
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +180,15 @@ class IncidentService:
         """The agency's open incidents, most urgent first."""
         return [incident_view(i) for i in await self.store.open_for_agency(agency)]
 
+    async def queue_page(self, agency: str, window: Window) -> Page[dict[str, Any]]:
+        """One page of the agency's open incidents, most urgent first, with the total."""
+        return (await self.store.open_for_agency_page(agency, window)).map(incident_view)
+
     async def open_view(self) -> list[dict[str, Any]]:
         return [incident_view(i) for i in await self.store.open_incidents()]
+
+    async def open_page(self, window: Window) -> Page[dict[str, Any]]:
+        return (await self.store.open_incidents_page(window)).map(incident_view)
 
     async def for_call_view(self, call_id: str) -> list[dict[str, Any]]:
         return [incident_view(i) for i in await self.store.for_call(call_id)]

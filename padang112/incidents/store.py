@@ -33,6 +33,7 @@ from padang112.incidents.model import (
 )
 from padang112.storage.clocked import ClockedStore
 from padang112.storage.models import AgencyTaskRow, IncidentEventRow, IncidentRow
+from padang112.storage.paging import Page, Window, count_and_slice
 from padang112.storage.types import require_aware
 
 WIB = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: UTC+7, no daylight saving
@@ -359,23 +360,19 @@ class IncidentStore(ClockedStore):
             ]
 
     async def open_for_agency(self, agency: str) -> list[Incident]:
-        """Incidents with an open task of ``agency``, most urgent (priority 1) first, then oldest first."""
-        query = (
-            select(IncidentRow)
-            .join(AgencyTaskRow, AgencyTaskRow.incident_id == IncidentRow.id)
-            .where(AgencyTaskRow.agency == agency, AgencyTaskRow.state.in_(_OPEN_TASK_STATES))
-            .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id)
-        )
-        return await self._incidents(query)
+        """Incidents with an open task of ``agency``, most urgent (priority 1) first, then the task's
+        acknowledge deadline (the one the agency must act on first), then oldest first."""
+        return await self._incidents(_open_for_agency(agency))
+
+    async def open_for_agency_page(self, agency: str, window: Window) -> Page[Incident]:
+        return await self._page(_open_for_agency(agency), window)
 
     async def open_incidents(self) -> list[Incident]:
         """Incidents not closed (new or dispatched), most urgent first, then oldest first."""
-        query = (
-            select(IncidentRow)
-            .where(IncidentRow.state != IncidentState.CLOSED.value)
-            .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id)
-        )
-        return await self._incidents(query)
+        return await self._incidents(_open_incidents())
+
+    async def open_incidents_page(self, window: Window) -> Page[Incident]:
+        return await self._page(_open_incidents(), window)
 
     async def for_call(self, call_id: str) -> list[Incident]:
         """Incidents created for that call, oldest first."""
@@ -448,6 +445,11 @@ class IncidentStore(ClockedStore):
             rows = (await session.scalars(query)).unique().all()
             return await _load_many(session, rows)
 
+    async def _page(self, query: Any, window: Window) -> Page[Incident]:
+        async with self._read() as session:
+            total, rows = await count_and_slice(session, query, window)
+            return Page(await _load_many(session, rows), total, window)
+
     @staticmethod
     async def _next_number(session: AsyncSession, now: datetime) -> str:
         """``112-YYYYMMDD-NNNN``: the WIB day and one more than that day's highest sequence (inside the write lock)."""
@@ -460,6 +462,23 @@ class IncidentStore(ClockedStore):
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _open_for_agency(agency: str) -> Any:
+    return (
+        select(IncidentRow)
+        .join(AgencyTaskRow, AgencyTaskRow.incident_id == IncidentRow.id)
+        .where(AgencyTaskRow.agency == agency, AgencyTaskRow.state.in_(_OPEN_TASK_STATES))
+        .order_by(IncidentRow.priority, AgencyTaskRow.ack_deadline, IncidentRow.created_at, IncidentRow.id)
+    )
+
+
+def _open_incidents() -> Any:
+    return (
+        select(IncidentRow)
+        .where(IncidentRow.state != IncidentState.CLOSED.value)
+        .order_by(IncidentRow.priority, IncidentRow.created_at, IncidentRow.id)
+    )
 
 
 def _unique_agencies(agencies: Iterable[str]) -> tuple[str, ...]:

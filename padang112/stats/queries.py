@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from padang112.stats.service_level import WIB
@@ -77,6 +77,26 @@ async def search_calls(
         raise ValueError(f"limit must be 1..{MAX_LIMIT}")
     if offset < 0:
         raise ValueError("offset must be >= 0")
+    query = _matching(number, day, disposition, seat)
+    query = query.order_by(Call.received_at.desc(), Call.id.desc()).limit(limit).offset(offset)
+    return await _records(source, query)
+
+
+async def count_calls(
+    source: Source,
+    *,
+    number: str | None = None,
+    day: date | None = None,
+    disposition: str | None = None,
+    seat: str | None = None,
+) -> int:
+    """How many calls :func:`search_calls` would page through (the history's "1–50 of 812")."""
+    query = select(func.count()).select_from(_matching(number, day, disposition, seat).subquery())
+    async with _sessions(source)() as session:
+        return int(await session.scalar(query) or 0)
+
+
+def _matching(number: str | None, day: date | None, disposition: str | None, seat: str | None) -> Select[Any]:
     query = select(Call)
     if number:
         digits = "".join(ch for ch in number if ch not in " -\t")
@@ -89,8 +109,7 @@ async def search_calls(
         query = query.where(Call.disposition == disposition)
     if seat:
         query = query.where(Call.seat == seat)
-    query = query.order_by(Call.received_at.desc(), Call.id.desc()).limit(limit).offset(offset)
-    return await _records(source, query)
+    return query
 
 
 async def call_by_id(source: Source, call_id: str) -> CallRecord | None:

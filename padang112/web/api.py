@@ -20,7 +20,8 @@ from padang112.domain.prank import PRANK_DISPOSITIONS
 from padang112.domain.seats import SeatState
 from padang112.web import auth
 from padang112.web.live import HUB
-from padang112.web.views import call_view, room_view, seat_view
+from padang112.web.surge import SURGE
+from padang112.web.views import WAITING_ROWS, call_view, room_view, seat_view
 
 PAUSE_REASONS = ("break", "training", "technical")
 DISPOSITIONS = ("emergency", "information", "prank", "silent", "wrong_number", "test")
@@ -86,8 +87,14 @@ def _own_seat(request: web.Request) -> str:
 
 @auth.require("supervisor", "admin")
 async def room(request: web.Request) -> web.Response:
-    """The live room: waiting callers in order, calls ringing or connected, every seat."""
-    return web.json_response(room_view(_controller(request).room))
+    """The live room: the first callers in line (``?waiting=N`` rows, default 10, at most 200) with how many wait
+    and the oldest wait, calls ringing or connected, every seat, and the surge figures and trend (``surge``)."""
+    raw = request.query.get("waiting", "")
+    rows = int(raw) if raw.isdigit() and len(raw) < 4 else WAITING_ROWS
+    now = datetime.now(UTC)
+    view = room_view(_controller(request).room, now, min(rows, 200))
+    meter = request.app.get(SURGE)
+    return web.json_response({**view, "surge": meter.view(now) if meter else None})
 
 
 @auth.require()

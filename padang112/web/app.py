@@ -36,6 +36,7 @@ from padang112.web import (
     pages,
     pranks,
     reports,
+    surge,
 )
 from padang112.web.keys import CONTROLLER, REPOSITORY, RUNTIME, SETTINGS
 from padang112.web.live import HUB, Hub
@@ -91,6 +92,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/ws", live.websocket)
     api.setup(app)
+    surge.setup(app)  # the supervisor's surge figures: after _stack (the controller)
     pages.setup(app)
     history.setup(app)
     incidents.setup(app)

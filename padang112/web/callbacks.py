@@ -19,9 +19,11 @@ from padang112.web import auth
 from padang112.web.api import json_error
 from padang112.web.keys import CALLBACK_STORE, DIALER
 from padang112.web.live import HUB
+from padang112.web.paging import window_of
 
 log = logging.getLogger(__name__)
 
+PAGE_SIZE = 10  # rows on screen: the call taker's next action stays in view whatever the surge
 
 ERRORS = {
     "no_callback": (404, "Panggilan balik tidak dikenal.", "Unknown callback."),
@@ -64,9 +66,19 @@ def _error(code: str) -> web.HTTPException:
 
 @auth.require("call_taker", "supervisor", "admin")
 async def list_callbacks(request: web.Request) -> web.Response:
-    """Callers to call back, most urgent deadline first (open, being dialled or connected)."""
-    items = await request.app[CALLBACK_STORE].active()
-    return web.json_response({"now": iso_wib(datetime.now(UTC)), "callbacks": [callback_view(item) for item in items]})
+    """Callers to call back, most urgent deadline first (open, being dialled or connected), one item per number
+    with its count of abandoned calls; one page (``?limit=``, default 10, ``&offset=``) with the total and the
+    count per state (``counts``: open, dialing, connected, overdue)."""
+    store = request.app[CALLBACK_STORE]
+    page = await store.active_page(window_of(request.query, PAGE_SIZE))
+    return web.json_response(
+        {
+            "now": iso_wib(datetime.now(UTC)),
+            "callbacks": [callback_view(item) for item in page.items],
+            **page.envelope(),
+            "counts": await store.active_counts(),
+        }
+    )
 
 
 @auth.require("call_taker", "supervisor", "admin")

@@ -248,15 +248,15 @@ def _int(raw: str | None, default: int, what: str) -> int:
 
 
 async def _search(request: web.Request, search: Search) -> list[CallRecord]:
-    return await queries.search_calls(
-        _repo(request),
-        number=search.number,
-        day=search.day,
-        disposition=search.disposition,
-        seat=search.seat,
-        limit=search.limit,
-        offset=search.offset,
-    )
+    return await queries.search_calls(_repo(request), **_filters(search), limit=search.limit, offset=search.offset)
+
+
+async def _total(request: web.Request, search: Search) -> int:
+    return await queries.count_calls(_repo(request), **_filters(search))
+
+
+def _filters(search: Search) -> dict[str, Any]:
+    return {"number": search.number, "day": search.day, "disposition": search.disposition, "seat": search.seat}
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -303,6 +303,7 @@ async def calls_api(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "calls": [call_json(c) for c in await _search(request, search)],
+            "total": await _total(request, search),
             "limit": search.limit,
             "offset": search.offset,
         }
@@ -368,6 +369,7 @@ async def history_page(request: web.Request) -> web.Response:
     except BadParameter as exc:
         error, search = str(exc), Search(limit=PAGE_SIZE)
     calls = [] if error else await _search(request, search)
+    total = 0 if error else await _total(request, search)
     rows = [
         {
             "call": c,
@@ -388,7 +390,12 @@ async def history_page(request: web.Request) -> web.Response:
         "rows": rows,
         "dispositions": DISPOSITIONS,
         "prev_query": search.query(offset=max(0, search.offset - search.limit)) if search.offset else None,
-        "next_query": search.query(offset=search.offset + search.limit) if len(calls) == search.limit else None,
+        "next_query": search.query(offset=search.offset + search.limit)
+        if search.offset + search.limit < total
+        else None,
+        "total": total,
+        "first": search.offset + 1 if calls else 0,
+        "last": search.offset + len(calls),
     }
     response = aiohttp_jinja2.render_template("history.html", request, context, status=400 if error else 200)
     response.headers["Cache-Control"] = "no-store"

@@ -534,3 +534,37 @@ TEXT["en"].update(
         "duty_stopped": "stopped (acknowledged)",
     }
 )
+
+# Lists that stay usable at earthquake volume: pages with totals, and the surge as figures and a trend.
+TEXT["id"].update(
+    {
+        "page_of": "dari",
+        "page_prev": "‹ Sebelumnya",
+        "page_next": "Berikutnya ›",
+        "surge_title": "Beban ruang 112",
+        "surge_waiting": "Menunggu sekarang",
+        "surge_oldest": "Menunggu terlama",
+        "surge_abandoned": "Menutup sebelum dijawab (5 menit)",
+        "surge_arrived": "Panggilan masuk (5 menit)",
+        "surge_trend": "Antrean 10 menit terakhir",
+        "more_waiting": "lainnya masih menunggu",
+        "cb_overdue": "lewat tenggat",
+        "times": "kali",
+    }
+)
+TEXT["en"].update(
+    {
+        "page_of": "of",
+        "page_prev": "‹ Previous",
+        "page_next": "Next ›",
+        "surge_title": "Load on the 112 room",
+        "surge_waiting": "Waiting now",
+        "surge_oldest": "Oldest wait",
+        "surge_abandoned": "Hung up before answer (5 min)",
+        "surge_arrived": "Calls in (5 min)",
+        "surge_trend": "Queue, last 10 minutes",
+        "more_waiting": "more still waiting",
+        "cb_overdue": "overdue",
+        "times": "times",
+    }
+)

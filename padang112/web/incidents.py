@@ -24,8 +24,11 @@ from padang112.web import auth
 from padang112.web.api import body_of
 from padang112.web.audience import sees_incident
 from padang112.web.keys import INCIDENTS, INFO
+from padang112.web.paging import window_of
 
 log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10  # incidents on one screen; the total is always shown
 
 
 def _user(request: web.Request) -> UserRecord:
@@ -229,14 +232,23 @@ async def agency_queue(request: web.Request) -> web.Response:
     agency = user.agency if user.role == "agency" else request.query.get("agency", "")
     if agency not in AGENCIES:
         raise _error(web.HTTPBadRequest, "bad_agency", "OPD tidak dikenal.", "Unknown agency.")
-    incidents = _with_type_names(await request.app[INCIDENTS].queue_view(agency))
-    return web.json_response({"agency": agency, "name": AGENCY_NAMES[agency], "incidents": incidents})
+    page = await request.app[INCIDENTS].queue_page(agency, window_of(request.query, PAGE_SIZE))
+    return web.json_response(
+        {
+            "agency": agency,
+            "name": AGENCY_NAMES[agency],
+            "incidents": _with_type_names(list(page.items)),
+            **page.envelope(),
+        }
+    )
 
 
 @auth.require("supervisor", "admin", "wall")  # the wall shows how many are open
 async def open_incidents(request: web.Request) -> web.Response:
-    """Every incident not yet closed, with its agency tasks (the supervisor's overview)."""
-    return web.json_response({"incidents": _with_type_names(await request.app[INCIDENTS].open_view())})
+    """Incidents not yet closed, with their agency tasks (the supervisor's overview): most urgent first, one
+    page (``?limit=``, default 10, ``&offset=``) with the total."""
+    page = await request.app[INCIDENTS].open_page(window_of(request.query, PAGE_SIZE))
+    return web.json_response({"incidents": _with_type_names(list(page.items)), **page.envelope()})
 
 
 def _with_type_names(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:

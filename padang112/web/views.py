@@ -57,15 +57,22 @@ def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:
     }
 
 
-def room_view(room: Room, now: datetime | None = None) -> dict[str, Any]:
+WAITING_ROWS = 10  # the supervisor sees the first callers in line and the figures, not a wall of rows
+
+
+def room_view(room: Room, now: datetime | None = None, waiting_rows: int = WAITING_ROWS) -> dict[str, Any]:
+    """The first ``waiting_rows`` callers in line (``waiting``), how many wait in all (``waiting_total``) and the
+    longest wait (``oldest_wait_s``: the queue is in order, but a flagged caller can wait behind later ones)."""
     now = now or datetime.now(UTC)
-    waiting = [
-        call_view(room.calls[entry[-1]], now, i + 1) for i, entry in enumerate(room.queue) if entry[-1] in room.calls
-    ]
+    queued = [room.calls[entry[-1]] for entry in room.queue if entry[-1] in room.calls]
+    waiting = [call_view(call, now, i + 1) for i, call in enumerate(queued[:waiting_rows])]
     active = [call_view(call, now) for call in room.calls.values() if call.state.value in ACTIVE_STATES]
+    oldest = min((call.received_at for call in queued), default=None)
     return {
         "now": wib(now),
         "waiting": waiting,
+        "waiting_total": len(queued),
+        "oldest_wait_s": int((now - oldest).total_seconds()) if oldest else 0,
         "active": active,
         "seats": [seat_view(s, now) for s in sorted(room.seats.values(), key=lambda s: s.id)],
     }

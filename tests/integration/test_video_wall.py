@@ -203,7 +203,7 @@ async def cancel_open_tasks(controller, wall: Wall, agency_code: str = "dlh") ->
     "an agency with no incident nearby" holds whatever ran before."""
     supervisor = await http_sign_in(controller.base_url, wall.supervisor)
     try:
-        async with supervisor.http.get(f"/api/v1/agency/queue?agency={agency_code}") as queue:
+        async with supervisor.http.get(f"/api/v1/agency/queue?agency={agency_code}&limit=200") as queue:
             incidents = (await queue.json())["incidents"]
         for incident in incidents:
             async with supervisor.http.post(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.callbacks.store import CallbackError, CallbackStore
 from padang112.domain.callbacks import CallbackState, callable_number, outcome_of_cause
+from padang112.storage.paging import Window
 from tests.unit.conftest import FakeClock
 
 NUMBER = "+6281234500001"
@@ -62,3 +63,26 @@ def test_what_can_be_called_back_and_what_a_failed_leg_means() -> None:
     assert callable_number("+6281234500001") and callable_number("0751123456")
     assert not any(callable_number(n) for n in ("", None, "anonymous", "12", "+62 812", "<script>", "1" * 21))
     assert (outcome_of_cause(17), outcome_of_cause(19), outcome_of_cause(34)) == ("busy", "no_answer", "unreachable")
+
+
+async def test_after_a_surge_one_page_of_items_earliest_deadline_first_with_totals(
+    store: CallbackStore, clock: FakeClock
+) -> None:
+    items = []
+    for n in range(326):  # the earthquake: every abandoned number an item, a few of them five times
+        items.append(await store.abandoned(f"c{n}", f"+62812345{n:05d}", "telkomsel", 300))
+        clock.advance(seconds=0.05)
+    for again in range(4):
+        await store.abandoned(f"again{again}", items[7].number, "telkomsel", 300)
+    await store.take(items[0].id, "rina", "seat01")
+    clock.advance(seconds=290)  # the first items are now late
+    page = await store.active_page(Window(10, 0))
+    assert page.total == 326 and [i.id for i in page.items] == [i.id for i in items[:10]]
+    assert page.items[7].abandoned_calls == 5  # one item with its count, not five rows
+    last = await store.active_page(Window(10, 320))
+    assert [i.id for i in last.items] == [i.id for i in items[320:]]
+    counts = await store.active_counts()
+    assert (counts["open"], counts["dialing"], counts["connected"]) == (325, 1, 0)
+    assert 0 < counts["overdue"] < 326
+    with pytest.raises(ValueError):
+        Window(0, 0)

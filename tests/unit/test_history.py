@@ -204,6 +204,8 @@ async def test_search_by_number_date_seat_and_disposition(client: Client) -> Non
     assert await ids(client, "?disposition=prank") == ["c2"]
     assert await ids(client, "?disposition=abandoned&date=2023-08-06&seat=") == ["c3"]
     assert await ids(client, "?limit=2&offset=1") == ["c4", "c2"]
+    paged = await (await client.get("/api/v1/calls?limit=2&offset=1&date=2023-08-07")).json()
+    assert (paged["total"], paged["limit"], paged["offset"]) == (4, 2, 1)  # the whole search, not the page
 
     [c1] = (await (await client.get("/api/v1/calls?number=812345")).json())["calls"]
     assert c1["received_at"] == "2023-08-07T08:12:00+07:00" and c1["connected_at"] == "2023-08-07T08:12:05+07:00"

@@ -73,6 +73,7 @@ def app(
     app.router.add_patch("/api/v1/incidents/{incident_id}", incidents.update)
     app.router.add_post(r"/api/v1/incidents/{incident_id}/tasks/{agency}/{state}", incidents.task_state)
     app.router.add_get("/api/v1/agency/queue", incidents.agency_queue)
+    app.router.add_get("/api/v1/incidents", incidents.open_incidents)
     return app
 
 
@@ -398,3 +399,20 @@ async def test_the_bpbd_queue_lists_the_incident_and_a_supervisor_must_name_a_kn
     assert (await joni.get("/api/v1/agency/queue")).status == 400
     pupr_queue = await (await joni.get("/api/v1/agency/queue?agency=pupr")).json()
     assert [i["number"] for i in pupr_queue["incidents"]] == [flood["number"]]
+
+
+async def test_a_surge_of_incidents_is_paged_with_the_total_most_urgent_first(sign_in: Any) -> None:
+    rina, bpbd, joni = await sign_in("rina"), await sign_in("bpbd1"), await sign_in("joni")
+    made = [await create_flood(rina, priority=3) for _ in range(23)]
+    urgent = await create_flood(rina, priority=1)  # made last, listed first
+    first = await (await bpbd.get("/api/v1/agency/queue")).json()
+    assert (first["total"], first["limit"], first["offset"], len(first["incidents"])) == (24, 10, 0, 10)
+    assert first["incidents"][0]["number"] == urgent["number"]
+    last = await (await bpbd.get("/api/v1/agency/queue?limit=10&offset=20")).json()
+    assert [i["number"] for i in last["incidents"]] == [m["number"] for m in made[19:]]
+    pages = [await (await joni.get(f"/api/v1/incidents?limit=7&offset={o}")).json() for o in range(0, 28, 7)]
+    numbers = [i["number"] for page in pages for i in page["incidents"]]
+    assert numbers == [urgent["number"]] + [m["number"] for m in made] and {p["total"] for p in pages} == {24}
+    for bad in ("limit=0", "limit=201", "offset=-1", "limit=x"):
+        refused = await joni.get(f"/api/v1/incidents?{bad}")
+        assert refused.status == 400 and (await refused.json())["error"] == "bad_page", bad

@@ -3,11 +3,14 @@
 import {T, api, connect, el} from "/static/live.js";
 import {threadItem} from "/static/info_requests.js";
 import {IncidentCameraPanel, cameraButton} from "/static/incident_cameras.js";
+import {Pager, coalesce} from "/static/pager.js";
 
 const NEXT = {dispatched: ["acknowledged"], acknowledged: ["en_route", "on_scene", "resolved"],
               en_route: ["on_scene", "resolved"], on_scene: ["resolved"]};
 let agency = null;
-let known = new Set();
+let known = new Set();  // incidents already seen on some page
+let lastTotal = null;  // the queue's total and page at the last look: a new task chimes, turning a page does not
+let lastOffset = 0;
 let threads = new Map();  // incident id -> this agency's questions on it, with their answers
 const cameraPanel = new IncidentCameraPanel(document.getElementById("incident-cameras"));
 
@@ -78,24 +81,34 @@ askForm.addEventListener("submit", async (event) => {
 });
 document.getElementById("ask-cancel").addEventListener("click", () => dialog.close());
 
+const pager = new Pager(document.getElementById("incidents-pages"), 10, () => load());
+
 async function load() {
-  const [queue, info] = await Promise.all([api("GET", "/api/v1/agency/queue"),
+  const [queue, info] = await Promise.all([api("GET", `/api/v1/agency/queue?${pager.query()}`),
                                            api("GET", "/api/v1/info-requests?state=all")]);
+  if (!pager.update(queue)) return;
   threads = new Map();
   for (const request of info.requests) threads.set(request.incident_id, [...(threads.get(request.incident_id) || []), request]);
   agency = queue.agency;
   document.getElementById("agency-name").textContent = queue.name;
-  document.getElementById("empty").hidden = queue.incidents.length > 0;
+  document.getElementById("empty").hidden = queue.total > 0;
+  document.getElementById("incidents-count").textContent = queue.total ? `(${queue.total})` : "";
   const fresh = queue.incidents.filter((i) => !known.has(i.id));
-  if (known.size && fresh.length) chime();
-  known = new Set(queue.incidents.map((i) => i.id));
+  if (lastTotal !== null && (queue.total > lastTotal || (fresh.length && pager.offset === lastOffset))) chime();
+  lastTotal = queue.total;
+  lastOffset = pager.offset;
+  for (const i of queue.incidents) known.add(i.id);
   document.getElementById("incidents").replaceChildren(...queue.incidents.map(card));
 }
 
+const soon = coalesce(load, 300);  // a burst of changes: read the page once for them
 connect((m) => {
-  if (m.type === "hello" || m.type === "incident" || m.type === "info_request") load();
+  if (m.type === "hello") load();
+  else if (m.type === "incident" || m.type === "info_request") soon();
   else if (m.type === "escalation") {
-    document.getElementById("alerts").append(el("div", `${T.escalation}: ${m.number || ""}`, "banner"));
+    const alerts = document.getElementById("alerts");
+    alerts.prepend(el("div", `${T.escalation}: ${m.number || ""}`, "banner"));
+    while (alerts.children.length > 5) alerts.lastElementChild.remove();  // the newest few, not a wall
   } else if (m.type === "handoff") showHandoff(m);
 });
 

@@ -1,10 +1,14 @@
-// The callback list: callers who hung up before they were answered, most urgent deadline first, live.
+// The callback list: callers who hung up before they were answered, one item per number (with how many times it
+// tried), most urgent deadline first, one page at a time with the totals, live.
 // A call taker at a ready seat presses "Telepon balik": their phone rings, then the caller's (over the caller's carrier).
 import {T, api, connect, el, mmss} from "/static/live.js";
+import {Pager, coalesce} from "/static/pager.js";
 
+const PAGE = 10;
 const table = document.querySelector("#callbacks tbody");
 const canCall = document.body.dataset.role === "call_taker";
-let items = new Map();
+let items = [];
+const pager = new Pager(document.getElementById("callbacks-pages"), PAGE, () => load());
 
 function deadlineText(item) {
   const left = item.deadline_epoch - Date.now() / 1000;
@@ -17,7 +21,7 @@ function row(item) {
   tr.dataset.number = item.number;
   if (item.deadline_epoch < Date.now() / 1000) tr.className = "late";
   const outcome = item.last_outcome ? ` (${T["out_" + item.last_outcome] || item.last_outcome})` : "";
-  tr.append(el("td", item.number), el("td", item.carrier), el("td", item.abandoned_calls),
+  tr.append(el("td", item.number), el("td", item.carrier), el("td", item.abandoned_calls, "count"),
             el("td", deadlineText(item), "deadline"), el("td", (T["cb_" + item.state] || item.state) + outcome),
             el("td", item.attempts));
   const cell = el("td");
@@ -33,11 +37,16 @@ function row(item) {
 }
 
 function render() {
-  const open = [...items.values()].filter((i) => ["open", "dialing", "connected"].includes(i.state))
-    .sort((a, b) => a.deadline_epoch - b.deadline_epoch);
-  table.replaceChildren(...open.map(row));
-  document.getElementById("callbacks-empty").hidden = open.length > 0;
-  document.getElementById("callbacks-count").textContent = open.length ? `(${open.length})` : "";
+  table.replaceChildren(...items.map(row));
+}
+
+function summary(data) {
+  const c = data.counts || {};
+  const parts = [`${data.total}`];
+  if (c.overdue) parts.push(`${c.overdue} ${T.cb_overdue}`);
+  if (c.dialing) parts.push(`${c.dialing} ${T.cb_dialing}`);
+  document.getElementById("callbacks-count").textContent = data.total ? `(${parts.join(" · ")})` : "";
+  document.getElementById("callbacks-empty").hidden = data.total > 0;
 }
 
 async function callBack(id, button) {
@@ -45,9 +54,8 @@ async function callBack(id, button) {
   button.disabled = true;
   error.hidden = true;
   try {
-    const item = await api("POST", `/api/v1/callbacks/${id}/call`);
-    items.set(item.id, item);
-    render();
+    await api("POST", `/api/v1/callbacks/${id}/call`);
+    load();
   } catch (e) {
     error.textContent = e.message;
     error.hidden = false;
@@ -56,13 +64,16 @@ async function callBack(id, button) {
 }
 
 async function load() {
-  const data = await api("GET", "/api/v1/callbacks");
-  items = new Map(data.callbacks.map((i) => [i.id, i]));
+  const data = await api("GET", `/api/v1/callbacks?${pager.query()}`);
+  if (!pager.update(data)) return;  // it asked for the last page instead
+  items = data.callbacks;
+  summary(data);
   render();
 }
 
+const soon = coalesce(load, 300);  // a surge sends hundreds of changes: read the page once for them
 connect((m) => {
   if (m.type === "hello") load();  // (re)connected: the list may have changed meanwhile
-  else if (m.type === "callback") { items.set(m.callback.id, m.callback); render(); }
+  else if (m.type === "callback") soon();
 });
 setInterval(render, 1000);  // deadlines count down

@@ -2,15 +2,21 @@
 import {T, api, connect, el, mmss, refreshServiceLevel} from "/static/live.js";
 import {IncidentCameraPanel, cameraButton} from "/static/incident_cameras.js";
 import {infoRequests} from "/static/info_requests.js";
+import {Pager, coalesce} from "/static/pager.js";
+import {showSurge} from "/static/surge.js";
 
 let room = null;
 const escalations = [];  // agencies that missed their acknowledge deadline, newest last
 
 const cameraPanel = new IncidentCameraPanel(document.getElementById("incident-cameras"));
 
+const incidentPager = new Pager(document.getElementById("incidents-pages"), 10, () => loadIncidents());
+
 async function loadIncidents() {
-  const {incidents} = await api("GET", "/api/v1/incidents");
-  document.querySelector("#open-incidents tbody").replaceChildren(...incidents.map((i) => {
+  const data = await api("GET", `/api/v1/incidents?${incidentPager.query()}`);
+  if (!incidentPager.update(data)) return;
+  document.getElementById("incidents-count").textContent = data.total ? `(${data.total})` : "";
+  document.querySelector("#open-incidents tbody").replaceChildren(...data.incidents.map((i) => {
     const camerasCell = el("td");
     camerasCell.append(cameraButton(i, cameraPanel));
     return row([i.number, i.type_name, `P${i.priority}`, i.kecamatan,
@@ -18,7 +24,6 @@ async function loadIncidents() {
   }));
 }
 let fetchedAt = 0;
-let pending = null;
 
 function row(cells) {
   const tr = document.createElement("tr");
@@ -31,7 +36,12 @@ function render() {
   const age = (Date.now() - fetchedAt) / 1000;
   const waiting = room.waiting.map((c) => row([c.position, c.caller_number, c.caller_name, c.carrier, `${Math.floor(c.waiting_s + age)} ${T.seconds}`]));
   document.querySelector("#waiting tbody").replaceChildren(...waiting);
-  document.getElementById("waiting-count").textContent = room.waiting.length;
+  const total = room.waiting_total ?? room.waiting.length;
+  document.getElementById("waiting-count").textContent = total;
+  const more = document.getElementById("waiting-more");
+  more.hidden = total <= room.waiting.length;
+  more.textContent = `+ ${total - room.waiting.length} ${T.more_waiting}`;
+  showSurge(room, age);
   const stateText = (c) => c.state === "offered" ? T.state_offered
     : c.state === "transferred" ? `${T.state_transferred}: ${(c.agency || "").toUpperCase()}`
     : T.state_busy + (c.agency ? ` + ${c.agency.toUpperCase()}` : "");
@@ -51,7 +61,7 @@ function render() {
   });
   document.querySelector("#seats tbody").replaceChildren(...seats);
   const alerts = [];
-  if (room.waiting.some((c) => c.waiting_s + age > 15)) alerts.push(el("div", T.alert_wait, "banner amber"));
+  if (total && (room.oldest_wait_s ?? 0) + age > 15) alerts.push(el("div", T.alert_wait, "banner amber"));
   if (!room.seats.some((s) => s.state === "available")) alerts.push(el("div", T.alert_no_seat, "banner"));
   document.getElementById("alerts").replaceChildren(...escalations, ...alerts);
 }
@@ -62,25 +72,24 @@ async function load() {
   render();
 }
 
-function soon() {  // many events arrive together: fetch the room once for them
-  if (pending) return;
-  pending = setTimeout(() => { pending = null; load(); }, 150);
-}
+const soon = coalesce(load, 250);  // many events arrive together: fetch the room once for them
+const soonIncidents = coalesce(() => loadIncidents(), 300);
 
 setInterval(render, 1000);
 connect((m) => {
   infoRequests(m);  // the agencies' requests for more information, unanswered first
-  if (m.type === "hello" && m.room) { room = m.room; fetchedAt = Date.now(); render(); loadIncidents(); }
+  if (m.type === "hello" && m.room) { load(); loadIncidents(); }
   else if (m.type === "escalation") {
     escalations.push(el("div", `${T.escalation}: ${m.agency_name || m.agency} · ${m.number || ""}`, "banner escalation"));
+    escalations.splice(0, Math.max(0, escalations.length - 8));
     render();
-    loadIncidents();
+    soonIncidents();
   } else if (m.type === "duty_call") {  // the agency's duty phone was called and nobody pressed 1
     escalations.push(el("div", `${T.duty_call}: ${m.agency_name || m.agency} · ${T["duty_" + m.outcome] || m.outcome} (${m.attempt})`,
                         "banner escalation"));
     escalations.splice(0, Math.max(0, escalations.length - 8));  // the newest few, not an ever-growing wall
     render();
-  } else if (m.type === "incident") loadIncidents();
+  } else if (m.type === "incident") soonIncidents();
   else if (m.type !== "info_request") soon();
 });
 

@@ -114,8 +114,8 @@ async function loadCameras() {
 let optionsFor = "";
 
 async function loadIncidents() {
-  const {incidents} = await api("GET", "/api/v1/incidents");
-  document.getElementById("open-incidents").textContent = String(incidents.length);
+  const {total} = await api("GET", "/api/v1/incidents?limit=1");  // the count, not the rows
+  document.getElementById("open-incidents").textContent = String(total);
 }
 
 gridSelect.addEventListener("change", () => { layout(Number(gridSelect.value)); savedNote.textContent = ""; });

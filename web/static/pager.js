@@ -1,0 +1,49 @@
+// One page of a long list, with its place in the whole ("11–20 dari 326") and ‹ › buttons.
+// The server pages (?limit=&offset=, answers with total): the browser never holds hundreds of rows.
+import {T, el} from "/static/live.js";
+
+export class Pager {
+  constructor(nav, limit, onChange) {
+    this.nav = nav;
+    this.limit = limit;
+    this.offset = 0;
+    this.total = 0;
+    this.onChange = onChange;
+    this.label = el("span", "", "page-label");
+    this.prev = el("button", T.page_prev);
+    this.next = el("button", T.page_next);
+    this.prev.type = this.next.type = "button";
+    this.prev.addEventListener("click", () => this.go(this.offset - this.limit));
+    this.next.addEventListener("click", () => this.go(this.offset + this.limit));
+    nav.classList.add("pager");
+    nav.replaceChildren(this.prev, this.label, this.next);
+  }
+
+  query() { return `limit=${this.limit}&offset=${this.offset}`; }
+
+  go(offset) {
+    this.offset = Math.max(0, offset);
+    this.onChange();
+  }
+
+  // After each answer: the total may have shrunk under us (items done): step back to the last page.
+  update(data) {
+    this.total = data.total;
+    if (this.offset > 0 && this.offset >= this.total) { this.go(Math.floor((this.total - 1) / this.limit) * this.limit); return false; }
+    const last = Math.min(this.offset + this.limit, this.total);
+    this.label.textContent = this.total ? `${this.offset + 1}–${last} ${T.page_of} ${this.total}` : "";
+    this.prev.hidden = this.offset === 0;
+    this.next.hidden = last >= this.total;
+    this.nav.hidden = this.total <= this.limit;
+    return true;
+  }
+}
+
+// Many live events in a burst: run fn once for them, at most every `ms`.
+export function coalesce(fn, ms) {
+  let timer = null;
+  return () => {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; fn(); }, ms);
+  };
+}
