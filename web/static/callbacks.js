@@ -19,7 +19,6 @@ function row(item) {
   const tr = el("tr");
   tr.dataset.callbackId = item.id;
   tr.dataset.number = item.number;
-  if (item.deadline_epoch < Date.now() / 1000) tr.className = "late";
   const outcome = item.last_outcome ? ` (${T["out_" + item.last_outcome] || item.last_outcome})` : "";
   tr.append(el("td", item.number), el("td", item.carrier), el("td", item.abandoned_calls, "count"),
             el("td", deadlineText(item), "deadline"), el("td", (T["cb_" + item.state] || item.state) + outcome),
@@ -38,6 +37,19 @@ function row(item) {
 
 function render() {
   table.replaceChildren(...items.map(row));
+  tick();
+}
+
+// Deadlines count down in place: rows (and their buttons) are only replaced when the list changes, so a click
+// never lands on a row that was just swapped out.
+function tick() {
+  const now = Date.now() / 1000;
+  items.forEach((item, i) => {
+    const tr = table.rows[i];
+    if (!tr) return;
+    tr.classList.toggle("late", item.deadline_epoch < now);
+    tr.querySelector("td.deadline").textContent = deadlineText(item);
+  });
 }
 
 function summary(data) {
@@ -76,4 +88,4 @@ connect((m) => {
   if (m.type === "hello") load();  // (re)connected: the list may have changed meanwhile
   else if (m.type === "callback") soon();
 });
-setInterval(render, 1000);  // deadlines count down
+setInterval(tick, 1000);
