@@ -25,7 +25,7 @@ from tests.fixtures.controller import eventually
 from tests.integration.test_call_taker_console import take_seat
 from tests.integration.test_console_page import add_account, sign_in
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.leaves_room_busy]
 
 CALLS, RATE, SEATS = 400, 25, 8
 REPEATERS = 20  # numbers that try five times each

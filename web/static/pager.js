@@ -39,11 +39,20 @@ export class Pager {
   }
 }
 
-// Many live events in a burst: run fn once for them, at most every `ms`.
+// Many live events in a burst: run fn at once for the first, then at most once every `ms` (once more at the end
+// of the window if events came meanwhile), so a single change shows immediately and a storm costs few reads.
 export function coalesce(fn, ms) {
   let timer = null;
+  let again = false;
+  const run = () => {
+    fn();
+    timer = setTimeout(() => {
+      timer = null;
+      if (again) { again = false; run(); }
+    }, ms);
+  };
   return () => {
-    if (timer) return;
-    timer = setTimeout(() => { timer = null; fn(); }, ms);
+    if (timer) { again = true; return; }
+    run();
   };
 }
