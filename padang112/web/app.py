@@ -88,11 +88,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     )
     if runtime is not None:
         app.cleanup_ctx.append(_live)
+        surge.setup(app)  # the supervisor's surge figures, fed by the controller's events
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/ws", live.websocket)
     api.setup(app)
-    surge.setup(app)  # the supervisor's surge figures: after _stack (the controller)
     pages.setup(app)
     history.setup(app)
     incidents.setup(app)

@@ -12,15 +12,14 @@ from aiohttp import web
 
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.stats.surge import SurgeMeter
-from padang112.web.live import HUB
+from padang112.web.keys import CONTROLLER
 
 SURGE = web.AppKey("surge", SurgeMeter)
 SAMPLE_S = 2.0
 
 
 async def surge_stack(app: web.Application) -> AsyncIterator[None]:
-    """After the controller's stack (it reads the live hub's controller)."""
-    controller = app[HUB].controller
+    controller = app[CONTROLLER]
     meter = SurgeMeter()
     app[SURGE] = meter
 
