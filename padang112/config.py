@@ -67,6 +67,10 @@ class CallHandlingSettings:
 class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+    live_recheck_s: float = 10.0  # each /ws re-checks its sign-in session this often (closed when it ended)
+    # Reverse proxies whose X-Forwarded-For is believed (their own address, as the console sees it); empty: none,
+    # every request's address is the TCP peer's. See docs/SECURITY.md.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass

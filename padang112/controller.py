@@ -111,7 +111,7 @@ class Controller:
     async def start(self) -> None:
         since = datetime.now(UTC) - prank.WINDOW
         self.pranks.load(
-            await self.repo.marked_numbers(PRANK_DISPOSITIONS, since), await self.repo.prank_clearances(since)
+            await self.repo.marked_calls(PRANK_DISPOSITIONS, since), await self.repo.prank_clearances(since)
         )  # marks before a number's clearance do not count
         await self.ari.open()
         await self.ami.start()

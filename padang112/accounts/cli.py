@@ -12,7 +12,6 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from padang112.accounts import AGENCIES, ROLES
@@ -34,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     add.add_argument("--agency", choices=AGENCIES, help="required for --role agency")
     add.add_argument("--name", help="display name (default: the username)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    passwd = actions.add_parser("passwd", help="set a new password (also unlocks, signs out everywhere)")
+    passwd = actions.add_parser("passwd", help="set a new password (also signs the user out everywhere)")
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     disable = actions.add_parser("disable", help="disable an account and end its sessions")
@@ -88,10 +87,9 @@ async def _disable(store: UserStore, args: argparse.Namespace, password: str | N
 
 
 async def _list(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
-    now = datetime.now(UTC)
     rows = [("USERNAME", "ROLE", "AGENCY", "STATUS", "NAME")]
     for u in await store.list():
-        status = "disabled" if u.disabled else "locked" if u.locked_at(now) else "active"
+        status = "disabled" if u.disabled else "active"
         rows.append((u.username, u.role, u.agency or "-", status, u.display_name))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows)

@@ -69,8 +69,12 @@ class SessionStore:
             )
         return new
 
-    async def resolve(self, token: str) -> ActiveSession | None:
-        """The session and its user, or None if it is unknown, expired (then removed) or its user disabled."""
+    async def resolve(self, token: str, *, touch: bool = True) -> ActiveSession | None:
+        """The session and its user, or None if it is unknown, expired (then removed) or its user disabled.
+
+        ``touch=False``: a check that is not the user's activity (the live socket's re-check) and so does not
+        postpone the idle timeout.
+        """
         key, now = _key(token), self._clock()
         async with self._read() as session:
             row = (
@@ -88,7 +92,7 @@ class SessionStore:
         if expired or user.disabled:
             await self.close(token)
             return None
-        if now - web_session.last_seen_at >= TOUCH_EVERY:
+        if touch and now - web_session.last_seen_at >= TOUCH_EVERY:
             async with self._write.begin() as session:
                 await session.execute(update(WebSession).where(WebSession.id == key).values(last_seen_at=now))
         return ActiveSession(user=to_record(user), csrf_token=web_session.csrf_token)

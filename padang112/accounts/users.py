@@ -1,9 +1,10 @@
-"""The user store: accounts, sign-in checks with lockout, and the audit log they write.
+"""The user store: accounts, sign-in checks, and the audit log they write.
 
-Lockout: :data:`MAX_FAILURES` consecutive wrong passwords lock the account for :data:`LOCK_DURATION`, during
-which even the right password is refused (and not checked). The counter restarts after a lock, a successful
-sign-in or a new password. Every change and its audit row commit in one transaction; writes take SQLite's
-write lock up front (``BEGIN IMMEDIATE``) so two failures at once both count.
+No account is ever locked by wrong passwords (that let anyone keep a known user out): guessing is slowed per
+(account, address) by :mod:`padang112.accounts.backoff`, whose refusals go through :meth:`UserStore.refuse` and
+cost as long as a wrong password. ``failed_logins`` counts consecutive failures since the last success or new
+password, for the admin's list and the audit. Every change and its audit row commit in one transaction; writes
+take SQLite's write lock up front (``BEGIN IMMEDIATE``) so two failures at once both count.
 
 Argon2 runs in worker threads, at most :data:`HASHING_SLOTS` at a time: each takes ~0.1 s of CPU and 64 MiB,
 and the event loop also serves the call controller.
@@ -17,7 +18,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -29,8 +30,6 @@ from padang112.storage.db import for_writing, session_factory
 from padang112.storage.models import AuditEntry, User, WebSession
 
 Clock = Callable[[], datetime]
-MAX_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=5)
 HASHING_SLOTS = 2
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 _MAX_TYPED_NAME = 128  # what an audit row keeps of a username typed on the sign-in form
@@ -53,12 +52,8 @@ class UserRecord:
     agency: str | None
     disabled: bool
     failed_logins: int
-    locked_until: datetime | None
     created_at: datetime
     updated_at: datetime
-
-    def locked_at(self, at: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > at
 
 
 @dataclass(frozen=True)
@@ -71,8 +66,7 @@ class AuditRecord:
 
 class LoginOutcome(enum.Enum):
     OK = "ok"
-    BAD_CREDENTIALS = "bad_credentials"  # unknown user or wrong password: the page says the same for both
-    LOCKED = "locked"
+    BAD_CREDENTIALS = "bad_credentials"  # unknown user, wrong password or waiting: the page says the same
     DISABLED = "disabled"  # only said once the password was right
 
 
@@ -111,7 +105,6 @@ def to_record(user: User) -> UserRecord:
         agency=user.agency,
         disabled=user.disabled,
         failed_logins=user.failed_logins,
-        locked_until=user.locked_until,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )
@@ -162,7 +155,6 @@ class UserStore:
             password_hash=encoded,
             disabled=False,
             failed_logins=0,
-            locked_until=None,
             created_at=now,
             updated_at=now,
         )
@@ -175,7 +167,7 @@ class UserStore:
         return to_record(user)
 
     async def set_password(self, username: str, password: str, *, by: str = "system") -> None:
-        """New password; also clears a lock and signs the user out everywhere."""
+        """New password; also clears the failure count and signs the user out everywhere."""
         username = normalize_username(username)
         try:
             passwords.check_policy(username, password)
@@ -184,7 +176,7 @@ class UserStore:
         encoded = await self._hash(password)
         async with self._write.begin() as session:
             user = await self._require(session, username)
-            user.password_hash, user.failed_logins, user.locked_until = encoded, 0, None
+            user.password_hash, user.failed_logins = encoded, 0
             user.updated_at = self._clock()
             await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
             self._audit(session, "password_changed", username, by=by)
@@ -226,7 +218,7 @@ class UserStore:
             self._audit(session, action, username, **detail)
 
     async def record_login_failure(self, username: str, *, client: str | None = None) -> UserRecord | None:
-        """Count a wrong password; lock the account at the limit. Returns the account after it (None: no such user)."""
+        """Count a wrong password (or an unknown name) in the audit log and the account's failure count."""
         typed = username[:_MAX_TYPED_NAME]
         async with self._write.begin() as session:
             query = select(User).where(User.username == normalize_username(username))
@@ -244,9 +236,6 @@ class UserStore:
                 reason="wrong_password",
                 failures=user.failed_logins,
             )
-            if user.failed_logins >= MAX_FAILURES:
-                user.failed_logins, user.locked_until = 0, now + LOCK_DURATION
-                self._audit(session, "lockout", user.username, client=client, until=user.locked_until.isoformat())
             user.updated_at = now
             return to_record(user)
 
@@ -254,12 +243,18 @@ class UserStore:
         self, user_id: int, *, client: str | None = None, new_hash: str | None = None
     ) -> None:
         async with self._write.begin() as session:
-            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "updated_at": self._clock()}
+            values: dict[str, Any] = {"failed_logins": 0, "updated_at": self._clock()}
             if new_hash is not None:
                 values["password_hash"] = new_hash
             await session.execute(update(User).where(User.id == user_id).values(**values))
             name = (await session.execute(select(User.username).where(User.id == user_id))).scalar_one()
             self._audit(session, "login", name, client=client)
+
+    async def refuse(self, username: str, password: str, *, client: str | None = None, reason: str) -> LoginResult:
+        """Refuse an attempt without checking it (the pair is waiting), at a wrong password's cost and answer."""
+        await self._verify(passwords.dummy_hash(), password)
+        await self.audit("login_refused", username[:_MAX_TYPED_NAME], client=client, reason=reason)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
 
     async def authenticate(self, username: str, password: str, *, client: str | None = None) -> LoginResult:
         """Check a sign-in attempt and record its outcome (counters, lock, audit)."""
@@ -270,13 +265,8 @@ class UserStore:
             await self._verify(passwords.dummy_hash(), password)  # same cost as a wrong password
             await self.record_login_failure(username, client=client)
             return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-        if user.locked_until is not None and user.locked_until > self._clock():
-            await self.audit("login_refused", user.username, client=client, reason="locked")
-            return LoginResult(LoginOutcome.LOCKED, to_record(user))
         if not await self._verify(user.password_hash, password):
-            after = await self.record_login_failure(username, client=client)
-            locked = after is not None and after.locked_at(self._clock())
-            return LoginResult(LoginOutcome.LOCKED if locked else LoginOutcome.BAD_CREDENTIALS, after)
+            return LoginResult(LoginOutcome.BAD_CREDENTIALS, await self.record_login_failure(username, client=client))
         if user.disabled:
             await self.audit("login_refused", user.username, client=client, reason="disabled")
             return LoginResult(LoginOutcome.DISABLED, to_record(user))

@@ -129,8 +129,9 @@ class FallbackImport(Base):
 class User(Base):
     """A console account. ``agency`` is set only for the ``agency`` role (one of the seven agency codes).
 
-    ``failed_logins`` counts consecutive failures since the last success or lock; ``locked_until`` is set when
-    they reach the limit (see :mod:`padang112.accounts.users`).
+    ``failed_logins`` counts consecutive failures since the last success or new password (no lock: see
+    :mod:`padang112.accounts.backoff`). ``totp_secret`` is set once the user enrolled a second factor
+    (:mod:`padang112.accounts.totp`); ``totp_last_step`` is the time step of the last code accepted.
     """
 
     __tablename__ = "users"
@@ -143,7 +144,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     disabled: Mapped[bool] = mapped_column(Boolean)
     failed_logins: Mapped[int] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -181,14 +181,14 @@ class Repository:
         """Sessions for read-only queries that live elsewhere (e.g. statistics)."""
         return self._read
 
-    async def marked_numbers(self, dispositions: frozenset[str], since: datetime) -> list[tuple[str, datetime]]:
-        """(caller number, received at) of calls given one of ``dispositions`` since ``since``."""
+    async def marked_calls(self, dispositions: frozenset[str], since: datetime) -> list[tuple[str, datetime, str]]:
+        """(caller number, received at, call id) of calls given one of ``dispositions`` since ``since``."""
         require_aware(since, "since")
-        query = select(Call.caller_number, Call.received_at).where(
+        query = select(Call.caller_number, Call.received_at, Call.id).where(
             Call.disposition.in_(sorted(dispositions)), Call.received_at >= since
         )
         async with self._read() as session:
-            return [(number, at) for number, at in (await session.execute(query)).all() if number]
+            return [(number, at, call_id) for number, at, call_id in (await session.execute(query)).all() if number]
 
     async def called_in_over(self, number: str, carrier: str) -> bool:
         """Did a call from ``number`` ever arrive over ``carrier``'s trunk? (Only such numbers are called back.)"""
@@ -218,11 +218,6 @@ class Repository:
                     number=number, cleared_at=at, cleared_by=by, call_id=call_id, score_before=score_before
                 )
             )
-
-    async def has_called(self, number: str) -> bool:
-        """Whether any stored call came from ``number``."""
-        async with self._read() as session:
-            return await session.scalar(select(Call.id).where(Call.caller_number == number).limit(1)) is not None
 
     async def ping(self) -> None:
         """Raise if the database cannot be read (readiness probe): file, schema and connection pool."""

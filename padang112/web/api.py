@@ -19,6 +19,7 @@ from padang112.domain.events import CallAnnotated
 from padang112.domain.prank import PRANK_DISPOSITIONS
 from padang112.domain.seats import SeatState
 from padang112.web import auth
+from padang112.web.hardening import parse_json
 from padang112.web.live import HUB
 from padang112.web.surge import SURGE
 from padang112.web.views import WAITING_ROWS, call_view, room_view, seat_view
@@ -60,7 +61,7 @@ def json_error(status: int, code: str, text_id: str, text_en: str) -> web.HTTPEx
 
 async def body_of(request: web.Request) -> dict[str, Any]:
     try:
-        data = await request.json()
+        data = parse_json(await request.text())
     except (ValueError, UnicodeDecodeError):
         raise refuse(400, "bad_json") from None
     if not isinstance(data, dict):
@@ -185,13 +186,15 @@ async def disposition(request: web.Request) -> web.Response:
     seat = (live.seat if live else None) or (stored.seat if stored else None)
     if stored is None and live is None:
         raise refuse(404, "no_call")
-    if user.role == "call_taker" and seat != request.app[HUB].seat_of(user):
-        raise refuse(403, "not_your_call")
+    if user.role == "call_taker" and (seat is None or seat != request.app[HUB].seat_of(user)):
+        raise refuse(403, "not_your_call")  # a call taker with no seat, or another seat, has no say on it
     event = CallAnnotated(call_id, datetime.now(UTC), "disposition", user.username, {"disposition": value})
     _controller(request).record([event])
     number = (live.caller_number if live else None) or (stored.caller_number if stored else None)
-    if value in PRANK_DISPOSITIONS and number:
-        _controller(request).pranks.mark(number, event.at)
+    if number and value in PRANK_DISPOSITIONS:
+        _controller(request).pranks.mark(number, event.at, call_id)
+    elif number:
+        _controller(request).pranks.unmark(number, call_id)
     return web.json_response({"call_id": call_id, "disposition": value})
 
 

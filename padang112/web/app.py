@@ -25,12 +25,14 @@ from padang112.web import (
     cameras,
     dashboard,
     handoff,
+    hardening,
     history,
     incidents,
     info_requests,
     keep,
     keys,
     live,
+    live_guard,
     login,
     openapi,
     pages,
@@ -76,6 +78,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     """The console on a started ``runtime``; without one, its routes only (what the OpenAPI document is built from)."""
     app = web.Application()
     app[SETTINGS] = settings
+    hardening.setup(app)  # security headers on every response
+    live_guard.setup(app, settings.web.live_recheck_s)
     if runtime is not None:
         keys.attach(app, runtime)
     login.setup(app, settings)  # before jinja2: its context processor must run after sign-in is resolved

@@ -54,3 +54,14 @@ AUDIENCE: dict[str, Callable[[UserRecord, Notice], bool]] = {
 def receives(user: UserRecord, notice: Notice) -> bool:
     rule = AUDIENCE.get(str(notice.get("type")))
     return rule is not None and rule(user, notice)
+
+
+WALL_NOTICE: Notice = {"type": "incidents_changed"}  # all the wall is told of an incident: it reloads the count
+
+
+def notice_for(user: UserRecord, notice: Notice) -> Notice | None:
+    """What ``user`` gets of ``notice``: the notice itself, or None; the wall's kiosk account gets only
+    :data:`WALL_NOTICE` for an incident change (it shows a count, and must not hold callers' details)."""
+    if user.role == "wall" and notice.get("type") == "incident":
+        return WALL_NOTICE
+    return notice if receives(user, notice) else None

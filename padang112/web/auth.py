@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.accounts import ROLES
+from padang112.accounts.backoff import LoginBackoff
 from padang112.accounts.sessions import ActiveSession, SessionStore
 from padang112.accounts.users import Clock, UserRecord, UserStore, utc_now
 from padang112.config import Settings
@@ -36,7 +38,7 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 KIOSK_LIFETIME = timedelta(days=30)  # the "wall" role: a big screen signed in once, kept active by its own polling
 SECURE_COOKIE = False  # True once the console is served over https
-IP_ATTEMPTS_PER_MINUTE = 20
+IP_ATTEMPTS_PER_MINUTE = 20  # sign-in form posts per client address (after the form token is checked)
 
 SESSION_COOKIE = "padang112_session"
 LANG_COOKIE = "lang"
@@ -72,6 +74,7 @@ class AuthPolicy:
     kiosk_lifetime: timedelta = KIOSK_LIFETIME
     secure_cookie: bool = SECURE_COOKIE
     ip_attempts_per_minute: int = IP_ATTEMPTS_PER_MINUTE
+    trusted_proxies: frozenset[str] = frozenset()  # X-Forwarded-For is read only from these peers
 
 
 class AttemptLimiter:
@@ -102,6 +105,7 @@ class AuthState:
     session_key: bytes
     clock: Clock
     limiter: AttemptLimiter
+    backoff: LoginBackoff
     users: UserStore = field(init=False)
     sessions: SessionStore = field(init=False)
 
@@ -134,12 +138,13 @@ def setup(
 ) -> None:
     """Install sessions and CSRF checks (``login.setup`` adds ``/masuk`` and ``/keluar`` on top). Without ``engine``,
     opens one on the database."""
-    policy = policy or AuthPolicy()
+    policy = policy or AuthPolicy(trusted_proxies=frozenset(settings.web.trusted_proxies))
     state = AuthState(
         policy=policy,
         session_key=settings.secrets().session_key.encode(),
         clock=clock,
         limiter=AttemptLimiter(policy.ip_attempts_per_minute, clock),
+        backoff=LoginBackoff(clock),
     )
     app[AUTH] = state
     if engine is not None:
@@ -226,7 +231,21 @@ def language(request: web.Request) -> str:
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address: the TCP peer's, or behind a configured reverse proxy what it forwarded.
+
+    ``X-Forwarded-For`` is believed only when the peer is one of ``web.trusted_proxies`` (anyone else could
+    write any address there and dodge the sign-in limits), and then only its last entry that is not itself a
+    trusted proxy: the entries before it were written by the client.
+    """
+    peer = request.remote or "unknown"
+    trusted = request.app[AUTH].policy.trusted_proxies
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return peer
 
 
 def wants_json(request: web.Request) -> bool:
@@ -256,9 +275,17 @@ def login_url(next_path: str) -> str:
     return "/masuk" if next_path in ("", "/") else "/masuk?" + urlencode({"next": next_path})
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\\\])[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*")
+
+
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path on this site only (no ``//host`` or ``\\`` tricks)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Where to go after signing in: a page path on this site, else ``/``.
+
+    Only ``/`` followed by URL path and query characters, never ``//`` or ``/\\``: browsers drop tabs and
+    newlines and read ``\\`` as ``/``, so ``/%09/evil.example`` (a tab once decoded) or ``/\\evil.example`` would
+    leave the site. Percent escapes stay escaped in ``Location`` and so stay inside the path.
+    """
+    if not value or len(value) > 2048 or not _LOCAL_PATH.fullmatch(value):
         return "/"
     return value
 

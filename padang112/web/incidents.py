@@ -20,6 +20,7 @@ from padang112.incidents.catalog import load_catalog
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES, IncidentDraft, TaskState
 from padang112.incidents.store import ConflictError, IncidentError
 from padang112.incidents.validation import ValidationError, validate
+from padang112.storage.paging import Window
 from padang112.web import auth
 from padang112.web.api import body_of
 from padang112.web.audience import sees_incident
@@ -243,12 +244,23 @@ async def agency_queue(request: web.Request) -> web.Response:
     )
 
 
-@auth.require("supervisor", "admin", "wall")  # the wall shows how many are open
+@auth.require("supervisor", "admin")
 async def open_incidents(request: web.Request) -> web.Response:
     """Incidents not yet closed, with their agency tasks (the supervisor's overview): most urgent first, one
     page (``?limit=``, default 10, ``&offset=``) with the total."""
     page = await request.app[INCIDENTS].open_page(window_of(request.query, PAGE_SIZE))
     return web.json_response({"incidents": _with_type_names(list(page.items)), **page.envelope()})
+
+
+@auth.require("supervisor", "admin", "wall")
+async def open_count(request: web.Request) -> web.Response:
+    """How many incidents are open: all the video wall shows, and all its kiosk account may read.
+
+    A big screen in a room visitors pass through (or a kiosk cookie taken from it) must not give callers' names,
+    numbers and addresses away.
+    """
+    page = await request.app[INCIDENTS].open_page(Window(limit=1))  # the total, one row read
+    return web.json_response({"open": page.total})
 
 
 def _with_type_names(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -263,6 +275,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/incident-catalog", catalog)
     app.router.add_post("/api/v1/incidents", create)
     app.router.add_get("/api/v1/incidents", open_incidents)
+    app.router.add_get("/api/v1/incident-count", open_count)
     app.router.add_get("/api/v1/incidents/{incident_id}", get_incident)
     app.router.add_patch("/api/v1/incidents/{incident_id}", update)
     app.router.add_post(r"/api/v1/incidents/{incident_id}/tasks/{agency}/{state}", task_state)

@@ -24,8 +24,8 @@ from padang112.accounts.users import UserRecord
 from padang112.controller import Controller
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
 from padang112.storage.repository import Repository
-from padang112.web import auth
-from padang112.web.audience import WATCH_ALL, Notice, receives
+from padang112.web import auth, live_guard
+from padang112.web.audience import WATCH_ALL, Notice, notice_for
 from padang112.web.views import call_view, event_view, room_view, wib
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,8 @@ class Hub:
     def notice(self, notice: Notice) -> None:
         """A notice from the runtime (incident, call-back, camera status...): to whom the audience table says."""
         for client in list(self.clients):
-            if receives(client.user, notice):
-                client.send(notice)
+            if (shaped := notice_for(client.user, notice)) is not None:
+                client.send(shaped)
 
     def _screen_pop(self, event: CallTransition) -> None:
         call = self.controller.room.calls.get(event.call_id)
@@ -157,6 +157,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     user = auth.current_user(request)
     assert user is not None  # the auth middleware lets no anonymous request through
     hub = request.app[HUB]
+    if not live_guard.origin_allowed(request):
+        raise web.HTTPForbidden(text="cross-origin WebSocket refused")
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     client = Client(user)
@@ -172,11 +174,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     )
     writer = asyncio.create_task(_pump(ws, client), name=f"ws:{user.username}")
     try:
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT and msg.data == "ping":
-                client.send({"type": "pong"})
-            elif msg.type == WSMsgType.ERROR:
-                break
+        async with live_guard.guarded(request, ws):  # closed when its session ends
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT and msg.data == "ping":
+                    client.send({"type": "pong"})
+                elif msg.type == WSMsgType.ERROR:
+                    break
     finally:
         hub.clients.discard(client)
         writer.cancel()

@@ -17,8 +17,9 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from padang112.accounts.users import Clock, LoginOutcome, utc_now
+from padang112.accounts.users import Clock, LoginOutcome, normalize_username, utc_now
 from padang112.config import Settings
+from padang112.web import live_guard
 from padang112.web.auth import (
     AUTH,
     CSRF_FIELD,
@@ -44,9 +45,8 @@ TEXT = {
         "submit": "Masuk",
         "other_lang": "English",
         "other_code": "en",
-        LoginOutcome.BAD_CREDENTIALS.value: "Nama pengguna atau kata sandi salah.",
-        LoginOutcome.LOCKED.value: "Terlalu banyak percobaan gagal: akun dikunci sementara. Coba lagi dalam "
-        "5 menit atau hubungi supervisor.",
+        LoginOutcome.BAD_CREDENTIALS.value: "Nama pengguna atau kata sandi salah. Setelah 5 kali salah dari "
+        "komputer ini, tunggu 5 menit atau masuk dari komputer lain.",
         LoginOutcome.DISABLED.value: "Akun ini dinonaktifkan. Hubungi admin.",
         "too_many": "Terlalu banyak percobaan masuk dari alamat ini. Tunggu satu menit.",
         "csrf": "Formulir kedaluwarsa. Silakan coba lagi.",
@@ -58,9 +58,8 @@ TEXT = {
         "submit": "Sign in",
         "other_lang": "Bahasa Indonesia",
         "other_code": "id",
-        LoginOutcome.BAD_CREDENTIALS.value: "Wrong username or password.",
-        LoginOutcome.LOCKED.value: "Too many failed attempts: the account is locked for a while. Try again in "
-        "5 minutes or call the supervisor.",
+        LoginOutcome.BAD_CREDENTIALS.value: "Wrong username or password. After 5 wrong tries from this "
+        "computer, wait 5 minutes or sign in from another one.",
         LoginOutcome.DISABLED.value: "This account is disabled. Contact the admin.",
         "too_many": "Too many sign-in attempts from this address. Wait a minute.",
         "csrf": "The form has expired. Please try again.",
@@ -138,15 +137,24 @@ async def login_submit(request: web.Request) -> web.Response:
     form = await request.post()
     username = _field(form, "username")[:_MAX_TYPED]
     next_path = safe_next(_field(form, "next"))
-    if not state.limiter.allow(client_address(request)):
-        return _render(request, status=429, error="too_many", username=username, next_path=next_path)
     nonce = request.cookies.get(LOGIN_COOKIE, "")
+    # The form token first: a cross-site page posting wrong passwords must not use up this address's attempts.
     if not nonce or not hmac.compare_digest(_field(form, CSRF_FIELD), _form_token(request, nonce)):
         return _render(request, status=403, error="csrf", username=username, next_path=next_path)
+    client = client_address(request)
+    if not state.limiter.allow(client):
+        return _render(request, status=429, error="too_many", username=username, next_path=next_path)
 
-    result = await state.users.authenticate(username, _field(form, "password"), client=client_address(request))
+    name, password = normalize_username(username), _field(form, "password")
+    if state.backoff.waiting(name, client):  # answered exactly like a wrong password, at the same cost
+        result = await state.users.refuse(username, password, client=client, reason="backoff")
+    else:
+        result = await state.users.authenticate(username, password, client=client)
+        if result.outcome is LoginOutcome.BAD_CREDENTIALS:
+            state.backoff.failed(name, client)
     if result.outcome is not LoginOutcome.OK or result.user is None:
         return _render(request, status=401, error=result.outcome.value, username=username, next_path=next_path)
+    state.backoff.succeeded(name, client)
 
     if old := request.cookies.get(SESSION_COOKIE):
         await state.sessions.close(old)  # never carry a session over a sign-in (fixation)
@@ -164,7 +172,9 @@ async def logout(request: web.Request) -> web.Response:
     """Reached only with a live session and its CSRF token (the middleware checked both)."""
     state = request.app[AUTH]
     user = current_user(request)
-    await state.sessions.close(request.cookies[SESSION_COOKIE])
+    token = request.cookies[SESSION_COOKIE]
+    await state.sessions.close(token)
+    live_guard.end_session(request.app, token)  # its live sockets stop streaming now
     if user is not None:
         await state.users.audit("logout", user.username, client=client_address(request))
     response = _see_other("/masuk")

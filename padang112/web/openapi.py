@@ -216,8 +216,9 @@ _MESSAGE = {
         }
     },
 }
+_CALLER_NUMBER = {"type": "string", "maxLength": 64, "description": "the caller number exactly as received"}
 REQUEST_BODIES.update(
-    {  # requests for more information, and clearing a number's prank score
+    {  # requests for more information, a number's prank score and clearing it
         "ask_info": _MESSAGE,
         "answer_info": _MESSAGE,
         "clear_prank": {
@@ -226,11 +227,7 @@ REQUEST_BODIES.update(
                 _JSON: {
                     "schema": _object(
                         {
-                            "number": {
-                                "type": "string",
-                                "maxLength": 64,
-                                "description": "the caller number exactly as received",
-                            },
+                            "number": _CALLER_NUMBER,
                             "call_id": {
                                 "type": "string",
                                 "description": "the call on screen when it was cleared (recorded)",
@@ -240,6 +237,10 @@ REQUEST_BODIES.update(
                     )
                 }
             },
+        },
+        "prank_score": {
+            "required": True,
+            "content": {_JSON: {"schema": _object({"number": _CALLER_NUMBER}, ["number"])}},
         },
     }
 )

@@ -1,5 +1,8 @@
 """``/api/v1/prank-scores``: a number's prank/silent score, and clearing it ("Hapus tanda iseng").
 
+Both take the number in a JSON body, never in the URL (URLs end up in access logs and browser history).
+Clearing answers alike whether or not the number ever called, so the API tells no one which numbers called 112.
+
 A call taker (from the screen-pop's badge) or a supervisor clears a number: the clearance is stored first
 (``prank_clearances``: number, who, when, the call on screen, the score it had), then applied to the controller's
 scores. Marks of calls before it no longer count, also after a restart (the controller loads clearances with the
@@ -51,8 +54,8 @@ def _score(request: web.Request, number: str, now: datetime) -> dict[str, Any]:
 
 @auth.require("call_taker", "supervisor", "admin")
 async def prank_score(request: web.Request) -> web.Response:
-    """A number's prank/silent score now (``?number=``), whether it is flagged, and its latest clearance."""
-    return web.json_response(_score(request, _number(request.query.get("number")), datetime.now(UTC)))
+    """A number's prank/silent score now (``{"number": ...}``), whether it is flagged, and its latest clearance."""
+    return web.json_response(_score(request, _number((await body_of(request)).get("number")), datetime.now(UTC)))
 
 
 @auth.require("call_taker", "supervisor", "admin")
@@ -64,9 +67,6 @@ async def clear_prank(request: web.Request) -> web.Response:
     if call_id is not None and (not isinstance(call_id, str) or len(call_id) > MAX_CALL_ID):
         raise _error(web.HTTPBadRequest, "bad_call_id", "Id panggilan tidak sah.", "Invalid call id.")
     hub = request.app[HUB]
-    calling_now = any(c.caller_number == number for c in hub.controller.room.calls.values())
-    if not calling_now and not await hub.repo.has_called(number):
-        raise _error(web.HTTPNotFound, "no_number", "Nomor ini belum pernah menelepon.", "This number never called.")
     now = datetime.now(UTC)
     before = hub.controller.pranks.score(number, now)
     user = _user(request)
@@ -78,5 +78,5 @@ async def clear_prank(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/api/v1/prank-scores", prank_score)
+    app.router.add_post("/api/v1/prank-scores", prank_score)
     app.router.add_post("/api/v1/prank-clearances", clear_prank)

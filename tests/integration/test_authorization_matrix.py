@@ -283,7 +283,7 @@ async def test_every_route_answers_each_role_as_it_declares(
         ("GET", "/api/v1/info-requests"),
         ("POST", "/api/v1/incidents/{incident_id}/info-requests"),
         ("POST", "/api/v1/incidents/{incident_id}/info-requests/{request_id}/answers"),
-        ("GET", "/api/v1/prank-scores"),
+        ("POST", "/api/v1/prank-scores"),
         ("POST", "/api/v1/prank-clearances"),
         ("GET", "/kejadian/baru"),
     } <= routes, "requests for information, prank clearances, hand entry"

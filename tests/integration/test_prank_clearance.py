@@ -48,7 +48,9 @@ async def test_a_cleared_number_is_no_longer_flagged_also_after_a_restart(
         assert response.ok, await response.text()
 
     async def score() -> dict:
-        response = await supervisor.request.get(f"{controller.base_url}/api/v1/prank-scores", params={"number": NUMBER})
+        response = await supervisor.request.post(
+            f"{controller.base_url}/api/v1/prank-scores", headers={"X-CSRF-Token": csrf}, data={"number": NUMBER}
+        )
         assert response.ok, await response.text()
         return await response.json()
 

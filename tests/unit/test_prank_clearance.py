@@ -29,21 +29,21 @@ NUMBER = "+6281990000009"
 def test_marks_up_to_a_clearance_stop_counting_and_later_marks_count_again() -> None:
     scores = PrankScores()
     for minutes in (30, 20):
-        scores.mark(NUMBER, NOW - timedelta(minutes=minutes))
+        scores.mark(NUMBER, NOW - timedelta(minutes=minutes), f"call-{minutes}")
     assert scores.flagged(NUMBER, NOW)
     scores.clear(NUMBER, NOW - timedelta(minutes=10))
     assert scores.score(NUMBER, NOW) == 0 and scores.cleared_at(NUMBER) == NOW - timedelta(minutes=10)
-    scores.mark(NUMBER, NOW - timedelta(minutes=15))  # a mark dated before the clearance (a reload): ignored
+    scores.mark(NUMBER, NOW - timedelta(minutes=15), "call-15")  # a mark dated before the clearance (a reload): ignored
     assert scores.score(NUMBER, NOW) == 0
-    scores.mark(NUMBER, NOW - timedelta(minutes=5))
-    scores.mark(NUMBER, NOW)
+    scores.mark(NUMBER, NOW - timedelta(minutes=5), "call-5")
+    scores.mark(NUMBER, NOW, "call-0")
     assert scores.flagged(NUMBER, NOW)
     scores.clear(NUMBER, NOW - timedelta(hours=1))  # an older clearance changes nothing
     assert scores.flagged(NUMBER, NOW) and scores.cleared_at(NUMBER) == NOW - timedelta(minutes=10)
 
 
 def test_loading_applies_clearances_whatever_the_order() -> None:
-    marks = [(NUMBER, NOW - timedelta(hours=2)), (NUMBER, NOW - timedelta(hours=1)), (NUMBER, NOW)]
+    marks = [(NUMBER, NOW - timedelta(hours=h), f"call-{h}") for h in (2, 1, 0)]
     scores = PrankScores()
     scores.load(marks, [(NUMBER, NOW - timedelta(minutes=30))])
     assert 0.99 < scores.score(NUMBER, NOW) <= 1.0  # only the mark after the clearance
@@ -55,7 +55,6 @@ async def test_clearances_are_stored_and_read_back_for_a_restart(engine: AsyncEn
     await repo.add_prank_clearance(NUMBER, NOW - timedelta(days=40), "rina", None, 2.0)  # outside the window
     await repo.add_prank_clearance(NUMBER, NOW, "rina", "call-1", 1.9)
     assert await repo.prank_clearances(NOW - timedelta(days=30)) == [(NUMBER, NOW)]
-    assert not await repo.has_called(NUMBER)
 
 
 class FakeController:
@@ -92,10 +91,10 @@ async def test_a_call_taker_clears_a_calling_number_and_the_clearance_is_stored_
 ) -> None:
     now = datetime.now(UTC)
     for minutes in (30, 20):
-        controller.pranks.mark(NUMBER, now - timedelta(minutes=minutes))
+        controller.pranks.mark(NUMBER, now - timedelta(minutes=minutes), f"call-{minutes}")
     controller.room.calls["c1"] = types.SimpleNamespace(caller_number=NUMBER)
     rina = await sign_in("rina")
-    score = await (await rina.get(f"/api/v1/prank-scores?number={NUMBER.replace('+', '%2B')}")).json()
+    score = await (await rina.post("/api/v1/prank-scores", json={"number": NUMBER})).json()
     assert score["flagged"] is True and score["cleared_at"] is None
 
     response = await rina.post("/api/v1/prank-clearances", json={"number": NUMBER, "call_id": "c1"})
@@ -116,11 +115,10 @@ async def test_bad_numbers_unknown_numbers_and_agencies_are_refused(sign_in: Any
         ({"number": "1" * 65}, 400, "bad_number"),
         ({"number": ["0812"]}, 400, "bad_number"),
         ({"number": "0812", "call_id": 7}, 400, "bad_call_id"),
-        ({"number": "081299999999"}, 404, "no_number"),
     ):
         response = await joni.post("/api/v1/prank-clearances", json=body)
         assert response.status == status, (body, await response.text())
         assert (await response.json())["error"] == code
-    assert (await joni.get("/api/v1/prank-scores")).status == 400
+    assert (await joni.post("/api/v1/prank-scores", json={})).status == 400
     assert (await bpbd.post("/api/v1/prank-clearances", json={"number": NUMBER})).status == 403
     assert await stored() == []

@@ -30,6 +30,8 @@ export async function api(method, path, body) {
   return data;
 }
 
+const SESSION_ENDED = 4401;  // padang112/web/live_guard.py
+
 export function connect(onMessage) {
   const banner = document.getElementById("live-lost");
   let delay = 500;
@@ -37,7 +39,10 @@ export function connect(onMessage) {
     const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
     ws.onopen = () => { banner.hidden = true; delay = 500; };
     ws.onmessage = (m) => onMessage(JSON.parse(m.data));
-    ws.onclose = () => { banner.hidden = false; setTimeout(open, delay); delay = Math.min(delay * 2, 5000); };
+    ws.onclose = (event) => {
+      if (event.code === SESSION_ENDED) { window.location = "/masuk"; return; }  // signed out, disabled or expired
+      banner.hidden = false; setTimeout(open, delay); delay = Math.min(delay * 2, 5000);
+    };
   };
   open();
 }

@@ -114,8 +114,8 @@ async function loadCameras() {
 let optionsFor = "";
 
 async function loadIncidents() {
-  const {total} = await api("GET", "/api/v1/incidents?limit=1");  // the count, not the rows
-  document.getElementById("open-incidents").textContent = String(total);
+  const {open} = await api("GET", "/api/v1/incident-count");  // the wall's kiosk account may read no more
+  document.getElementById("open-incidents").textContent = String(open);
 }
 
 gridSelect.addEventListener("change", () => { layout(Number(gridSelect.value)); savedNote.textContent = ""; });
@@ -135,7 +135,7 @@ async function start() {
 start();
 connect((m) => {
   if (m.type === "camera_status") updateCamera(m.camera);
-  else if (m.type === "incident" || m.type === "hello") loadIncidents().catch(() => {});
+  else if (m.type === "incidents_changed" || m.type === "hello") loadIncidents().catch(() => {});
 });
 setInterval(() => loadCameras().catch(() => {}), 30000);  // a missed push is caught up
 
