@@ -58,7 +58,7 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
 
 
 def setup(app: web.Application) -> None:
-    web_response.SERVER_SOFTWARE = SERVER_NAME  # type: ignore[attr-defined]  # aiohttp's default for its own errors
+    web_response.SERVER_SOFTWARE = SERVER_NAME  # aiohttp's default for the answers it makes itself
     app.on_response_prepare.append(_add_headers)
 
 
