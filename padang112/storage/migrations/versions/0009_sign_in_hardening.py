@@ -1,6 +1,6 @@
 """Sign-in hardening: no account lock (``locked_until`` goes), optional TOTP for admins and supervisors.
 
-Revision 0008 (revises 0007). ``totp_secret``: the base32 RFC 6238 secret once enrolled (NULL: none);
+Revision 0009 (revises 0008). ``totp_secret``: the base32 RFC 6238 secret once enrolled (NULL: none);
 ``totp_last_step``: the 30-second step of the last code accepted, so a code is never accepted twice.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
