@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from padang112.domain.callbacks import CallbackState
@@ -29,6 +29,7 @@ from padang112.storage.models import CallbackEventRow, CallbackRow, Recording, R
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+LOOKBACK = timedelta(days=1)  # after its first pass, the sealer looks at recordings closed this recently
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Sealer:
         self._interval = interval_s
         self._clock = clock
         self._warned: set[str] = set()
+        self._since: datetime | None = None  # None: the next pass looks at every recording
 
     async def run(self) -> None:
         while True:
@@ -119,25 +121,47 @@ class Sealer:
             await asyncio.sleep(self._interval)
 
     async def seal_pending(self) -> int:
-        """Seal every closed, unsealed recording whose file exists and is quiet; returns how many."""
+        """Seal every closed, unsealed recording whose file exists and is quiet; returns how many.
+
+        The first pass looks at every recording (a backlog after an upgrade or downtime); later ones only at
+        recordings closed in the last ``LOOKBACK`` (an index on ``finished_at``), so a pass stays cheap however
+        long the history grows.
+        """
         now = self._clock()
-        known = await known_recordings(self._engine, now - timedelta(seconds=self._grace))
-        async with session_factory(self._engine)() as session:
-            sealed = set(await session.scalars(select(RecordingSeal.name)))
-        todo = [(name, call_id) for name, call_id in known.closed.items() if name not in sealed]
-        digests = await asyncio.to_thread(self._digest_quiet, [name for name, _ in todo])
-        if not digests:
-            return 0
-        async with self._write.begin() as session:
-            for name, call_id in todo:
-                if (d := digests.get(name)) is not None:
+        todo = await self._closed_unsealed(now - timedelta(seconds=self._grace), self._since)
+        digests = await asyncio.to_thread(self._digest_quiet, list(todo))
+        if digests:
+            async with self._write.begin() as session:
+                for name, d in digests.items():
                     session.add(
                         RecordingSeal(
-                            name=name, call_id=call_id, sha256=d.sha256, size_bytes=d.size_bytes, sealed_at=now
+                            name=name, call_id=todo[name], sha256=d.sha256, size_bytes=d.size_bytes, sealed_at=now
                         )
                     )
-        log.info("sealed %d recordings (SHA-256 and size stored)", len(digests))
+            log.info("sealed %d recordings (SHA-256 and size stored)", len(digests))
+        self._since = now - LOOKBACK
         return len(digests)
+
+    async def _closed_unsealed(self, closed_before: datetime, since: datetime | None) -> dict[str, str | None]:
+        """File name -> call id (None for a call-back) of closed recordings without a seal."""
+        sealed = exists().where(RecordingSeal.name == Recording.name + ".wav")
+        calls = select(Recording.name, Recording.call_id).where(Recording.finished_at < closed_before, ~sealed)
+        callbacks = (
+            select(CallbackEventRow.data)
+            .join(CallbackRow, CallbackRow.id == CallbackEventRow.callback_id)
+            .where(CallbackEventRow.kind == "connected", CallbackRow.state == CallbackState.DONE.value)
+            .where(CallbackRow.closed_at < closed_before)
+        )
+        if since is not None:
+            calls = calls.where(Recording.finished_at >= since)
+            callbacks = callbacks.where(CallbackRow.closed_at >= since)
+        async with session_factory(self._engine)() as session:
+            todo: dict[str, str | None] = {file_name(name): call_id for name, call_id in await session.execute(calls)}
+            names = {file_name(str(data.get("recording", ""))) for data in await session.scalars(callbacks)}
+            if names:
+                done = set(await session.scalars(select(RecordingSeal.name).where(RecordingSeal.name.in_(names))))
+                todo.update((name, None) for name in names - done)
+        return todo
 
     def _digest_quiet(self, names: list[str]) -> dict[str, FileDigest]:
         out: dict[str, FileDigest] = {}

@@ -106,6 +106,7 @@ class SeatEvent(Base):
 
 class Recording(Base):
     __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_finished_at", "finished_at"),)  # the sealer's recent recordings
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ID, ForeignKey("calls.id"), index=True)

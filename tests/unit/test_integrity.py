@@ -197,3 +197,20 @@ async def test_a_call_back_recording_is_sealed_once_its_attempt_is_over(engine: 
         seal = (await conn.execute(select(RecordingSeal))).one()
     assert (seal.name, seal.call_id) == ("callback-1-1.wav", None)
     assert (await verify(engine, recordings)).ok
+
+
+async def test_after_its_first_pass_the_sealer_looks_only_at_recent_recordings(
+    engine: AsyncEngine, writer: EventWriter, recordings: Path
+) -> None:
+    now = T0 + timedelta(days=10)
+    sealer = Sealer(engine, recordings, clock=lambda: now)
+    await writer.write(recorded_call("old1", T0))
+    write_wav(recordings, "call-old1.wav")
+    assert await sealer.seal_pending() == 1  # the first pass takes the whole backlog
+    await writer.write(recorded_call("old2", T0))  # closed long ago, stored late (say, an import)
+    await writer.write(recorded_call("new1", now - timedelta(hours=1)))
+    write_wav(recordings, "call-old2.wav")
+    write_wav(recordings, "call-new1.wav")
+    assert await sealer.seal_pending() == 1
+    assert (await verify(engine, recordings)).unsealed == ["call-old2.wav"]
+    assert await Sealer(engine, recordings, clock=lambda: now).seal_pending() == 1  # a restart catches up

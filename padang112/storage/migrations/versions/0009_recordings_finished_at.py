@@ -1,0 +1,21 @@
+"""An index on ``recordings.finished_at``: the recording sealer looks only at recently closed recordings.
+
+Revision 0009 (revises 0008).
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_recordings_finished_at", "recordings", ["finished_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_recordings_finished_at", table_name="recordings")
