@@ -32,9 +32,9 @@ from padang112.incidents.store import IncidentStore
 from padang112.simulator import fleet
 from padang112.storage.db import create_engine
 from tests.conftest import SLOT
-from tests.fixtures.controller import eventually
+from tests.fixtures.controller import eventually, free_port
 from tests.integration.test_call_path import call_of
-from tests.integration.test_console_page import add_account
+from tests.integration.test_console_page import add_account, sign_in
 
 pytestmark = pytest.mark.live
 
@@ -54,7 +54,7 @@ def restored_settings(root: Path, live: config.Settings) -> config.Settings:
     toml.write_text(
         f'state_dir = "{state}"\nrecordings_dir = "{root / "recordings"}"\n'
         f'[asterisk]\nhttp_port = {DEAD_PORT}\nami_port = {DEAD_PORT}\ninstance = "restored{SLOT}"\n'
-        f"[web]\nport = {live.web.port + 7}\n"
+        f"[web]\nport = {free_port()}\n"
     )
     return config.load(toml, environ={})
 
@@ -92,7 +92,7 @@ async def signed_in(base: str, username: str, password: str) -> aiohttp.ClientSe
 
 
 async def test_a_backup_during_a_call_surge_restores_history_and_playable_verified_recordings(
-    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path, second_console
+    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path, second_console, page
 ):
     seats = seat_pool(2)
     await seat_phones(seats, answer_after=0.3, hangup_after=2.5)
@@ -173,10 +173,16 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
             assert label == {"status": "verified", "label": "terverifikasi"}
         restored_incident = await (await session.get(base + f"/api/v1/incidents/{incident.id}")).json()
         assert restored_incident["number"] == incident.number and restored_incident["call_id"] == calls[0].id
-        page = await (await session.get(base + "/riwayat", params={"number": before[1]})).text()
-        assert before[1] in page and "data-url=" in page
+        html = await (await session.get(base + "/riwayat", params={"number": before[1]})).text()
+        assert before[1] in html and "data-url=" in html
     finally:
         await session.close()
+    await sign_in(page, base, "backup_sup", password)  # the history page in Chromium: the label next to the player
+    await page.wait_for_url(lambda url: "/masuk" not in url)
+    await page.goto(f"{base}/riwayat?number={before[1].replace('+', '%2B')}")
+    await page.locator("audio").first.dispatch_event("play")
+    await page.locator("span.integrity.verified").first.wait_for()
+    assert await page.locator("span.integrity").first.text_content() == "terverifikasi"
     verify = await asyncio.to_thread(cli, fresh, "verify", "--lang", "en")
     assert verify.returncode == 0 and verify.stdout.strip().splitlines()[-1].startswith("OK:"), verify.stdout
 

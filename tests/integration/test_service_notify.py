@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SLOT
+from tests.fixtures.controller import free_port
 
 pytestmark = pytest.mark.live
 
@@ -57,7 +58,7 @@ def test_serve_notifies_ready_pings_from_its_loop_and_goes_silent_when_the_loop_
     toml = tmp_path / "padang112.toml"
     toml.write_text(
         f'state_dir = "{tmp_path / "state"}"\nrecordings_dir = "{tmp_path / "recordings"}"\n'
-        f'[asterisk]\nhttp_port = 9\nami_port = 9\ninstance = "notify{SLOT}"\n[web]\nport = {8090 + 100 * SLOT + 8}\n'
+        f'[asterisk]\nhttp_port = 9\nami_port = 9\ninstance = "notify{SLOT}"\n[web]\nport = {free_port()}\n'
     )
     env = dict(
         os.environ,
@@ -68,7 +69,12 @@ def test_serve_notifies_ready_pings_from_its_loop_and_goes_silent_when_the_loop_
     log = (tmp_path / "serve.log").open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "padang112.cli", "serve"], env=env, stdout=log, stderr=log)
     try:
-        seen = wait_for(manager, "READY=1", 60)
+        try:
+            seen = wait_for(manager, "READY=1", 60)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{exc}; exit code {proc.poll()}; log:\n{(tmp_path / 'serve.log').read_text()}"
+            ) from None
         assert "STATUS=taking calls" in seen
         pings = receive(manager, time.monotonic() + 3 * WATCHDOG_S).count("WATCHDOG=1")
         assert pings >= 4, f"{pings} pings in {3 * WATCHDOG_S} s"
