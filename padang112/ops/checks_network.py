@@ -40,10 +40,10 @@ def ours_on(address: str, port: int, expect: bytes, request: bytes = b"") -> boo
 def ports(settings: Settings, free: Callable[..., bool] = port_free, ours: Callable[..., bool] = ours_on) -> Check:
     """Each port is free (service stopped) or held by the padang112 service meant to hold it."""
     ast, web = settings.asterisk, settings.web
-    http_get = b"GET /healthz HTTP/1.0\r\n\r\n"
+    http_get = b"GET /healthz HTTP/1.0\r\n\r\n"  # padang112 answers {"status": "ok"}, Asterisk's HTTP names itself
     tcp = [
-        ("konsol/console", web.host, web.port, b"HTTP/1.", http_get),
-        ("ARI", ast.bind_address, ast.http_port, b"HTTP/1.", http_get),
+        ("konsol/console", web.host, web.port, b'"status": "ok"', http_get),
+        ("ARI", ast.bind_address, ast.http_port, b"Server: Asterisk", http_get),
         ("AMI", ast.bind_address, ast.ami_port, b"Asterisk Call Manager", b""),
     ]
     foreign = [
