@@ -1,14 +1,14 @@
 """An index on ``recordings.finished_at``: the recording sealer looks only at recently closed recordings.
 
-Revision 0009 (revises 0008).
+Revision 0010 (revises 0009).
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
