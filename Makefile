@@ -23,4 +23,6 @@ bench: setup
 lint: setup
 	$(VENV)/bin/ruff check padang112 tests bench scripts
 	$(VENV)/bin/ruff format --check padang112 tests bench scripts
+	cd ops/prometheus && promtool check rules padang112.rules.yml && promtool check config prometheus.yml \
+		&& promtool test rules padang112.rules.test.yml
 	$(VENV)/bin/mypy

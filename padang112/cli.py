@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from padang112 import config
 from padang112.accounts import cli as user_cli
@@ -50,8 +51,11 @@ def _db(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _secrets(settings: config.Settings, args: argparse.Namespace) -> int:
-    settings.secrets()
+    secrets = settings.secrets()
     print(f"secrets in {settings.secrets_path}")
+    if args.metrics_password_file:
+        config.write_private(Path(args.metrics_password_file), secrets.metrics_password, mode=0o640)
+        print(f"Asterisk's metrics password in {args.metrics_password_file} (for Prometheus's password_file)")
     return 0
 
 
@@ -85,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=_db)
 
     sec = sub.add_parser("secrets", help="generate missing secrets (passwords, session key)")
+    sec.add_argument(
+        "--metrics-password-file", metavar="FILE", help="also write the password of Asterisk's /metrics to FILE (0640)"
+    )
     sec.set_defaults(func=_secrets)
 
     user_cli.add_parser(sub).set_defaults(func=_user)

@@ -107,17 +107,30 @@ class OperationsSettings:
 
 
 @dataclass
+class MetricsSettings:
+    """``GET /metrics`` (see :mod:`padang112.metrics`)."""
+
+    # Prometheus servers may scrape from these networks without a console session; anyone else needs a
+    # supervisor's or admin's session. Loopback only by default.
+    scrape_addresses: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    heartbeat_s: float = 5.0  # ARI and AMI are sent a round trip this often (their last-event age)
+    loop_lag_interval_s: float = 0.5  # the event loop's lag is measured this often
+
+
+@dataclass
 class Settings:
     state_dir: Path = Path("/var/lib/padang112")
     recordings_dir: Path = PROJECT_ROOT / "recordings"
     database_url: str = ""  # empty: sqlite file in state_dir
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line (for a log shipper)
     asterisk: AsteriskSettings = field(default_factory=AsteriskSettings)
     calls: CallHandlingSettings = field(default_factory=CallHandlingSettings)
     web: WebSettings = field(default_factory=WebSettings)
     cameras: CameraSettings = field(default_factory=CameraSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     carriers: list[Carrier] = field(default_factory=_default_carriers)
     config_path: Path | None = None
 
@@ -152,6 +165,7 @@ class Secrets:
     session_key: str
     seat_passwords: dict[str, str]
     duty_passwords: dict[str, str] = field(default_factory=dict)
+    metrics_password: str = ""  # Basic auth of Asterisk's own /metrics (res_prometheus)
 
 
 def _coerce(value: str, current: Any) -> Any:
@@ -222,6 +236,20 @@ def _token(n: int = 24) -> str:
     return _secrets.token_urlsafe(n)
 
 
+def write_private(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write ``text`` atomically into a file created with ``mode`` (never readable by others on the way)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+KEYS = ("ami_password", "ari_password", "session_key", "metrics_password")
+
+
 def load_or_create_secrets(path: Path, seats: list[str], duty_phones: list[str] | None = None) -> Secrets:
     """Read the secrets file, adding whatever is missing (a new seat, a new key) and saving it 0600."""
     data: dict[str, Any] = {}
@@ -229,7 +257,7 @@ def load_or_create_secrets(path: Path, seats: list[str], duty_phones: list[str] 
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     changed = False
-    for key in ("ami_password", "ari_password", "session_key"):
+    for key in KEYS:
         if not data.get(key):
             data[key] = _token(32 if key == "session_key" else 18)
             changed = True
@@ -242,19 +270,15 @@ def load_or_create_secrets(path: Path, seats: list[str], duty_phones: list[str] 
                 changed = True
         data[table] = passwords
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f'{k} = "{data[k]}"' for k in ("ami_password", "ari_password", "session_key")]
+        lines = [f'{k} = "{data[k]}"' for k in KEYS]
         for table in tables:
             lines += ["", f"[{table}]"] + [f'"{name}" = "{pw}"' for name, pw in sorted(data[table].items())]
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write("# padang112 secrets: generated at install, never commit\n" + "\n".join(lines) + "\n")
-        os.replace(tmp, path)
+        write_private(path, "# padang112 secrets: generated at install, never commit\n" + "\n".join(lines) + "\n")
     return Secrets(
         ami_password=data["ami_password"],
         ari_password=data["ari_password"],
         session_key=data["session_key"],
         seat_passwords={s: data["seat_passwords"][s] for s in seats},
         duty_passwords={d: data["duty_passwords"][d] for d in duty_phones or []},
+        metrics_password=data["metrics_password"],
     )

@@ -95,6 +95,7 @@ class Controller:
         )
         self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
         self.subscribers: list[Subscriber] = []
+        self.ari_observers: list[Callable[[dict[str, Any]], None]] = []  # every ARI event, as read (metrics)
         self.dial_policy = DialPolicy(
             settings.duty_phones,
             {carrier.name for carrier in settings.carriers},
@@ -168,6 +169,8 @@ class Controller:
         self._apply(Decision(events=list(events)))
 
     def _on_ari_event(self, event: dict[str, Any]) -> None:
+        for observe in self.ari_observers:
+            observe(event)
         self.inbox.put_nowait(("ari", event))
 
     def _on_disconnect(self) -> None:

@@ -3,7 +3,8 @@
 Order (each part uses only parts above it):
 
 1. the database, migrated, and its single event writer;
-2. the controller: ARI, AMI, the room, and the lines it serves;
+2. the controller: ARI, AMI, the room, and the lines it serves; the metrics that watch it (built before it
+   starts, so the events of its first reconcile are counted);
 3. the incident service, the agencies' duty-phone line and the escalation watch;
 4. the call-back list and its dialer (fed by the controller's domain events);
 5. the information desk (questions between call takers and agencies);
@@ -49,6 +50,7 @@ from padang112.incidents.store import IncidentStore
 from padang112.integrity.seals import Sealer
 from padang112.ops.keep import KeepStore
 from padang112.ops.retention import Retention
+from padang112.metrics.registry import Metrics
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository
@@ -75,6 +77,7 @@ class Runtime:
     writer: EventWriter
     repo: Repository
     controller: Controller
+    metrics: Metrics
     incidents: IncidentService
     duty: DutyCaller
     callback_store: CallbackStore
@@ -130,8 +133,11 @@ class Runtime:
 
     async def _start_controller(self) -> None:
         self.controller = Controller(self.settings, self.writer, self.repo)
+        self.metrics = Metrics(self.settings, self.controller, self.writer, self.engine)
         await self.controller.start()
         self._stack.push_async_callback(self.controller.stop)
+        self.metrics.start()
+        self._stack.push_async_callback(self.metrics.stop)
 
     def _start_incidents(self) -> None:
         calls, controller = self.settings.calls, self.controller

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -66,6 +67,8 @@ class EventWriter:
         self._accepting = False
         self._commits = 0
         self._events = 0
+        # called after each committed batch with (events, seconds from taking the batch to its commit)
+        self.batch_observers: list[Callable[[int, float], None]] = []
 
     @property
     def commits(self) -> int:
@@ -76,6 +79,11 @@ class EventWriter:
     def events(self) -> int:
         """Events committed so far."""
         return self._events
+
+    @property
+    def queue_depth(self) -> int:
+        """Writes waiting for the next batch."""
+        return self._queue.qsize()
 
     async def start(self) -> None:
         if self._task is not None:
@@ -142,6 +150,7 @@ class EventWriter:
 
     async def _commit(self, batch: list[_Write]) -> None:
         events = [ev for write in batch for ev in write.events]
+        began = time.perf_counter()
         try:
             async with self._sessions.begin() as session:
                 await apply_events(session, events)
@@ -156,6 +165,8 @@ class EventWriter:
             return
         self._commits += 1
         self._events += len(events)
+        for observe in self.batch_observers:
+            observe(len(events), time.perf_counter() - began)
         for write in batch:
             _settle(write, None)
 

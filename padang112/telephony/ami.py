@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 
 from panoramisk import Manager
 
 log = logging.getLogger(__name__)
 
+_QUEUE_CALLS = re.compile(r"\bhas (\d+) calls?\b")  # "padang112-fallback has 2 calls (max unlimited) in ..."
 OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause", "command")
 
 
 class AmiLink:
     def __init__(self, host: str, port: int, user: str, secret: str, queue: str) -> None:
         self.queue = queue
+        self.last_reply_at: float | None = None  # time.monotonic() of the last answer AMI gave us
         self._manager = Manager(
             host=host,
             port=port,
@@ -55,6 +59,7 @@ class AmiLink:
             raise ConnectionError("AMI is not connected")
         # as_list=False: panoramisk otherwise waits for a list that never comes after "Added ... to queue"
         reply = await asyncio.wait_for(self._manager.send_action(action, as_list=False), timeout=5)
+        self.last_reply_at = time.monotonic()
         return dict(reply)
 
     async def set_member(self, seat: str, member: bool, paused: bool) -> None:
@@ -88,3 +93,10 @@ class AmiLink:
         reply = await self._send({"Action": "Command", "Command": command})
         output: object = reply.get("Output", [])
         return output if isinstance(output, list) else str(output).splitlines()
+
+    async def fallback_callers(self) -> int:
+        """Callers waiting in the fallback queue now (Asterisk's ``queue show``); also a round trip over AMI."""
+        for line in await self.command(f"queue show {self.queue}"):
+            if found := _QUEUE_CALLS.search(line):
+                return int(found.group(1))
+        return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -60,6 +61,7 @@ class EffectRunner:
         self._lanes: dict[str, asyncio.Queue[fx.Effect]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.failures: Counter[str] = Counter()  # failed effects by kind ("StartRecording", ...), for metrics
 
     # ---- submission (non-blocking) -----------------------------------------------------------------
     def submit(self, effect: fx.Effect) -> None:
@@ -96,6 +98,7 @@ class EffectRunner:
                     raise
                 except Exception as exc:  # one failed request must not stop the lane
                     log.error("effect %s failed: %s", effect, exc, extra={"call_id": lane})
+                    self.failures[type(effect).__name__] += 1
                     self._on_failure(effect, exc)
         finally:
             self._tasks.pop(lane, None)

@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 
 from padang112.config import PROJECT_ROOT, Settings
+from padang112.metrics import http as metrics
 from padang112.runtime import Runtime
 from padang112.web import (
     api,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
         surge.setup(app)  # the supervisor's surge figures, fed by the controller's events
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    metrics.setup(app)  # GET /metrics (scrape addresses, or a supervisor's session)
     app.router.add_get("/ws", live.websocket)
     api.setup(app)
     pages.setup(app)

@@ -43,7 +43,8 @@ IP_ATTEMPTS_PER_MINUTE = 20  # sign-in form posts per client address (after the 
 SESSION_COOKIE = "padang112_session"
 LANG_COOKIE = "lang"
 LANGS = ("id", "en")
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/masuk"})
+# /metrics is not behind the sign-in layer: it admits its scrape addresses and checks sessions itself
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/masuk", "/metrics"})
 PUBLIC_PREFIXES = ("/static/",)
 MEDIA_PREFIXES = ("/kamera/",)  # the camera proxy: a player, not a person, asks; it gets 401, not the sign-in form
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -18,6 +18,7 @@ from padang112.controller import Controller
 from padang112.incidents.messages import InfoDesk
 from padang112.incidents.service import IncidentService
 from padang112.ops.keep import KeepStore
+from padang112.metrics.registry import Metrics
 from padang112.runtime import Runtime
 from padang112.storage.repository import Repository
 from padang112.telephony.callback_dialer import CallbackDialer
@@ -36,6 +37,7 @@ CAMERA_PROXY = web.AppKey("camera_proxy", CameraProxy)
 CAMERA_ACCESS = web.AppKey("camera_access", CameraAccess)
 RESTREAMER = web.AppKey("camera_restreamer", Restreamer)
 KEEP = web.AppKey("keep_marks", KeepStore)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def attach(app: web.Application, runtime: Runtime) -> None:
@@ -53,3 +55,4 @@ def attach(app: web.Application, runtime: Runtime) -> None:
     app[CAMERA_ACCESS] = runtime.camera_access
     app[RESTREAMER] = runtime.restreamer
     app[KEEP] = runtime.keep
+    app[METRICS] = runtime.metrics

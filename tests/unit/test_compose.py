@@ -33,6 +33,7 @@ def rendered(settings: config.Settings) -> dict[str, str]:
         "c" * 43,
         {s: pysecrets.token_urlsafe(12) for s in settings.seats},
         {d: pysecrets.token_urlsafe(12) for d in settings.duty_phones.values()},
+        "d" * 24,
     )
     return render.render_all(settings, secrets)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets as pysecrets
 from pathlib import Path
@@ -48,6 +49,7 @@ def _secrets(settings: config.Settings) -> config.Secrets:
         session_key=pysecrets.token_urlsafe(32),
         seat_passwords={s: pysecrets.token_urlsafe(12) for s in settings.seats},
         duty_passwords={d: pysecrets.token_urlsafe(12) for d in settings.duty_phones.values()},
+        metrics_password=pysecrets.token_urlsafe(18),
     )
 
 
@@ -198,7 +200,7 @@ def test_everything_listens_on_the_bind_address_only(files: dict[str, str]) -> N
 
 
 def test_no_secret_is_written_in_a_template() -> None:
-    secret_line = re.compile(r"^\s*(password|secret)\s*=\s*(.*)$", re.M)
+    secret_line = re.compile(r"^\s*(password|secret|auth_password)\s*=\s*(.*)$", re.M)
     for directory in render.TEMPLATE_DIRS:
         for template in directory.glob("*.j2"):
             for _key, value in secret_line.findall(template.read_text()):
@@ -214,6 +216,29 @@ def test_rendered_files_carry_the_generated_secrets(files: dict[str, str], main_
     )
     ami = confparse.one(confparse.parse(files["manager.conf"]), "padang112")
     assert ami.get("secret") == main_secrets.ami_password
+
+
+def test_asterisk_serves_its_own_metrics_on_loopback_behind_the_generated_password(
+    files: dict[str, str], main_secrets: config.Secrets
+) -> None:
+    metrics = confparse.one(confparse.parse(files["prometheus.conf"]), "general")
+    assert (metrics.get("enabled"), metrics.get("core_metrics_enabled"), metrics.get("uri")) == (
+        "yes",
+        "yes",
+        "metrics",
+    )
+    assert metrics.get("auth_username") == render.METRICS_USER
+    assert metrics.get("auth_password") == main_secrets.metrics_password and len(main_secrets.metrics_password) >= 24
+    assert "res_prometheus.so" not in confparse.one(confparse.parse(files["modules.conf"]), "modules").all("noload")
+    http = confparse.one(confparse.parse(files["http.conf"]), "general")
+    assert http.get("bindaddr") == "127.0.0.1"  # the same server as ARI: loopback only
+
+
+def test_asterisk_metrics_are_never_rendered_without_a_password(
+    main_settings: config.Settings, main_secrets: config.Secrets
+) -> None:
+    with pytest.raises(ValueError, match="metrics_password"):
+        render.render_all(main_settings, dataclasses.replace(main_secrets, metrics_password=""))
 
 
 def test_each_carrier_is_trusted_by_its_address_alone(main_settings: config.Settings, files: dict[str, str]) -> None:

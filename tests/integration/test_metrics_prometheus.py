@@ -1,0 +1,175 @@
+"""The real Prometheus (Debian package) scrapes the live controller and Asterisk with the shipped config and rules.
+
+Prometheus runs with its own data directory on a loopback port of this slot, the job names, rules and Asterisk
+Basic auth of ``ops/prometheus/``, and 1 s scrape and evaluation intervals. Calls answered by a seat must land
+in the answer-time histogram; a caller kept waiting behind a busy seat must fire CallerWaitingTooLong and
+NoSeatReady, read back through Prometheus's HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from padang112 import config
+from padang112.simulator import fleet
+from tests.conftest import SLOT
+from tests.fixtures.controller import eventually
+
+pytestmark = pytest.mark.live
+
+OPS = config.PROJECT_ROOT / "ops" / "prometheus"
+PORT = 9190 + 100 * SLOT
+
+
+class Prometheus:
+    def __init__(self, base_url: str, proc: subprocess.Popen[bytes]) -> None:
+        self.base_url = base_url
+        self.proc = proc
+
+    async def api(self, path: str, **params: str) -> Any:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(self.base_url + path, params=params, timeout=aiohttp.ClientTimeout(total=5)) as r:
+                body = await r.json()
+        assert body["status"] == "success", body
+        return body["data"]
+
+    async def value(self, query: str) -> float | None:
+        """The query's single value now (None when it has no result)."""
+        result = (await self.api("/api/v1/query", query=query))["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    async def firing(self) -> set[str]:
+        return {
+            a["labels"]["alertname"] for a in (await self.api("/api/v1/alerts"))["alerts"] if a["state"] == "firing"
+        }
+
+
+def live_config(settings: config.Settings, password_file: Path) -> dict[str, Any]:
+    """ops/prometheus/prometheus.yml with this slot's targets, 1 s intervals and absolute paths."""
+    conf = yaml.safe_load((OPS / "prometheus.yml").read_text())
+    conf["global"].update(scrape_interval="1s", evaluation_interval="1s", scrape_timeout="1s")
+    conf["rule_files"] = [str(OPS / name) for name in conf["rule_files"]]
+    targets = {
+        "padang112": f"{settings.web.host}:{settings.web.port}",
+        "asterisk": f"{settings.asterisk.bind_address}:{settings.asterisk.http_port}",
+    }
+    for job in conf["scrape_configs"]:
+        job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
+        if "basic_auth" in job:
+            job["basic_auth"]["password_file"] = str(password_file)
+    return conf
+
+
+@pytest.fixture
+async def prometheus(
+    controller, live_settings: config.Settings, tmp_path: Path, artefacts_dir: Path
+) -> AsyncIterator[Prometheus]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("prometheus not installed (scripts/setup.sh installs the Debian package)")
+    password = tmp_path / "asterisk.password"
+    password.write_text(live_settings.secrets().metrics_password)
+    conf = tmp_path / "prometheus.yml"
+    conf.write_text(yaml.safe_dump(live_config(live_settings, password)))
+    log = (artefacts_dir / "prometheus.log").open("ab")
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={conf}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{PORT}",
+            "--log.level=warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = Prometheus(f"http://127.0.0.1:{PORT}", proc)
+
+    async def ready() -> bool:
+        assert proc.poll() is None, f"prometheus exited with {proc.returncode}: see {artefacts_dir / 'prometheus.log'}"
+        try:
+            return await server.value('up{job="padang112"}') == 1 and await server.value('up{job="asterisk"}') == 1
+        except (aiohttp.ClientError, OSError, AssertionError, KeyError):
+            return False
+
+    try:
+        await eventually(ready, 30, 0.5, "Prometheus scraping the controller and Asterisk")
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts(
+    prometheus: Prometheus, seat_phones, simulator, seat_pool, live_settings: config.Settings
+) -> None:
+    # Asterisk's own metrics come through res_prometheus, behind the generated password
+    assert await prometheus.value("asterisk_core_uptime_seconds") is not None
+    assert await eventually(lambda: prometheus.value("padang112_ari_connected"), 10, what="ARI connected")
+    # the heartbeat keeps the links' last-event ages near its 5 s interval on a quiet switch
+    assert await prometheus.value("max(padang112_ari_last_event_age_seconds)") < 2 * live_settings.metrics.heartbeat_s
+    assert await prometheus.value("max(padang112_ami_last_event_age_seconds)") < 2 * live_settings.metrics.heartbeat_s
+
+    (seat,) = seat_pool(1)
+    await seat_phones([seat], answer_after=0.5)
+    citizen = await simulator("citizen")
+    target, trunk = fleet.target_uri(live_settings), fleet.carrier_address(live_settings, "telkomsel")
+    answered_before = await prometheus.value('sum(padang112_call_answer_time_seconds_count{carrier="telkomsel"})') or 0
+    for n in range(3):
+        await citizen.call(f"quick{n}", target, bind=trunk, caller=f"+62812000091{n}", hangup_after=3)
+        await citizen.wait_call_state(f"quick{n}", "DISCONNECTED", 20)
+        await asyncio.sleep(live_settings.calls.wrap_up_s + 0.5)  # the seat is ready again
+
+    answered = 'sum(padang112_call_answer_time_seconds_count{carrier="telkomsel"})'
+    await eventually(
+        lambda: _at_least(prometheus, answered, answered_before + 3), 10, what="3 more answered calls in Prometheus"
+    )
+    within_5s = 'sum(padang112_call_answer_time_seconds_bucket{carrier="telkomsel",le="5.0"})'
+    assert await prometheus.value(within_5s) >= answered_before + 3, "answered after 0.5 s: all in the 5 s bucket"
+    seconds = 'sum(padang112_call_answer_time_seconds_sum{carrier="telkomsel"})'
+    mean = await prometheus.value(f"{seconds} / {answered}")
+    print(
+        f"\nPrometheus: {answered_before + 3:.0f} answered calls in the <=5 s bucket, mean time to answer {mean:.2f} s"
+    )
+
+    # the seat is busy with a long call; the next caller waits with no seat ready
+    await citizen.call("long", target, bind=trunk, caller="+628120000920", hangup_after=40)
+    await eventually(lambda: prometheus.value('padang112_seats{state="busy"}'), 15, what="the seat busy")
+    started = time.monotonic()
+    await citizen.call("waiting", target, bind=trunk, caller="+628120000921", hangup_after=30)
+    await eventually(lambda: _fires(prometheus, "NoSeatReady"), 25, 0.5, what="NoSeatReady firing")
+    no_seat_s = time.monotonic() - started
+    await eventually(lambda: _fires(prometheus, "CallerWaitingTooLong"), 25, 0.5, what="CallerWaitingTooLong firing")
+    waiting_s = time.monotonic() - started
+    oldest = await prometheus.value("max(padang112_caller_oldest_wait_seconds)")
+    print(
+        f"Prometheus: NoSeatReady firing after {no_seat_s:.1f} s, CallerWaitingTooLong after {waiting_s:.1f} s "
+        f"(oldest wait {oldest:.1f} s)"
+    )
+    assert waiting_s >= 15 and oldest > 15
+    await citizen.hangup("waiting")
+    await citizen.hangup("long")
+
+
+async def _at_least(prometheus: Prometheus, query: str, floor: float) -> bool:
+    value = await prometheus.value(query)
+    return value is not None and value >= floor
+
+
+async def _fires(prometheus: Prometheus, alert: str) -> bool:
+    return alert in await prometheus.firing()
