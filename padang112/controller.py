@@ -20,10 +20,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from padang112 import logs
 from padang112.config import Settings
 from padang112.domain import commands as c
 from padang112.domain import prank
-from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.domain.events import DomainEvent
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.seats import Seat, SeatState
@@ -51,18 +52,6 @@ class Line(Protocol):
 
     def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
         """After each (re)connection: the switch's channels and bridges, and the stored seat pauses."""
-
-
-def describe(event: DomainEvent) -> str | None:
-    """The one log format for a transition: ``call <id>: queued -> offered (seat03)``."""
-    if isinstance(event, CallTransition):
-        seat = f" ({event.seat})" if event.seat else ""
-        return f"call {event.call_id}: {event.from_state or '-'} -> {event.to_state}{seat}"
-    if isinstance(event, SeatTransition):
-        reason = f" [{event.reason}]" if event.reason else ""
-        call = f" (call {event.call_id})" if event.call_id else ""
-        return f"seat {event.seat}: {event.from_state or '-'} -> {event.to_state}{reason}{call}"
-    return None
 
 
 def event_channel(event: dict[str, Any]) -> str:
@@ -247,11 +236,6 @@ class Controller:
             self._apply(decision)
 
     def _apply(self, decision: Decision) -> None:
-        for event in decision.events:
-            line = describe(event)
-            if line:
-                call_id = getattr(event, "call_id", None)
-                log.info(line, extra={"call_id": call_id or "-"})
         if decision.events:
             task = asyncio.create_task(self.writer.write(list(decision.events)), name="store-events")
             self._writes.add(task)
@@ -261,7 +245,10 @@ class Controller:
             self.runner.submit(effect)
 
     def _notify(self, events: list[DomainEvent]) -> None:
-        """Hand stored (or being stored) events to the live subscribers: console, callback list, ..."""
+        """Log each stored (or being stored) event, one line, and hand them to the live subscribers: console,
+        callback list, metrics, ..."""
+        for event in events:
+            logs.log_event(log, event)
         for subscriber in list(self.subscribers):
             for event in events:
                 subscriber(event)

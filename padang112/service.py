@@ -87,7 +87,7 @@ async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, no
 
 
 def run(settings: Settings) -> int:
-    logs.setup(settings.log_level)
+    logs.setup(settings.log_level, settings.log_format)
     settings.secrets()  # generated on first run, never shipped
     signals = ShutdownSignals()
     signals.install()

@@ -11,8 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester espeak-ng sox iproute2 ca-certificates
-  chromium fonts-dejavu-core ffmpeg systemd prometheus"  # ffmpeg: RTSP cameras, test cameras; systemd: systemd-analyze
-  # verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics test runs the real server
+  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate"  # ffmpeg: RTSP cameras, test cameras; systemd:
+  # systemd-analyze verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics test runs the
+  # real server; logrotate: ops/logrotate/ rotates the Asterisk logs (tested on the live switch)
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

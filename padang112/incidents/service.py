@@ -151,6 +151,7 @@ class IncidentService:
         """An escalation call to the agency's duty phone that did not get the key 1 (stored, then published)."""
         data = {"attempt": attempt, "outcome": outcome}
         await self.store.note(incident_id, agency, "duty_call", SYSTEM, data)
+        log.info("duty call to %s, attempt %d: %s", agency, attempt, outcome, extra={"incident_id": incident_id})
         self._send(
             {
                 "type": "duty_call",
@@ -200,6 +201,14 @@ class IncidentService:
     # --- publishing ---------------------------------------------------------------------------------------
 
     def _changed(self, incident: Incident, change: str) -> dict[str, Any]:
+        tasks = ", ".join(f"{task.agency} {task.state.value}" for task in incident.tasks)
+        log.info(
+            "incident %s: %s (%s)",
+            incident.number,
+            change,
+            tasks or "no agency",
+            extra={"incident_id": incident.id, "call_id": incident.call_id},
+        )
         view = incident_view(incident)
         self._send({"type": "incident", "incident": view, "change": change})
         return view

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 import yaml
 
-from padang112 import config
+from padang112 import config, logs
 from padang112.simulator import fleet
 from tests.conftest import SLOT
 from tests.fixtures.controller import eventually
@@ -116,8 +116,9 @@ async def prometheus(
 
 
 async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts(
-    prometheus: Prometheus, seat_phones, simulator, seat_pool, live_settings: config.Settings
+    prometheus: Prometheus, seat_phones, simulator, seat_pool, live_settings: config.Settings, controller
 ) -> None:
+    log_start = controller.log_path.stat().st_size
     # Asterisk's own metrics come through res_prometheus, behind the generated password
     assert await prometheus.value("asterisk_core_uptime_seconds") is not None
     assert await eventually(lambda: prometheus.value("padang112_ari_connected"), 10, what="ARI connected")
@@ -164,6 +165,20 @@ async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts
     assert waiting_s >= 15 and oldest > 15
     await citizen.hangup("waiting")
     await citizen.hangup("long")
+
+    # the controller logged these calls (the abandoned one put on the call-back list) without a number in clear
+    numbers = [f"+62812000091{n}" for n in range(3)] + ["+628120000920", "+628120000921"]
+    await eventually(
+        lambda: _logged(controller.log_path, log_start, logs.mask_number(numbers[-1])),
+        10,
+        what="the call-back line with the masked number",
+    )
+    written = controller.log_path.read_bytes()[log_start:].decode(errors="replace")
+    assert not [number for number in numbers if number in written]
+
+
+async def _logged(path: Path, start: int, text: str) -> bool:
+    return text in path.read_bytes()[start:].decode(errors="replace")
 
 
 async def _at_least(prometheus: Prometheus, query: str, floor: float) -> bool:

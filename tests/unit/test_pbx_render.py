@@ -241,6 +241,16 @@ def test_asterisk_metrics_are_never_rendered_without_a_password(
         render.render_all(main_settings, dataclasses.replace(main_secrets, metrics_password=""))
 
 
+def test_asterisk_leaves_log_rotation_to_the_shipped_logrotate_rules(files: dict[str, str]) -> None:
+    logger = confparse.one(confparse.parse(files["logger.conf"]), "general")
+    assert logger.get("rotatestrategy") == "none"
+    rules = (config.PROJECT_ROOT / "ops" / "logrotate" / "padang112-asterisk").read_text()
+    logfiles = confparse.one(confparse.parse(files["logger.conf"]), "logfiles")
+    for name in {key for key, _ in logfiles.options} - {"console"}:
+        assert f"/var/lib/padang112/asterisk-root/srv/padang112/*/log/{name}" in rules, name
+    assert "/srv/padang112/*/log/queue_log" in rules
+
+
 def test_each_carrier_is_trusted_by_its_address_alone(main_settings: config.Settings, files: dict[str, str]) -> None:
     pjsip = confparse.parse(files["pjsip.conf"])
     endpoints = confparse.by_type(pjsip, "endpoint")
