@@ -10,6 +10,6 @@ Three sources, none of which changes what the room decides:
 - :mod:`.links`: the process itself: ARI/AMI connected and their last-event age (kept fresh by a heartbeat
   round trip), event-loop lag, the event writer's batches and queue, failed effects (recordings).
 
-:mod:`.http` serves them (text format of ``prometheus-client``) to the configured scrape addresses, or to a
-signed-in supervisor or admin.
+:mod:`.registry` holds them in one registry (built by the runtime); :mod:`padang112.web.metrics` serves them
+(text format of ``prometheus-client``) to the configured scrape addresses, or to a signed-in supervisor or admin.
 """

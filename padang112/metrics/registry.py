@@ -31,13 +31,25 @@ def scrape_networks(addresses: Iterable[str]) -> list[Network]:
     return [ipaddress.ip_network(address, strict=False) for address in addresses]
 
 
+def from_scraper(remote: str | None, networks: list[Network]) -> bool:
+    if not remote:
+        return False
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:  # a Unix socket peer, say
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
 class Metrics:
     """Every padang112 metric in one registry: built with the controller, started once it runs."""
 
     def __init__(self, settings: Settings, controller: Controller, writer: EventWriter, engine: AsyncEngine) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
-        self.networks = scrape_networks(settings.metrics.scrape_addresses)
+        self.networks = scrape_networks(settings.metrics.scrape_addresses)  # see from_scraper
         self.room = RoomMetrics(self.registry, settings.seats)
         self.stores = StoreMetrics(self.registry, engine, settings.recordings_dir)
         self.links = LinkMetrics(self.registry, controller, writer, settings.metrics)

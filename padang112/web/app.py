@@ -15,7 +15,6 @@ import jinja2
 from aiohttp import web
 
 from padang112.config import PROJECT_ROOT, Settings
-from padang112.metrics import http as metrics
 from padang112.runtime import Runtime
 from padang112.web import (
     api,
@@ -35,6 +34,7 @@ from padang112.web import (
     live,
     live_guard,
     login,
+    metrics,
     openapi,
     pages,
     pranks,

@@ -28,13 +28,13 @@ from padang112.domain.events import CallTransition, SeatTransition
 from padang112.incidents import routing
 from padang112.incidents.model import IncidentDraft, TaskState
 from padang112.incidents.store import IncidentStore
-from padang112.metrics import http as metrics_http
-from padang112.metrics.registry import Metrics, scrape_networks
+from padang112.metrics.registry import Metrics, from_scraper, scrape_networks
 from padang112.metrics.room import RoomMetrics
 from padang112.metrics.stores import StoreMetrics
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.fallback_import import FallbackCall, fallback_events
 from padang112.web import auth, keys
+from padang112.web import metrics as metrics_http
 from tests.unit.conftest import FakeClock
 
 T0 = datetime(2023, 8, 7, 1, 12, tzinfo=UTC)
@@ -254,13 +254,13 @@ async def test_metrics_are_refused_to_other_addresses_unless_a_supervisor_is_sig
 
 def test_scrape_addresses_accept_hosts_networks_and_ipv4_mapped_peers() -> None:
     networks = scrape_networks(["10.1.2.3", "192.168.7.0/24", "::1/128"])
-    assert metrics_http.from_scraper("10.1.2.3", networks)
-    assert metrics_http.from_scraper("192.168.7.200", networks)
-    assert metrics_http.from_scraper("::ffff:10.1.2.3", networks)
-    assert metrics_http.from_scraper("::1", networks)
-    assert not metrics_http.from_scraper("10.1.2.4", networks)
-    assert not metrics_http.from_scraper(None, networks)
-    assert not metrics_http.from_scraper("/run/padang112.sock", networks)
+    assert from_scraper("10.1.2.3", networks)
+    assert from_scraper("192.168.7.200", networks)
+    assert from_scraper("::ffff:10.1.2.3", networks)
+    assert from_scraper("::1", networks)
+    assert not from_scraper("10.1.2.4", networks)
+    assert not from_scraper(None, networks)
+    assert not from_scraper("/run/padang112.sock", networks)
     with pytest.raises(ValueError):
         scrape_networks(["not-an-address"])
 

@@ -2,7 +2,7 @@
 
 ``promtool`` is the Debian package's (installed by scripts/setup.sh). A rule or dashboard panel that names a
 metric the controller does not export would never fire or always show "no data": the names are compared with
-what a freshly built :class:`~padang112.metrics.http.Metrics` registry exports.
+what a freshly built :class:`~padang112.metrics.registry.Metrics` registry exports.
 """
 
 from __future__ import annotations

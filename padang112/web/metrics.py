@@ -9,12 +9,11 @@ reported with ``padang112_scrape_errors_total``).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from aiohttp import web
 
-from padang112.metrics.registry import Network
+from padang112.metrics.registry import from_scraper
 from padang112.web import auth
 from padang112.web.keys import METRICS
 
@@ -22,18 +21,6 @@ log = logging.getLogger(__name__)
 
 PATH = "/metrics"
 VIEWER_ROLES = frozenset({"supervisor", "admin"})
-
-
-def from_scraper(remote: str | None, networks: list[Network]) -> bool:
-    if not remote:
-        return False
-    try:
-        address = ipaddress.ip_address(remote)
-    except ValueError:  # a Unix socket peer, say
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
@@ -48,5 +35,5 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    """The route; :class:`Metrics` itself is built where the controller is (``app[METRICS]``)."""
+    """The route; :class:`~padang112.metrics.registry.Metrics` is the runtime's (``app[METRICS]``)."""
     app.router.add_get(PATH, metrics)
