@@ -9,6 +9,7 @@ NoSeatReady, read back through Prometheus's HTTP API.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import time
@@ -119,8 +120,11 @@ async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts
     prometheus: Prometheus, seat_phones, simulator, seat_pool, live_settings: config.Settings, controller
 ) -> None:
     log_start = controller.log_path.stat().st_size
-    # Asterisk's own metrics come through res_prometheus, behind the generated password
+    # Asterisk's own metrics come through res_prometheus, behind the generated password; the dashboard's exist
     assert await prometheus.value("asterisk_core_uptime_seconds") is not None
+    dashboard = (OPS / "grafana-dashboard.json").read_text()
+    for name in sorted(set(re.findall(r"\basterisk_[a-z_]+", dashboard))):
+        assert await prometheus.value(f"count({name})"), f"{name} (used by the dashboard) is not exported"
     assert await eventually(lambda: prometheus.value("padang112_ari_connected"), 10, what="ARI connected")
     # the heartbeat keeps the links' last-event ages near its 5 s interval on a quiet switch
     assert await prometheus.value("max(padang112_ari_last_event_age_seconds)") < 2 * live_settings.metrics.heartbeat_s
