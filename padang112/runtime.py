@@ -48,9 +48,9 @@ from padang112.incidents.messages import InfoDesk, MessageStore
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
 from padang112.integrity.seals import Sealer
+from padang112.metrics.registry import Metrics
 from padang112.ops.keep import KeepStore
 from padang112.ops.retention import Retention
-from padang112.metrics.registry import Metrics
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
 from padang112.storage.repository import EventWriter, Repository

@@ -17,8 +17,8 @@ from padang112.config import Settings
 from padang112.controller import Controller
 from padang112.incidents.messages import InfoDesk
 from padang112.incidents.service import IncidentService
-from padang112.ops.keep import KeepStore
 from padang112.metrics.registry import Metrics
+from padang112.ops.keep import KeepStore
 from padang112.runtime import Runtime
 from padang112.storage.repository import Repository
 from padang112.telephony.callback_dialer import CallbackDialer

@@ -32,7 +32,7 @@ from padang112.incidents.store import IncidentStore
 from padang112.simulator import fleet
 from padang112.storage.db import create_engine
 from tests.conftest import SLOT
-from tests.fixtures.controller import eventually, free_port
+from tests.fixtures.controller import eventually, free_port, stop_process
 from tests.integration.test_call_path import call_of
 from tests.integration.test_console_page import add_account, sign_in
 
@@ -72,12 +72,7 @@ async def second_console(
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for proc in started:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 async def signed_in(base: str, username: str, password: str) -> aiohttp.ClientSession:

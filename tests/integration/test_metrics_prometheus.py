@@ -24,7 +24,7 @@ import yaml
 from padang112 import config, logs
 from padang112.simulator import fleet
 from tests.conftest import SLOT
-from tests.fixtures.controller import eventually
+from tests.fixtures.controller import eventually, stop_process
 
 pytestmark = pytest.mark.live
 
@@ -107,12 +107,7 @@ async def prometheus(
         await eventually(ready, 30, 0.5, "Prometheus scraping the controller and Asterisk")
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
         log.close()
 
 
