@@ -32,7 +32,12 @@ def ours_on(address: str, port: int, expect: bytes, request: bytes = b"") -> boo
         with socket.create_connection((address, port), timeout=2.0) as sock:
             if request:
                 sock.sendall(request)
-            return expect in sock.recv(512)
+            answer = b""
+            while len(answer) < 16384 and (chunk := sock.recv(4096)):  # headers (security ones are long), body
+                answer += chunk
+                if expect in answer:
+                    return True
+            return False
     except OSError:
         return False
 
