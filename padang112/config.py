@@ -49,6 +49,7 @@ class AsteriskSettings:
 @dataclass
 class CallHandlingSettings:
     emergency_numbers: tuple[str, ...] = ("112", "110", "113", "118", "119")
+    country_code: str = "62"  # "+62112" and "62112" reach 112
     seat_count: int = 6
     seat_prefix: str = "seat"
     ring_timeout_s: float = 15.0

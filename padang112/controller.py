@@ -33,7 +33,8 @@ from padang112.telephony.ami import AmiLink
 from padang112.telephony.ari import AriClient, AriListener
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
-from padang112.telephony.fallback_import import import_fallback_calls
+from padang112.telephony.fallback_import import fallback_notes, import_fallback_calls
+from padang112.telephony.heartbeat import HeartbeatWriter
 from padang112.telephony.snapshot import Snapshot, live_snapshot
 from padang112.telephony.stasis import StasisTranslator
 
@@ -94,7 +95,10 @@ class Controller:
         self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
         self.lines: list[Line] = []  # the calls we place that are not part of the room (duty alerts, call-backs)
         self.pranks = PrankScores()
+        self.reconciled = False  # the room has been rebuilt from the switch since the last (re)connection
+        self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.connected and self.reconciled)
         self._tasks: list[asyncio.Task[Any]] = []
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ---------------------------------------------------------------------------------
@@ -109,13 +113,20 @@ class Controller:
             asyncio.create_task(self._room_loop(), name="room"),
             asyncio.create_task(self.listener.run(), name="ari-listener"),
             asyncio.create_task(self._ami_loop(), name="ami-upkeep"),
+            asyncio.create_task(self.ami.keepalive(), name="ami-keepalive"),
         ]
+        self._heartbeat_task = asyncio.create_task(self.heartbeat.run(), name="heartbeat")
 
     async def stop(self) -> None:
         """Stop taking calls, then hand every waiting caller to the fallback queue before leaving.
 
-        Connected calls stay bridged on the switch; a restarted controller adopts them (reconcile).
+        Connected calls stay bridged on the switch; a restarted controller adopts them (reconcile). The heartbeat
+        is stopped and zeroed first, so the dialplan sends new calls to the fallback queue from now on.
         """
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            await asyncio.gather(self._heartbeat_task, return_exceptions=True)
+            await self.heartbeat.mark_dead()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -163,6 +174,7 @@ class Controller:
         self.inbox.put_nowait(("ari", event))
 
     def _on_disconnect(self) -> None:
+        self.reconciled = False
         log.warning("ARI disconnected: calls in progress stay up; new calls go to the fallback queue")
 
     async def _on_connect(self) -> None:
@@ -178,23 +190,28 @@ class Controller:
             for seat, (state, reason, _) in (await self.repo.seat_states()).items()
             if state == "paused"
         }
-        self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused))
-        for device, in_use in snapshot.devices_in_use.items():
-            self.post(c.SeatDeviceInUse(device, in_use))
+        in_use = tuple(sorted(seat for seat, used in snapshot.devices_in_use.items() if used))
+        noted = await fallback_notes(self.ami) if self.ami.connected else frozenset()
+        self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused, in_use, noted))
         for line in self.lines:
             line.reconcile(snapshot, paused)
 
     async def _ami_loop(self, interval: float = 5.0) -> None:
-        """Over AMI: resync the fallback queue after each (re)connection, import fallback calls."""
+        """Over AMI: resync the fallback queue after each (re)connection, import fallback calls.
+
+        Only a controller that knows the seats (reconciled with a live switch) touches the queue, and the resync
+        only adds signed-in seats and sets their pause: a member is removed only when a person signs out.
+        """
         synced = False
         while True:
             try:
                 if not self.ami.connected:
                     synced = False
                 else:
-                    if not synced:
+                    if not synced and self.reconciled:
                         for seat in self.room.seats.values():
-                            await self.ami.set_member(seat.id, seat.signed_in, seat.state == SeatState.PAUSED)
+                            if seat.signed_in:
+                                await self.ami.set_member(seat.id, True, seat.state == SeatState.PAUSED)
                         synced = True
                     await import_fallback_calls(
                         self.ami, self.repo, str(self.settings.recordings_dir), publish=self._notify
@@ -233,6 +250,8 @@ class Controller:
             except Exception:  # a bug in one decision must not stop the room
                 log.exception("room failed on %s", command)
                 continue
+            if isinstance(command, c.Reconcile):
+                self.reconciled = True
             self._apply(decision)
 
     def _apply(self, decision: Decision) -> None:

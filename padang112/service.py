@@ -16,7 +16,7 @@ import signal
 
 from aiohttp import web
 
-from padang112 import logs
+from padang112 import logs, single_instance
 from padang112.config import Settings
 from padang112.ops.sdnotify import Notifier
 from padang112.runtime import Runtime
@@ -88,6 +88,11 @@ async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, no
 
 def run(settings: Settings) -> int:
     logs.setup(settings.log_level, settings.log_format)
+    try:
+        lock = single_instance.claim(settings)  # before anything talks to the switch
+    except single_instance.AlreadyRunning as exc:
+        log.error("%s", exc)
+        return 3
     settings.secrets()  # generated on first run, never shipped
     signals = ShutdownSignals()
     signals.install()
@@ -96,4 +101,5 @@ def run(settings: Settings) -> int:
     # late signal would still end us with -15; ignoring is kept through that.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
+    lock.close()
     return 0

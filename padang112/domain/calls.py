@@ -67,11 +67,12 @@ class Call:
     agency: str | None = None  # warm hand-off: the agency whose duty phone is dialled or in the call
     agency_leg: str | None = None
     agency_joined: bool = False
+    seat_lost: bool = False  # its call taker vanished while the controller was away: first in line again
     history: list[CallState] = field(default_factory=list)
 
     @property
     def queue_key(self) -> tuple[int, int]:
-        return (1 if self.flagged else 0, self.seq)
+        return (-1 if self.seat_lost else 1 if self.flagged else 0, self.seq)
 
     def move(self, to: CallState, at: datetime, **data: Any) -> CallTransition:
         if to not in ALLOWED[self.state]:

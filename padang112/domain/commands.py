@@ -25,6 +25,13 @@ class CallerHungUp:
 
 
 @dataclass(frozen=True)
+class CallerLeftApp:
+    """The caller's channel left our application without hanging up (the dialplan moved it)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
 class PromptsFinished:
     call_id: str
 
@@ -44,6 +51,7 @@ class SeatLegFailed:
     seat: str
     leg: str
     reason: str
+    seat_fault: bool = True  # False: the switch or the link failed (Asterisk down, ARI unreachable), not the phone
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ class LiveChannel:
 
     channel: str
     call_id: str
-    role: str  # "inbound", "seat" or "agency" (a duty phone in a warm hand-off)
+    role: str  # "inbound", "seat", "agency" (a duty phone in a warm hand-off) or "fallback" (in the fallback queue)
     seat: str | None = None
     agency: str | None = None
     answered: bool = False
@@ -126,6 +134,7 @@ class LiveChannel:
     caller_name: str = ""
     carrier: str = ""
     dialed: str = ""
+    created: str = ""  # ARI creationtime (ISO 8601, one time zone): arrival order of the callers found
 
 
 @dataclass(frozen=True)
@@ -133,13 +142,17 @@ class Reconcile:
     """Rebuild the room from what the switch says is live, never assuming an empty switch.
 
     ``open_calls`` maps the calls the database still holds as not ended to their state; ``registered`` the seats whose
-    softphones are registered now; ``paused`` seats that were paused (with reason) before the restart.
+    softphones are registered now; ``paused`` seats that were paused (with reason) before the restart; ``in_use`` seats
+    whose phone is on a call the controller did not place (the fallback queue's); ``in_fallback`` callers that went
+    through the fallback queue meanwhile (its notes in the switch's database), even if they have hung up since.
     """
 
     channels: tuple[LiveChannel, ...]
     open_calls: dict[str, str] = field(default_factory=dict)
     registered: tuple[str, ...] = ()
     paused: dict[str, str] = field(default_factory=dict)
+    in_use: tuple[str, ...] = ()
+    in_fallback: frozenset[str] = frozenset()  # call ids the fallback dialplan noted (p112fb): handed over, not lost
 
 
 @dataclass(frozen=True)
@@ -178,6 +191,7 @@ class SeatLeaves:
 Command = (
     CallArrived
     | CallerHungUp
+    | CallerLeftApp
     | PromptsFinished
     | SeatLegAnswered
     | SeatLegFailed

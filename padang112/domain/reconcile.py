@@ -17,12 +17,12 @@ from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.calls import Call, CallState
 from padang112.domain.events import CallTransition, SeatTransition
-from padang112.domain.seats import SeatState
+from padang112.domain.seats import SET_BY_PERSON, SeatState
 
 if TYPE_CHECKING:
     from padang112.domain.room import Decision, Room
 
-from padang112.domain.naming import recording_name
+from padang112.domain.naming import bridge_id, recording_name
 
 
 def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
@@ -32,10 +32,11 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
 
     _close_vanished_calls(room, cmd, inbound, at, out)
     busy: dict[str, str] = {}
-    for ch in inbound.values():
+    for ch in sorted(inbound.values(), key=lambda ch: ch.created):  # adopted callers keep their arrival order
         leg = legs.get(ch.call_id)
         connected = leg is not None and leg.bridged and ch.bridged and leg.seat in room.seats
-        call = room.calls.get(ch.call_id) or _adopt(room, ch, cmd.open_calls.get(ch.call_id), at, out)
+        stored = cmd.open_calls.get(ch.call_id)
+        call = room.calls.get(ch.call_id) or _adopt(room, ch, stored, at, out)
         if not ch.answered:
             out.effects.append(fx.Answer(call.id, call.channel))
         agency = agencies.get(ch.call_id)
@@ -58,6 +59,10 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
         else:
             if leg is not None:
                 out.effects.append(fx.Hangup(call.id, leg.channel, "reconciled"))
+            if ch.bridged or call.state == CallState.CONNECTED:  # talking before: its call taker is gone
+                call.seat_lost = True
+            if ch.bridged:  # left alone in the old bridge: out of it, so the next seat's bridge can be made
+                out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))
             call.seat = call.leg = None
             _force_call(call, CallState.QUEUED, at, out)
             room._dequeue(call)
@@ -74,35 +79,29 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
 def _close_vanished_calls(
     room: Room, cmd: c.Reconcile, inbound: dict[str, c.LiveChannel], at: datetime, out: Decision
 ) -> None:
+    """Close the calls no longer in our application: handed over if the caller is alive in the fallback queue (its
+    watchdog moved it while this controller was away: the fallback import continues its story), else gone."""
+    in_fallback = {ch.call_id for ch in cmd.channels if ch.role == "fallback"} | cmd.in_fallback
+
+    def closing(call_id: str, state: str) -> tuple[CallState, dict[str, object]]:
+        if call_id in in_fallback:
+            return CallState.HANDED_OVER, {"ended_by": "watchdog", "reconciled": True}
+        live = state in (CallState.CONNECTED.value, CallState.TRANSFERRED.value)
+        return (CallState.ENDED if live else CallState.ABANDONED), {"ended_by": "unknown", "reconciled": True}
+
     for call in list(room.calls.values()):
         if call.id in inbound:
             continue
-        live = call.state in (CallState.CONNECTED, CallState.TRANSFERRED)
-        target = CallState.ENDED if live else CallState.ABANDONED
-        out.events.append(
-            CallTransition(
-                call.id,
-                at,
-                call.state.value,
-                target.value,
-                seat=call.seat,
-                data={"ended_by": "unknown", "reconciled": True},
-            )
-        )
+        target, data = closing(call.id, call.state.value)
+        out.events.append(CallTransition(call.id, at, call.state.value, target.value, seat=call.seat, data=data))
         room._dequeue(call)
         del room.calls[call.id]
         room._finished.append(call.id)
     for call_id, state in cmd.open_calls.items():
         if call_id in inbound or call_id in room._finished:
             continue
-        target = (
-            CallState.ENDED
-            if state in (CallState.CONNECTED.value, CallState.TRANSFERRED.value)
-            else CallState.ABANDONED
-        )
-        out.events.append(
-            CallTransition(call_id, at, state, target.value, data={"ended_by": "unknown", "reconciled": True})
-        )
+        target, data = closing(call_id, state)
+        out.events.append(CallTransition(call_id, at, state, target.value, data=data))
         room._finished.append(call_id)
 
 
@@ -148,10 +147,11 @@ def _force_call(call: Call, state: CallState, at: datetime, out: Decision) -> No
 def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: datetime, out: Decision) -> None:
     for seat in room.seats.values():
         seat.registered = seat.id in cmd.registered
+        seat.device_in_use = seat.id in cmd.in_use
         reason = None
         if seat.id in busy:
             target, seat.call_id = SeatState.BUSY, busy[seat.id]
-        elif seat.id in cmd.paused:
+        elif cmd.paused.get(seat.id) in SET_BY_PERSON:
             target, reason = SeatState.PAUSED, cmd.paused[seat.id]
         elif seat.registered and (seat.signed_in or room.policy.auto_ready_on_register):
             target = SeatState.AVAILABLE
@@ -167,4 +167,5 @@ def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: dateti
             out.events.append(
                 SeatTransition(seat.id, at, before.value, target.value, reason=reason, call_id=seat.call_id)
             )
-        out.effects.append(fx.FallbackMembership(seat.id, member=seat.signed_in, paused=target == SeatState.PAUSED))
+        if seat.signed_in:  # never removed here: only a person signing out takes a seat out of the fallback queue
+            out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=target == SeatState.PAUSED))

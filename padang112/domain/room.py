@@ -147,6 +147,18 @@ class Room(HandoffRules):
             self._withdraw_offer(call, seat, at, out, pause_reason=None, hangup="caller_gone")
         self._finish(call, CallState.ABANDONED, at, out, ended_by="caller", disposition="abandoned")
 
+    def _on_CallerLeftApp(self, cmd: c.CallerLeftApp, at: datetime, out: Decision) -> None:
+        """The caller left our application alive: the dialplan's watchdog moved it to the fallback queue while
+        this controller did not answer (stopped, cut off). A waiting caller is handed over; others as hung up."""
+        call = self.calls.get(cmd.call_id)
+        if call is None or not call.waiting:
+            self._on_CallerHungUp(c.CallerHungUp(cmd.call_id), at, out)
+            return
+        self._dequeue(call)
+        if call.state == CallState.OFFERED:
+            self._withdraw_offer(call, self.seats[call.seat or ""], at, out, pause_reason=None, hangup="handed_over")
+        self._finish(call, CallState.HANDED_OVER, at, out, ended_by="watchdog", disposition=None)
+
     def _on_PromptsFinished(self, cmd: c.PromptsFinished, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
         if call is not None and call.waiting:
@@ -178,7 +190,7 @@ class Room(HandoffRules):
         out.events.append(RecordingStarted(call.id, at, call.recording, f"{self.recordings_dir}/{call.recording}.wav"))
 
     def _on_SeatLegFailed(self, cmd: c.SeatLegFailed, at: datetime, out: Decision) -> None:
-        self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason)
+        self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason, seat_fault=cmd.seat_fault)
 
     def _on_SeatLegHungUp(self, cmd: c.SeatLegHungUp, at: datetime, out: Decision) -> None:
         self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up")
@@ -189,13 +201,17 @@ class Room(HandoffRules):
             return
         self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup="no_answer")
 
-    def _leg_gone(self, call_id: str, leg: str, at: datetime, out: Decision, reason: str) -> None:
+    def _leg_gone(
+        self, call_id: str, leg: str, at: datetime, out: Decision, reason: str, seat_fault: bool = True
+    ) -> None:
+        """A seat leg ended. Before answer the seat is paused only if its phone failed, not the switch or link."""
         call = self.calls.get(call_id)
         if call is None or call.leg != leg:
             return
         if call.state == CallState.OFFERED:
             log.info("call %s: seat leg %s failed before answer (%s)", call.id, leg, reason)
-            self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup=None)
+            pause = PauseReason.NOT_RESPONDING.value if seat_fault else None
+            self._requeue_after_offer(call, at, out, pause, hangup=None)
         elif call.state == CallState.CONNECTED and call.agency_joined:
             self._hand_off(call, at, out, by=call.seat or "seat")  # hung up on purpose: the agency has the caller
         elif call.state == CallState.CONNECTED:

@@ -32,6 +32,11 @@ class PauseReason(str, enum.Enum):
     NOT_RESPONDING = "not_responding"  # set by the controller after a ring-no-answer
 
 
+# Pauses a person chose; the others (not responding, a call-back attempt) are the controller's and do not
+# outlive it: a restarted controller starts those seats afresh.
+SET_BY_PERSON = frozenset({PauseReason.BREAK.value, PauseReason.TRAINING.value, PauseReason.TECHNICAL.value})
+
+
 ALLOWED: dict[SeatState, frozenset[SeatState]] = {
     SeatState.OFFLINE: frozenset({SeatState.AVAILABLE, SeatState.PAUSED}),
     SeatState.AVAILABLE: frozenset({SeatState.OFFERED, SeatState.PAUSED, SeatState.OFFLINE}),

@@ -10,6 +10,7 @@ import ipaddress
 import math
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import jinja2
 from padang112 import config
 from padang112.pbx import prompt_texts
 from padang112.pbx.layout import Layout, layout
+from padang112.telephony import heartbeat
 
 TEMPLATE_DIRS = (config.PROJECT_ROOT / "asterisk", config.PROJECT_ROOT / "dialplans")
 ARI_USER = "padang112"
@@ -45,6 +47,13 @@ EMPTY_TEXT = "; {header}\n; Intentionally empty: the module's built-in defaults 
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _NUMBER_RE = re.compile(r"^[0-9]{2,15}$")
+
+
+def fallback_priority_horizon(now: float) -> int:
+    """Deciseconds since the epoch 3 years after ``now``: the fallback queue's priority is this minus the caller's
+    arrival in deciseconds, so earlier callers go first and the value fits app_queue's int (with the 10^9 boost of
+    a caller whose call taker vanished) as long as the configuration is rendered again within 3 years."""
+    return int(now // 86400) * 864000 + 3 * 365 * 864000  # whole days: the rendering changes once a day
 
 
 def _environment() -> jinja2.Environment:
@@ -81,6 +90,8 @@ def _check(settings: config.Settings) -> None:
     for number in settings.calls.emergency_numbers:
         if not _NUMBER_RE.match(number):
             raise ValueError(f"emergency number {number!r}: digits only")
+    if not re.fullmatch(r"[0-9]{1,3}", settings.calls.country_code):
+        raise ValueError(f"country code {settings.calls.country_code!r}: 1 to 3 digits")
     for name in (settings.asterisk.app, settings.calls.fallback_queue):
         if not _NAME_RE.match(name):
             raise ValueError(f"name {name!r}: use a-z, 0-9, '-', '_'")
@@ -121,6 +132,9 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         "seats": [{"name": s, "password": secrets.seat_passwords[s]} for s in settings.seats],
         "duty_phones": [{"name": d, "password": secrets.duty_passwords[d]} for d in settings.duty_phones.values()],
         "emergency_numbers": list(calls.emergency_numbers),
+        "country_code": calls.country_code,
+        "heartbeat": {"variable": heartbeat.VARIABLE, "stale_s": heartbeat.STALE_AFTER_S},
+        "prio_horizon_ds": fallback_priority_horizon(time.time()),
         "queue": {
             "name": calls.fallback_queue,
             "timeout": max(1, math.ceil(calls.ring_timeout_s)),

@@ -152,3 +152,57 @@ def is_silent(
 ) -> bool:
     """True when the RMS level stays below ``threshold_dbfs`` (G.711 silence decodes to almost zero)."""
     return rms_dbfs(path, start_s, end_s) < threshold_dbfs
+
+
+def silent_stretches(
+    path: str | Path,
+    threshold_dbfs: float = -50.0,
+    block_s: float = 0.1,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+) -> list[tuple[float, float]]:
+    """(start, length) in seconds of every run of blocks quieter than ``threshold_dbfs``: what a caller heard as
+    silence (no greeting, music or voice)."""
+    audio = read_wav(path, start_s, end_s)
+    step = max(1, int(audio.rate * block_s))
+    runs: list[tuple[float, float]] = []
+    run_start: int | None = None
+    floor = 10 ** (threshold_dbfs / 10)  # mean square of a block at the threshold (full scale = 1.0)
+    for i in range(0, len(audio.samples) - step + 1, step):
+        block = audio.samples[i : i + step]
+        quiet = sum(x * x for x in block) / len(block) < floor
+        if quiet and run_start is None:
+            run_start = i
+        elif not quiet and run_start is not None:
+            runs.append((start_s + run_start / audio.rate, (i - run_start) / audio.rate))
+            run_start = None
+    if run_start is not None:
+        end = len(audio.samples) - len(audio.samples) % step
+        runs.append((start_s + run_start / audio.rate, (end - run_start) / audio.rate))
+    return runs
+
+
+def longest_silence(
+    path: str | Path, threshold_dbfs: float = -50.0, start_s: float = 0.0, end_s: float | None = None
+) -> float:
+    """The longest silent stretch in seconds (0.0 if none)."""
+    return max(
+        (length for _, length in silent_stretches(path, threshold_dbfs, start_s=start_s, end_s=end_s)), default=0.0
+    )
+
+
+def first_tone_at(
+    path: str | Path, hz: float, min_level: float = 0.5, hold_s: float = 0.5, block_s: float = BLOCK_S
+) -> float | None:
+    """Seconds into the recording where ``hz`` starts to dominate for ``hold_s`` (a call taker's tone: the caller
+    was put through), or None if it never does."""
+    audio = read_wav(path)
+    size = max(1, int(audio.rate * block_s))
+    floor = size * 10 ** (-50.0 / 10)
+    need = max(1, round(hold_s / block_s))
+    run = 0
+    for i, (t, e) in enumerate(_block_levels(audio, hz, block_s)):
+        run = run + 1 if e > floor and t >= min_level * e else 0
+        if run == need:
+            return (i + 1 - need) * size / audio.rate
+    return None

@@ -17,6 +17,9 @@ from panoramisk import Manager
 log = logging.getLogger(__name__)
 
 _QUEUE_CALLS = re.compile(r"\bhas (\d+) calls?\b")  # "padang112-fallback has 2 calls (max unlimited) in ..."
+PING_INTERVAL_S = 1.0
+PING_TIMEOUT_S = 1.5
+ALIVE_WITHIN_S = 3.5  # /readyz turns red within 5 s of a silent loss
 OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause", "command")
 
 
@@ -24,6 +27,7 @@ class AmiLink:
     def __init__(self, host: str, port: int, user: str, secret: str, queue: str) -> None:
         self.queue = queue
         self.last_reply_at: float | None = None  # time.monotonic() of the last answer AMI gave us
+        self.last_pong: float | None = None  # monotonic time of the last answered Ping
         self._manager = Manager(
             host=host,
             port=port,
@@ -51,14 +55,35 @@ class AmiLink:
     def connected(self) -> bool:
         return bool(self._manager._connected and self._manager.authenticated)
 
+    @property
+    def alive(self) -> bool:
+        """Connected and answering: a socket that is open but silent is not alive."""
+        return self.connected and self.last_pong is not None and time.monotonic() - self.last_pong < ALIVE_WITHIN_S
+
     def close(self) -> None:
         self._manager.close()
 
-    async def _send(self, action: dict[str, str]) -> dict[str, str]:
+    async def keepalive(self) -> None:
+        """Ping every second; a link that stops answering is dropped so that panoramisk dials it again."""
+        while True:
+            await asyncio.sleep(PING_INTERVAL_S)
+            if not self.connected:
+                continue
+            try:
+                await self._send({"Action": "Ping"}, timeout=PING_TIMEOUT_S)
+                self.last_pong = time.monotonic()
+            except (TimeoutError, ConnectionError) as exc:
+                if not self.alive:
+                    log.warning("AMI does not answer (%s): reconnecting", exc or "timeout")
+                    transport = getattr(getattr(self._manager, "protocol", None), "transport", None)
+                    if transport is not None:
+                        transport.abort()  # panoramisk's connection_lost dials again
+
+    async def _send(self, action: dict[str, str], timeout: float = 5.0) -> dict[str, str]:
         if not self.connected:
             raise ConnectionError("AMI is not connected")
         # as_list=False: panoramisk otherwise waits for a list that never comes after "Added ... to queue"
-        reply = await asyncio.wait_for(self._manager.send_action(action, as_list=False), timeout=5)
+        reply = await asyncio.wait_for(self._manager.send_action(action, as_list=False), timeout=timeout)
         self.last_reply_at = time.monotonic()
         return dict(reply)
 

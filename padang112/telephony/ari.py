@@ -16,6 +16,10 @@ import aiohttp
 
 log = logging.getLogger(__name__)
 
+PING_S = 2.0  # WebSocket ping after this long without a frame; the pong must come within half of it
+CONNECT_TIMEOUT_S = 2.0
+MAX_BACKOFF_S = 1.0  # /readyz must turn green within 2 s of the link coming back
+
 
 class AriError(Exception):
     def __init__(self, method: str, path: str, status: int, text: str) -> None:
@@ -102,12 +106,15 @@ class AriListener:
                 self.connected = False
                 self.on_disconnect()
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _session_once(self) -> None:
         assert self.client._session is not None
         params = {"app": self.client.app, "subscribeAll": "false"}
-        async with self.client._session.ws_connect(self.client.websocket_url(), params=params, heartbeat=10) as ws:
+        # A link that dies silently (packets dropped, no close) is noticed by the ping: no pong within
+        # PING_S / 2 closes it. A connection attempt into a dead link gives up after CONNECT_TIMEOUT_S.
+        connecting = self.client._session.ws_connect(self.client.websocket_url(), params=params, heartbeat=PING_S)
+        async with await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S) as ws:
             self.connected = True
             log.info("ARI connected (app %s)", self.client.app)
             await self.on_connect()

@@ -49,6 +49,7 @@ class EffectRunner:
         duty_phone: Callable[[str], str],
         moh_class: str = "default",
         fallback_context: str = "emergency-fallback",
+        fallback_entry: str = "waited",
     ) -> None:
         """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else)."""
         self.ari = ari
@@ -58,6 +59,7 @@ class EffectRunner:
         self.duty_phone = duty_phone
         self.moh_class = moh_class
         self.fallback_context = fallback_context
+        self.fallback_entry = fallback_entry
         self._lanes: dict[str, asyncio.Queue[fx.Effect]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -134,7 +136,10 @@ class EffectRunner:
     # ---- execution ---------------------------------------------------------------------------------
     def _on_failure(self, effect: fx.Effect, exc: Exception) -> None:
         if isinstance(effect, fx.RingSeat):
-            self.post(c.SeatLegFailed(effect.call_id, effect.seat, effect.leg, f"originate: {exc}"))
+            # Asterisk refusing the seat is the seat's matter; a request that never got an answer (switch down,
+            # link cut) is not: the seat is not paused for it.
+            seat_fault = isinstance(exc, AriError)
+            self.post(c.SeatLegFailed(effect.call_id, effect.seat, effect.leg, f"originate: {exc}", seat_fault))
         elif isinstance(effect, fx.DialAgency):
             self.post(c.AgencyLegGone(effect.call_id, effect.leg, f"originate: {exc}"))
 
@@ -151,8 +156,14 @@ class EffectRunner:
             await self.ari.delete(f"/playbacks/{playback}")
         await self.ari.delete(f"/channels/{channel}/moh")
 
+    async def _stop_prompt(self, channel: str) -> None:
+        playback = self.media.current.pop(channel, None)
+        if playback is not None:
+            await self.ari.delete(f"/playbacks/{playback}")
+
     async def _PlayPrompts(self, e: fx.PlayPrompts) -> None:
-        await self._silence(e.channel)
+        """Prompts play over the hold music the dialplan started; Asterisk resumes the music after them."""
+        await self._stop_prompt(e.channel)
         playback = f"pb-{uuid.uuid4().hex}"
         self.media.current[e.channel] = playback
         media = ",".join(f"sound:{p}" for p in e.prompts)
@@ -187,7 +198,11 @@ class EffectRunner:
 
     async def _Bridge(self, e: fx.Bridge) -> None:
         await self._silence(e.channels[0])
-        await self.ari.post(f"/bridges/{e.bridge}", type="mixing", name=e.call_id)
+        try:
+            await self.ari.post(f"/bridges/{e.bridge}", type="mixing", name=e.call_id)
+        except AriError as exc:
+            if exc.status != 409:  # a bridge left from before a restart: use it
+                raise
         await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=",".join(e.channels))
 
     async def _StartRecording(self, e: fx.StartRecording) -> None:
@@ -208,8 +223,10 @@ class EffectRunner:
         await self.ari.delete(f"/channels/{e.channel}", reason="normal")
 
     async def _ContinueToFallback(self, e: fx.ContinueToFallback) -> None:
-        await self._silence(e.channel)
-        await self.ari.post(f"/channels/{e.channel}/continue", context=self.fallback_context, extension="s", priority=1)
+        await self._stop_prompt(e.channel)  # the music plays on until the fallback queue's own starts
+        await self.ari.post(
+            f"/channels/{e.channel}/continue", context=self.fallback_context, extension=self.fallback_entry, priority=1
+        )
 
     async def _Originate(self, e: fx.Originate) -> None:
         await self.ari.post(

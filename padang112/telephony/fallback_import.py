@@ -11,6 +11,7 @@ idempotent (``fallback_imports`` table), so a crash between import and delete on
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -129,6 +130,16 @@ def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool =
     duration = (call.end - call.start).total_seconds()
     events.append(RecordingFinished(cid, call.end, name, duration))
     return events
+
+
+async def fallback_notes(ami: AmiLink) -> frozenset[str]:
+    """Unique ids of the calls the fallback dialplan has noted and that are not imported yet."""
+    try:
+        lines = await asyncio.wait_for(ami.command("database show p112fb"), timeout=2.0)
+        return frozenset(parse_db_show(lines, "p112fb"))
+    except (TimeoutError, ConnectionError) as exc:
+        log.warning("fallback notes not read: %s", exc)
+        return frozenset()
 
 
 async def import_fallback_calls(

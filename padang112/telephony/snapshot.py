@@ -10,6 +10,9 @@ from padang112.domain.naming import parse_handoff_leg, parse_leg
 from padang112.telephony.ari import AriClient
 from padang112.telephony.stasis import sanitize_text
 
+# Where a caller is while Asterisk's own fallback queue has it (dialplans/extensions.conf.j2).
+FALLBACK_CONTEXTS = frozenset({"emergency-fallback", "p112-fallback-enter"})
+
 
 @dataclass(frozen=True)
 class PlacedChannel:
@@ -70,6 +73,8 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
         args = _inbound_args(ch, app)
         if args is None:
             placed.append(PlacedChannel(cid, ch.get("state") == "Up", bridge_of.get(cid)))
+            if (ch.get("dialplan") or {}).get("context") in FALLBACK_CONTEXTS:  # moved there by its watchdog
+                live.append(LiveChannel(cid, cid, "fallback", answered=ch.get("state") == "Up"))
             continue
         caller = ch.get("caller") or {}
         live.append(
@@ -83,6 +88,7 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
                 caller_name=sanitize_text(caller.get("name")),
                 carrier=args[0] if args else "",
                 dialed=args[1] if len(args) > 1 else "",
+                created=str(ch.get("creationtime", "")),
             )
         )
     endpoints: list[dict[str, Any]] = await ari.get("/endpoints/PJSIP")

@@ -81,8 +81,15 @@ class StasisTranslator:
             return [c.CallerHungUp(channel_id)]
         return []
 
+    def _StasisEnd(self, event: dict[str, Any]) -> list[c.Command]:
+        """A caller hanging up is announced by ChannelHangupRequest first; a caller that only leaves was moved
+        by the dialplan's watchdog (this controller did not answer in time) and lives on in the fallback queue."""
+        channel_id = event["channel"]["id"]
+        if parse_leg(channel_id) is None and parse_handoff_leg(channel_id) is None and self._is_inbound(channel_id):
+            return [c.CallerLeftApp(channel_id)]
+        return self._gone(event)
+
     # The first of these for a channel does the work; the room ignores the repeats.
-    _StasisEnd = _gone
     _ChannelDestroyed = _gone
     _ChannelHangupRequest = _gone
 

@@ -65,7 +65,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
-    checks = {"ari": controller.ari_connected, "ami": controller.ami.connected, "database": False}
+    checks = {"ari": controller.ari_connected, "ami": controller.ami.alive, "database": False}
     try:
         await request.app[REPOSITORY].ping()
         checks["database"] = True

@@ -93,42 +93,73 @@ def _reachable(plan: dict[str, list[confparse.Step]], start: str) -> set[str]:
 def test_every_emergency_number_from_a_carrier_goes_to_stasis(
     main_settings: config.Settings, plan: dict[str, list[confparse.Step]]
 ) -> None:
-    steps = plan["from-carrier"]
+    steps = plan["p112-emergency-numbers"]
     for number in main_settings.calls.emergency_numbers:
         mine = [s for s in steps if s.exten == number]
         assert [(s.app, s.args) for s in mine] == [("Set", "__P112_DIALED=${EXTEN}"), ("Goto", "emergency,s,1")]
+    assert {s.exten for s in steps} == set(main_settings.calls.emergency_numbers)
     stasis = [s for s in plan["emergency"] if s.app == "Stasis"]
     assert [s.args for s in stasis] == [f"{main_settings.asterisk.app},inbound,${{P112_CARRIER}},${{P112_DIALED}}"]
     assert plan["emergency"][0].args == "__P112_CARRIER=${CHANNEL(endpoint)}"
 
 
-def test_every_other_number_from_a_carrier_is_rejected_before_answer(
-    main_settings: config.Settings, plan: dict[str, list[confparse.Step]]
+def test_a_carrier_number_is_normalised_then_only_an_emergency_number_goes_on(
+    plan: dict[str, list[confparse.Step]],
 ) -> None:
-    others = [s for s in plan["from-carrier"] if s.exten not in main_settings.calls.emergency_numbers]
-    assert {s.exten for s in others} >= {"_X.", "_X", "i"}
-    assert any(s.exten.startswith("_[") and "+" in s.exten and "a-z" in s.exten for s in others)
+    """``112;phone-context=+62`` loses its parameters, ``+62112``/``62112`` their country code; what is then not
+    all digits, or not an emergency number, is rejected before answer."""
+    normalise = [s for s in plan["from-carrier"] if s.exten == "_[0-9+]."]
+    assert normalise[0].args == "P112_NUMBER=${CUT(EXTEN,;,1)}"
+    assert any("FILTER(0123456789,${P112_NUMBER})" in s.args and s.args.endswith("?reject") for s in normalise)
+    onward = [s.args for s in normalise if s.app == "GotoIf" and "DIALPLAN_EXISTS" in s.args]
+    assert onward == [
+        "${DIALPLAN_EXISTS(p112-emergency-numbers,${P112_NUMBER},1)}?p112-emergency-numbers,${P112_NUMBER},1"
+    ]
+    assert (normalise[-1].app, normalise[-1].args, normalise[-1].label) == ("Hangup", "21", "reject")
+    others = [s for s in plan["from-carrier"] if s.exten != "_[0-9+]."]
+    assert {s.exten for s in others} >= {"_X", "i"}
+    assert any(s.exten.startswith("_[") and "a-z" in s.exten for s in others)
     assert all((s.app, s.args, s.priority) == ("Hangup", "21", "1") for s in others)
 
 
 def test_nothing_a_carrier_can_reach_routes_a_call_out(plan: dict[str, list[confparse.Step]]) -> None:
-    reachable = _reachable(plan, "from-carrier")
+    reachable = _reachable(plan, "from-carrier") | _reachable(plan, "p112-emergency-numbers")
     assert reachable >= {
         "from-carrier",
         "emergency",
         "emergency-fallback",
+        "p112-fallback-enter",
         "p112-fallback-hangup",
         "p112-fallback-answered",
     }
+    # the one exception: each caller's watchdog, a Local channel into [p112-watchdog] that can only move that
+    # same caller (its unique id) into the fallback queue
+    originate = [s.args for s in plan["emergency"] if s.app == "Originate"]
+    assert originate == ["Local/${UNIQUEID}@p112-watchdog/n,app,Wait,86400,,,a"]
+    redirects = [s.args for s in plan["p112-watchdog"] if s.app == "ChannelRedirect"]
+    assert redirects == ["${EXTEN},emergency-fallback,${P112_ENTRY},1"]
+    assert {s.app for s in plan["p112-watchdog"]} & ROUTE_OUT == {"ChannelRedirect"}
     for ctx in reachable:
-        apps = {s.app for s in plan[ctx]}
+        apps = {s.app for s in plan[ctx]} - ({"Originate"} if ctx == "emergency" else set())
         assert not apps & ROUTE_OUT, f"[{ctx}] uses {apps & ROUTE_OUT}"
     assert "Dial(" not in "".join(f"{s.app}({s.args})" for s in plan["from-carrier"])
     # the controller only ever returns a channel to the dialplan explicitly: after Stasis it is hung up
     emergency = plan["emergency"]
     after = emergency[[s.app for s in emergency].index("Stasis") + 1 :]
-    assert [s.app for s in after] == ["GotoIf", "Goto", "Hangup"]
-    assert after[1].args == "emergency-fallback,s,1"
+    assert [s.app for s in after] == ["Set", "GotoIf", "Goto", "Hangup"]
+    assert after[2].args == "emergency-fallback,s,1" and after[2].label == "fallback"
+
+
+def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartbeat_is_stale(
+    plan: dict[str, list[confparse.Step]],
+) -> None:
+    apps = [s.app for s in plan["emergency"]]
+    assert apps.index("Answer") < apps.index("StartMusicOnHold") < apps.index("Stasis")
+    stale = [s.args for s in plan["emergency"] if s.app == "GotoIf" and "P112_ALIVE" in s.args]
+    assert stale == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?fallback"]
+    assert apps.index("GotoIf") < apps.index("Originate") < apps.index("Stasis")
+    fresh = [s.args for s in plan["p112-watchdog"] if "P112_ALIVE" in s.args]
+    assert fresh == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} <= 2]?loop"]
 
 
 def test_seats_can_dial_nothing(plan: dict[str, list[confparse.Step]]) -> None:
@@ -138,27 +169,31 @@ def test_seats_can_dial_nothing(plan: dict[str, list[confparse.Step]]) -> None:
 def test_fallback_notes_the_call_records_it_and_never_gives_up(
     main_settings: config.Settings, plan: dict[str, list[confparse.Step]]
 ) -> None:
-    steps = plan["emergency-fallback"]
-    apps = [s.app for s in steps]
-    assert apps.index("Set") < apps.index("Answer") < apps.index("MixMonitor") < apps.index("Playback")
-    assert steps[0].args.startswith("DB(p112fb/${UNIQUEID})=${EPOCH}|${P112_CARRIER}|${BASE64_ENCODE(")
-    assert any(s.args == "CHANNEL(hangup_handler_push)=p112-fallback-hangup,s,1" for s in steps)
-    mix = steps[apps.index("MixMonitor")].args
+    enter = plan["p112-fallback-enter"]
+    apps = [s.app for s in enter]
+    assert apps.index("Set") < apps.index("Answer") < apps.index("MixMonitor")
+    assert enter[0].args.startswith("DB(p112fb/${UNIQUEID})=${EPOCH}|${P112_CARRIER}|${BASE64_ENCODE(")
+    assert any(s.args == "CHANNEL(hangup_handler_push)=p112-fallback-hangup,s,1" for s in enter)
+    assert any(s.args.startswith("QUEUE_PRIO=$[") and "P112_ARRIVED" in s.args for s in enter)
+    mix = enter[apps.index("MixMonitor")].args
     assert mix == f"{layout(main_settings).recording}/fallback-${{UNIQUEID}}.wav"
-    queue = steps[apps.index("Queue")]
+    steps = plan["emergency-fallback"]
+    entries = {s.exten for s in steps if s.priority == "1"}
+    assert entries == {"s", "waited", "seat-gone", "queue"}
+    for entry in ("s", "waited", "seat-gone"):
+        mine = [s for s in steps if s.exten == entry]
+        assert mine[0].app == "Gosub" and mine[0].args.startswith("p112-fallback-enter,s,1(")
+        assert mine[-1].args == "emergency-fallback,queue,1"
+    assert [s.app for s in steps if s.exten == "s"] == ["Gosub", "Playback", "Goto"]  # greeted only once
+    queue_steps = [s for s in steps if s.exten == "queue"]
+    queue = next(s for s in queue_steps if s.app == "Queue")
     assert queue.args.split(",")[0] == main_settings.calls.fallback_queue
-    loop_back = [s for s in steps[apps.index("Queue") :] if s.app == "Goto"]
-    assert loop_back and loop_back[-1].args == queue_label(steps, queue)
+    assert [s.args for s in queue_steps if s.app == "Goto"] == ["queue,1"]  # loops, never gives up
     hangup_writes = [s.args for s in plan["p112-fallback-hangup"] if s.args.startswith("DB(p112fb_end/")]
     assert hangup_writes == [
         "DB(p112fb_end/${UNIQUEID})=${EPOCH}|${QUEUESTATUS}|${CUT(P112_ANS,|,2)}|${CUT(P112_ANS,|,1)}"
     ]
     assert plan["p112-fallback-answered"][0].args == "DB(p112fb_ans/${P112_UID})=${EPOCH}|${CHANNEL(endpoint)}"
-
-
-def queue_label(steps: list[confparse.Step], queue: confparse.Step) -> str:
-    i = steps.index(queue)
-    return next(s.label for s in reversed(steps[: i + 1]) if s.label)
 
 
 def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answer(

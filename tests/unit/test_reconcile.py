@@ -8,6 +8,7 @@ seats come back paused, the fallback queue is told about every seat, and every c
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -278,7 +279,8 @@ def test_paused_seats_are_restored_with_their_reason_and_the_others_follow_regis
     }
 
 
-def test_every_seat_gets_its_fallback_queue_membership():
+def test_every_signed_in_seat_gets_its_fallback_queue_membership_and_none_is_removed():
+    """A starting controller never empties the fallback queue: seats it does not see are left as they are."""
     r = room()
     out = reconcile(
         r,
@@ -289,9 +291,55 @@ def test_every_seat_gets_its_fallback_queue_membership():
     )
     assert sorted(of(out, fx.FallbackMembership), key=lambda m: m.seat) == [
         fx.FallbackMembership("seat01", member=True, paused=True),
-        fx.FallbackMembership("seat02", member=False, paused=False),
         fx.FallbackMembership("seat03", member=True, paused=False),
     ]
+    assert not [m for m in of(out, fx.FallbackMembership) if not m.member]
+
+
+@pytest.mark.parametrize(
+    ("stored_reason", "after"),
+    [
+        ("break", ("paused", "break")),
+        ("training", ("paused", "training")),
+        ("technical", ("paused", "technical")),
+        ("not_responding", ("available", None)),  # the controller's own verdict does not outlive it
+        ("callback", ("available", None)),  # a call-back attempt of the previous controller is gone
+    ],
+)
+def test_only_pauses_a_person_chose_survive_a_restart(stored_reason, after):
+    r = room()
+    reconcile(r, registered=("seat01",), paused={"seat01": stored_reason})
+    assert (r.seats["seat01"].state.value, r.seats["seat01"].reason) == after
+
+
+def test_a_seat_busy_on_a_fallback_call_is_not_offered_a_call_after_a_restart():
+    r = room()
+    out = reconcile(r, caller("c1"), registered=("seat01", "seat02"), in_use=("seat01",))
+    assert [(e.seat) for e in of(out, fx.RingSeat)] == ["seat02"]
+    assert r.seats["seat01"].device_in_use and not r.seats["seat01"].eligible
+
+
+def test_callers_found_on_the_switch_are_queued_in_their_arrival_order():
+    r = room()
+    late = dataclasses.replace(caller("late"), created="2026-12-02T10:00:05.000+0000")
+    early = dataclasses.replace(caller("early"), created="2026-12-02T10:00:01.000+0000")
+    reconcile(r, late, early)
+    assert [entry[-1] for entry in r.queue] == ["early", "late"]
+
+
+def test_a_caller_whose_call_taker_left_during_the_outage_goes_first_and_out_of_the_old_bridge():
+    """Seat hung up while the controller was away: the caller is alone in its bridge. It leaves that bridge (so
+    the next seat's bridge can be made: no ARI 409) and is the first to be offered, before earlier arrivals."""
+    r = room()
+    waiting = dataclasses.replace(caller("waiting"), created="2026-12-02T10:00:00.000+0000")
+    alone = dataclasses.replace(caller("alone", bridged=True), created="2026-12-02T10:00:09.000+0000")
+    out = reconcile(r, waiting, alone, open_calls={"alone": "connected", "waiting": "queued"}, registered=("seat01",))
+    assert fx.DestroyBridge("alone", bridge_id("alone")) in out.effects
+    effects = [e for e in out.effects if getattr(e, "call_id", None) == "alone"]
+    destroy = effects.index(fx.DestroyBridge("alone", bridge_id("alone")))
+    assert destroy < effects.index(fx.StartHoldMusic("alone", "chan-alone"))
+    assert [(e.call_id, e.seat) for e in of(out, fx.RingSeat)] == [("alone", "seat01")]
+    assert call_moves(out, "alone")[:2] == [("connected", "queued"), ("queued", "offered")]
 
 
 def test_without_auto_ready_a_registered_seat_that_never_signed_in_stays_offline():
@@ -358,3 +406,20 @@ def test_reconciling_twice_with_the_same_switch_changes_nothing_the_second_time(
     assert second.events == []
     assert {s.id: (s.state, s.reason, s.call_id) for s in r.seats.values()} == seats_after
     assert not of(second, fx.Hangup) and not of(second, fx.RingSeat)
+
+
+def test_a_caller_its_watchdog_moved_to_the_fallback_queue_is_handed_over_not_abandoned():
+    """The controller died; the dialplan's watchdog moved the waiting caller to the fallback queue. The restarted
+    controller must not call that caller abandoned (no false call-back item): the fallback import goes on."""
+    r = room()
+    moved = c.LiveChannel("chan-c1", "c1", "fallback", answered=True)
+    out = reconcile(r, moved, open_calls={"c1": "queued", "c2": "queued"}, registered=("seat01",))
+    assert call_moves(out, "c1") == [("queued", "handed_over")]
+    assert call_moves(out, "c2") == [("queued", "abandoned")]  # truly gone
+    assert "c1" not in r.calls and not of(out, fx.RingSeat)
+
+
+def test_a_caller_served_and_gone_through_the_fallback_queue_meanwhile_is_handed_over_not_abandoned():
+    r = room()
+    out = reconcile(r, open_calls={"c1": "offered"}, in_fallback=frozenset({"c1"}))
+    assert call_moves(out, "c1") == [("offered", "handed_over")]

@@ -359,6 +359,40 @@ def test_a_seat_leg_lost_before_answer_pauses_the_seat_and_offers_the_call_to_th
     assert rings(out) == [("c1", "seat02")]
 
 
+def test_a_seat_leg_that_could_not_be_placed_because_the_switch_or_link_failed_does_not_pause_the_seat():
+    """Asterisk down or ARI unreachable: not the phone's fault. The seat stays available, keeps its idle place, and
+    the caller keeps its place in line."""
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.do(c.SeatLegFailed("c1", "seat01", leg, "originate: connection refused", seat_fault=False))
+    assert d.seat("seat01").state != SeatState.PAUSED
+    assert ("offered", "paused") not in seat_moves(out, "seat01")
+    assert not [e for e in of(out, fx.FallbackMembership) if e.paused]
+
+
+@pytest.mark.parametrize("state", ["queued", "offered"])
+def test_a_waiting_caller_moved_to_the_fallback_queue_by_the_dialplan_is_handed_over_not_abandoned(state):
+    d = desk("seat01", registered=("seat01",) if state == "offered" else ())
+    d.arrive("c1")
+    leg = d.call("c1").leg
+    out = d.do(c.CallerLeftApp("c1"))
+    assert call_moves(out, "c1") == [(state, "handed_over")]
+    assert not of(out, fx.ContinueToFallback)  # the dialplan already moved it
+    if state == "offered":
+        assert fx.Hangup("c1", leg, "handed_over") in out.effects
+        assert seat_moves(out, "seat01") == [("offered", "available")]
+    assert "c1" not in d.room.calls and d.room.queue == []
+
+
+def test_a_connected_caller_leaving_the_app_ends_the_call_like_a_hang_up():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.answer("c1")
+    out = d.do(c.CallerLeftApp("c1"))
+    assert call_moves(out, "c1") == [("connected", "ended")]
+
+
 def test_the_hang_up_report_of_a_leg_the_room_itself_hung_up_changes_nothing():
     d = desk("seat01", "seat02")
     d.arrive("c1")
@@ -733,13 +767,13 @@ def _random_command(
         cid, seat, leg = rng.choice(legs)
         return c.SeatLegAnswered(cid, seat, leg)  # maybe stale
     if roll < 0.46:
-        return c.CallerHungUp(rng.choice(known))
+        return rng.choice([c.CallerHungUp, c.CallerLeftApp])(rng.choice(known))
     if roll < 0.51 and connected:
         k = rng.choice(connected)
         return c.SeatLegHungUp(k.id, k.seat, k.leg)
     if roll < 0.53 and offered:
         k = rng.choice(offered)
-        return c.SeatLegFailed(k.id, k.seat, k.leg, "busy")
+        return c.SeatLegFailed(k.id, k.seat, k.leg, "busy", seat_fault=rng.random() < 0.5)
     if roll < 0.60 and (offered or legs):
         if offered and rng.random() < 0.8:
             k = rng.choice(offered)
@@ -774,7 +808,8 @@ def _switch_view(rng: random.Random, room: Room) -> c.Reconcile:
             channels.append(c.LiveChannel(k.leg, k.id, "seat", seat=k.seat, answered=connected, bridged=connected))
     registered = tuple(s.id for s in room.seats.values() if s.registered)
     paused = {s.id: s.reason for s in room.seats.values() if s.state == SeatState.PAUSED}
-    return c.Reconcile(tuple(channels), registered=registered, paused=paused)
+    in_use = tuple(s.id for s in room.seats.values() if s.device_in_use)
+    return c.Reconcile(tuple(channels), registered=registered, paused=paused, in_use=in_use)
 
 
 def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before: set[str]) -> None:

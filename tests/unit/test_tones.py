@@ -130,3 +130,35 @@ def test_eight_bit_files_are_refused(tmp_path: Path) -> None:
         wav.writeframes(bytes(800))
     with pytest.raises(ValueError):
         tones.tone_level(path, 440)
+
+
+def _concat(path: Path, parts: list[Path]) -> Path:
+    frames = b""
+    for part in parts:
+        with wave.open(str(part), "rb") as wav:
+            frames += wav.readframes(wav.getnframes())
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(frames)
+    return path
+
+
+def test_silent_stretches_finds_the_gap_a_caller_heard_and_its_length(tmp_path: Path) -> None:
+    music = write_wav(tmp_path / "m.wav", 8000, [440], 1.0)
+    gap = write_wav(tmp_path / "g.wav", 8000, [], 2.5)
+    short = write_wav(tmp_path / "s.wav", 8000, [], 0.3)
+    path = _concat(tmp_path / "all.wav", [music, short, music, gap, music])
+    runs = tones.silent_stretches(path)
+    assert [(round(start, 1), round(length, 1)) for start, length in runs] == [(1.0, 0.3), (2.3, 2.5)]
+    assert tones.longest_silence(path) == pytest.approx(2.5, abs=0.11)
+    assert tones.longest_silence(music) == 0.0
+
+
+def test_first_tone_at_tells_when_the_call_taker_was_put_through(tmp_path: Path) -> None:
+    music = write_wav(tmp_path / "m.wav", 8000, [440], 2.0)
+    seat = write_wav(tmp_path / "t.wav", 8000, [1000], 1.0)
+    path = _concat(tmp_path / "all.wav", [music, seat])
+    assert tones.first_tone_at(path, 1000) == pytest.approx(2.0, abs=0.06)
+    assert tones.first_tone_at(music, 1000) is None

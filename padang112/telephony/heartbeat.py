@@ -1,0 +1,54 @@
+"""The controller's heartbeat, which the dialplan reads before it hands a caller to the controller.
+
+Every ``INTERVAL_S`` the controller writes the epoch second into an Asterisk global variable over ARI, but only
+while it is healthy (its ARI event link answered a ping recently and the room has been reconciled). Asterisk
+itself then knows when the controller is dead (killed), deaf (stopped) or cut off: the value goes stale. The
+dialplan (dialplans/extensions.conf.j2) sends new 112 calls to the fallback queue when the value is more than
+``STALE_AFTER_S`` seconds old, and each waiting caller's watchdog moves that caller there. A stopping
+controller writes 0 first, so calls stop arriving at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from padang112.telephony.ari import AriClient
+
+log = logging.getLogger(__name__)
+
+VARIABLE = "P112_ALIVE"
+INTERVAL_S = 1.0
+STALE_AFTER_S = 2  # whole seconds: the dialplan compares ${EPOCH} with the stored epoch second
+REQUEST_TIMEOUT_S = 0.8
+
+
+class HeartbeatWriter:
+    def __init__(self, ari: AriClient, healthy: Callable[[], bool]) -> None:
+        self.ari = ari
+        self.healthy = healthy
+        self.last_written: float | None = None  # monotonic time of the last successful write
+
+    async def run(self) -> None:
+        while True:
+            started = time.monotonic()
+            if self.healthy():
+                await self._write(str(int(time.time())))
+            await asyncio.sleep(max(0.0, INTERVAL_S - (time.monotonic() - started)))
+
+    async def mark_dead(self) -> None:
+        """Tell the dialplan at once that this controller takes no more calls (shutdown)."""
+        await self._write("0")
+
+    async def _write(self, value: str) -> None:
+        try:
+            await asyncio.wait_for(
+                self.ari.post("/asterisk/variable", variable=VARIABLE, value=value), timeout=REQUEST_TIMEOUT_S
+            )
+            self.last_written = time.monotonic()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the dialplan notices the stale value by itself
+            log.warning("heartbeat not written: %s", exc)
