@@ -66,6 +66,7 @@ class RingTimeout:
     call_id: str
     seat: str
     leg: str
+    seat_fault: bool = True  # False: the timer fired late (the controller was stopped), the phone is not to blame
 
 
 @dataclass(frozen=True)

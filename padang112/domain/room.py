@@ -199,7 +199,8 @@ class Room(HandoffRules):
         call = self.calls.get(cmd.call_id)
         if call is None or call.state != CallState.OFFERED or call.leg != cmd.leg:
             return
-        self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup="no_answer")
+        pause = PauseReason.NOT_RESPONDING.value if cmd.seat_fault else None
+        self._requeue_after_offer(call, at, out, pause, hangup="no_answer")
 
     def _leg_gone(
         self, call_id: str, leg: str, at: datetime, out: Decision, reason: str, seat_fault: bool = True

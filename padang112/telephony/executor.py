@@ -9,6 +9,7 @@ alerts, call-backs) run their own effects in order with :meth:`EffectRunner.perf
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections import Counter
@@ -20,6 +21,8 @@ from padang112.domain import effects as fx
 from padang112.telephony.ari import AriClient, AriError
 
 log = logging.getLogger(__name__)
+
+LATE_TIMER_S = 2.0
 
 
 def caller_id_for_seat(number: str, name: str) -> str:
@@ -70,7 +73,8 @@ class EffectRunner:
         if isinstance(effect, fx.StartTimer):
             self._cancel_timer(effect.key)
             loop = asyncio.get_running_loop()
-            self._timers[effect.key] = loop.call_later(effect.delay_s, self._fire, effect.key, effect.command)
+            due = loop.time() + effect.delay_s
+            self._timers[effect.key] = loop.call_at(due, self._fire, effect.key, effect.command, due)
             return
         if isinstance(effect, fx.CancelTimer):
             self._cancel_timer(effect.key)
@@ -81,8 +85,13 @@ class EffectRunner:
         if lane not in self._tasks:
             self._tasks[lane] = asyncio.create_task(self._drain(lane, queue), name=f"effects:{lane}")
 
-    def _fire(self, key: str, command: c.Command) -> None:
+    def _fire(self, key: str, command: c.Command, due: float) -> None:
         self._timers.pop(key, None)
+        late = asyncio.get_running_loop().time() - due
+        if late > LATE_TIMER_S and isinstance(command, c.RingTimeout):
+            # the process was stopped (SIGSTOP, a frozen host): the seat had no fair chance to answer
+            log.warning("ring timer for %s fired %.1f s late: the seat is not paused", command.seat, late)
+            command = dataclasses.replace(command, seat_fault=False)
         self.post(command)
 
     def _cancel_timer(self, key: str) -> None:

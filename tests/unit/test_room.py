@@ -1026,3 +1026,13 @@ def test_a_hand_off_needs_a_connected_call() -> None:
     assert d.do(c.ConferenceAgency("w1", "bpbd", "rina")).effects == []
     stale = d.do(c.AgencyLegAnswered("w1", "bpbd", "hoff-w1-bpbd-x1"))
     assert fx.Hangup("w1", "hoff-w1-bpbd-x1", "stale_handoff") in stale.effects
+
+
+def test_a_ring_timeout_that_fired_late_because_the_controller_was_stopped_does_not_pause_the_seat():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.do(c.RingTimeout("c1", "seat01", leg, seat_fault=False), after_s=25)
+    assert fx.Hangup("c1", leg, "no_answer") in out.effects
+    assert seat_moves(out, "seat01")[0] == ("offered", "available")  # not paused: offered again at once
+    assert [call for call, _ in rings(out)] == ["c1"]
