@@ -91,7 +91,7 @@ class Crowd:
             self._stampers.append(asyncio.create_task(self._stamp(sim.subscribe())))
         return self._sims[-1]
 
-    async def call(self, name: str, number: str) -> Caller:
+    async def call(self, name: str, number: str, hangup_after: float | None = None) -> Caller:
         sim = await self._simulator()
         caller = Caller(name, number, self.workdir / f"{name}.wav", time.monotonic())
         self.callers[name] = caller
@@ -102,6 +102,7 @@ class Crowd:
             caller=number,
             tone_hz=440,
             record=caller.record,
+            hangup_after=hangup_after,
         )
         return caller
 
