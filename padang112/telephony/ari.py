@@ -17,8 +17,8 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 PING_S = 2.0  # WebSocket ping after this long without a frame; the pong must come within half of it
-CONNECT_TIMEOUT_S = 2.0
-MAX_BACKOFF_S = 1.0  # /readyz must turn green within 2 s of the link coming back
+CONNECT_TIMEOUT_S = 1.0
+MAX_BACKOFF_S = 0.5  # /readyz must turn green within 2 s of the link coming back
 
 
 class AriError(Exception):

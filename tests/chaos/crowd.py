@@ -73,6 +73,7 @@ class Crowd:
         self.carrier = carrier
         self.callers: dict[str, Caller] = {}
         self._sims: list[Simulator] = []
+        self._sim_of: dict[str, Simulator] = {}
         self._stampers: list[asyncio.Task[None]] = []
 
     async def _stamp(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
@@ -85,16 +86,21 @@ class Crowd:
                     caller.code = event.get("code")
 
     async def _simulator(self) -> Simulator:
-        if len(self.callers) % fleet.SEATS_PER_PROCESS == 0:
-            sim = await self.start_simulator(f"citizens{len(self._sims) + 1}")
-            self._sims.append(sim)
-            self._stampers.append(asyncio.create_task(self._stamp(sim.subscribe())))
-        return self._sims[-1]
+        """A process with fewer than 4 callers still on the line, or a new one."""
+        for sim in self._sims:
+            live = [c for c in self.callers.values() if self._sim_of.get(c.name) is sim and c.ended is None]
+            if len(live) < fleet.SEATS_PER_PROCESS:
+                return sim
+        sim = await self.start_simulator(f"citizens{len(self._sims) + 1}")
+        self._sims.append(sim)
+        self._stampers.append(asyncio.create_task(self._stamp(sim.subscribe())))
+        return sim
 
     async def call(self, name: str, number: str, hangup_after: float | None = None) -> Caller:
         sim = await self._simulator()
         caller = Caller(name, number, self.workdir / f"{name}.wav", time.monotonic())
         self.callers[name] = caller
+        self._sim_of[name] = sim
         await sim.call(
             name,
             fleet.target_uri(self.settings),

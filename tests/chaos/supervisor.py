@@ -22,9 +22,10 @@ RESTART_S = 1.0
 
 
 class Supervisor:
-    def __init__(self, settings: config.Settings, log_path: Path) -> None:
+    def __init__(self, settings: config.Settings, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.log_path = log_path
+        self.env = env or {}  # setting overrides (PADANG112_<SECTION>__<KEY>)
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts: list[float] = []  # monotonic time of every (re)start
         self._watch: asyncio.Task[None] | None = None
@@ -35,17 +36,24 @@ class Supervisor:
         return f"http://{self.settings.web.host}:{self.settings.web.port}"
 
     def spawn(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ, PADANG112_CONFIG=str(self.settings.config_path))
+        env = dict(os.environ, PADANG112_CONFIG=str(self.settings.config_path), **self.env)
         with self.log_path.open("ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "padang112.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self, timeout: float = 90.0) -> None:
+        """Start and wait until this process (not another one on the same port) is ready; stopped on failure."""
         self.proc = self.spawn()
         self.starts.append(time.monotonic())
         self._watch = asyncio.create_task(self._supervise())
-        await self.wait_ready(timeout)
+        try:
+            await self.wait_ready(timeout)
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited with {self.proc.returncode}; another controller? {self.log_path}")
+        except BaseException:
+            await self.stop()
+            raise
 
     async def _supervise(self) -> None:
         while not self._stopping:
@@ -57,7 +65,7 @@ class Supervisor:
                     self.starts.append(time.monotonic())
 
     def signal(self, signum: int) -> None:
-        assert self.proc is not None
+        assert self.proc is not None and self.proc.poll() is None, "the supervised controller is not running"
         os.kill(self.proc.pid, signum)
 
     async def ready(self) -> bool:
