@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from padang112.domain.calls import TERMINAL
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.storage.repository import Repository
 from padang112.telephony.ami import AmiLink
 
 log = logging.getLogger(__name__)
 FAMILIES = ("p112fb", "p112fb_ans", "p112fb_end")
+CLOSED = frozenset(state.value for state in TERMINAL)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ async def import_fallback_calls(
     imported = 0
     for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"]):
         stored = await repo.get_call(call.uniqueid)
+        if stored is not None and stored.state not in CLOSED:
+            continue  # the room has not closed it yet (its hand-over is still being stored): next round
         events = fallback_events(call, recordings_dir, handed_over=stored is not None)
         if await repo.import_fallback_call(call.uniqueid, call.uniqueid, events):
             imported += 1
