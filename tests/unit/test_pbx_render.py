@@ -388,3 +388,14 @@ def test_written_configuration_is_not_world_readable(
     assert set(modes) == set(files)
     assert set(modes.values()) == {0o640}
     assert (tmp_path / "etc").stat().st_mode & 0o777 == 0o750
+
+
+def test_each_caller_notes_who_arrived_just_before_it_under_a_lock(plan: dict[str, list[confparse.Step]]) -> None:
+    """The watchdog keeps arrival order by waiting for P112_PREV: it must be exactly the previous unique id."""
+    args = [s.args for s in plan["emergency"]]
+    lock = args.index("P112_LOCKED=${LOCK(p112-arrival)}")
+    assert args[lock + 1 : lock + 4] == [
+        "P112_PREV=${GLOBAL(P112_LAST_ARRIVAL)}",
+        "GLOBAL(P112_LAST_ARRIVAL)=${UNIQUEID}",
+        "P112_LOCKED=${UNLOCK(p112-arrival)}",
+    ]
