@@ -6,12 +6,16 @@ worker thread (see :class:`padang112.accounts.users.UserStore`), never on the lo
 
 from __future__ import annotations
 
+import re
 from functools import cache
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_LENGTH = 10
+_DECORATION = re.compile(r"[\d\W_]+$")  # what people add to a common word: "sunshine2026!"
+_CONTEXT_WORDS = frozenset({"padang", "padang112", "commandcenter", "bpbd", "damkar", "admin", "supervisor"})
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -19,12 +23,29 @@ class WeakPassword(ValueError):
     """The password is refused by :func:`check_policy`; the message says why, in plain words."""
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list ``padang112/data/common_passwords.txt`` (source and licence in its header), casefolded."""
+    text = resources.files("padang112.data").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.casefold() for line in text.splitlines() if line and not line.startswith("#"))
+
+
 def check_policy(username: str, password: str) -> None:
-    """Raise :class:`WeakPassword` for a password shorter than :data:`MIN_LENGTH` or equal to the username."""
+    """Raise :class:`WeakPassword` for a password shorter than :data:`MIN_LENGTH`, equal to the username, on the
+    common-password list, or such a word (or the username, or a word of this center) with digits or symbols
+    added at the end, or one character repeated."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"password must be at least {MIN_LENGTH} characters")
-    if password.strip().casefold() == username.strip().casefold():
+    folded = password.strip().casefold()
+    name = username.strip().casefold()
+    if folded == name:
         raise WeakPassword("password must not be the username")
+    base = _DECORATION.sub("", folded)
+    common = common_passwords()
+    if folded in common or (len(base) >= 4 and (base in common or base in _CONTEXT_WORDS or base == name)):
+        raise WeakPassword("password is too common (it is on the list of leaked passwords, or one with digits added)")
+    if len(set(folded)) <= 2:
+        raise WeakPassword("password must not repeat one or two characters")
 
 
 def hash_password(password: str) -> str:

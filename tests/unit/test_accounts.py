@@ -216,3 +216,12 @@ def test_cli_refuses_an_unknown_role(config_file: Path, monkeypatch: pytest.Monk
     with pytest.raises(SystemExit) as exit_:
         run_cli(monkeypatch, "add", "rina", "--role", "root", "--password-stdin", stdin=PASSWORD + "\n")
     assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "weak", ["password1234", "1234567890", "qwertyuiop", "Sunshine2026!", "padang112!!", "Rina20261234", "zzzzzzzzzzzz"]
+)
+async def test_common_and_decorated_common_passwords_are_refused(store: UserStore, weak: str) -> None:
+    with pytest.raises(AccountError, match=r"common|repeat"):
+        await store.create("rina", role="call_taker", password=weak)
+    assert await store.get_by_username("rina") is None
