@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The live demo: Asterisk, controller + console, simulated softphones and a trickle of citizens' calls.
+# The live demo: Asterisk, controller + console, simulated softphones, a trickle of citizens' calls (now and then
+# a few at once, some of them impatient), simulated call takers and agency operators at the console, demo cameras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -21,7 +22,7 @@ trap "exit 130" INT TERM
 ACCOUNTS=${DEMO_ACCOUNTS:-/var/lib/padang112/demo-accounts.txt}
 if [ ! -s "$ACCOUNTS" ]; then
   (umask 077; : > "$ACCOUNTS")
-  for spec in "joni supervisor" "rina call_taker" "bpbd agency bpbd" "admin admin"; do
+  for spec in "joni supervisor" "rina call_taker" "bpbd agency bpbd" "admin admin" "layar wall"; do
     set -- $spec
     pw=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(12))')
     agency=()
@@ -39,6 +40,6 @@ for _ in $(seq 1 50); do
 done
 echo "[demo] console: http://127.0.0.1:${PADANG112_WEB__PORT:-8080}/  (accounts: user, role, password)"
 sed 's/^/[demo]   /' "$ACCOUNTS"
-"$P" simulate --rate "$RATE" &
+"$P" simulate --rate "$RATE" --room --impatient 0.3 --burst 8 &
 pids+=($!)
 wait -n "${pids[@]}"

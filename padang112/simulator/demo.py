@@ -19,18 +19,20 @@ import random
 import re
 import signal
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from padang112 import config
 from padang112.simulator import fleet
 from padang112.simulator.client import Simulator, SimulatorError
+from padang112.simulator.demo_args import build_parser, log_path
 from padang112.simulator.people import Citizen, carrier_label, citizen, short_number, wib
+
+if TYPE_CHECKING:
+    from padang112.simulator.demo_room import DemoRoom
 
 CALLS_PER_PROCESS = 4
 MAX_CITIZEN_PROCESSES = 8
@@ -50,49 +52,6 @@ class LiveCall:
         return f"{carrier_label(self.who.carrier)} {short_number(self.who.number)} -> {self.number}"
 
 
-def build_parser(settings: config.Settings) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="padang112 simulate", description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--seats",
-        type=int,
-        default=None,
-        help=f"seats to register (default: all {len(settings.seats)} configured seats)",
-    )
-    p.add_argument(
-        "--answer-after",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="seats answer after this many seconds (default: random 1-3 s)",
-    )
-    p.add_argument(
-        "--talk",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="seats hang up after this much talk (default: random 5-20 s)",
-    )
-    p.add_argument(
-        "--rate",
-        type=float,
-        default=6.0,
-        metavar="CALLS_PER_MIN",
-        help="average citizen calls per minute, Poisson arrivals (default 6)",
-    )
-    p.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="0 = until Ctrl-C (default)")
-    p.add_argument(
-        "--patience",
-        type=float,
-        default=180.0,
-        metavar="SECONDS",
-        help="a citizen hangs up this long after the switch answers, whatever happens (default 180)",
-    )
-    p.add_argument("--no-seats", action="store_true", help="no softphones (use real ones)")
-    p.add_argument("--no-callers", action="store_true", help="no citizens (call in from elsewhere)")
-    p.add_argument("--log", type=Path, default=None, help="simulator engine log (default: <state_dir>/simulator.log)")
-    return p
-
-
 class Demo:
     def __init__(
         self, settings: config.Settings, args: argparse.Namespace, out: Callable[[str], None] | None = None
@@ -100,7 +59,7 @@ class Demo:
         self.settings = settings
         self.args = args
         self.out = out or (lambda line: print(line, flush=True))
-        self.log_path = _log_path(settings, args.log)
+        self.log_path = log_path(settings, args.log)
         self.stop = asyncio.Event()
         self.sims: list[Simulator] = []
         self.citizen_sims: list[Simulator] = []
@@ -113,6 +72,8 @@ class Demo:
         self.stats: Counter[str] = Counter()
         self._names = itertools.count(1)
         self.duty_phones: dict[str, Simulator] = {}
+        self.seats: list[str] = []
+        self.room: DemoRoom | None = None
 
     def say(self, text: str, t: float | None = None) -> None:
         self.out(f"{wib(t or time.time())}  {text}")
@@ -135,9 +96,16 @@ class Demo:
         try:
             if not self.args.no_seats:
                 code = await self._start_seats()
+            if code == 0 and self.args.room:
+                from padang112.simulator.demo_room import DemoRoom  # the console client: only for --room
+
+                self.room = DemoRoom(self.settings, self.seats, self.say, self.args.free_seats)
+                await self.room.start()
             if code == 0:
                 if not self.args.no_callers and self.args.rate > 0:
                     self.tasks.append(asyncio.create_task(self._callers(), name="demo-callers"))
+                if not self.args.no_callers and self.args.burst > 0:
+                    self.tasks.append(asyncio.create_task(self._bursts(), name="demo-bursts"))
                 self.say(f"simulasi berjalan (log mesin: {self.log_path}); Ctrl-C untuk berhenti")
                 await self.stop.wait()
         finally:
@@ -155,6 +123,12 @@ class Demo:
                 self.say(f"--seats must be between 0 and {len(seats)} (the configured seats)")
                 return 2
             seats = seats[: self.args.seats]
+        if self.args.seat_names:
+            seats = [s for s in self.args.seat_names.split(",") if s]
+            if not set(seats) <= set(self.settings.seats):
+                self.say(f"--seat-names: unknown seats {sorted(set(seats) - set(self.settings.seats))}")
+                return 2
+        self.seats = seats
         answer = self.args.answer_after if self.args.answer_after is not None else [1.0, 3.0]
         talk = self.args.talk if self.args.talk is not None else [5.0, 20.0]
         self.say(f"mendaftarkan {len(seats)} kursi ke {fleet.registrar(self.settings)}")
@@ -165,19 +139,16 @@ class Demo:
             self.duty_phones = await fleet.start_seats(
                 self.settings, duty, self.start_sim, answer_after=[3.0, 8.0], tone_hz=600
             )
-            lines = await self.start_sim("carrier-lines")
-            for carrier in self.settings.carriers:  # where call-backs arrive: the caller's phone, via the carrier
-                await lines.add_seat(
-                    f"line-{carrier.name}",
-                    listen=f"{carrier.address}:5060",
-                    answer_after=[2.0, 5.0],
-                    hangup_after=[8.0, 15.0],
-                    tone_hz=440,
-                )
         except (SimulatorError, KeyError) as exc:
             self.say(f"kursi gagal mendaftar: {exc}")
             return 1
+        await self._carrier_lines()
         return 0
+
+    async def _carrier_lines(self) -> None:
+        """Where call-backs arrive; an address another program holds is skipped (see ``fleet.carrier_lines``)."""
+        for carrier, error in await fleet.carrier_lines(self.settings, await self.start_sim("carrier-lines")):
+            self.say(f"telepon penelepon {carrier} tidak tersedia (panggilan balik tak terjawab): {error}")
 
     async def _callers(self) -> None:
         per_second = self.args.rate / 60.0
@@ -187,6 +158,21 @@ class Demo:
                 await asyncio.wait_for(self.stop.wait(), random.expovariate(per_second))
                 return
             await self._place(citizen(carriers))
+
+    async def _bursts(self) -> None:
+        """A few citizens at once now and then (a crash on the by-pass): some wait, the impatient hang up."""
+        delay = 20.0
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), delay)
+                return
+            delay = self.args.burst_every
+            self.say(f"{self.args.burst} warga menelepon bersamaan")
+            carriers = [c.name for c in self.settings.carriers]
+            await asyncio.gather(*(self._place(citizen(carriers)) for _ in range(self.args.burst)))
+
+    def _patience(self) -> float:
+        return random.uniform(6.0, 25.0) if random.random() < self.args.impatient else self.args.patience
 
     async def _place(self, who: Citizen) -> None:
         sim = next((s for s in self.citizen_sims if self.load[s] < CALLS_PER_PROCESS), None)
@@ -211,7 +197,7 @@ class Demo:
                 caller=who.number,
                 caller_name=who.name,
                 tone_hz=440,
-                hangup_after=self.args.patience,
+                hangup_after=self._patience(),
             )
         except SimulatorError as exc:
             self.load[sim] -= 1
@@ -292,8 +278,10 @@ class Demo:
     async def _shutdown(self) -> None:
         self.say("menghentikan simulasi: menutup panggilan dan keluar dari registrar…")
         for task in self.tasks:
-            if task.get_name() == "demo-callers":
+            if task.get_name() in ("demo-callers", "demo-bursts"):
                 task.cancel()
+        if self.room is not None:
+            await self.room.stop()
         await asyncio.gather(*(sim.close() for sim in self.sims), return_exceptions=True)
         for _, q in self.queues:  # the last events (hang-ups) of every process, in order
             while not q.empty():
@@ -306,19 +294,6 @@ class Demo:
             f"ringkasan: {s['placed']} panggilan, {s['served']} dilayani petugas, "
             f"{s['unserved']} berakhir tanpa petugas"
         )
-
-
-def _log_path(settings: config.Settings, chosen: Path | None) -> Path:
-    for path in (chosen, settings.state_dir / "simulator.log"):
-        if path is None:
-            continue
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.open("a").close()
-            return path
-        except OSError:
-            continue
-    return Path(tempfile.gettempdir()) / "padang112-simulator.log"
 
 
 def main(settings: config.Settings, argv: list[str]) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from padang112 import config
-from padang112.simulator.client import Simulator
+from padang112.simulator.client import Simulator, SimulatorError
 
 # A process holds 8 accounts but only 4 concurrent calls (this wheel's PJSUA_MAX_CALLS): with more than 4
 # seats, a 5th busy seat would answer 486 although the switch sees it registered and free.
@@ -58,3 +58,21 @@ async def start_seats(
         )
         out.update(dict.fromkeys(group, sim))
     return out
+
+
+async def carrier_lines(settings: config.Settings, sim: Simulator) -> list[tuple[str, str]]:
+    """A phone behind each carrier's trunk address (port 5060), where a call-back to "the caller" arrives;
+    returns (carrier, error) for each address another program already holds."""
+    failed = []
+    for carrier in settings.carriers:
+        try:
+            await sim.add_seat(
+                f"line-{carrier.name}",
+                listen=f"{carrier.address}:5060",
+                answer_after=[2.0, 5.0],
+                hangup_after=[8.0, 15.0],
+                tone_hz=440,
+            )
+        except SimulatorError as exc:
+            failed.append((carrier.name, str(exc)))
+    return failed

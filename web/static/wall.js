@@ -127,7 +127,10 @@ saveButton.addEventListener("click", async () => {
 async function start() {
   await loadCameras();
   const saved = await api("GET", "/api/v1/wall/layout");
-  layout(saved.grid, saved.tiles);
+  // a wall nobody has arranged yet shows the first cameras (those up first) rather than empty tiles
+  const first = [...cameras.values()].sort((a, b) => (a.status === "offline") - (b.status === "offline"))
+    .slice(0, saved.grid).map((c) => c.id);
+  layout(saved.grid, saved.saved ? saved.tiles : first);
   wall.dataset.ready = "1";  // the saved layout is applied (tests wait for this before changing it)
   loadIncidents();
 }
