@@ -91,7 +91,7 @@ class Demo:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
-        timer = loop.call_later(self.args.duration, self.stop.set) if self.args.duration > 0 else None
+        timer: asyncio.TimerHandle | None = None
         code = 0
         try:
             if not self.args.no_seats:
@@ -107,6 +107,8 @@ class Demo:
                 if not self.args.no_callers and self.args.burst > 0:
                     self.tasks.append(asyncio.create_task(self._bursts(), name="demo-bursts"))
                 self.say(f"simulasi berjalan (log mesin: {self.log_path}); Ctrl-C untuk berhenti")
+                if self.args.duration > 0:  # counted from here: a busy machine's slow start-up does not eat it
+                    timer = loop.call_later(self.args.duration, self.stop.set)
                 await self.stop.wait()
         finally:
             if timer is not None:

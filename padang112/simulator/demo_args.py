@@ -47,7 +47,13 @@ def build_parser(settings: config.Settings) -> argparse.ArgumentParser:
         metavar="CALLS_PER_MIN",
         help="average citizen calls per minute, Poisson arrivals (default 6)",
     )
-    p.add_argument("--duration", type=float, default=0.0, metavar="SECONDS", help="0 = until Ctrl-C (default)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long the simulation runs once started (0 = until Ctrl-C, the default)",
+    )
     p.add_argument(
         "--patience",
         type=float,
