@@ -160,9 +160,10 @@ class Controller:
     def post(self, command: c.Command) -> None:
         self.inbox.put_nowait(("cmd", command))
 
-    def command(self, command: c.Command) -> None:
-        """Apply a console request at once (the room is synchronous, so this cannot interleave with it)."""
-        self._handle([command])
+    def command(self, command: c.Command) -> str | None:
+        """Apply a console request at once (the room is synchronous, so this cannot interleave with it); returns
+        the room's refusal code, None when it was accepted."""
+        return self._handle([command])
 
     def record(self, events: list[DomainEvent]) -> None:
         """Store and publish events that are not room decisions (for example a call's disposition)."""
@@ -239,7 +240,8 @@ class Controller:
                 return
         self._handle(self.translator.translate(item))
 
-    def _handle(self, commands: list[c.Command]) -> None:
+    def _handle(self, commands: list[c.Command]) -> str | None:
+        refused: str | None = None
         for given in commands:
             now = datetime.now(UTC)
             command = given
@@ -249,10 +251,13 @@ class Controller:
                 decision = self.room.handle(command, now)
             except Exception:  # a bug in one decision must not stop the room
                 log.exception("room failed on %s", command)
+                refused = "failed"
                 continue
             if isinstance(command, c.Reconcile):
                 self.reconciled = True
+            refused = decision.refused
             self._apply(decision)
+        return refused
 
     def _apply(self, decision: Decision) -> None:
         if decision.events:

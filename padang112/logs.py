@@ -14,11 +14,10 @@ import re
 import sys
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from padang112.domain.events import CallAnnotated, CallTransition, DomainEvent, RecordingFinished, SeatTransition
+from padang112.wib import WIB
 
-WIB = ZoneInfo("Asia/Jakarta")
 FORMATS = ("text", "json")
 CONTEXT = ("call_id", "seat", "incident_id")  # the ``extra=`` fields a line may carry
 

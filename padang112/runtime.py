@@ -43,6 +43,7 @@ from padang112.cameras.restream import Restreamer
 from padang112.cameras.views import camera_view
 from padang112.config import Settings
 from padang112.controller import Controller
+from padang112.desk import Desk
 from padang112.incidents import routing
 from padang112.incidents.messages import InfoDesk, MessageStore
 from padang112.incidents.service import IncidentService
@@ -78,6 +79,7 @@ class Runtime:
     repo: Repository
     controller: Controller
     metrics: Metrics
+    desk: Desk
     incidents: IncidentService
     duty: DutyCaller
     callback_store: CallbackStore
@@ -138,6 +140,7 @@ class Runtime:
         self._stack.push_async_callback(self.controller.stop)
         self.metrics.start()
         self._stack.push_async_callback(self.metrics.stop)
+        self.desk = Desk(self.controller)
 
     def _start_incidents(self) -> None:
         calls, controller = self.settings.calls, self.controller

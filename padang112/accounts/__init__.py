@@ -8,5 +8,7 @@ change is written to ``audit_log``.
 
 from __future__ import annotations
 
+from padang112.incidents.model import AGENCIES
+
+__all__ = ["AGENCIES", "ROLES"]
 ROLES = ("call_taker", "supervisor", "agency", "admin", "wall")
-AGENCIES = ("damkar", "bpbd", "satpolpp", "dishub", "dinkes", "dlh", "pupr")

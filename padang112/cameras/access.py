@@ -16,7 +16,9 @@ from padang112.accounts.users import UserRecord
 from padang112.cameras.model import Camera
 from padang112.cameras.nearest import nearest, place_of
 
-WATCH_ALL = frozenset({"admin", "supervisor", "call_taker", "wall"})
+SEE_EVERY_CAMERA = frozenset(
+    {"admin", "supervisor", "call_taker", "wall"}
+)  # every enabled camera; an agency: near its incidents
 CACHE_S = 5.0
 
 IncidentsOf = Callable[[str], Awaitable[list[dict[str, Any]]]]  # agency -> its open incidents (views)
@@ -44,7 +46,7 @@ class CameraAccess:
 
     async def visible_ids(self, user: UserRecord) -> frozenset[int] | None:
         """None: every enabled camera; else the ids this user may watch."""
-        if user.role in WATCH_ALL:
+        if user.role in SEE_EVERY_CAMERA:
             return None
         if user.role != "agency" or not user.agency:
             return frozenset()

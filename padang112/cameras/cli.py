@@ -50,8 +50,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> str:
     from padang112.cameras.registry import CameraNotFound, CameraRegistry
     from padang112.cameras.urls import redact
     from padang112.cameras.validation import validate
-    from padang112.stats.service_level import WIB
     from padang112.storage.db import create_engine
+    from padang112.wib import WIB
 
     engine = create_engine(settings.db_url)
     try:

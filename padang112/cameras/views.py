@@ -6,7 +6,7 @@ from typing import Any
 
 from padang112.cameras.model import Camera
 from padang112.cameras.urls import redact
-from padang112.stats.service_level import wib_iso
+from padang112.wib import iso as wib_iso
 
 PLAY_PATHS = {"hls": "live.m3u8", "mjpeg": "mjpeg", "snapshot": "snapshot.jpg"}
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
-from padang112.domain.calls import Call, CallState
+from padang112.domain.calls import TERMINAL, Call, CallState
 from padang112.domain.events import CallAnnotated, RecordingFinished
 from padang112.domain.naming import bridge_id, handoff_leg_id
 from padang112.domain.seats import Seat, SeatState
@@ -43,7 +43,8 @@ class HandoffRules:
 
     def _on_ConferenceAgency(self, cmd: c.ConferenceAgency, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
-        if call is None or call.state != CallState.CONNECTED or call.agency_leg is not None:
+        out.refused = self._not_yours(call, cmd.by) or ("agency_busy" if call and call.agency_leg else None)
+        if out.refused or call is None:
             return
         call.agency = cmd.agency
         call.agency_leg = handoff_leg_id(call.id, cmd.agency, self._boot, next(self._legs))
@@ -72,8 +73,18 @@ class HandoffRules:
 
     def _on_SeatLeaves(self, cmd: c.SeatLeaves, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
-        if call is not None and call.state == CallState.CONNECTED and call.agency_joined:
-            self._hand_off(call, at, out, by=cmd.by)
+        out.refused = self._not_yours(call, cmd.by) or (None if call and call.agency_joined else "agency_not_joined")
+        if out.refused or call is None:
+            return
+        self._hand_off(call, at, out, by=cmd.by)
+
+    def _not_yours(self, call: Call | None, user: str) -> str | None:
+        """Why ``user`` may not hand this call off: the call taker at the call's seat, while it is connected."""
+        if call is None or call.state in TERMINAL:
+            return "no_call"
+        if call.seat is None or self.seats[call.seat].user != user:
+            return "not_your_call"
+        return None if call.state == CallState.CONNECTED else "not_connected"
 
     # ---- shared with the room's own handlers -------------------------------------------------------------
     def _hand_off(self, call: Call, at: datetime, out: Decision, by: str) -> None:

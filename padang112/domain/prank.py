@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 HALF_LIFE = timedelta(days=7)
 THRESHOLD = 1.8  # about two marks within the last day or so
 WINDOW = timedelta(days=30)
+# what a call taker may say a call was; the search also knows the system's own "handled" and "abandoned"
+DISPOSITIONS = ("emergency", "information", "prank", "silent", "wrong_number", "test")
 PRANK_DISPOSITIONS = frozenset({"prank", "silent"})
 _SCORABLE = re.compile(r"\+?[0-9]{3,20}")
 

@@ -49,6 +49,7 @@ class Policy:
 class Decision:
     events: list[DomainEvent] = field(default_factory=list)
     effects: list[fx.Effect] = field(default_factory=list)
+    refused: str | None = None  # a console command the room's rules do not allow (code; nothing else happened)
 
 
 def position_prompt(position: int) -> str:
@@ -245,7 +246,10 @@ class Room(HandoffRules):
 
     def _on_SeatReady(self, cmd: c.SeatReady, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
-        if seat is None or seat.state not in (SeatState.PAUSED, SeatState.OFFLINE, SeatState.WRAP_UP):
+        if seat is None:
+            out.refused = "no_seat"
+            return
+        if seat.state not in (SeatState.PAUSED, SeatState.OFFLINE, SeatState.WRAP_UP):
             return
         seat.signed_in = True
         out.events.append(seat.move(SeatState.AVAILABLE, at))
@@ -254,8 +258,11 @@ class Room(HandoffRules):
     def _on_SeatPause(self, cmd: c.SeatPause, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
         if seat is None:
+            out.refused = "no_seat"
             return
-        if seat.state == SeatState.OFFERED:
+        if seat.state == SeatState.BUSY:
+            out.refused = "busy"  # paused when the call ends: the call taker asks again
+        elif seat.state == SeatState.OFFERED:
             call = self.calls[seat.call_id or ""]
             self._requeue_after_offer(call, at, out, cmd.reason, hangup="seat_paused")
         elif seat.state in (SeatState.AVAILABLE, SeatState.WRAP_UP, SeatState.OFFLINE):
@@ -276,9 +283,16 @@ class Room(HandoffRules):
         self.queue = []
 
     def _on_SeatSignIn(self, cmd: c.SeatSignIn, at: datetime, out: Decision) -> None:
+        """A call taker holds one seat: taking another leaves the one they had."""
         seat = self.seats.get(cmd.seat)
         if seat is None:
+            out.refused = "no_seat"
             return
+        if seat.user not in (None, cmd.user):
+            out.refused = "seat_taken"
+            return
+        for other in [s for s in self.seats.values() if s.user == cmd.user and s.id != seat.id]:
+            self._on_SeatSignOut(c.SeatSignOut(other.id), at, out)
         seat.user, seat.signed_in = cmd.user, True
         out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=seat.state == SeatState.PAUSED))
         if seat.state == SeatState.OFFLINE and seat.registered:
@@ -288,6 +302,7 @@ class Room(HandoffRules):
         """Sign a seat out; a seat on a call is signed out when that call's wrap-up ends."""
         seat = self.seats.get(cmd.seat)
         if seat is None:
+            out.refused = "no_seat"
             return
         seat.user, seat.signed_in = None, False
         out.effects.append(fx.FallbackMembership(seat.id, member=False, paused=False))

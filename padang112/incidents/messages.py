@@ -21,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from padang112.incidents.model import AGENCY_NAMES, IncidentState
-from padang112.incidents.service import Publish, incident_view, iso_wib
+from padang112.incidents.service import Publish, incident_view
 from padang112.incidents.store import IncidentNotFound, IncidentStore
 from padang112.storage.clocked import ClockedStore
 from padang112.storage.models import AgencyTaskRow, IncidentEventRow, IncidentMessageRow, IncidentRow
+from padang112.wib import iso_exact as iso_wib
 
 log = logging.getLogger(__name__)
 

@@ -17,17 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from padang112.incidents.model import AGENCY_NAMES, AgencyTask, Incident, IncidentDraft, IncidentState, TaskState
-from padang112.incidents.store import SYSTEM, WIB, IncidentEvent, IncidentStore
+from padang112.incidents.store import SYSTEM, IncidentEvent, IncidentStore
 from padang112.storage.paging import Page, Window
+from padang112.wib import iso_exact as iso_wib
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[dict[str, Any]], None]
-
-
-def iso_wib(at: datetime | None) -> str | None:
-    """ISO 8601 in Padang's local time, e.g. ``2023-08-07T08:00:00+07:00``."""
-    return None if at is None else at.astimezone(WIB).isoformat()
 
 
 def task_view(task: AgencyTask) -> dict[str, Any]:

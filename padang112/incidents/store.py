@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, select
@@ -35,8 +35,8 @@ from padang112.storage.clocked import ClockedStore
 from padang112.storage.models import AgencyTaskRow, IncidentEventRow, IncidentRow
 from padang112.storage.paging import Page, Window, count_and_slice
 from padang112.storage.types import require_aware
+from padang112.wib import WIB
 
-WIB = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: UTC+7, no daylight saving
 NUMBER_PREFIX = "112-"
 SYSTEM = "system"
 

@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from padang112.config import RetentionSettings
 from padang112.domain.calls import TERMINAL
 from padang112.integrity.seals import Sealer, file_name
-from padang112.logs import WIB
 from padang112.ops.keep import protected_call_ids
 from padang112.storage.db import for_writing, session_factory
 from padang112.storage.models import (
@@ -45,6 +44,7 @@ from padang112.storage.models import (
     Recording,
     RecordingSeal,
 )
+from padang112.wib import WIB
 
 log = logging.getLogger("padang112.retention")
 BATCH = 200

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 
-try:
-    from zoneinfo import ZoneInfo
-
-    WIB: tzinfo = ZoneInfo("Asia/Jakarta")
-except Exception:
-    WIB = timezone(timedelta(hours=7), "WIB")
+from padang112.wib import WIB
 
 # Mobile prefixes (after the trunk 0) as allocated to each operator; Telkom is the fixed network (Padang 0751).
 PREFIXES: dict[str, tuple[str, ...]] = {

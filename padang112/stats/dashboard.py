@@ -17,7 +17,7 @@ from typing import Any
 
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES, Incident, IncidentState, TaskState
 from padang112.stats.agency_times import agency_times
-from padang112.stats.service_level import wib_iso
+from padang112.wib import iso as wib_iso
 
 Point = tuple[float, float]
 

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from padang112.stats.service_level import WIB
 from padang112.storage.db import session_factory
 from padang112.storage.models import Call
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
 from padang112.storage.types import require_aware
+from padang112.wib import WIB
 
 MAX_LIMIT = 500
 LIKE_ESCAPE = "\\"

@@ -35,12 +35,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from padang112.storage.records import CallRecord
 from padang112.storage.types import require_aware
+from padang112.wib import WIB
+from padang112.wib import iso as wib_iso
 
-WIB = ZoneInfo("Asia/Jakarta")
 THRESHOLD_15_S = 15.0
 THRESHOLD_20_S = 20.0
 TARGET_15_PCT = 90.0
@@ -111,10 +111,6 @@ class ServiceLevel:
             "prank_ghost": self.prank_ghost,
             "prank_ghost_pct": _round(self.prank_ghost_pct),
         }
-
-
-def wib_iso(at: datetime) -> str:
-    return at.astimezone(WIB).isoformat(timespec="seconds")
 
 
 def fmt_number(value: float | None, lang: str = "id", unit: str = "") -> str:

@@ -30,8 +30,10 @@ from typing import Any
 
 from padang112.incidents.model import AGENCIES, Incident
 from padang112.stats.agency_times import AgencyTimes, agency_times
-from padang112.stats.service_level import WIB, ServiceLevel, compute, wib_iso
+from padang112.stats.service_level import ServiceLevel, compute
 from padang112.storage.records import CallRecord
+from padang112.wib import WIB
+from padang112.wib import iso as wib_iso
 
 SHIFTS: dict[str, tuple[int, int]] = {"pagi": (7, 15), "siang": (15, 23), "malam": (23, 7)}  # WIB hours
 CSV_HEADER = ("section", "metric", "agency", "value")

@@ -30,11 +30,11 @@ from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
 from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.seats import Seat, SeatState
-from padang112.incidents.service import iso_wib
 from padang112.storage.repository import Repository
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
 from padang112.telephony.executor import EffectRunner
 from padang112.telephony.snapshot import Snapshot
+from padang112.wib import iso_exact as iso_wib
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,13 @@ __all__ = ["CHANNEL_PREFIX", "CallbackDialer", "callback_view"]
 CALLER_ID = '"112 Kota Padang" <112>'
 
 
-class Desk(Protocol):
-    """What the dialer needs of the controller."""
+class Seats(Protocol):
+    """What the dialer needs of the controller: a seat's state, and commands to pause it and give it back."""
 
     repo: Repository
 
     def seat(self, seat_id: str) -> Seat | None: ...
-    def command(self, command: c.Command) -> None: ...
+    def command(self, command: c.Command) -> str | None: ...
     def post(self, command: c.Command) -> None: ...
 
 
@@ -60,7 +60,7 @@ class CallbackDialer:
         runner: EffectRunner,
         policy: DialPolicy,
         store: CallbackStore,
-        desk: Desk,
+        desk: Seats,
         publish: Callable[[dict[str, Any]], None],
         deadline_s: float,
         ring_s: float,

@@ -1,8 +1,9 @@
 """``/api/v1``: the room's state and the seat and call verbs the console pages use.
 
 Every request body is JSON; every refusal is ``{"error": code, "message": Indonesian, "message_en": ...}``
-with a 4xx status. State changes go through the controller's room, so they are stored and pushed live
-like any other event.
+with a 4xx status. Everything goes through the desk (:mod:`padang112.desk`): state changes are the room's
+commands, stored and pushed live like any other event, and whether one is allowed is the room's decision; this
+module only maps the refusal's code to its HTTP status.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from typing import Any
 from aiohttp import web
 
 from padang112.accounts.users import UserRecord
+from padang112.desk import Desk, Refused
 from padang112.domain import commands as c
 from padang112.domain.events import CallAnnotated
-from padang112.domain.prank import PRANK_DISPOSITIONS
-from padang112.domain.seats import SeatState
+from padang112.domain.prank import DISPOSITIONS, PRANK_DISPOSITIONS
+from padang112.views import WAITING_ROWS
 from padang112.web import auth
 from padang112.web.hardening import parse_json
-from padang112.web.live import HUB
+from padang112.web.keys import DESK, REPOSITORY
 from padang112.web.surge import SURGE
-from padang112.web.views import WAITING_ROWS, call_view, room_view, seat_view
 
 PAUSE_REASONS = ("break", "training", "technical")
-DISPOSITIONS = ("emergency", "information", "prank", "silent", "wrong_number", "test")
 
 ERRORS = {
     "bad_json": ("Isi permintaan bukan JSON yang sah.", "The request body is not valid JSON."),
@@ -38,6 +38,7 @@ ERRORS = {
     "bad_disposition": ("Jenis panggilan tidak dikenal.", "Unknown disposition."),
     "not_your_call": ("Panggilan ini bukan milik kursi Anda.", "This call was not handled at your seat."),
 }
+STATUS = {"no_seat": 404, "seat_taken": 409, "busy": 409}  # the room's refusals of seat commands
 
 
 HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
@@ -75,15 +76,22 @@ def _user(request: web.Request) -> UserRecord:
     return user
 
 
-def _controller(request: web.Request):
-    return request.app[HUB].controller
+def _desk(request: web.Request) -> Desk:
+    return request.app[DESK]
 
 
 def _own_seat(request: web.Request) -> str:
-    seat = request.app[HUB].seat_of(_user(request))
+    seat = _desk(request).seat_of(_user(request).username)
     if seat is None:
         raise refuse(409, "not_signed_in")
     return seat
+
+
+def _seat_command(request: web.Request, command: c.Command, seat_id: str) -> web.Response:
+    outcome = _desk(request).do(command)
+    if isinstance(outcome, Refused):
+        raise refuse(STATUS[outcome.code], outcome.code)
+    return web.json_response(_desk(request).seat(seat_id))
 
 
 @auth.require("supervisor", "admin")
@@ -93,7 +101,7 @@ async def room(request: web.Request) -> web.Response:
     raw = request.query.get("waiting", "")
     rows = int(raw) if raw.isdigit() and len(raw) < 4 else WAITING_ROWS
     now = datetime.now(UTC)
-    view = room_view(_controller(request).room, now, min(rows, 200))
+    view = _desk(request).room(now, min(rows, 200))
     meter = request.app.get(SURGE)
     return web.json_response({**view, "surge": meter.view(now) if meter else None})
 
@@ -102,11 +110,9 @@ async def room(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     """The signed-in user, their seat and its current call (a reloaded page restores the call from this)."""
     user = _user(request)
-    controller = _controller(request)
-    seat_id = request.app[HUB].seat_of(user)
+    desk = _desk(request)
+    seat_id = desk.seat_of(user.username)
     now = datetime.now(UTC)
-    seat = controller.room.seats.get(seat_id or "")
-    call = controller.room.calls.get(seat.call_id or "") if seat else None
     return web.json_response(
         {
             "user": {
@@ -115,9 +121,9 @@ async def me(request: web.Request) -> web.Response:
                 "role": user.role,
                 "agency": user.agency,
             },
-            "seat": seat_view(seat, now) if seat else None,
-            "call": call_view(call, now) if call else None,
-            "seats": sorted(controller.room.seats) if user.role == "call_taker" else [],
+            "seat": desk.seat(seat_id, now) if seat_id else None,
+            "call": desk.call_at(seat_id, now) if seat_id else None,
+            "seats": desk.seat_ids() if user.role == "call_taker" else [],
         }
     )
 
@@ -126,36 +132,18 @@ async def me(request: web.Request) -> web.Response:
 async def seat_sign_in(request: web.Request) -> web.Response:
     """Take a seat (leaving any other); it becomes ready once its softphone is registered."""
     data = await body_of(request)
-    user = _user(request)
-    room_ = _controller(request).room
-    seat = room_.seats.get(str(data.get("seat", "")))
-    if seat is None:
-        raise refuse(404, "no_seat")
-    if seat.user not in (None, user.username):
-        raise refuse(409, "seat_taken")
-    current = request.app[HUB].seat_of(user)
-    if current and current != seat.id:
-        _controller(request).command(c.SeatSignOut(current))
-    _controller(request).command(c.SeatSignIn(seat.id, user.username))
-    return web.json_response(seat_view(seat, datetime.now(UTC)))
+    seat = str(data.get("seat", ""))
+    return _seat_command(request, c.SeatSignIn(seat, _user(request).username), seat)
 
 
 def _seat_verb(request: web.Request, seat_id: str, verb: str, reason: str | None) -> web.Response:
-    room_ = _controller(request).room
-    seat = room_.seats.get(seat_id)
-    if seat is None:
-        raise refuse(404, "no_seat")
     if verb == "pause":
-        if reason not in PAUSE_REASONS:
-            raise refuse(400, "bad_reason")
-        if seat.state == SeatState.BUSY:
-            raise refuse(409, "busy")
-        _controller(request).command(c.SeatPause(seat_id, reason))
-    elif verb == "ready":
-        _controller(request).command(c.SeatReady(seat_id))
-    else:
-        _controller(request).command(c.SeatSignOut(seat_id))
-    return web.json_response(seat_view(seat, datetime.now(UTC)))
+        if reason not in PAUSE_REASONS:  # the request's own validity; an unknown seat is still a 404 first
+            raise refuse(404, "no_seat") if _desk(request).seat(seat_id) is None else refuse(400, "bad_reason")
+        return _seat_command(request, c.SeatPause(seat_id, reason), seat_id)
+    if verb == "ready":
+        return _seat_command(request, c.SeatReady(seat_id), seat_id)
+    return _seat_command(request, c.SeatSignOut(seat_id), seat_id)
 
 
 @auth.require("call_taker")
@@ -181,20 +169,21 @@ async def disposition(request: web.Request) -> web.Response:
     if value not in DISPOSITIONS:
         raise refuse(400, "bad_disposition")
     call_id = request.match_info["call_id"]
-    stored = await request.app[HUB].repo.get_call(call_id)
-    live = _controller(request).room.calls.get(call_id)
+    desk = _desk(request)
+    stored = await request.app[REPOSITORY].get_call(call_id)
+    live = desk.facts(call_id)
     seat = (live.seat if live else None) or (stored.seat if stored else None)
     if stored is None and live is None:
         raise refuse(404, "no_call")
-    if user.role == "call_taker" and (seat is None or seat != request.app[HUB].seat_of(user)):
+    if user.role == "call_taker" and (seat is None or seat != desk.seat_of(user.username)):
         raise refuse(403, "not_your_call")  # a call taker with no seat, or another seat, has no say on it
     event = CallAnnotated(call_id, datetime.now(UTC), "disposition", user.username, {"disposition": value})
-    _controller(request).record([event])
+    desk.record([event])
     number = (live.caller_number if live else None) or (stored.caller_number if stored else None)
     if number and value in PRANK_DISPOSITIONS:
-        _controller(request).pranks.mark(number, event.at, call_id)
+        desk.mark_prank(number, event.at, call_id)
     elif number:
-        _controller(request).pranks.unmark(number, call_id)
+        desk.unmark_prank(number, call_id)
     return web.json_response({"call_id": call_id, "disposition": value})
 
 

@@ -41,7 +41,7 @@ from padang112.web import (
     reports,
     surge,
 )
-from padang112.web.keys import CONTROLLER, REPOSITORY, RUNTIME, SETTINGS
+from padang112.web.keys import CONTROLLER, DESK, REPOSITORY, RUNTIME, SETTINGS
 from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 async def _live(app: web.Application) -> AsyncIterator[None]:
     """The live hub: the controller's domain events and the runtime's notices to the signed-in browsers."""
-    hub = Hub(app[CONTROLLER], app[REPOSITORY])
+    hub = Hub(app[DESK], app[REPOSITORY])
     app[HUB] = hub
     stop_listening = app[RUNTIME].listen(hub.notice)
     try:

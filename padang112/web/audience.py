@@ -1,7 +1,9 @@
 """Who receives which live notice on ``/ws``: one table, by the notice's ``type``.
 
-Notices come from the runtime (incident service, information desk, call-back dialer, camera probes), already
-shaped for the browser; the live hub sends each one to the clients this table lets see it.
+Notices come from the runtime (incident service, information desk, call-back dialer, camera probes) and from the
+warm hand-off (an agency joined a call), already shaped for the browser; the live hub sends each one to the clients
+this table lets see it. The room's own events (calls, seats) follow ``Hub._sees``: all of them for ``WATCH_ALL``,
+a call taker those of their seat.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ AUDIENCE: dict[str, Callable[[UserRecord, Notice], bool]] = {
     "info_request": _info_request,
     "callback": lambda user, _: user.role in SEES_CALLBACKS,
     "camera_status": lambda user, _: user.role in WALL_ROLES,
+    "handoff": lambda user, notice: user.role == "agency" and user.agency == notice.get("agency"),  # joined a call
 }
 
 

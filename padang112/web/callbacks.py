@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from padang112.callbacks.store import CallbackError
-from padang112.incidents.service import iso_wib
 from padang112.telephony.callback_dialer import callback_view
 from padang112.web import auth
 from padang112.web.api import json_error
-from padang112.web.keys import CALLBACK_STORE, DIALER
-from padang112.web.live import HUB
+from padang112.web.keys import CALLBACK_STORE, DESK, DIALER
 from padang112.web.paging import window_of
+from padang112.wib import iso_exact as iso_wib
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ async def call_back(request: web.Request) -> web.Response:
     """Take an item and call the number back from the call taker's own (ready) seat."""
     user = auth.current_user(request)
     assert user is not None
-    seat = request.app[HUB].seat_of(user)
+    seat = request.app[DESK].seat_of(user.username)
     if seat is None:
         raise _error("not_signed_in")
     try:

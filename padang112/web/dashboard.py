@@ -22,8 +22,8 @@ from padang112.incidents.catalog import load_catalog
 from padang112.incidents.store import IncidentStore
 from padang112.stats import dashboard as figures
 from padang112.stats.queries import wib_day_bounds
-from padang112.stats.service_level import WIB
 from padang112.web import auth, history, incidents, pages
+from padang112.wib import WIB
 
 ROLES = ("supervisor", "admin")
 

@@ -8,17 +8,17 @@ operators get a ``handoff`` message with the call's incident(s) so their screen 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from padang112.desk import Outcome, Refused
 from padang112.domain import commands as c
-from padang112.domain.calls import CallState
 from padang112.domain.events import CallAnnotated, DomainEvent
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES
 from padang112.web import auth
 from padang112.web.api import body_of, json_error
-from padang112.web.keys import INCIDENTS
+from padang112.web.keys import DESK, INCIDENTS
 from padang112.web.live import HUB
 
 ERRORS = {
@@ -39,18 +39,15 @@ def _error(code: str) -> web.HTTPException:
     return json_error(ERRORS[code][0], code, *ERRORS[code][1:])
 
 
-def _own_connected_call(request: web.Request) -> Any:
+def _username(request: web.Request) -> str:
     user = auth.current_user(request)
     assert user is not None
-    hub = request.app[HUB]
-    call = hub.controller.room.calls.get(request.match_info["call_id"])
-    if call is None:
-        raise _error("no_call")
-    if call.seat is None or call.seat != hub.seat_of(user):
-        raise _error("not_your_call")
-    if call.state != CallState.CONNECTED:
-        raise _error("not_connected")
-    return call
+    return user.username
+
+
+def _refused(outcome: Outcome) -> None:
+    if isinstance(outcome, Refused):
+        raise _error(outcome.code)
 
 
 @auth.require("call_taker")
@@ -60,23 +57,19 @@ async def handoff(request: web.Request) -> web.Response:
     agency = data.get("agency")
     if agency not in AGENCIES:
         raise _error("bad_agency")
-    call = _own_connected_call(request)
-    if call.agency_leg is not None:
-        raise _error("agency_busy")
-    user = auth.current_user(request)
-    request.app[HUB].controller.command(c.ConferenceAgency(call.id, str(agency), user.username if user else "?"))
-    return web.json_response({"call_id": call.id, "agency": agency, "stage": "dialing"}, status=202)
+    call_id = request.match_info["call_id"]
+    _refused(request.app[DESK].do(c.ConferenceAgency(call_id, str(agency), _username(request))))
+    return web.json_response({"call_id": call_id, "agency": agency, "stage": "dialing"}, status=202)
 
 
 @auth.require("call_taker")
 async def leave(request: web.Request) -> web.Response:
     """Leave the call to the agency that joined it (step 2 of a warm hand-off); the seat goes to wrap-up."""
-    call = _own_connected_call(request)
-    if not call.agency_joined:
-        raise _error("agency_not_joined")
-    user = auth.current_user(request)
-    request.app[HUB].controller.command(c.SeatLeaves(call.id, user.username if user else "?"))
-    return web.json_response({"call_id": call.id, "state": call.state.value})
+    call_id = request.match_info["call_id"]
+    desk = request.app[DESK]
+    _refused(desk.do(c.SeatLeaves(call_id, _username(request))))
+    call = desk.call(call_id)
+    return web.json_response({"call_id": call_id, "state": call["state"] if call else "ended"})
 
 
 def _notify_agency(app: web.Application, event: DomainEvent) -> None:
@@ -86,7 +79,7 @@ def _notify_agency(app: web.Application, event: DomainEvent) -> None:
 
     async def send() -> None:
         agency = event.data.get("agency")
-        call = app[HUB].controller.room.calls.get(event.call_id)
+        call = app[DESK].facts(event.call_id)
         incidents = await app[INCIDENTS].for_call_view(event.call_id)
         message = {
             "type": "handoff",
@@ -96,24 +89,17 @@ def _notify_agency(app: web.Application, event: DomainEvent) -> None:
             "caller_number": call.caller_number if call else "",
             "incidents": incidents,
         }
-        for client in list(app[HUB].clients):
-            if client.user.role == "agency" and client.user.agency == agency:
-                client.send(message)
+        app[HUB].notice(message)
 
     app[HUB].spawn(send())
 
 
-async def _subscribe(app: web.Application):
-    controller = app[HUB].controller
-
-    def subscriber(event: DomainEvent) -> None:
-        _notify_agency(app, event)
-
-    controller.subscribers.append(subscriber)
+async def _subscribe(app: web.Application) -> AsyncIterator[None]:
+    unsubscribe = app[DESK].subscribe(lambda event: _notify_agency(app, event))
     try:
         yield
     finally:
-        controller.subscribers.remove(subscriber)
+        unsubscribe()
 
 
 def setup(app: web.Application) -> None:

@@ -20,14 +20,17 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from padang112.domain import prank
 from padang112.integrity.seals import PlaybackCheck
 from padang112.stats import queries
-from padang112.stats.service_level import WIB, ServiceLevel, chart_svg, compute, wib_iso
+from padang112.stats.service_level import ServiceLevel, chart_svg, compute
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
 from padang112.web import auth
 from padang112.web.i18n import words
 from padang112.web.keys import REPOSITORY, SETTINGS
+from padang112.wib import WIB
+from padang112.wib import iso as wib_iso
 
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("history_clock")
@@ -41,7 +44,7 @@ _RECORDING = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _INT = re.compile(r"\d{1,7}")
 MAX_NUMBER = 64
 
-DISPOSITIONS = ("emergency", "information", "prank", "silent", "wrong_number", "test", "handled", "abandoned")
+DISPOSITIONS = (*prank.DISPOSITIONS, "handled", "abandoned")
 WORDS: dict[str, dict[str, Any]] = {
     "id": {
         "title": "Riwayat panggilan",

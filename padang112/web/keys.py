@@ -15,6 +15,7 @@ from padang112.cameras.registry import CameraRegistry
 from padang112.cameras.restream import Restreamer
 from padang112.config import Settings
 from padang112.controller import Controller
+from padang112.desk import Desk
 from padang112.incidents.messages import InfoDesk
 from padang112.incidents.service import IncidentService
 from padang112.metrics.registry import Metrics
@@ -26,6 +27,7 @@ from padang112.telephony.callback_dialer import CallbackDialer
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 CONTROLLER = web.AppKey("controller", Controller)
+DESK = web.AppKey("desk", Desk)
 ENGINE = web.AppKey("engine", AsyncEngine)
 REPOSITORY = web.AppKey("repository", Repository)
 INCIDENTS = web.AppKey("incidents", IncidentService)
@@ -44,6 +46,7 @@ def attach(app: web.Application, runtime: Runtime) -> None:
     """Give the console a started runtime's parts."""
     app[RUNTIME] = runtime
     app[CONTROLLER] = runtime.controller
+    app[DESK] = runtime.desk
     app[ENGINE] = runtime.engine
     app[REPOSITORY] = runtime.repo
     app[INCIDENTS] = runtime.incidents

@@ -21,18 +21,18 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from padang112.accounts.users import UserRecord
-from padang112.controller import Controller
+from padang112.desk import Desk
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.domain.prank import PRANK_DISPOSITIONS
 from padang112.storage.repository import Repository
+from padang112.views import event_view, wib
 from padang112.web import auth, live_guard
 from padang112.web.audience import WATCH_ALL, Notice, notice_for
-from padang112.web.views import call_view, event_view, room_view, wib
 
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 500
 HISTORY_DAYS = 30
-PRANK_DISPOSITIONS = frozenset({"prank", "silent"})
 
 
 @dataclass(eq=False)
@@ -52,18 +52,15 @@ class Client:
 
 
 class Hub:
-    def __init__(self, controller: Controller, repo: Repository) -> None:
-        self.controller = controller
+    def __init__(self, desk: Desk, repo: Repository) -> None:
+        self.desk = desk
         self.repo = repo
         self.clients: set[Client] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        controller.subscribers.append(self.publish)
+        self._unsubscribe = desk.subscribe(self.publish)
 
     def seat_of(self, user: UserRecord) -> str | None:
-        for seat in self.controller.room.seats.values():
-            if seat.user == user.username:
-                return seat.id
-        return None
+        return self.desk.seat_of(user.username)
 
     def _sees(self, client: Client, event: DomainEvent) -> bool:
         if client.user.role in WATCH_ALL:
@@ -77,8 +74,8 @@ class Hub:
             return event.seat == seat
         if isinstance(event, CallTransition):
             return event.seat == seat
-        room_call = self.controller.room.calls.get(event.call_id)
-        return room_call is not None and room_call.seat == seat
+        facts = self.desk.facts(event.call_id)
+        return facts is not None and facts.seat == seat
 
     def publish(self, event: DomainEvent) -> None:
         message = event_view(event)
@@ -95,22 +92,22 @@ class Hub:
                 client.send(shaped)
 
     def _screen_pop(self, event: CallTransition) -> None:
-        call = self.controller.room.calls.get(event.call_id)
+        call = self.desk.call(event.call_id)
         if call is None:
             return
-        pop = {"type": "screen_pop", "call": call_view(call, datetime.now(UTC))}
+        pop = {"type": "screen_pop", "call": call}
         targets = [c for c in self.clients if c.user.role == "call_taker" and self.seat_of(c.user) == event.seat]
         for client in targets:
             client.send(pop)
         if targets:
-            self.spawn(self._send_history(call.id, call.caller_number, targets))
+            self.spawn(self._send_history(call["id"], call["caller_number"], targets))
 
     async def _send_history(self, call_id: str, number: str, targets: list[Client]) -> None:
         now = datetime.now(UTC)
         earlier = [
             c for c in await self.repo.calls_from_number(number, now - timedelta(days=HISTORY_DAYS)) if c.id != call_id
         ]
-        pranks = self.controller.pranks
+        pranks = self.desk.pranks
         cleared = pranks.cleared_at(number)  # marks before a clearance ("Hapus tanda iseng") no longer count
         message = {
             "type": "history",
@@ -143,8 +140,7 @@ class Hub:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        if self.publish in self.controller.subscribers:
-            self.controller.subscribers.remove(self.publish)
+        self._unsubscribe()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -169,7 +165,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             "user": user.username,
             "role": user.role,
             "seat": hub.seat_of(user),
-            "room": room_view(hub.controller.room) if user.role in WATCH_ALL else None,
+            "room": hub.desk.room() if user.role in WATCH_ALL else None,
         }
     )
     writer = asyncio.create_task(_pump(ws, client), name=f"ws:{user.username}")

@@ -17,11 +17,11 @@ from typing import Any
 from aiohttp import web
 
 from padang112.domain import prank
+from padang112.views import wib
 from padang112.web import auth
 from padang112.web.api import body_of
 from padang112.web.incidents import _error, _user
-from padang112.web.live import HUB
-from padang112.web.views import wib
+from padang112.web.keys import DESK, REPOSITORY
 
 MAX_NUMBER = 64
 MAX_CALL_ID = 128
@@ -42,7 +42,7 @@ def _number(value: object) -> str:
 
 
 def _score(request: web.Request, number: str, now: datetime) -> dict[str, Any]:
-    scores = request.app[HUB].controller.pranks
+    scores = request.app[DESK].pranks
     return {
         "number": number,
         "score": round(scores.score(number, now), 3),
@@ -66,12 +66,12 @@ async def clear_prank(request: web.Request) -> web.Response:
     call_id = data.get("call_id")
     if call_id is not None and (not isinstance(call_id, str) or len(call_id) > MAX_CALL_ID):
         raise _error(web.HTTPBadRequest, "bad_call_id", "Id panggilan tidak sah.", "Invalid call id.")
-    hub = request.app[HUB]
+    desk, repo = request.app[DESK], request.app[REPOSITORY]
     now = datetime.now(UTC)
-    before = hub.controller.pranks.score(number, now)
+    before = desk.pranks.score(number, now)
     user = _user(request)
-    await hub.repo.add_prank_clearance(number, now, user.username, call_id, before)  # stored before applied
-    hub.controller.clear_prank(number, now)
+    await repo.add_prank_clearance(number, now, user.username, call_id, before)  # stored before applied
+    desk.clear_prank(number, now)
     return web.json_response(
         {**_score(request, number, now), "cleared_by": user.username, "score_before": round(before, 3)}, status=201
     )

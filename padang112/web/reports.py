@@ -23,11 +23,12 @@ from padang112.accounts.users import UserRecord
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES
 from padang112.stats import queries, shift_report
 from padang112.stats.charts import bars_svg
-from padang112.stats.service_level import WIB, chart_svg, fmt_number
+from padang112.stats.service_level import chart_svg, fmt_number
 from padang112.web import auth, history
 from padang112.web.dashboard import now, store_of, type_namer
 from padang112.web.i18n import words
 from padang112.web.keys import REPOSITORY
+from padang112.wib import WIB
 
 ROLES = ("supervisor", "admin", "agency")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -12,33 +12,33 @@ from aiohttp import web
 
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.stats.surge import SurgeMeter
-from padang112.web.keys import CONTROLLER
+from padang112.web.keys import DESK
 
 SURGE = web.AppKey("surge", SurgeMeter)
 SAMPLE_S = 2.0
 
 
 async def surge_stack(app: web.Application) -> AsyncIterator[None]:
-    controller = app[CONTROLLER]
+    desk = app[DESK]
     meter = SurgeMeter()
     app[SURGE] = meter
 
     def on_event(event: DomainEvent) -> None:
         if isinstance(event, CallTransition):
             meter.observe(event)
-            meter.sample(event.at, len(controller.room.queue))
+            meter.sample(event.at, desk.waiting())
 
     async def sampler() -> None:
         while True:
-            meter.sample(datetime.now(UTC), len(controller.room.queue))
+            meter.sample(datetime.now(UTC), desk.waiting())
             await asyncio.sleep(SAMPLE_S)
 
-    controller.subscribers.append(on_event)
+    unsubscribe = desk.subscribe(on_event)
     task = asyncio.create_task(sampler(), name="surge-sampler")
     try:
         yield
     finally:
-        controller.subscribers.remove(on_event)
+        unsubscribe()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.controller import Controller
+from padang112.desk import Desk
 from padang112.domain.prank import PrankScores
 from padang112.storage.db import session_factory
 from padang112.storage.models import PrankClearanceRow
 from padang112.storage.repository import Repository
 from padang112.web import pranks
-from padang112.web.live import HUB
+from padang112.web.keys import DESK, REPOSITORY
 from tests.unit.test_incident_api import app, client, published, sign_in, users  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -73,7 +74,8 @@ def controller() -> FakeController:
 
 @pytest.fixture(autouse=True)
 def prank_routes(app: web.Application, engine: AsyncEngine, controller: FakeController) -> None:
-    app[HUB] = types.SimpleNamespace(controller=controller, repo=Repository(engine))  # type: ignore[assignment]
+    app[DESK] = Desk(controller)  # type: ignore[arg-type]
+    app[REPOSITORY] = Repository(engine)
     pranks.setup(app)
 
 

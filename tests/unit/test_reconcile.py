@@ -110,6 +110,7 @@ def test_a_three_way_call_keeps_its_seat_and_its_agency_and_an_orphan_agency_leg
     call = r.calls["c1"]
     assert (call.state, call.seat, call.agency_joined) == (CallState.CONNECTED, "seat01", True)
     assert fx.Hangup("gone", "hoff-gone-bpbd-x1", "orphan_leg") in of(out, fx.Hangup)
+    r.handle(c.SeatSignIn("seat01", "rina"), T0)  # the call taker signs in again after the restart
     r.handle(c.SeatLeaves("c1", "rina"), T0)
     assert r.calls["c1"].state == CallState.TRANSFERRED
 

@@ -962,6 +962,7 @@ def _connected(d: Desk, call_id: str = "h1") -> str:
     d.arrive(call_id)
     seat = d.call(call_id).seat
     d.answer(call_id)
+    d.do(c.SeatSignIn(seat, "rina"))  # the call taker at that seat in the console
     return seat
 
 
@@ -1007,7 +1008,8 @@ def test_an_unanswered_duty_phone_leaves_the_call_with_the_call_taker_who_cannot
     dial = next(e for e in d.do(c.ConferenceAgency("h1", "pupr", "rina")).effects if isinstance(e, fx.DialAgency))
     failed = d.do(c.AgencyLegGone("h1", dial.leg, "no_answer"))
     assert [(e.kind, e.data["stage"]) for e in failed.events] == [("handoff", "failed")]
-    d.do(c.SeatLeaves("h1", "rina"))  # nobody to leave the caller with: refused (nothing happens)
+    refused = d.do(c.SeatLeaves("h1", "rina"))  # nobody to leave the caller with: refused (nothing happens)
+    assert (refused.refused, refused.events, refused.effects) == ("agency_not_joined", [], [])
     assert d.call("h1").state == CallState.CONNECTED
     assert d.do(c.ConferenceAgency("h1", "bpbd", "rina")).effects  # may try another agency
 
@@ -1023,7 +1025,8 @@ def test_a_call_taker_hanging_up_with_the_agency_in_the_call_hands_it_off() -> N
 def test_a_hand_off_needs_a_connected_call() -> None:
     d = desk()
     d.arrive("w1")  # waiting, no seat
-    assert d.do(c.ConferenceAgency("w1", "bpbd", "rina")).effects == []
+    waiting = d.do(c.ConferenceAgency("w1", "bpbd", "rina"))
+    assert (waiting.refused, waiting.effects) == ("not_your_call", [])  # no seat has it yet
     stale = d.do(c.AgencyLegAnswered("w1", "bpbd", "hoff-w1-bpbd-x1"))
     assert fx.Hangup("w1", "hoff-w1-bpbd-x1", "stale_handoff") in stale.effects
 
@@ -1036,3 +1039,29 @@ def test_a_ring_timeout_that_fired_late_because_the_controller_was_stopped_does_
     assert fx.Hangup("c1", leg, "no_answer") in out.effects
     assert seat_moves(out, "seat01")[0] == ("offered", "available")  # not paused: offered again at once
     assert [call for call, _ in rings(out)] == ["c1"]
+
+
+def test_the_room_refuses_console_commands_its_rules_do_not_allow_and_nothing_else_happens() -> None:
+    d = desk("s1", "s2")
+    seat = _connected(d)  # rina at the seat of the connected call h1
+    other = "s2" if seat == "s1" else "s1"
+    cases = [
+        (c.SeatPause("nope", "break"), "no_seat"),
+        (c.SeatReady("nope"), "no_seat"),
+        (c.SeatSignOut("nope"), "no_seat"),
+        (c.SeatSignIn("nope", "rina"), "no_seat"),
+        (c.SeatPause(seat, "break"), "busy"),
+        (c.SeatSignIn(seat, "budi"), "seat_taken"),
+        (c.ConferenceAgency("unknown", "bpbd", "rina"), "no_call"),
+        (c.ConferenceAgency("h1", "bpbd", "budi"), "not_your_call"),
+        (c.SeatLeaves("h1", "budi"), "not_your_call"),
+        (c.SeatLeaves("h1", "rina"), "agency_not_joined"),
+    ]
+    for command, code in cases:
+        out = d.do(command)
+        assert (out.refused, out.events, out.effects) == (code, [], []), command
+    assert d.seat(seat).state == SeatState.BUSY and d.seat(seat).user == "rina"
+    _conference(d)
+    assert d.do(c.ConferenceAgency("h1", "pupr", "rina")).refused == "agency_busy"
+    moved = d.do(c.SeatSignIn(other, "rina"))  # one seat per call taker: taking another leaves the first
+    assert moved.refused is None and d.seat(seat).user is None and d.seat(other).user == "rina"

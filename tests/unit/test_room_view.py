@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from padang112.domain import commands as c
 from padang112.domain.room import Room
-from padang112.web.views import WAITING_ROWS, room_view
+from padang112.views import WAITING_ROWS, room_view
 from tests.unit.test_room import POLICY, REC, T0
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from padang112.incidents.model import AGENCIES
 from padang112.stats.charts import bars_svg
-from padang112.stats.service_level import WIB
 from padang112.stats.shift_report import CSV_HEADER, build, rows, shift_of, to_csv, window
 from padang112.storage.records import CallRecord
+from padang112.wib import WIB
 from tests.unit.test_agency_times import task
 from tests.unit.test_dashboard_figures import incident
 

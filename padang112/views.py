@@ -1,4 +1,4 @@
-"""JSON views of the room and of domain events, shared by the REST API and the live WebSocket.
+"""JSON views of the room and of domain events: what the desk answers and the live WebSocket pushes.
 
 Times are ISO 8601 in WIB (+07:00), the room's local time; untrusted text is passed as data and escaped
 by whoever renders it (jinja2 autoescape, ``textContent`` in the browser).
@@ -9,19 +9,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from padang112.domain.calls import Call
 from padang112.domain.events import DomainEvent
 from padang112.domain.room import Room
 from padang112.domain.seats import Seat
-
-WIB = ZoneInfo("Asia/Jakarta")
-
-
-def wib(at: datetime | None) -> str | None:
-    return at.astimezone(WIB).isoformat(timespec="seconds") if at else None
-
+from padang112.wib import iso_or_none as wib
 
 ACTIVE_STATES = ("offered", "connected", "transferred")  # the supervisor's "active calls"
 

@@ -1,0 +1,120 @@
+"""The console's only door to the controller: queries answer with views, commands with Accepted or Refused.
+
+Whether a command is allowed is the room's decision (``Decision.refused``): the console maps the refusal's code to
+an HTTP status and never re-checks the room's state itself. Views are the JSON shapes of :mod:`padang112.views`,
+so nothing mutable of the room leaves the controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from padang112.controller import Controller, Subscriber
+from padang112.domain import commands as c
+from padang112.domain.events import DomainEvent
+from padang112.domain.prank import PrankScores
+from padang112.views import WAITING_ROWS, call_view, room_view, seat_view
+
+
+@dataclass(frozen=True)
+class Accepted:
+    pass
+
+
+@dataclass(frozen=True)
+class Refused:
+    code: str
+
+
+Outcome = Accepted | Refused
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the console may know of a live call to decide about it (its seat, its caller's number)."""
+
+    id: str
+    seat: str | None
+    caller_number: str
+
+
+class Desk:
+    def __init__(self, controller: Controller) -> None:
+        self._controller = controller
+        self._room = controller.room
+
+    # ---- queries ---------------------------------------------------------------------------------------------
+    def seat_of(self, username: str) -> str | None:
+        """The seat this call taker is signed in to, if any."""
+        for seat in self._room.seats.values():
+            if seat.user == username:
+                return seat.id
+        return None
+
+    def seat_ids(self) -> list[str]:
+        return sorted(self._room.seats)
+
+    def room(self, now: datetime | None = None, waiting_rows: int = WAITING_ROWS) -> dict[str, Any]:
+        """The room: the first ``waiting_rows`` callers in line with the queue's figures, active calls, seats."""
+        return room_view(self._room, now or datetime.now(UTC), waiting_rows)
+
+    def seat(self, seat_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+        seat = self._room.seats.get(seat_id)
+        return None if seat is None else seat_view(seat, now or datetime.now(UTC))
+
+    def call(self, call_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+        call = self._room.calls.get(call_id)
+        return None if call is None else call_view(call, now or datetime.now(UTC))
+
+    def call_at(self, seat_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+        """The call the seat is offered or talking on."""
+        seat = self._room.seats.get(seat_id)
+        return None if seat is None or seat.call_id is None else self.call(seat.call_id, now)
+
+    def facts(self, call_id: str) -> CallFacts | None:
+        call = self._room.calls.get(call_id)
+        return None if call is None else CallFacts(call.id, call.seat, call.caller_number)
+
+    @property
+    def pranks(self) -> PrankScores:
+        """The numbers' decaying prank/silent scores (read; a clearance goes through :meth:`clear_prank`)."""
+        return self._controller.pranks
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Receive every domain event the controller stores and publishes; returns the function that stops it."""
+        subscribers = self._controller.subscribers
+        subscribers.append(subscriber)
+
+        def stop() -> None:
+            if subscriber in subscribers:
+                subscribers.remove(subscriber)
+
+        return stop
+
+    def waiting(self) -> int:
+        """How many callers wait in the queue now."""
+        return len(self._room.queue)
+
+    # ---- commands --------------------------------------------------------------------------------------------
+    def do(self, command: c.Command) -> Outcome:
+        refused = self._controller.command(command)
+        return Accepted() if refused is None else Refused(refused)
+
+    def record(self, events: list[DomainEvent]) -> None:
+        """Store and publish events that are not the room's decisions (a call's disposition)."""
+        self._controller.record(events)
+
+    def mark_prank(self, number: str, at: datetime, call_id: str) -> None:
+        """Count the call as prank/silent in the number's score."""
+        self._controller.pranks.mark(number, at, call_id)
+
+    def unmark_prank(self, number: str, call_id: str) -> None:
+        """The call was given another disposition after all: it no longer counts."""
+        self._controller.pranks.unmark(number, call_id)
+
+    def clear_prank(self, number: str, at: datetime) -> None:
+        """Forget the number's prank marks up to ``at`` (the clearance is stored first by the caller)."""
+        self._controller.clear_prank(number, at)
