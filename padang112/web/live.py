@@ -25,9 +25,10 @@ from padang112.desk import Desk
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
 from padang112.domain.prank import PRANK_DISPOSITIONS
 from padang112.storage.repository import Repository
-from padang112.views import event_view, wib
+from padang112.views import event_view
 from padang112.web import auth, live_guard
 from padang112.web.audience import WATCH_ALL, Notice, notice_for
+from padang112.wib import iso_or_none as wib
 
 log = logging.getLogger(__name__)
 

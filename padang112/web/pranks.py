@@ -17,11 +17,11 @@ from typing import Any
 from aiohttp import web
 
 from padang112.domain import prank
-from padang112.views import wib
 from padang112.web import auth
 from padang112.web.api import body_of
 from padang112.web.incidents import _error, _user
 from padang112.web.keys import DESK, REPOSITORY
+from padang112.wib import iso_or_none as wib
 
 MAX_NUMBER = 64
 MAX_CALL_ID = 128
