@@ -284,6 +284,7 @@ class CallbackDialer:
         for attempt in plan.adopted:
             self._track(attempt, taken[attempt.legs.item])
             log.info("callback %s: still talking on the switch, adopted", attempt.legs.item)
+            self.desk.post(c.SeatPause(attempt.seat, PAUSE_REASON))  # the room restores only a person's pauses
         for channel in plan.hang_up:
             await self.runner.perform_quietly(fx.Hangup(channel, channel, "reconciled"))
         for bridge in plan.destroy:

@@ -76,7 +76,8 @@ async def test_a_call_back_talking_across_a_controller_restart_is_adopted_and_en
     await controller.start()
     channels = await _switch(ari_credentials, "channels")
     assert sum(c.startswith(f"cb-{item_id}-") for c in channels) == 2, "the restart dropped the call-back"
-    assert (await _seat_is(repo, seat, "paused")).reason == "callback"  # still calling back, not offered a call
+    paused = await eventually(lambda: _seat_is(repo, seat, "paused"), 10, what="the seat paused again")
+    assert paused.reason == "callback"  # still calling back: not offered a 112 call
 
     await line.seat_hangup("telkomsel-line-r1")  # the caller ends the call: the new controller sees it
     await eventually(lambda: _seat_is(repo, seat, "available"), 10, what="the seat given back")

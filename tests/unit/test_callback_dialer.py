@@ -180,7 +180,8 @@ async def test_after_a_restart_a_call_back_still_talking_is_adopted_and_ends_nor
     legs = f"cb-{item.id}-seat-ab1", f"cb-{item.id}-caller-ab1"
     bridge = f"bridge-cb-{item.id}-ab1"
     await fresh._reconcile(snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {})
-    assert fresh.runner.done == [] and desk.posted == []  # nothing touched: the two talk on
+    assert fresh.runner.done == []  # nothing touched: the two talk on
+    assert desk.posted == [c.SeatPause("seat01", "callback")]  # and the seat stays out of the queue
     await fresh._event(stasis("StasisEnd", legs[0]))
     assert kinds(fresh.runner.done) == ["Hangup", "Hangup", "DestroyBridge"]
     assert (await store.get(item.id)).state.value == "done"
