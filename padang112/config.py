@@ -36,7 +36,8 @@ def _default_carriers() -> list[Carrier]:
 class AsteriskSettings:
     root: Path = Path("/var/lib/padang112/asterisk-root")
     instance: str = "main"  # several instances (demo, tests) can share one chroot
-    bind_address: str = "127.0.0.1"
+    bind_address: str = "127.0.0.1"  # SIP (carriers' trunks, seats, duty phones) and RTP
+    manager_address: str = "127.0.0.1"  # ARI and AMI: loopback only (render refuses anything else)
     sip_port: int = 5060
     http_port: int = 8088  # ARI
     ami_port: int = 5038
@@ -44,6 +45,11 @@ class AsteriskSettings:
     rtp_end: int = 14999
     app: str = "padang112"
     mirror: str = ""  # empty: taken from the host's apt sources
+
+    @property
+    def ari_url(self) -> str:
+        """Where the controller reaches ARI: always the loopback management address, never the SIP one."""
+        return f"http://{self.manager_address}:{self.http_port}"
 
 
 @dataclass

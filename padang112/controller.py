@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ from padang112.telephony.ami import AmiLink
 from padang112.telephony.ari import AriClient, AriListener
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
-from padang112.telephony.fallback_import import fallback_notes, import_fallback_calls
+from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
 from padang112.telephony.heartbeat import HeartbeatWriter
 from padang112.telephony.snapshot import Snapshot, live_snapshot
 from padang112.telephony.stasis import StasisTranslator
@@ -77,8 +78,8 @@ class Controller:
         policy = Policy(calls.ring_timeout_s, calls.wrap_up_s, calls.position_announce_s, calls.auto_ready_on_register)
         self.room = Room(settings.seats, policy, str(settings.recordings_dir))
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.ari = AriClient(f"http://{ast.bind_address}:{ast.http_port}", "padang112", secrets.ari_password, ast.app)
-        self.ami = AmiLink(ast.bind_address, ast.ami_port, "padang112", secrets.ami_password, calls.fallback_queue)
+        self.ari = AriClient(ast.ari_url, "padang112", secrets.ari_password, ast.app)
+        self.ami = AmiLink(ast.manager_address, ast.ami_port, "padang112", secrets.ami_password, calls.fallback_queue)
         self.media = ChannelMedia()
         self.translator = StasisTranslator(
             ast.app, set(settings.seats), self.room.calls.__contains__, self.media.playback_of
@@ -215,7 +216,11 @@ class Controller:
                                 await self.ami.set_member(seat.id, True, seat.state == SeatState.PAUSED)
                         synced = True
                     await import_fallback_calls(
-                        self.ami, self.repo, str(self.settings.recordings_dir), publish=self._notify
+                        self.ami,
+                        self.repo,
+                        str(self.settings.recordings_dir),
+                        functools.partial(forget_over_ari, self.ari),
+                        publish=self._notify,
                     )
             except asyncio.CancelledError:
                 raise

@@ -304,8 +304,8 @@ def status(settings: config.Settings) -> int:
     lay = layout(settings)
     ast = settings.asterisk
     ports = (
-        f"SIP udp {ast.bind_address}:{ast.sip_port}, ARI http://{ast.bind_address}:{ast.http_port}/ari, "
-        f"AMI {ast.bind_address}:{ast.ami_port}, RTP {ast.rtp_start}-{ast.rtp_end}"
+        f"SIP udp {ast.bind_address}:{ast.sip_port}, ARI {ast.ari_url}/ari, "
+        f"AMI {ast.manager_address}:{ast.ami_port}, RTP {ast.rtp_start}-{ast.rtp_end}"
     )
     if not is_running(settings):
         print(f"asterisk instance {lay.instance}: not running ({lay.root})")

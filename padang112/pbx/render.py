@@ -96,6 +96,11 @@ def _check(settings: config.Settings) -> None:
         if not _NAME_RE.match(name):
             raise ValueError(f"name {name!r}: use a-z, 0-9, '-', '_'")
     ipaddress.ip_address(settings.asterisk.bind_address)
+    if not ipaddress.ip_address(settings.asterisk.manager_address).is_loopback:
+        raise ValueError(
+            f"asterisk.manager_address {settings.asterisk.manager_address!r}: ARI and AMI listen on loopback only "
+            "(ARI can place calls anywhere); use 127.0.0.1"
+        )
     ast = settings.asterisk
     if not 0 < ast.rtp_start < ast.rtp_end < 65536:
         raise ValueError(f"bad RTP range {ast.rtp_start}-{ast.rtp_end}")

@@ -3,24 +3,25 @@ switch's database where the fallback dialplan notes the calls it handled while t
 
 Nothing sent here is replayed after a reconnect: every action is a resync the controller repeats itself
 when it reconnects, and a late replay of anything else could be dangerous on an emergency line.
+
+The AMI account may do only this (``asterisk/manager.conf.j2``: write ``agent,reporting``): QueueAdd, QueueRemove,
+QueuePause and DBGetTree. It cannot run CLI commands, originate, write astdb or reload (docs/SECURITY.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 
 from panoramisk import Manager
 
 log = logging.getLogger(__name__)
 
-_QUEUE_CALLS = re.compile(r"\bhas (\d+) calls?\b")  # "padang112-fallback has 2 calls (max unlimited) in ..."
 PING_INTERVAL_S = 1.0
 PING_TIMEOUT_S = 1.5
 ALIVE_WITHIN_S = 3.5  # /readyz turns red within 5 s of a silent loss
-OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause", "command")
+OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause", "dbgettree", "queuestatus")
 
 
 class AmiLink:
@@ -113,15 +114,34 @@ class AmiLink:
                 }
             )
 
-    async def command(self, command: str) -> list[str]:
-        """Run a CLI command and return its output lines."""
-        reply = await self._send({"Action": "Command", "Command": command})
-        output: object = reply.get("Output", [])
-        return output if isinstance(output, list) else str(output).splitlines()
+    async def db_tree(self, family: str) -> dict[str, str]:
+        """The switch's database entries of ``family`` (AMI DBGetTree): {key: value}, key without the family."""
+        if not self.connected:
+            raise ConnectionError("AMI is not connected")
+        messages = await asyncio.wait_for(
+            self._manager.send_action({"Action": "DBGetTree", "Family": family}, as_list=True), timeout=10
+        )
+        return parse_db_tree(messages, family)
 
     async def fallback_callers(self) -> int:
-        """Callers waiting in the fallback queue now (Asterisk's ``queue show``); also a round trip over AMI."""
-        for line in await self.command(f"queue show {self.queue}"):
-            if found := _QUEUE_CALLS.search(line):
-                return int(found.group(1))
+        """Callers waiting in the fallback queue now (AMI QueueStatus: no CLI rights needed); an AMI round trip."""
+        if not self.connected:
+            raise ConnectionError("AMI is not connected")
+        messages = await asyncio.wait_for(
+            self._manager.send_action({"Action": "QueueStatus", "Queue": self.queue}, as_list=True), timeout=5
+        )
+        for message in messages:
+            if message.get("Event") == "QueueParams" and message.get("Queue") == self.queue:
+                return int(message.get("Calls", 0))
         return 0
+
+
+def parse_db_tree(messages: list[dict[str, str]], family: str) -> dict[str, str]:
+    """``DBGetTreeResponse`` events (``Key: /family/key``, ``Val: value``) -> {key: value}."""
+    prefix = f"/{family}/"
+    out: dict[str, str] = {}
+    for message in messages:
+        key = str(message.get("Key", ""))
+        if message.get("Event") == "DBGetTreeResponse" and key.startswith(prefix):
+            out[key[len(prefix) :]] = str(message.get("Val", ""))
+    return out

@@ -7,6 +7,10 @@ by the caller channel's unique id:
 ``p112fb_end/<uid> = end epoch|QUEUESTATUS|seat|answer epoch`` (written at hang-up).
 A call is imported once it has ended; its notes are then deleted from the switch. Importing is
 idempotent (``fallback_imports`` table), so a crash between import and delete only repeats a no-op.
+
+The notes are read over AMI (DBGetTree; the AMI account may not write the switch's database) and deleted over ARI
+by ``forget``: a Local channel into the dialplan's ``[p112-fallback-forget]``, whose dialplan half deletes the
+call's three keys and hangs up (:func:`forget_over_ari`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import asyncio
 import base64
 import binascii
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,6 +28,7 @@ from padang112.domain.calls import TERMINAL
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.storage.repository import Repository
 from padang112.telephony.ami import AmiLink
+from padang112.telephony.ari import AriClient
 
 log = logging.getLogger(__name__)
 FAMILIES = ("p112fb", "p112fb_ans", "p112fb_end")
@@ -40,18 +46,6 @@ class FallbackCall:
     end: datetime
     seat: str | None
     answered: datetime | None
-
-
-def parse_db_show(lines: list[str], family: str) -> dict[str, str]:
-    """``/family/key   : value`` lines of ``database show <family>`` -> {key: value}."""
-    out: dict[str, str] = {}
-    prefix = f"/{family}/"
-    for line in lines:
-        key, sep, value = line.partition(":")
-        key = key.strip()
-        if sep and key.startswith(prefix):
-            out[key[len(prefix) :]] = value.strip()
-    return out
 
 
 def _b64(text: str) -> str:
@@ -137,19 +131,42 @@ def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool =
 async def fallback_notes(ami: AmiLink) -> frozenset[str]:
     """Unique ids of the calls the fallback dialplan has noted and that are not imported yet."""
     try:
-        lines = await asyncio.wait_for(ami.command("database show p112fb"), timeout=2.0)
-        return frozenset(parse_db_show(lines, "p112fb"))
+        return frozenset(await asyncio.wait_for(ami.db_tree("p112fb"), timeout=2.0))
     except (TimeoutError, ConnectionError) as exc:
         log.warning("fallback notes not read: %s", exc)
         return frozenset()
 
 
+FORGET_CONTEXT = "p112-fallback-forget"
+_UNIQUEID = re.compile(r"[0-9]{1,20}\.[0-9]{1,10}")
+
+
+async def forget_over_ari(ari: AriClient, uniqueid: str) -> None:
+    """Delete an imported call's notes: a Local channel whose dialplan half (``[p112-fallback-forget]``) deletes
+    them and hangs up. It dials nothing; its other half has nowhere to go but the same context."""
+    if not _UNIQUEID.fullmatch(uniqueid):
+        raise ValueError("not an Asterisk unique id")
+    await ari.post(
+        "/channels",
+        endpoint=f"Local/{uniqueid}@{FORGET_CONTEXT}/n",
+        context=FORGET_CONTEXT,
+        extension="done",
+        priority=1,
+        channelId=f"fbforget-{uniqueid}",
+    )
+
+
 async def import_fallback_calls(
-    ami: AmiLink, repo: Repository, recordings_dir: str, publish: Callable[[list[DomainEvent]], None] | None = None
+    ami: AmiLink,
+    repo: Repository,
+    recordings_dir: str,
+    forget: Callable[[str], Awaitable[None]],
+    publish: Callable[[list[DomainEvent]], None] | None = None,
 ) -> int:
-    """Import every ended fallback call; returns how many were new. ``publish`` gets each imported call's events
-    once they are stored (the live console and the callback list see fallback calls too)."""
-    notes = {f: parse_db_show(await ami.command(f"database show {f}"), f) for f in FAMILIES}
+    """Import every ended fallback call; returns how many were new. ``forget(uniqueid)`` deletes its notes from
+    the switch; ``publish`` gets each imported call's events once they are stored (the live console and the
+    callback list see fallback calls too)."""
+    notes = {f: await ami.db_tree(f) for f in FAMILIES}
     imported = 0
     for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"]):
         stored = await repo.get_call(call.uniqueid)
@@ -166,6 +183,5 @@ async def import_fallback_calls(
                 f"answered by {call.seat}" if call.seat else "abandoned",
                 extra={"call_id": call.uniqueid},
             )
-        for family in FAMILIES:
-            await ami.command(f"database del {family} {call.uniqueid}")
+        await forget(call.uniqueid)
     return imported

@@ -51,8 +51,14 @@ def _ports(rendered: dict[str, str]) -> dict[str, str]:
     address, sip = transport.get("bind").rsplit(":", 1)
     http = confparse.one(confparse.parse(rendered["http.conf"]), "general")
     ami = confparse.one(confparse.parse(rendered["manager.conf"]), "general")
-    assert http.get("bindaddr") == ami.get("bindaddr") == address
-    return {"address": address, "sip": sip, "http": http.get("bindport"), "ami": ami.get("port")}
+    assert http.get("bindaddr") == ami.get("bindaddr")
+    return {
+        "address": address,
+        "manager": http.get("bindaddr"),
+        "sip": sip,
+        "http": http.get("bindport"),
+        "ami": ami.get("port"),
+    }
 
 
 def test_both_services_are_built_from_files_in_the_repository(compose: dict) -> None:
@@ -107,6 +113,7 @@ def test_controller_talks_to_the_ports_the_switch_listens_on(
     env = compose["services"]["controller"]["environment"]
     ports = _ports(rendered)
     assert env["PADANG112_ASTERISK__BIND_ADDRESS"] == ports["address"]
+    assert env["PADANG112_ASTERISK__MANAGER_ADDRESS"] == ports["manager"]
     assert env["PADANG112_ASTERISK__SIP_PORT"] == ports["sip"]
     assert env["PADANG112_ASTERISK__HTTP_PORT"] == ports["http"]
     assert env["PADANG112_ASTERISK__AMI_PORT"] == ports["ami"]
