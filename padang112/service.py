@@ -16,7 +16,7 @@ import signal
 
 from aiohttp import web
 
-from padang112 import logs, single_instance
+from padang112 import logs, privileges, single_instance
 from padang112.config import Settings
 from padang112.ops.sdnotify import Notifier
 from padang112.runtime import Runtime
@@ -88,6 +88,7 @@ async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, no
 
 def run(settings: Settings) -> int:
     logs.setup(settings.log_level, settings.log_format)
+    privileges.start_service(settings.state_dir)  # umask 077, state directory 0700
     try:
         lock = single_instance.claim(settings)  # before anything talks to the switch
     except single_instance.AlreadyRunning as exc:

@@ -24,6 +24,16 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 
+# Accounts (docs/SECURITY.md): the console/controller runs as padang112; ffmpeg/ffprobe, which parse untrusted
+# camera streams, as padang112-media. Neither can log in; root is needed only for installing.
+for account in padang112 padang112-media; do
+  if ! id -u "$account" >/dev/null 2>&1; then
+    say "creating the system account $account"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$account"
+  fi
+done
+install -d -m 0700 -o padang112 -g padang112 /var/lib/padang112
+
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating the Python environment in $VENV"
   python3 -m venv "$VENV"

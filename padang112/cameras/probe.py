@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from padang112 import privileges
 from padang112.cameras.model import Camera, ProbeResult
 from padang112.cameras.registry import CameraRegistry
 from padang112.cameras.restream import Restreamer
@@ -80,6 +81,8 @@ async def probe_rtsp(ffprobe: str, camera: Camera, timeout_s: float) -> str | No
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            cwd="/",
+            **privileges.media_process_options(),  # type: ignore[arg-type]
         )
     except OSError as exc:
         return f"ffprobe: {type(exc).__name__}"

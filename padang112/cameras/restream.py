@@ -5,6 +5,10 @@ older segments deleted) into ``<state_dir>/restream/<camera id>/``. Every playli
 as a viewer; :meth:`Restreamer.reap` (run every few seconds) stops processes nobody asked for within
 ``idle_s`` and removes their files. A process that died (camera gone) is started again by the next request.
 The video is copied, not re-encoded, so a restream costs little CPU.
+
+ffmpeg parses what a camera sends: it runs under its own account when this process may switch accounts
+(:func:`padang112.privileges.media_process_options`), in its output directory as working directory and writing
+relative paths only, so it needs no way through the private state directory.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from padang112 import privileges
 from padang112.cameras.model import Camera
 from padang112.cameras.urls import split_credentials, with_credentials
 
@@ -27,7 +32,8 @@ log = logging.getLogger(__name__)
 PLAYLIST = "index.m3u8"
 SEGMENT_NAME = re.compile(r"seg\d{1,9}\.ts")
 START_TIMEOUT_S = 20.0
-Command = Callable[[str, str, Path], list[str]]  # (ffmpeg, input URL, output dir) -> argv
+Command = Callable[[str, str, Path], list[str]]  # (ffmpeg, input URL, output dir as ffmpeg sees it) -> argv
+HERE = Path(".")  # ffmpeg runs in its output directory
 
 
 class RestreamError(Exception):
@@ -128,12 +134,15 @@ class Restreamer:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True, mode=0o700)
         url = with_credentials(split_credentials(camera.stream_url))
+        options = privileges.media_process_options(out)
         with (out / "ffmpeg.log").open("ab") as errors:
             process = await asyncio.create_subprocess_exec(
-                *self._command(self._ffmpeg, url, out),
+                *self._command(self._ffmpeg, url, HERE),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=errors,
+                cwd=out,
+                **options,  # type: ignore[arg-type]
             )
         log.info("camera %s: restream started (ffmpeg pid %s)", camera.id, process.pid)
         run = self._running[camera.id] = _Running(process, out)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from padang112 import config
+from padang112 import config, privileges
 from padang112.pbx import bootstrap, prompts, users
 from padang112.pbx import render as _render
 from padang112.pbx.bootstrap import CHROOT_ENV, InstallError, log
@@ -157,10 +157,7 @@ def _prepare_dirs(settings: config.Settings, lay: Layout) -> tuple[int, int]:
         if not bootstrap.is_mount_point(path):
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, uid, gid)
-    recordings = Path(settings.recordings_dir)
-    recordings.mkdir(parents=True, exist_ok=True)
-    os.chown(recordings, uid, gid)
-    recordings.chmod(0o2775)
+    privileges.harden_recordings(Path(settings.recordings_dir), uid)
     return uid, gid
 
 
@@ -258,6 +255,7 @@ def start(settings: config.Settings) -> int:
         start_new_session=True,
         check=True,
         timeout=30,
+        umask=privileges.ASTERISK_UMASK,  # recordings 0640: the controller's group reads them, nobody else
     )  # asterisk daemonises: this returns once the background process is forked
     deadline = time.monotonic() + BOOT_TIMEOUT_S
     while True:

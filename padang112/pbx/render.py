@@ -106,12 +106,24 @@ def _check(settings: config.Settings) -> None:
         raise ValueError(f"bad RTP range {ast.rtp_start}-{ast.rtp_end}")
 
 
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+
+def _check_secrets(secrets: config.Secrets) -> None:
+    """secrets.toml is the service account's file: a value that could inject configuration lines is refused."""
+    values = [secrets.ami_password, secrets.ari_password, secrets.metrics_password]
+    values += list(secrets.seat_passwords.values()) + list(secrets.duty_passwords.values())
+    if not all(_SECRET_RE.match(value) for value in values):
+        raise ValueError("secrets.toml holds a password that is not a generated token (A-Z, a-z, 0-9, '-', '_')")
+
+
 def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any]:
     _check(settings)
     if not secrets.metrics_password:
         raise ValueError(
             "secrets: metrics_password is missing (Asterisk's /metrics would be open); run padang112 secrets"
         )
+    _check_secrets(secrets)
     lay: Layout = layout(settings)
     ast = settings.asterisk
     calls = settings.calls
