@@ -91,6 +91,8 @@ class CameraSettings:
     restream_idle_s: float = 30.0  # an RTSP restream nobody fetched for this long is stopped
     wall_reload_h: float = 4.0  # the wall page reloads itself this often (Chromium's media memory; 0: never)
     ffmpeg: str = "ffmpeg"
+    # camera networks (CIDR): private addresses are fetched from only inside these (cameras/addresses.py)
+    allowed_networks: tuple[str, ...] = ()
 
 
 @dataclass

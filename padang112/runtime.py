@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.callbacks.store import CallbackStore
 from padang112.cameras.access import CameraAccess
+from padang112.cameras.addresses import GuardedResolver, networks
 from padang112.cameras.model import Camera
 from padang112.cameras.probe import ProbeLoop
 from padang112.cameras.proxy import CameraProxy
@@ -175,12 +176,19 @@ class Runtime:
         settings = self.settings
         cams = settings.cameras
         self.cameras = CameraRegistry(self.engine)
-        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256), auto_decompress=False)
+        allowed = networks(cams.allowed_networks)  # the SSRF guard (cameras/addresses.py)
+        http = aiohttp.ClientSession(  # every name resolved through the address guard
+            connector=aiohttp.TCPConnector(limit=256, resolver=GuardedResolver(allowed)), auto_decompress=False
+        )
         self._stack.push_async_callback(http.close)
-        self.restreamer = Restreamer(settings.state_dir / "restream", cams.ffmpeg, cams.restream_idle_s)
+        self.restreamer = Restreamer(
+            settings.state_dir / "restream", cams.ffmpeg, cams.restream_idle_s, allowed=allowed
+        )
         self._stack.push_async_callback(self._close_restreams)
         key = hmac.new(settings.secrets().session_key.encode(), b"camera-refs", hashlib.sha256).digest()
-        self.camera_proxy = CameraProxy(http, key, self.restreamer, timeout_s=max(cams.probe_timeout_s, 10.0))
+        self.camera_proxy = CameraProxy(
+            http, key, self.restreamer, timeout_s=max(cams.probe_timeout_s, 10.0), allowed=allowed
+        )
         registry = self.cameras
         self.camera_access = CameraAccess(
             lambda: registry.all(include_disabled=False), self.incidents.queue_view, cams.near_radius_m, cams.near_limit
@@ -193,6 +201,7 @@ class Runtime:
             cams.probe_timeout_s,
             str(shutil.which("ffprobe") or "ffprobe"),
             notify=self._camera_status,
+            allowed=allowed,
         )
         self._spawn(probes.run(), "camera-probe")
         self._spawn(self._reap_restreams(), "camera-restream-reaper")

@@ -81,6 +81,7 @@ port = {8090 + 100 * SLOT}
 [cameras]
 probe_interval_s = 2.0
 probe_timeout_s = 1.5
+allowed_networks = ["127.0.0.1/32", "10.20.0.0/16"]  # test cameras (fixtures/camera_streams.py), a city camera net
 """
     )
     return config.load(toml, environ={})

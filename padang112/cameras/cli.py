@@ -46,6 +46,7 @@ def _stream_url(args: argparse.Namespace) -> str:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> str:
+    from padang112.cameras.addresses import networks
     from padang112.cameras.model import CameraDraft
     from padang112.cameras.registry import CameraNotFound, CameraRegistry
     from padang112.cameras.urls import redact
@@ -67,7 +68,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> str:
                     args.kind,
                     args.stream_type,
                     _stream_url(args),
-                )
+                ),
+                allowed=networks(settings.cameras.allowed_networks),
             )
             camera = await registry.add(draft, _actor())
             return f"camera {camera.id} ({camera.name}, {camera.kecamatan}, {camera.stream_type}) added"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from padang112 import privileges
+from padang112.cameras.addresses import Network, check_stream_host, url_refusal
 from padang112.cameras.model import Camera, ProbeResult
 from padang112.cameras.registry import CameraRegistry
 from padang112.cameras.restream import Restreamer
@@ -31,9 +32,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def probe_http(http: aiohttp.ClientSession, camera: Camera, timeout_s: float) -> str | None:
-    """None if the camera answers like a stream of its type, else why not (no address in the text)."""
+async def probe_http(
+    http: aiohttp.ClientSession, camera: Camera, timeout_s: float, allowed: tuple[Network, ...] = ()
+) -> str | None:
+    """None if the camera answers like a stream of its type, else why not (no address in the text; logged only:
+    the console shows up or down, never the reason, or the probe would scan ports for whoever adds cameras)."""
     upstream = split_credentials(camera.stream_url)
+    if (reason := url_refusal(upstream.url, allowed)) is not None:
+        return f"address refused: {reason}"
     try:
         async with http.get(
             upstream.url,
@@ -61,8 +67,12 @@ async def _first_bytes(response: aiohttp.ClientResponse) -> bytes:
     return seen
 
 
-async def probe_rtsp(ffprobe: str, camera: Camera, timeout_s: float) -> str | None:
+async def probe_rtsp(ffprobe: str, camera: Camera, timeout_s: float, allowed: tuple[Network, ...] = ()) -> str | None:
     url = with_credentials(split_credentials(camera.stream_url))
+    try:
+        await check_stream_host(url, allowed)
+    except OSError as exc:
+        return str(exc)
     try:
         process = await asyncio.create_subprocess_exec(
             ffprobe,
@@ -105,7 +115,9 @@ class ProbeLoop:
         timeout_s: float,
         ffprobe: str,
         notify: Callable[[Camera], Awaitable[None] | None] = lambda camera: None,
+        allowed: tuple[Network, ...] = (),
     ) -> None:
+        self._allowed = allowed
         self._registry = registry
         self._http = http
         self._restreamer = restreamer
@@ -121,9 +133,9 @@ class ProbeLoop:
                 if self._restreamer.fresh(camera.id, within_s=10):
                     error = None
                 else:
-                    error = await probe_rtsp(self._ffprobe, camera, self._timeout_s)
+                    error = await probe_rtsp(self._ffprobe, camera, self._timeout_s, self._allowed)
             else:
-                error = await probe_http(self._http, camera, self._timeout_s)
+                error = await probe_http(self._http, camera, self._timeout_s, self._allowed)
         return ProbeResult(camera.id, error is None, _now(), error)
 
     async def round(self) -> list[ProbeResult]:

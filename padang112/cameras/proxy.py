@@ -4,6 +4,11 @@ The browser asks ``/kamera/<id>/...`` (see :mod:`padang112.web.cameras`); this m
 the credentials taken out of its stream URL, and answers with nothing of the camera's address: playlists are
 rewritten (:mod:`.urls`), upstream headers are not forwarded (only a checked content type), and an upstream
 failure is a plain 502 whose text names no host.
+
+Against SSRF: a playlist's URIs are followed only on the camera's own origin (others are dropped from the
+rewritten playlist, so no token exists for them), every fetch checks its address (:mod:`.addresses`: IP literals
+here, names in the session's resolver), redirects are not followed, and a body whose content type says it is a web
+page or an API answer (HTML, JSON, XML, script) is refused instead of being passed on.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from padang112.cameras.addresses import Network, url_refusal
 from padang112.cameras.model import Camera
 from padang112.cameras.restream import Restreamer, RestreamError
-from padang112.cameras.urls import RefTable, Upstream, rewrite_playlist, split_credentials
+from padang112.cameras.urls import RefTable, Upstream, origin_of, rewrite_playlist, split_credentials
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 MAX_PLAYLIST = 1 << 20
@@ -26,6 +32,22 @@ SNAPSHOT_TTL_S = 0.5  # several tiles of one camera share one fetch
 CHUNK = 64 << 10
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _SEGMENT_TYPES = ("video/", "audio/", "application/octet-stream", "application/mp4", "binary/octet-stream")
+PLAYLIST_TYPES = (
+    "application/vnd.apple.mpegurl",
+    "application/x-mpegurl",
+    "audio/mpegurl",
+    "audio/x-mpegurl",
+    "text/plain",
+    "application/octet-stream",
+    "binary/octet-stream",
+)
+_NOT_MEDIA = ("html", "json", "xml", "javascript", "ecmascript", "form")  # what an internal service answers with
+
+
+def not_media(content_type: str) -> bool:
+    """A content type that names a page or an API answer, never a camera's playlist, segment or image."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return any(word in kind for word in _NOT_MEDIA)
 
 
 class UpstreamError(Exception):
@@ -49,9 +71,15 @@ class _Snapshot:
 
 class CameraProxy:
     def __init__(
-        self, http: aiohttp.ClientSession, key: bytes, restreamer: Restreamer, timeout_s: float = 10.0
+        self,
+        http: aiohttp.ClientSession,
+        key: bytes,
+        restreamer: Restreamer,
+        timeout_s: float = 10.0,
+        allowed: tuple[Network, ...] = (),
     ) -> None:
         self._http = http
+        self._allowed = allowed
         self._key = key
         self._restreamer = restreamer
         self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout_s, sock_read=timeout_s)
@@ -66,12 +94,16 @@ class CameraProxy:
         self._snapshot_locks.pop(camera_id, None)
 
     async def _get_bytes(self, upstream: Upstream, url: str, limit: int) -> tuple[bytes, str]:
+        if url_refusal(url, self._allowed) is not None or origin_of(url) != upstream.origin:
+            raise UpstreamError("address not allowed")
         try:
             async with self._http.get(
                 url, headers=upstream.headers_for(url), timeout=self._timeout, allow_redirects=False
             ) as r:
                 if r.status != 200:
                     raise UpstreamError(f"camera answered {r.status}")
+                if not_media(r.content_type):
+                    raise UpstreamError("camera answered something else than media")
                 body = await r.content.read(limit + 1)
                 if len(body) > limit:
                     raise UpstreamError("camera answered too much")
@@ -92,9 +124,11 @@ class CameraProxy:
                 raise web.HTTPNotFound()
             url = found[0]
         try:
-            body, _ = await self._get_bytes(upstream, url, MAX_PLAYLIST)
+            body, content_type = await self._get_bytes(upstream, url, MAX_PLAYLIST)
         except UpstreamError:
             raise bad_gateway() from None
+        if content_type and not content_type.lower().startswith(PLAYLIST_TYPES):
+            raise bad_gateway("not_a_playlist")
         text = body.decode("utf-8", "replace")
         if not text.lstrip("\ufeff").startswith("#EXTM3U"):
             raise bad_gateway("not_a_playlist")
@@ -104,7 +138,8 @@ class CameraProxy:
             kind = "p" if is_playlist else "s"
             return f"/kamera/{camera.id}/{kind}/{table.token(absolute, is_playlist)}"
 
-        return web.Response(text=rewrite_playlist(text, url, ref), content_type=PLAYLIST_TYPE, headers=NO_STORE)
+        rewritten = rewrite_playlist(text, url, ref, origin=upstream.origin)  # only the camera's own origin
+        return web.Response(text=rewritten, content_type=PLAYLIST_TYPE, headers=NO_STORE)
 
     def _table(self, camera_id: int) -> RefTable:
         if camera_id not in self._refs:
@@ -162,6 +197,8 @@ class CameraProxy:
         self, request: web.Request, upstream: Upstream, url: str, types: tuple[str, ...], fallback_type: str | None
     ) -> web.StreamResponse:
         response: web.StreamResponse | None = None
+        if url_refusal(url, self._allowed) is not None or origin_of(url) != upstream.origin:
+            raise bad_gateway()  # only the camera's own origin, at an allowed address
         try:
             async with self._http.get(
                 url, headers=upstream.headers_for(url), timeout=self._timeout, allow_redirects=False
@@ -169,6 +206,8 @@ class CameraProxy:
                 if r.status != 200:
                     raise bad_gateway()
                 content_type = r.headers.get("Content-Type", "")
+                if not_media(content_type):
+                    raise bad_gateway("unexpected_content")
                 if not content_type.lower().startswith(types):
                     if fallback_type is None:
                         raise bad_gateway("unexpected_content")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from padang112 import privileges
+from padang112.cameras.addresses import Network, check_stream_host
 from padang112.cameras.model import Camera
 from padang112.cameras.urls import split_credentials, with_credentials
 
@@ -81,9 +82,16 @@ class _Running:
 
 class Restreamer:
     def __init__(
-        self, root: Path, ffmpeg: str = "ffmpeg", idle_s: float = 30.0, command: Command = ffmpeg_command
+        self,
+        root: Path,
+        ffmpeg: str = "ffmpeg",
+        idle_s: float = 30.0,
+        command: Command = ffmpeg_command,
+        allowed: tuple[Network, ...] | None = None,
     ) -> None:
+        """``allowed``: the camera networks (:mod:`.addresses`); None skips the address check (tests' lavfi)."""
         self._root = root
+        self._allowed = allowed
         self._ffmpeg = ffmpeg
         self.idle_s = idle_s
         self._command = command
@@ -134,6 +142,11 @@ class Restreamer:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True, mode=0o700)
         url = with_credentials(split_credentials(camera.stream_url))
+        if self._allowed is not None:
+            try:
+                await check_stream_host(url, self._allowed)
+            except OSError as exc:
+                raise RestreamError(f"camera {camera.id}: {exc}") from None
         options = privileges.media_process_options(out)
         with (out / "ffmpeg.log").open("ab") as errors:
             process = await asyncio.create_subprocess_exec(

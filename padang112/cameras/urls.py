@@ -3,13 +3,15 @@
 A stream URL such as ``http://admin:s3cret@10.20.0.7/live/index.m3u8`` is split into the address the server
 fetches and the credentials it sends as HTTP Basic auth. A browser only ever sees ``/kamera/<id>/...``:
 every URI in a playlist (segments, variant playlists, keys, init sections) is replaced by an opaque token
-that the proxy maps back (:class:`RefTable`). Credentials are sent only to the camera's own host and port,
-never to another host a playlist may name.
+that the proxy maps back (:class:`RefTable`). Only URIs on the camera's own origin (scheme, host and port) are
+kept: a playlist naming any other address (the console itself, ARI, a metadata service) loses that line, so the
+server never fetches it. Credentials are sent only to the camera's own origin too.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import re
@@ -120,42 +122,61 @@ def with_credentials(upstream: Upstream) -> str:
 Ref = Callable[[str, bool], str]  # (absolute upstream URL, is a playlist) -> what the browser fetches instead
 
 
-def rewrite_playlist(text: str, base_url: str, ref: Ref) -> str:
+class _Foreign(Exception):
+    """A URI off the playlist's origin: its line is dropped."""
+
+
+def rewrite_playlist(text: str, base_url: str, ref: Ref, origin: tuple[str, str, int | None] | None = None) -> str:
     """Every URI of an HLS playlist, resolved against ``base_url`` and replaced by ``ref(url, is_playlist)``.
 
-    URIs that are not http(s) after resolving (``data:``, ``skd:``) are dropped from URI attributes' reach:
-    they are left as they are, since they name no address.
+    URIs that are not http(s) after resolving (``data:``, ``skd:``) are left as they are, since they name no
+    address. With ``origin``, a URI on another origin is never handed to ``ref``: a tag naming one is dropped, and
+    so is a segment or variant line with the tag that announced it (``#EXTINF``, ``#EXT-X-STREAM-INF``).
     """
     out: list[str] = []
     next_is_playlist = False
+    pending: list[str] = []  # tags that belong to the next URI line
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped:
             out.append(line)
-            continue
-        if stripped.startswith("#"):
-            if 'URI="' in stripped:
-                tag_is_playlist = stripped.startswith(_PLAYLIST_TAGS)
-                stripped = _URI_ATTR.sub(
-                    partial(_uri_attr, base_url=base_url, playlist=tag_is_playlist, ref=ref), stripped
-                )
-            next_is_playlist = stripped.startswith("#EXT-X-STREAM-INF")
-            out.append(stripped)
-            continue
-        is_playlist = next_is_playlist or urlsplit(stripped).path.lower().endswith((".m3u8", ".m3u"))
-        out.append(_resolve(stripped, base_url, is_playlist, ref))
-        next_is_playlist = False
+        elif stripped.startswith("#"):
+            try:
+                tag = _rewrite_tag(stripped, base_url, ref, origin)
+            except _Foreign:
+                continue  # a key, map or rendition elsewhere: the tag goes
+            next_is_playlist = next_is_playlist or tag.startswith("#EXT-X-STREAM-INF")
+            (pending if tag.startswith(_URI_LINE_TAGS) else out).append(tag)
+        else:
+            is_playlist = next_is_playlist or urlsplit(stripped).path.lower().endswith((".m3u8", ".m3u"))
+            with contextlib.suppress(_Foreign):  # a segment or variant elsewhere goes, with its tags
+                out += [*pending, _resolve(stripped, base_url, is_playlist, ref, origin)]
+            pending, next_is_playlist = [], False
     return "\n".join(out) + "\n"
 
 
-def _uri_attr(match: re.Match[str], base_url: str, playlist: bool, ref: Ref) -> str:
-    return f'URI="{_resolve(match.group(1), base_url, playlist, ref)}"'
+def _rewrite_tag(tag: str, base_url: str, ref: Ref, origin: tuple[str, str, int | None] | None) -> str:
+    if 'URI="' not in tag:
+        return tag
+    is_playlist = tag.startswith(_PLAYLIST_TAGS)
+    return _URI_ATTR.sub(partial(_uri_attr, base_url=base_url, playlist=is_playlist, ref=ref, origin=origin), tag)
 
 
-def _resolve(uri: str, base_url: str, is_playlist: bool, ref: Ref) -> str:
+def _uri_attr(
+    match: re.Match[str], base_url: str, playlist: bool, ref: Ref, origin: tuple[str, str, int | None] | None
+) -> str:
+    return f'URI="{_resolve(match.group(1), base_url, playlist, ref, origin)}"'
+
+
+_URI_LINE_TAGS = ("#EXTINF", "#EXT-X-STREAM-INF", "#EXT-X-BYTERANGE", "#EXT-X-DISCONTINUITY", "#EXT-X-PROGRAM-DATE")
+
+
+def _resolve(uri: str, base_url: str, is_playlist: bool, ref: Ref, origin: tuple[str, str, int | None] | None) -> str:
     absolute = urljoin(base_url, uri)
     if urlsplit(absolute).scheme.lower() not in ("http", "https"):
         return uri
+    if origin is not None and origin_of(absolute) != origin:
+        raise _Foreign(uri)
     return ref(absolute, is_playlist)
 
 

@@ -2,7 +2,8 @@
 
 Kecamatan and coordinates follow the incident form's rules (:mod:`padang112.incidents.geography`): one of
 Padang's 11 kecamatan, coordinates inside the box around the city. The stream URL's scheme must fit its type
-(``rtsp``/``rtsps`` for RTSP, ``http``/``https`` otherwise) and it must name a host.
+(``rtsp``/``rtsps`` for RTSP, ``http``/``https`` otherwise), it must name a host, and an IP literal must be one
+the server may fetch from (:mod:`padang112.cameras.addresses`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 import math
 from urllib.parse import urlsplit
 
+from padang112.cameras.addresses import Network, url_refusal
 from padang112.cameras.model import KINDS, STREAM_TYPES, CameraDraft
 from padang112.incidents import geography as geo
 from padang112.incidents.validation import Message, ValidationError
@@ -32,7 +34,7 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def url_problem(stream_type: str, url: str) -> Message | None:
+def url_problem(stream_type: str, url: str, allowed: tuple[Network, ...] = ()) -> Message | None:
     """Why ``url`` cannot be a stream of this type, or None."""
     if not url:
         return ("Wajib diisi.", "Required.")
@@ -43,18 +45,27 @@ def url_problem(stream_type: str, url: str) -> Message | None:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         return ("Alamat stream tidak sah.", "Invalid stream URL.")
-    allowed = SCHEMES.get(stream_type, ())
-    if parts.scheme.lower() not in allowed:
+    schemes = SCHEMES.get(stream_type, ())
+    if parts.scheme.lower() not in schemes:
         return (
-            f"Untuk jenis {stream_type} alamat harus diawali {' atau '.join(s + '://' for s in allowed)}.",
-            f"A {stream_type} stream URL must start with {' or '.join(s + '://' for s in allowed)}.",
+            f"Untuk jenis {stream_type} alamat harus diawali {' atau '.join(s + '://' for s in schemes)}.",
+            f"A {stream_type} stream URL must start with {' or '.join(s + '://' for s in schemes)}.",
         )
     if not parts.hostname:
         return ("Alamat stream tanpa host.", "The stream URL names no host.")
+    if url_refusal(url, allowed) is not None:
+        return (
+            "Alamat kamera tidak diizinkan: loopback, link-local, atau jaringan privat di luar jaringan kamera "
+            "(cameras.allowed_networks).",
+            "Camera address not allowed: loopback, link-local, or a private network outside the camera networks "
+            "(cameras.allowed_networks).",
+        )
     return None
 
 
-def validate(draft: CameraDraft, geography: geo.Geography | None = None) -> CameraDraft:
+def validate(
+    draft: CameraDraft, geography: geo.Geography | None = None, allowed: tuple[Network, ...] = ()
+) -> CameraDraft:
     """The cleaned draft (text stripped, kecamatan canonical), or ``ValidationError`` listing every problem."""
     wilayah = geography or geo.load_geography()
     errors: dict[str, Message] = {}
@@ -86,7 +97,7 @@ def validate(draft: CameraDraft, geography: geo.Geography | None = None) -> Came
     url = _text(draft.stream_url)
     if stream_type not in STREAM_TYPES:
         errors["stream_type"] = ("Jenis stream tidak dikenal.", "Unknown stream type.")
-    elif problem := url_problem(stream_type, url):
+    elif problem := url_problem(stream_type, url, allowed):
         errors["stream_url"] = problem
     if errors or lat is None or lon is None:
         raise ValidationError(errors)

@@ -16,7 +16,11 @@ def play_url(camera: Camera) -> str:
 
 
 def camera_view(camera: Camera, *, admin: bool = False) -> dict[str, Any]:
-    """A camera as a viewer's browser sees it (no stream URL); ``admin`` adds the masked URL and the last error."""
+    """A camera as a viewer's browser sees it (no stream URL); ``admin`` adds the masked URL.
+
+    Nobody gets the probe's reason (connection refused, timeout, HTTP status ...): with it, registering cameras
+    would work as a port scanner of the server's networks. Up or down (``status``) is all; the reason is logged.
+    """
     view = {
         "id": camera.id,
         "name": camera.name,
@@ -33,5 +37,5 @@ def camera_view(camera: Camera, *, admin: bool = False) -> dict[str, Any]:
         "checked_at": camera.checked_at and wib_iso(camera.checked_at),
     }
     if admin:
-        view.update(stream_type=camera.stream_type, stream_url=redact(camera.stream_url), error=camera.error)
+        view.update(stream_type=camera.stream_type, stream_url=redact(camera.stream_url))
     return view

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from padang112.accounts.users import UserRecord
+from padang112.cameras.addresses import Network, networks
 from padang112.cameras.model import OFFLINE, Camera, CameraDraft
 from padang112.cameras.nearest import nearest, place_of
 from padang112.cameras.registry import GRIDS, CameraNotFound
@@ -81,6 +82,10 @@ async def cameras_list(request: web.Request) -> web.Response:
     )
 
 
+def _allowed(request: web.Request) -> tuple[Network, ...]:
+    return networks(_settings(request).cameras.allowed_networks)
+
+
 def _settings(request: web.Request) -> Settings:
     return request.app[SETTINGS]
 
@@ -125,7 +130,7 @@ def _draft(data: dict[str, Any], base: Camera | None = None) -> CameraDraft:
 async def camera_create(request: web.Request) -> web.Response:
     """Register a camera (admin)."""
     try:
-        draft = validate(_draft(await body_of(request)))
+        draft = validate(_draft(await body_of(request)), allowed=_allowed(request))
     except ValidationError as exc:
         raise _invalid(exc.errors) from None
     camera = await request.app[CAMERA_REGISTRY].add(draft, _user(request).username)
@@ -144,7 +149,7 @@ async def camera_update(request: web.Request) -> web.Response:
     if enabled is not None and not isinstance(enabled, bool):
         raise _invalid({"enabled": ("Harus true atau false.", "Must be true or false.")})
     try:
-        draft = validate(_draft(data, camera))
+        draft = validate(_draft(data, camera), allowed=_allowed(request))
     except ValidationError as exc:
         raise _invalid(exc.errors) from None
     changes = {name: value for name, value in vars(draft).items() if getattr(camera, name) != value}
@@ -231,6 +236,8 @@ async def wall_layout_save(request: web.Request) -> web.Response:
 
 
 # --- lifecycle -------------------------------------------------------------------------------------------------
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/cameras", cameras_list)
     app.router.add_post("/api/v1/cameras", camera_create)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from padang112.cameras.addresses import networks
 from padang112.cameras.model import Camera, CameraDraft
 from padang112.cameras.nearest import haversine_m, nearest, place_of
 from padang112.cameras.urls import RefTable, redact, rewrite_playlist, split_credentials, with_credentials
@@ -24,6 +25,7 @@ GOOD = CameraDraft(
     stream_url="http://10.0.0.7/live/index.m3u8",
 )
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
+CAMERA_NET = networks(["10.0.0.0/8"])  # [cameras] allowed_networks: the city's camera network
 
 
 def camera(id: int, lat: float, lon: float, enabled: bool = True) -> Camera:
@@ -46,12 +48,12 @@ def camera(id: int, lat: float, lon: float, enabled: bool = True) -> Camera:
 
 def errors_of(**changes) -> dict:
     with pytest.raises(ValidationError) as caught:
-        validate(dataclasses.replace(GOOD, **changes))
+        validate(dataclasses.replace(GOOD, **changes), allowed=CAMERA_NET)
     return caught.value.errors
 
 
 def test_a_valid_camera_is_cleaned_to_canonical_spelling():
-    cleaned = validate(GOOD)
+    cleaned = validate(GOOD, allowed=CAMERA_NET)
     assert (cleaned.name, cleaned.kecamatan, cleaned.kind, cleaned.stream_type) == (
         "Simpang Haru",
         "Padang Timur",
@@ -90,7 +92,7 @@ def test_every_problem_is_reported_at_once_in_both_languages():
 def test_the_stream_url_scheme_must_fit_its_type(stream_type, url, ok):
     draft = dataclasses.replace(GOOD, stream_type=stream_type, stream_url=url)
     if ok:
-        assert validate(draft).stream_url == url
+        assert validate(draft, allowed=CAMERA_NET).stream_url == url
     else:
         assert set(errors_of(stream_type=stream_type, stream_url=url)) == {"stream_url"}
 
