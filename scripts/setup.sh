@@ -32,7 +32,9 @@ for account in padang112 padang112-media; do
     useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$account"
   fi
 done
-install -d -m 0700 -o padang112 -g padang112 /var/lib/padang112
+# The state directory holds the Asterisk chroot, from which root runs programs: root keeps it, the service account
+# may add its own files (group, sticky: never rename or replace root's), nobody else may enter (privileges.py).
+install -d -m 1770 -o root -g padang112 /var/lib/padang112
 
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating the Python environment in $VENV"
