@@ -37,6 +37,7 @@ seat_count = {seats}
 wrap_up_s = 0.5
 [web]
 port = 8110
+insecure_http = true
 [cameras]
 allowed_networks = ["127.0.0.1/32"]  # bench/wall.py's local test cameras
 """)

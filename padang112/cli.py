@@ -67,6 +67,14 @@ def _camera(settings: config.Settings, args: argparse.Namespace) -> int:
     return camera_cli.run(settings, args)
 
 
+def _tls(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.web import tls
+
+    cert, key = tls.self_signed(settings, args.host or [])
+    print(f'[web] tls_cert = "{cert}"\n[web] tls_key = "{key}"  (self-signed: for the demo only)')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="padang112", description="Padang 112 emergency call handling")
     parser.add_argument("--config", help="TOML settings file (default: $PADANG112_CONFIG or ./padang112.toml)")
@@ -93,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--metrics-password-file", metavar="FILE", help="also write the password of Asterisk's /metrics to FILE (0640)"
     )
     sec.set_defaults(func=_secrets)
+
+    tls_parser = sub.add_parser("tls", help="selfsigned: a self-signed certificate for the console (demo)")
+    tls_parser.add_argument("action", choices=["selfsigned"])
+    tls_parser.add_argument("--host", action="append", help="another host name or address the certificate names")
+    tls_parser.set_defaults(func=_tls)
 
     user_cli.add_parser(sub).set_defaults(func=_user)
     camera_cli.add_parser(sub).set_defaults(func=_camera)

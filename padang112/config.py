@@ -78,6 +78,9 @@ class WebSettings:
     # Reverse proxies whose X-Forwarded-For is believed (their own address, as the console sees it); empty: none,
     # every request's address is the TCP peer's. See docs/SECURITY.md.
     trusted_proxies: tuple[str, ...] = ()
+    tls_cert: str = ""  # the console's certificate (PEM); with tls_key the console serves HTTPS (web/tls.py)
+    tls_key: str = ""
+    insecure_http: bool = False  # plain HTTP without Secure cookies: allowed on a loopback host only
 
 
 @dataclass

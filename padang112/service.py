@@ -20,6 +20,7 @@ from padang112 import logs, privileges, single_instance
 from padang112.config import Settings
 from padang112.ops.sdnotify import Notifier
 from padang112.runtime import Runtime
+from padang112.web import tls
 from padang112.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,11 @@ async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, no
     runner = web.AppRunner(create_app(settings, runtime), handle_signals=False, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5)
+        context = tls.server_context(settings.web)  # checked before anything started: see run()
+        site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5, ssl_context=context)
         await site.start()
-        log.info("padang112 console on http://%s:%d/", settings.web.host, settings.web.port)
+        scheme = "https" if context is not None else "http"
+        log.info("padang112 console on %s://%s:%d/", scheme, settings.web.host, settings.web.port)
         notifier.ready("taking calls")
         await stop.wait()
         notifier.stopping()
@@ -88,6 +91,11 @@ async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, no
 
 def run(settings: Settings) -> int:
     logs.setup(settings.log_level, settings.log_format)
+    try:
+        tls.server_context(settings.web)  # no plain HTTP off loopback, and a certificate that loads
+    except tls.TlsConfigError as exc:
+        log.error("not starting: %s", exc)
+        return 2
     privileges.start_service(settings.state_dir)  # umask 077, state directory 0700
     try:
         lock = single_instance.claim(settings)  # before anything talks to the switch

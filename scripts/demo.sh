@@ -18,6 +18,13 @@ trap "exit 130" INT TERM
 
 "$P" asterisk start
 
+# The console over HTTPS with the self-signed certificate made at install (scripts/setup.sh): the browser warns
+# once; production uses the city's certificate ([web] tls_cert / tls_key).
+"$P" tls selfsigned >/dev/null
+TLS_DIR=${PADANG112_STATE_DIR:-/var/lib/padang112}/tls
+export PADANG112_WEB__TLS_CERT=${PADANG112_WEB__TLS_CERT:-$TLS_DIR/console.crt}
+export PADANG112_WEB__TLS_KEY=${PADANG112_WEB__TLS_KEY:-$TLS_DIR/console.key}
+
 # Demo console accounts: created once with generated passwords, kept (0600) and printed at each start.
 ACCOUNTS=${DEMO_ACCOUNTS:-/var/lib/padang112/demo-accounts.txt}
 if [ ! -s "$ACCOUNTS" ]; then
@@ -35,10 +42,10 @@ fi
 "$P" serve &
 pids+=($!)
 for _ in $(seq 1 50); do
-  curl -fsS "http://127.0.0.1:${PADANG112_WEB__PORT:-8080}/healthz" >/dev/null 2>&1 && break
+  curl -fsS --cacert "$PADANG112_WEB__TLS_CERT" "https://127.0.0.1:${PADANG112_WEB__PORT:-8080}/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
-echo "[demo] console: http://127.0.0.1:${PADANG112_WEB__PORT:-8080}/  (accounts: user, role, password)"
+echo "[demo] console: https://127.0.0.1:${PADANG112_WEB__PORT:-8080}/  (self-signed certificate; accounts: user, role, password)"
 sed 's/^/[demo]   /' "$ACCOUNTS"
 "$P" simulate --rate "$RATE" --room --impatient 0.3 --burst 8 &
 pids+=($!)

@@ -11,9 +11,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester espeak-ng sox iproute2 ca-certificates
-  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate"  # ffmpeg: RTSP cameras, test cameras; systemd:
+  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate openssl"  # ffmpeg: RTSP cameras, test cameras; systemd:
   # systemd-analyze verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics test runs the
   # real server; logrotate: ops/logrotate/ rotates the Asterisk logs (tested on the live switch)
+  # openssl: the demo's self-signed console certificate
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -47,6 +48,8 @@ if [ ! -e "$stamp" ]; then
   "$VENV/bin/pip" install -q -c constraints.txt -e ".[sim,test]"  # the tested versions
   touch "$stamp"
 fi
+
+say "console certificate (self-signed, for the demo): $("$VENV/bin/padang112" tls selfsigned | head -1)"
 
 say "Asterisk (Debian sid chroot)"
 "$VENV/bin/padang112" asterisk install

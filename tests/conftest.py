@@ -77,6 +77,7 @@ duty_ring_s = 8.0
 
 [web]
 port = {8090 + 100 * SLOT}
+insecure_http = true  # plain HTTP on loopback for the live suite (tests/security/test_tls.py serves HTTPS)
 
 [cameras]
 probe_interval_s = 2.0

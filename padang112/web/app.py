@@ -40,6 +40,7 @@ from padang112.web import (
     pranks,
     reports,
     surge,
+    tls,
 )
 from padang112.web.keys import CONTROLLER, DESK, REPOSITORY, RUNTIME, SETTINGS
 from padang112.web.live import HUB, Hub
@@ -83,6 +84,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     live_guard.setup(app, settings.web.live_recheck_s)
     if runtime is not None:
         keys.attach(app, runtime)
+    tls.setup(app)  # HSTS over HTTPS
     login.setup(app, settings)  # before jinja2: its context processor must run after sign-in is resolved
     aiohttp_jinja2.setup(
         app,

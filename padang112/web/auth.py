@@ -32,12 +32,13 @@ from padang112.accounts.users import Clock, UserRecord, UserStore, utc_now
 from padang112.config import Settings
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
+from padang112.web import tls
 
 # Module constants until they become settings.
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 KIOSK_LIFETIME = timedelta(days=30)  # the "wall" role: a big screen signed in once, kept active by its own polling
-SECURE_COOKIE = False  # True once the console is served over https
+SECURE_COOKIE = True  # the console is served over HTTPS; settings may drop it on loopback (web/tls.py)
 IP_ATTEMPTS_PER_MINUTE = 20  # sign-in form posts per client address (after the form token is checked)
 
 SESSION_COOKIE = "padang112_session"
@@ -139,7 +140,9 @@ def setup(
 ) -> None:
     """Install sessions and CSRF checks (``login.setup`` adds ``/masuk`` and ``/keluar`` on top). Without ``engine``,
     opens one on the database."""
-    policy = policy or AuthPolicy(trusted_proxies=frozenset(settings.web.trusted_proxies))
+    policy = policy or AuthPolicy(
+        secure_cookie=tls.secure_cookies(settings.web), trusted_proxies=frozenset(settings.web.trusted_proxies)
+    )
     state = AuthState(
         policy=policy,
         session_key=settings.secrets().session_key.encode(),

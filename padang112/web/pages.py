@@ -32,7 +32,8 @@ def _page(template: str, extra=None):
             context.update(await extra(request))
         response = aiohttp_jinja2.render_template(template, request, context)
         if request.query.get("lang") == lang:  # a chosen language sticks for the next pages
-            response.set_cookie(auth.LANG_COOKIE, lang, samesite="Lax", path="/", max_age=365 * 86400)
+            secure = request.app[auth.AUTH].policy.secure_cookie
+            response.set_cookie(auth.LANG_COOKIE, lang, samesite="Lax", path="/", max_age=365 * 86400, secure=secure)
         return response
 
     return handler

@@ -19,7 +19,8 @@ from padang112.storage.repository import EventWriter
 def settings(tmp_path: Path) -> config.Settings:
     """Settings whose state dir (and so database) is this test's own; ``engine`` uses the same file."""
     toml = tmp_path / "padang112.toml"
-    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    plain_http = "[web]\ninsecure_http = true\n"  # test clients speak plain HTTP on loopback
+    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n{plain_http}')
     return config.load(toml, environ={})
 
 

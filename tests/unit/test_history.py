@@ -112,7 +112,8 @@ def recordings(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, recordings: Path) -> config.Settings:
     toml = tmp_path / "padang112.toml"
-    toml.write_text(f'state_dir = "{tmp_path / "state"}"\nrecordings_dir = "{recordings}"\n')
+    plain_http = "[web]\ninsecure_http = true\n"
+    toml.write_text(f'state_dir = "{tmp_path / "state"}"\nrecordings_dir = "{recordings}"\n{plain_http}')
     return config.load(toml, environ={})
 
 
