@@ -97,8 +97,9 @@ def self_signed(settings: Settings, hosts: list[str]) -> tuple[Path, Path]:
     finally:
         os.umask(old)
     service = privileges.account(privileges.SERVICE_USER) if os.geteuid() == 0 else None
-    for path in (directory, cert, key) if service is not None else ():
-        os.chown(path, service.uid, service.gid)  # the console (as padang112) reads its key
+    if service is not None:
+        for path in (directory, cert, key):
+            os.chown(path, service.uid, service.gid)  # the console (as padang112) reads its key
     return cert, key
 
 
