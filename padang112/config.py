@@ -45,6 +45,10 @@ class AsteriskSettings:
     rtp_end: int = 14999
     app: str = "padang112"
     mirror: str = ""  # empty: taken from the host's apt sources
+    sip_tls_port: int = 0  # SIP over TLS for seats and duty phones on bind_address (0: off; pbx/sip_tls.py)
+    tls_cert: str = ""  # SIP TLS certificate and key (PEM), copied into the instance's configuration
+    tls_key: str = ""
+    secure_phones: tuple[str, ...] = ()  # seats/duty phones that must use TLS + SRTP; "*" for all of them
 
     @property
     def ari_url(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from padang112 import config
+from padang112.web import tls
 
 pytest_plugins = [
     "tests.fixtures.asterisk",
@@ -24,6 +25,7 @@ pytest_plugins = [
 ]
 
 TEST_SEATS = 40
+TLS_SEAT = f"seat{TEST_SEATS + 1:02d}"  # one more seat, never handed out: it must use TLS + SRTP (test_tls.py)
 
 # P112_TEST_SLOT=N (default 0; not PADANG112_*, which is read as a setting) runs the live tests on a second,
 # separate switch ("testN", shifted ports)
@@ -62,13 +64,17 @@ log_level = "DEBUG"
 [asterisk]
 instance = "{"test" if SLOT == 0 else f"test{SLOT}"}"
 sip_port = {5070 + 100 * SLOT}
+sip_tls_port = {5071 + 100 * SLOT}
+tls_cert = "{state / "tls" / "console.crt"}"
+tls_key = "{state / "tls" / "console.key"}"
+secure_phones = ["{TLS_SEAT}"]
 http_port = {8098 + 100 * SLOT}
 ami_port = {5048 + 100 * SLOT}
 rtp_start = {15000 if SLOT == 0 else 30000 + 2000 * SLOT}
 rtp_end = {19999 if SLOT == 0 else 31999 + 2000 * SLOT}
 
 [calls]
-seat_count = {TEST_SEATS}
+seat_count = {TEST_SEATS + 1}
 ring_timeout_s = 4.0
 wrap_up_s = 1.0
 position_announce_s = 8.0
@@ -85,7 +91,9 @@ probe_timeout_s = 1.5
 allowed_networks = ["127.0.0.1/32", "10.20.0.0/16"]  # test cameras (fixtures/camera_streams.py), a city camera net
 """
     )
-    return config.load(toml, environ={})
+    settings = config.load(toml, environ={})
+    tls.self_signed(settings, [])  # the SIP TLS transport's certificate (and the HTTPS test's)
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +107,7 @@ def seat_pool(live_settings: config.Settings, _seat_numbers: itertools.count):
 
     def take(n: int = 1) -> list[str]:
         seats = [live_settings.seats[next(_seat_numbers) - 1] for _ in range(n)]
+        assert TLS_SEAT not in seats, f"more than {TEST_SEATS} seats taken"
         return seats
 
     return take

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from padang112 import config
-from padang112.pbx import prompt_texts
+from padang112.pbx import prompt_texts, sip_tls
 from padang112.pbx.layout import Layout, layout
 from padang112.telephony import heartbeat
 
@@ -124,6 +124,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
             "secrets: metrics_password is missing (Asterisk's /metrics would be open); run padang112 secrets"
         )
     _check_secrets(secrets)
+    sip_tls.check(settings)
     lay: Layout = layout(settings)
     ast = settings.asterisk
     calls = settings.calls
@@ -146,8 +147,9 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         # RTP sockets on the same address as SIP (not 0.0.0.0) unless SIP itself listens everywhere
         "media_address": "" if bind_any else ast.bind_address,
         "carriers": settings.carriers,
-        "seats": [{"name": s, "password": secrets.seat_passwords[s]} for s in settings.seats],
-        "duty_phones": [{"name": d, "password": secrets.duty_passwords[d]} for d in settings.duty_phones.values()],
+        "seats": [_phone(settings, s, secrets.seat_passwords[s]) for s in settings.seats],
+        "duty_phones": [_phone(settings, d, secrets.duty_passwords[d]) for d in settings.duty_phones.values()],
+        "tls": sip_tls.template_context(settings, lay.etc),
         "emergency_numbers": list(calls.emergency_numbers),
         "country_code": calls.country_code,
         "heartbeat": {"variable": heartbeat.VARIABLE, "stale_s": heartbeat.STALE_AFTER_S},
@@ -165,6 +167,10 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
     }
 
 
+def _phone(settings: config.Settings, name: str, password: str) -> dict[str, Any]:
+    return {"name": name, "password": password, "secure": sip_tls.secure(settings, name)}
+
+
 def render_all(settings: config.Settings, secrets: config.Secrets) -> dict[str, str]:
     """File name (``pjsip.conf``) -> rendered text, for every template."""
     env = _environment()
@@ -175,6 +181,7 @@ def render_all(settings: config.Settings, secrets: config.Secrets) -> dict[str, 
         out[name.removesuffix(".j2")] = env.get_template(name).render(ctx)
     for name in EMPTY_CONFIGS:
         out.setdefault(name, EMPTY_TEXT.format(header=HEADER.format(template="render.EMPTY_CONFIGS")))
+    out.update(sip_tls.files(settings))  # the SIP TLS certificate and key, where the chroot's Asterisk reads them
     return out
 
 
@@ -202,9 +209,10 @@ def write_all(
         os.replace(tmp, path)
         written.append(path)
     if remove_stale:
-        for path in etc_dir.glob("*.conf"):
-            if path.name not in files:
-                path.unlink()
+        for pattern in ("*.conf", sip_tls.CERT_FILE, sip_tls.KEY_FILE):
+            for path in etc_dir.glob(pattern):
+                if path.name not in files:
+                    path.unlink()
     return written
 
 

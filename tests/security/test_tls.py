@@ -6,6 +6,7 @@ stops the session's controller and runs one with ``tls_cert``/``tls_key`` for it
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import ssl
@@ -80,3 +81,64 @@ def test_the_console_refuses_plain_http_off_loopback(live_settings):
     )
     assert done.returncode == 2
     assert "plain HTTP is allowed on loopback only" in done.stdout + done.stderr
+
+
+REGISTER_OVER_TLS = r"""
+import json, sys, time
+import pjsua2 as pj
+host, port, user, password, ca, verify = sys.argv[1:7]
+ep = pj.Endpoint(); ep.libCreate()
+cfg = pj.EpConfig(); cfg.uaConfig.threadCnt = 0; cfg.uaConfig.mainThreadOnly = True
+cfg.logConfig.level = 0; cfg.logConfig.consoleLevel = 0
+cfg.medConfig.srtpUse = pj.PJMEDIA_SRTP_MANDATORY
+ep.libInit(cfg); ep.audDevManager().setNullDev()
+tc = pj.TransportConfig(); tc.port = 0; tc.boundAddress = "127.0.0.1"
+tc.tlsConfig.CaListFile = ca; tc.tlsConfig.verifyServer = verify == "1"
+tc.tlsConfig.method = pj.PJSIP_TLSV1_2_METHOD
+tid = ep.transportCreate(pj.PJSIP_TRANSPORT_TLS, tc)
+ep.libStart()
+acc_cfg = pj.AccountConfig()
+acc_cfg.idUri = f"sip:{user}@{host}"
+acc_cfg.regConfig.registrarUri = f"sip:{host}:{port};transport=tls"
+acc_cfg.sipConfig.transportId = tid
+acc_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
+acc_cfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_MANDATORY
+acc_cfg.mediaConfig.srtpSecureSignaling = 1
+acc = pj.Account(); acc.create(acc_cfg)
+deadline = time.time() + 10
+code = 0
+while time.time() < deadline:
+    ep.libHandleEvents(50)
+    info = acc.getInfo()
+    code = info.regStatus
+    if info.regIsActive or code >= 300:
+        break
+print(json.dumps({"code": code, "active": acc.getInfo().regIsActive}), flush=True)
+acc.setRegistration(False)
+for _ in range(20):
+    ep.libHandleEvents(50)
+acc.shutdown()
+ep.libDestroy()
+"""
+
+
+def _register(live_settings, seat: str, password: str, verify: bool) -> dict:
+    ast = live_settings.asterisk
+    cert = live_settings.state_dir / "tls" / "console.crt"
+    args = [ast.bind_address, str(ast.sip_tls_port), seat, password, str(cert), "1" if verify else "0"]
+    done = subprocess.run([sys.executable, "-c", REGISTER_OVER_TLS, *args], capture_output=True, text=True, timeout=60)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stdout + done.stderr
+    return json.loads(lines[-1])
+
+
+def test_a_secure_seat_registers_over_tls_and_a_wrong_password_does_not(asterisk, live_settings):
+    from tests.conftest import TLS_SEAT
+
+    password = asterisk.secrets.seat_passwords[TLS_SEAT]
+    wrong = _register(live_settings, TLS_SEAT, password + "x", verify=True)
+    assert not wrong["active"] and wrong["code"] in (401, 403)
+    done = _register(live_settings, TLS_SEAT, password, verify=True)  # the server's certificate verified
+    assert done == {"code": 200, "active": True}, done
+    endpoint = asterisk.rx(f"pjsip show endpoint {TLS_SEAT}")
+    assert "media_encryption" in endpoint and "sdes" in endpoint
