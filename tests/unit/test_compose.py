@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets as pysecrets
 from pathlib import Path, PurePosixPath
 
@@ -78,7 +79,8 @@ def test_asterisk_mounts_the_rendered_instance_and_starts_from_its_config(
     # the rendered etc dir, read-only, at the same inner path as in the chroot
     assert mounts[str(lay.etc)] == str(lay.etc_dir)
     assert f"{mounts[str(lay.etc)]}:{lay.etc}:ro" in service["volumes"]
-    conf = service["command"][service["command"].index("-C") + 1]
+    started = " ".join(service["command"])
+    conf = re.search(r"-C (\S+)", started).group(1)  # type: ignore[union-attr]
     assert PurePosixPath(conf).parent == lay.etc and PurePosixPath(conf).name in rendered
     assert service["healthcheck"]["test"][service["healthcheck"]["test"].index("-C") + 1] == conf
     # recordings: the project's directory, where the rendered dialplan and ARI write
@@ -151,3 +153,12 @@ def test_the_controller_runs_as_its_own_account_in_asterisks_group(compose: dict
     assert "useradd --system --uid 1120 --gid padang112 --groups asterisk" in dockerfile
     assert f"groupadd --system --gid {users.PREFERRED_ID} asterisk" in dockerfile
     assert service["group_add"] == [str(users.PREFERRED_ID)]  # owner group of the recordings Asterisk writes
+
+
+def test_no_service_runs_as_root(compose: dict) -> None:
+    """Root is for installing only: both containers run as their own accounts, without capabilities."""
+    asterisk, controller = compose["services"]["asterisk"], compose["services"]["controller"]
+    assert asterisk["user"] == f"{users.PREFERRED_ID}:{users.PREFERRED_ID}"  # the image's (and chroot's) asterisk
+    assert "-U" not in " ".join(asterisk["command"]) and "umask 027" in " ".join(asterisk["command"])
+    for service in (asterisk, controller):
+        assert service["cap_drop"] == ["ALL"] and "no-new-privileges:true" in service["security_opt"]
