@@ -27,10 +27,17 @@ fi
 
 # Accounts (docs/SECURITY.md): the console/controller runs as padang112; ffmpeg/ffprobe, which parse untrusted
 # camera streams, as padang112-media. Neither can log in; root is needed only for installing.
+# padang112 gets id 1120 when free, the id the controller's image uses (Dockerfile): one owner on both sides.
 for account in padang112 padang112-media; do
   if ! id -u "$account" >/dev/null 2>&1; then
     say "creating the system account $account"
-    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$account"
+    ids=()
+    if [ "$account" = padang112 ] && ! getent passwd 1120 >/dev/null && ! getent group 1120 >/dev/null; then
+      groupadd --system --gid 1120 padang112 && ids=(--uid 1120 --gid padang112)
+    else
+      ids=(--user-group)
+    fi
+    useradd --system "${ids[@]}" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$account"
   fi
 done
 # The state directory holds the Asterisk chroot, from which root runs programs: root keeps it, the service account

@@ -54,7 +54,7 @@ def restored_settings(root: Path, live: config.Settings) -> config.Settings:
     toml.write_text(
         f'state_dir = "{state}"\nrecordings_dir = "{root / "recordings"}"\n'
         f'[asterisk]\nhttp_port = {DEAD_PORT}\nami_port = {DEAD_PORT}\ninstance = "restored{SLOT}"\n'
-        f"[web]\nport = {free_port()}\n"
+        f"[web]\nport = {free_port()}\ninsecure_http = true\n"  # plain HTTP on loopback (web/tls.py)
     )
     return config.load(toml, environ={})
 

@@ -59,6 +59,7 @@ def test_serve_notifies_ready_pings_from_its_loop_and_goes_silent_when_the_loop_
     toml.write_text(
         f'state_dir = "{tmp_path / "state"}"\nrecordings_dir = "{tmp_path / "recordings"}"\n'
         f'[asterisk]\nhttp_port = 9\nami_port = 9\ninstance = "notify{SLOT}"\n[web]\nport = {free_port()}\n'
+        "insecure_http = true\n"  # plain HTTP on loopback (web/tls.py)
     )
     env = dict(
         os.environ,
