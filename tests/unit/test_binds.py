@@ -48,7 +48,16 @@ def test_the_ami_account_has_only_queue_and_read_rights() -> None:
     assert set((user.get("read") or "").split(",")) == {"agent"}
     assert set((user.get("write") or "").split(",")) == {"agent", "reporting"}
     # what the controller sends is what those classes allow (QueueAdd/Remove/Pause: agent; DBGetTree: reporting)
-    assert set(OUR_ACTIONS) == {"ping", "login", "logoff", "queueadd", "queueremove", "queuepause", "dbgettree"}
+    assert set(OUR_ACTIONS) == {
+        "ping",
+        "login",
+        "logoff",
+        "queueadd",
+        "queueremove",
+        "queuepause",
+        "dbgettree",
+        "queuestatus",
+    }
 
 
 def test_the_fallback_notes_are_forgotten_by_a_context_nothing_outside_can_reach() -> None:
