@@ -186,7 +186,13 @@ async def test_a_forwarded_address_counts_only_from_a_configured_proxy(
     async def attempts(trusted: frozenset[str], forwarded_for: list[str]) -> list[int]:
         app = web.Application()
         aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")))
-        login.setup(app, settings, engine=engine, clock=clock, policy=auth.AuthPolicy(trusted_proxies=trusted))
+        login.setup(
+            app,
+            settings,
+            engine=engine,
+            clock=clock,
+            policy=auth.AuthPolicy(trusted_proxies=trusted, secure_cookie=False),
+        )
         async with TestClient(TestServer(app)) as client:
             await app[auth.AUTH].users.create(f"rina{len(trusted)}", role="call_taker", password=PASSWORD)
             statuses = []
