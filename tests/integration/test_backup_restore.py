@@ -96,7 +96,7 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
     password = secrets.token_urlsafe(12)
     add_account(live_settings, "backup_sup", "supervisor", password)
 
-    before = [f"+628127700{i:04d}" for i in range(3)]
+    before = [f"+628127720{i:04d}" for i in range(3)]
     for i, caller in enumerate(before):
         carrier = ("telkomsel", "xl", "indosat")[i]
         await citizens[i % 2].call(
@@ -119,7 +119,7 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
     names = [f"call-{c.id}.wav" for c in calls]
     await eventually(lambda: sealed(live_settings, names), 40, 0.5, "the recordings sealed")
 
-    surge = [f"+628127701{i:04d}" for i in range(6)]  # 6 callers, 2 seats: some talking, some waiting
+    surge = [f"+628127721{i:04d}" for i in range(6)]  # 6 callers, 2 seats: some talking, some waiting
     for i, caller in enumerate(surge):
         await citizens[i % 2].call(
             f"s{i}", target, bind=fleet.carrier_address(live_settings, "telkom"), caller=caller, hangup_after=8
