@@ -14,6 +14,7 @@ from padang112 import config
 from padang112.accounts import cli as user_cli
 from padang112.cameras import cli as camera_cli
 from padang112.ops import cli as ops_cli
+from padang112.planning import cli as planning_cli
 
 
 def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_cli.add_parser(sub).set_defaults(func=_user)
     camera_cli.add_parser(sub).set_defaults(func=_camera)
     ops_cli.add_parsers(sub)  # backup, restore, verify, retention, keep, doctor
+    planning_cli.add_parsers(sub)
     return parser
 
 

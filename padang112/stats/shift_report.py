@@ -132,7 +132,7 @@ def build(
 # --- CSV ------------------------------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     """A CSV cell: numbers with a decimal point, None empty, text that a spreadsheet could run as a formula
     (``=``, ``+``, ``-``, ``@`` first) prefixed with ``'``."""
     if value is None:
@@ -184,7 +184,7 @@ def rows(report: Report) -> list[tuple[str, str, str, str]]:
             for name, value in times.to_json().items()
             if name not in ("agency", "name")
         ]
-    return [(_cell(s), _cell(m), _cell(a), _cell(v)) for s, m, a, v in out]
+    return [(csv_cell(s), csv_cell(m), csv_cell(a), csv_cell(v)) for s, m, a, v in out]
 
 
 def to_csv(report: Report) -> str:

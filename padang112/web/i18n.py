@@ -568,3 +568,57 @@ TEXT["en"].update(
         "times": "times",
     }
 )
+
+# Day simulation report (padang112 sim-day) and staffing advice (supervisor page, shift report).
+TEXT["id"].update(
+    {
+        "sim_title": "Simulasi sehari",
+        "sim_profile": "Profil",
+        "sim_seed": "Benih acak",
+        "sim_note": "Hasil simulasi dengan kode ruang 112 yang sebenarnya pada jam virtual, bukan data nyata.",
+        "sim_took": "Lama simulasi",
+        "per_hour": "Per jam (WIB)",
+        "per_shift": "Per sif",
+        "sim_hour": "Jam (WIB)",
+        "seats_staffed": "Petugas bertugas",
+        "seats_advised": "Saran petugas (Erlang A)",
+        "occupancy": "Okupansi kursi",
+        "callbacks_created": "Panggilan balik dibuat",
+        "chart_within_15": "% dijawab ≤ 15 dtk per jam (target 90 %)",
+        "chart_p90_wait": "p90 waktu jawab per jam (dtk; batas 15)",
+        "chart_occupancy": "Okupansi kursi per jam (%)",
+        "staffing_title": "Saran jumlah petugas",
+        "staffing_now": "Jam ini",
+        "staffing_next": "Jam berikutnya",
+        "staffing_basis": "Dari panggilan 4 minggu terakhir pada jam yang sama: {calls} panggilan/jam, waktu tangani "
+        "{handle} dtk. Target 90 % dijawab ≤ 15 dtk dan 95 % ≤ 20 dtk (Erlang A).",
+        "staffing_signed_in": "Bertugas sekarang",
+        "staffing_compare": "Petugas bertugas dan saran per jam",
+    }
+)
+TEXT["en"].update(
+    {
+        "sim_title": "Simulated day",
+        "sim_profile": "Profile",
+        "sim_seed": "Random seed",
+        "sim_note": "Results of the real 112 room code run on a virtual clock, not measured data.",
+        "sim_took": "Simulation took",
+        "per_hour": "Per hour (WIB)",
+        "per_shift": "Per shift",
+        "sim_hour": "Hour (WIB)",
+        "seats_staffed": "Call takers on duty",
+        "seats_advised": "Advised call takers (Erlang A)",
+        "occupancy": "Seat occupancy",
+        "callbacks_created": "Call-backs created",
+        "chart_within_15": "% answered ≤ 15 s per hour (target 90 %)",
+        "chart_p90_wait": "p90 time to answer per hour (s; limit 15)",
+        "chart_occupancy": "Seat occupancy per hour (%)",
+        "staffing_title": "Advised call takers",
+        "staffing_now": "This hour",
+        "staffing_next": "Next hour",
+        "staffing_basis": "From the last 4 weeks' calls in the same hour: {calls} calls/hour, handle time {handle} s. "
+        "Target 90 % answered ≤ 15 s and 95 % ≤ 20 s (Erlang A).",
+        "staffing_signed_in": "On duty now",
+        "staffing_compare": "Call takers on duty and advised per hour",
+    }
+)
