@@ -11,13 +11,13 @@ measured calls (the calls table), as the supervisor page shows it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from padang112.planning.erlang import MAX_SEATS, ErlangA, erlang_a
 from padang112.planning.profile import Profile
+from padang112.planning.seatlog import SeatLog
 from padang112.stats.service_level import (
     TARGET_15_PCT,
     TARGET_20_PCT,
@@ -25,7 +25,7 @@ from padang112.stats.service_level import (
     THRESHOLD_20_S,
     WIB,
 )
-from padang112.storage.records import CallRecord
+from padang112.storage.records import CallRecord, SeatEventRecord
 
 SHORT_CLASSES = frozenset({"dropped"})
 INTERVAL_MIN = 15  # staffing interval within an hour
@@ -99,13 +99,14 @@ def from_profile(profile: Profile) -> list[Advice]:
     return out
 
 
-def measured_load(calls: Iterable[CallRecord], hour: int, days: int, wrap_s: float) -> Load:
-    """The load of WIB ``hour`` measured over ``days`` days of calls (all of them in that window).
+def measured_load(calls: Iterable[CallRecord], wrap_s: float) -> Load:
+    """The hourly load measured from ``calls`` (those of the complete occurrences of one WIB hour; the caller
+    divides by how many there were).
 
     Handle time = ring + talk of answered calls + ``wrap_s``; patience = time waited by all callers / callers who gave
     up (the maximum-likelihood estimate for exponential patience, which counts the answered callers' waits too).
     """
-    mine = [c for c in calls if c.received_at.astimezone(WIB).hour == hour]
+    mine = list(calls)
     answered = [c for c in mine if c.connected_at is not None and c.ended_at is not None]
     talk = [((c.ended_at or c.received_at) - (c.offered_at or c.received_at)).total_seconds() for c in answered]
     waited = 0.0
@@ -116,24 +117,59 @@ def measured_load(calls: Iterable[CallRecord], hour: int, days: int, wrap_s: flo
     gave_up = sum(1 for c in mine if c.state == "abandoned")
     handle = (sum(talk) / len(talk) if talk else 60.0) + wrap_s
     patience = waited / gave_up if gave_up else DEFAULT_PATIENCE_S
-    offered = len(answered) + gave_up
-    return Load(offered / max(1, days), max(1.0, handle), max(1.0, patience))
+    return Load(len(answered) + gave_up, max(1.0, handle), max(1.0, patience))
+
+
+def past_hours(now: datetime, hour: int, days: int, since: datetime) -> list[tuple[datetime, datetime]]:
+    """The complete occurrences of WIB ``hour`` in the last ``days`` days that end after ``since``."""
+    local = now.astimezone(WIB)
+    today = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    starts = (today - timedelta(days=d) for d in range(days + 1))
+    return [
+        (s, s + timedelta(hours=1)) for s in starts if s + timedelta(hours=1) <= now and s + timedelta(hours=1) > since
+    ]
 
 
 def from_calls(
     calls: Iterable[CallRecord], now: datetime, hours: int = 2, days: int = 28, wrap_s: float = 10.0
 ) -> list[Advice]:
-    """Advice for the current WIB hour and the next ``hours - 1`` from the calls of the last ``days`` days (or of
-    the days since the first call, if that is fewer)."""
-    since = now - timedelta(days=days)
-    window = [c for c in calls if since <= c.received_at < now]
-    if window:
-        days = min(days, math.ceil((now - min(c.received_at for c in window)) / timedelta(days=1)))
+    """Advice for the current WIB hour and the next ``hours - 1``: the mean load of the same hour over the last
+    ``days`` days (only the occurrences since the first call, so a young room is not averaged down)."""
+    window = [c for c in calls if now - timedelta(days=days + 1) <= c.received_at < now]
+    since = min((c.received_at for c in window), default=now)
     first = now.astimezone(WIB).hour
     out = []
     for n in range(hours):
         hour = (first + n) % 24
-        load = measured_load(window, hour, days, wrap_s)
+        spans = past_hours(now, hour, days, since)
+        load = measured_load((c for c in window if any(a <= c.received_at < b for a, b in spans)), wrap_s)
+        load = Load(load.calls_per_hour / max(1, len(spans)), load.handle_s, load.patience_s)
         seats, figures = seats_needed(load)
         out.append(Advice(hour, load, seats, figures))
+    return out
+
+
+@dataclass(frozen=True)
+class StaffedHour:
+    start: datetime
+    staffed: float  # seats signed in (not offline), averaged over the hour
+    advised: int  # Erlang A on that hour's own calls
+
+
+def staffed_vs_advised(
+    calls: Sequence[CallRecord], seat_events: Iterable[SeatEventRecord], start: datetime, end: datetime, wrap_s: float
+) -> list[StaffedHour]:
+    """Per hour of ``[start, end)``: the seats that were signed in, and the seats its calls needed by Erlang A."""
+    log = SeatLog()
+    for event in seat_events:
+        log.move(event.seat_id, event.at, event.to_state, event.reason)
+    log.close(end)
+    out = []
+    at = start
+    while at < end:
+        until = at + timedelta(hours=1)
+        _, signed_in = log.occupancy(at, until)
+        load = measured_load((c for c in calls if at <= c.received_at < until), wrap_s)
+        out.append(StaffedHour(at, signed_in / 3600.0, seats_needed(load)[0]))
+        at = until
     return out

@@ -14,8 +14,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from padang112.storage.db import session_factory
-from padang112.storage.models import Call
-from padang112.storage.records import CallRecord
+from padang112.storage.models import Call, SeatEvent
+from padang112.storage.records import CallRecord, SeatEventRecord
 from padang112.storage.repository import Repository
 from padang112.storage.types import require_aware
 from padang112.wib import WIB
@@ -116,3 +116,19 @@ async def call_by_id(source: Source, call_id: str) -> CallRecord | None:
     async with _sessions(source)() as session:
         row = await session.get(Call, call_id)
         return None if row is None else CallRecord.of(row)
+
+
+async def seat_events_between(
+    source: Source, start: datetime, end: datetime, lookback: timedelta = timedelta(days=1)
+) -> list[SeatEventRecord]:
+    """Seat moves in ``[start - lookback, end)``, in order: the earlier ones give each seat's state at ``start``
+    (a seat that has not moved for longer than ``lookback`` counts as offline until it does)."""
+    require_aware(start, "start")
+    require_aware(end, "end")
+    query = (
+        select(SeatEvent)
+        .where(SeatEvent.at >= start - lookback, SeatEvent.at < end)
+        .order_by(SeatEvent.at, SeatEvent.id)
+    )
+    async with _sessions(source)() as session:
+        return [SeatEventRecord.of(row) for row in await session.scalars(query)]

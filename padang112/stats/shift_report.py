@@ -74,6 +74,7 @@ class Report:
     incidents: int
     incidents_by_type: tuple[tuple[str, int], ...]
     agencies: tuple[AgencyTimes, ...]
+    staffing: tuple[tuple[datetime, float, int], ...] = ()  # (hour start, seats signed in, seats advised)
 
     @property
     def hours(self) -> list[int]:
@@ -103,6 +104,7 @@ def build(
     shift: str | None,
     agency: str | None,
     now: datetime,
+    staffing: Sequence[tuple[datetime, float, int]] = (),
 ) -> Report:
     """The report of ``day`` (and ``shift``), for the room (``agency`` None) or one agency.
 
@@ -126,6 +128,7 @@ def build(
         incidents=len(created),
         incidents_by_type=_counted(Counter(i.type_code for i in created)),
         agencies=tuple(agency_times(tasks, start, end, now, agencies=AGENCIES if agency is None else (agency,))),
+        staffing=tuple(staffing) if agency is None else (),
     )
 
 
@@ -176,6 +179,9 @@ def rows(report: Report) -> list[tuple[str, str, str, str]]:
             out.append(("calls", name, "", figures[name]))
         out += [("calls_per_hour", f"{hour:02d}", "", report.calls.per_hour[hour]) for hour in report.hours]
         out += [("disposition", code, "", n) for code, n in report.dispositions]
+        for at, staffed, advised in report.staffing:
+            hour = f"{at.astimezone(WIB).hour:02d}"
+            out += [("seats_staffed", hour, "", round(staffed, 2)), ("seats_advised", hour, "", advised)]
     out.append(("incidents", "created", report.agency or "", report.incidents))
     out += [("incident_type", code, report.agency or "", n) for code, n in report.incidents_by_type]
     for times in report.agencies:

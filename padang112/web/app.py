@@ -39,6 +39,7 @@ from padang112.web import (
     pages,
     pranks,
     reports,
+    staffing,
     surge,
     tls,
 )
@@ -110,6 +111,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     handoff.setup(app)  # /api/v1/calls/{id}/handoff|leave: after the live hub (it sends the agency the call)
     dashboard.setup(app)  # /dasbor, /api/v1/dashboard
     reports.setup(app)  # /laporan, /laporan.csv
+    staffing.setup(app)  # /api/v1/staffing-advice
     cameras.setup(app)  # /api/v1/cameras
     camera_proxy.setup(app)  # /kamera/<id>/...
     camera_pages.setup(app)  # /dinding, /admin/kamera

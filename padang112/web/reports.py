@@ -21,13 +21,14 @@ from markupsafe import Markup
 
 from padang112.accounts.users import UserRecord
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES
+from padang112.planning.staffing import staffed_vs_advised
 from padang112.stats import queries, shift_report
 from padang112.stats.charts import bars_svg
 from padang112.stats.service_level import chart_svg, fmt_number
 from padang112.web import auth, history
 from padang112.web.dashboard import now, store_of, type_namer
 from padang112.web.i18n import words
-from padang112.web.keys import REPOSITORY
+from padang112.web.keys import REPOSITORY, SETTINGS
 from padang112.wib import WIB
 
 ROLES = ("supervisor", "admin", "agency")
@@ -104,9 +105,16 @@ def _user(request: web.Request) -> UserRecord:
 
 async def load_report(request: web.Request, query: ReportQuery) -> shift_report.Report:
     start, end = shift_report.window(query.day, query.shift)
-    calls = [] if query.agency else await queries.calls_between(request.app[REPOSITORY], start, end)
+    repo = request.app[REPOSITORY]
+    calls = [] if query.agency else await queries.calls_between(repo, start, end)
     incidents = await store_of(request).touching(start, end)
-    return shift_report.build(calls, incidents, query.day, query.shift, query.agency, now(request))
+    rows: list[tuple[datetime, float, int]] = []
+    if not query.agency:
+        until = min(end, now(request))  # hours still to come have nobody signed in yet
+        seats = await queries.seat_events_between(repo, start, until)
+        wrap_s = request.app[SETTINGS].calls.wrap_up_s
+        rows = [(h.start, h.staffed, h.advised) for h in staffed_vs_advised(calls, seats, start, until, wrap_s)]
+    return shift_report.build(calls, incidents, query.day, query.shift, query.agency, now(request), rows)
 
 
 def filename(query: ReportQuery) -> str:
@@ -214,6 +222,10 @@ async def report_page(request: web.Request) -> web.Response:
         generated=f"{_local(report.generated_at)} WIB",
         scope=AGENCY_NAMES[query.agency] if query.agency else t["report_room"],
         csv_params=query.params(),
+        staffing_rows=[
+            (f"{at.astimezone(WIB):%H}:00", fmt_number(staffed, lang), advised, staffed < advised)
+            for at, staffed, advised in report.staffing
+        ],
     )
     response = aiohttp_jinja2.render_template("report.html", request, context)
     response.headers["Cache-Control"] = "no-store"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp_jinja2
 import jinja2
@@ -16,10 +16,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
+from padang112.domain.events import SeatTransition
 from padang112.incidents import routing
 from padang112.incidents.model import IncidentDraft
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
+from padang112.stats.service_level import WIB
 from padang112.storage.repository import EventWriter, Repository
 from padang112.web import auth, dashboard, history, incidents, login, reports
 from padang112.web import keys as webapp
@@ -48,6 +50,7 @@ def app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock) -> web
         context_processors=[auth.context_processor],
     )
     app[webapp.REPOSITORY] = Repository(engine)
+    app[webapp.SETTINGS] = settings
     app[incidents.INCIDENTS] = IncidentService(
         IncidentStore(engine, clock), publish=lambda m: None, deadline_s=routing.ack_deadline_s
     )
@@ -205,3 +208,21 @@ async def test_the_dashboard_json(client: Client) -> None:
 
     page = await client.get("/dasbor")
     assert page.status == 200 and "/static/vendor/leaflet/leaflet.js" in await page.text()
+
+
+async def test_the_shift_report_compares_seats_signed_in_with_the_advice(client: Client, writer: EventWriter) -> None:
+    """seat02 is signed in from 07:00 to 09:30 WIB; the calls of 08:00 and 09:00 need one seat by Erlang A."""
+    day = datetime(2023, 8, 7, 7, 0, tzinfo=WIB)
+    await writer.write(
+        [
+            SeatTransition("seat02", day, None, "available"),
+            SeatTransition("seat02", day + timedelta(hours=2, minutes=30), "available", "offline"),
+        ]
+    )
+    await sign_in(client, "joni")
+    rows = figures(await (await client.get("/laporan.csv?date=2023-08-07&shift=pagi")).text())
+    assert [rows["seats_staffed", h, ""] for h in ("07", "08", "09", "10")] == ["1", "1", "0.5", "0"]
+    assert rows["seats_advised", "08", ""] == "1"
+    assert ("seats_staffed", "15", "") not in rows  # the shift ends at 15:00
+    page = await (await client.get("/laporan?date=2023-08-07&shift=pagi")).text()
+    assert 'id="staffing"' in page and 'data-hour="09:00"' in page
