@@ -20,23 +20,27 @@ from padang112.pbx import chroot
 from padang112.simulator.client import Simulator
 
 
-def bench_settings(state: Path, seats: int) -> config.Settings:
+def bench_settings(state: Path, seats: int, slot: int = 0, calls: dict[str, float] | None = None) -> config.Settings:
+    """Instance "bench" (slot 0) or "bench<slot>" on ports shifted by 100 per slot (RTP: the slot's test range)."""
+    shift = 100 * slot
+    rtp = (45000, 49999) if slot == 0 else (30000 + 2000 * slot, 31999 + 2000 * slot)
+    extra = "".join(f"{key} = {value}\n" for key, value in (calls or {}).items() if key != "wrap_up_s")
     toml = state / "padang112.toml"
     toml.write_text(f"""
 state_dir = "{state}"
 recordings_dir = "{state / "recordings"}"
 [asterisk]
-instance = "bench"
-sip_port = 5080
-http_port = 8118
-ami_port = 5068
-rtp_start = 45000
-rtp_end = 49999
+instance = "{f"bench{slot}" if slot else "bench"}"
+sip_port = {5080 + shift}
+http_port = {8118 + shift}
+ami_port = {5068 + shift}
+rtp_start = {rtp[0]}
+rtp_end = {rtp[1]}
 [calls]
 seat_count = {seats}
-wrap_up_s = 0.5
-[web]
-port = 8110
+wrap_up_s = {(calls or {}).get("wrap_up_s", 0.5)}
+{extra}[web]
+port = {8110 + shift}
 insecure_http = true
 [cameras]
 allowed_networks = ["127.0.0.1/32"]  # bench/wall.py's local test cameras
@@ -75,9 +79,9 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def bench_stack(seats: int) -> AsyncIterator[Stack]:
+async def bench_stack(seats: int, slot: int = 0, calls: dict[str, float] | None = None) -> AsyncIterator[Stack]:
     state = Path(tempfile.mkdtemp(prefix="padang112-bench-"))
-    settings = bench_settings(state, seats)
+    settings = bench_settings(state, seats, slot, calls)
     if chroot.start(settings) != 0:
         raise SystemExit("could not start the bench Asterisk instance")
     log = (state / "controller.log").open("wb")

@@ -87,6 +87,7 @@ class VirtualDay:
         hours: float = 24.0,
         start_hour: int = START_HOUR,
         seats_by_hour: Sequence[int] | None = None,
+        press_ready: bool = True,
     ) -> None:
         self.profile = profile
         self.seed = seed
@@ -110,6 +111,7 @@ class VirtualDay:
         self.noted: set[str] = set()
         self.commands = 0
         self.flagged = 0  # calls that arrived from a number the prank scores flag
+        self.press_ready = press_ready  # False: seats leave wrap-up only by the room's timer (as in a replay)
 
     def at(self) -> datetime:
         return self.start + timedelta(seconds=self.clock.now)
@@ -216,6 +218,8 @@ class VirtualDay:
         self.annotate(call_id, cls.disposition)
         if caller.incident_type:
             self.clock.after(caller.wrap_s, lambda: self.report_incident(caller, call_id, seat))
+        if not self.press_ready:
+            return
         if caller.wrap_s > self.profile.wrap_up_s:
             self.later(0.0, c.SeatPause(seat, AFTER_CALL_WORK))
         left = {(SeatState.WRAP_UP, None), (SeatState.PAUSED, AFTER_CALL_WORK)}

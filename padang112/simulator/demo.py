@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 CALLS_PER_PROCESS = 4
 MAX_CITIZEN_PROCESSES = 8
-_USER_RE = re.compile(r"sips?:([^@;>]+)@")
+USER_RE = re.compile(r"sips?:([^@;>]+)@")
 
 
 @dataclass
@@ -247,7 +247,7 @@ class Demo:
             self.say(f"{seat} sibuk: panggilan kedua ditolak (486)", t)
             return
         if kind == "seat_ringing":
-            m = _USER_RE.search(e.get("remote", ""))
+            m = USER_RE.search(e.get("remote", ""))
             call = self.by_number.get(m.group(1)) if m else None
             if call is not None:
                 call.seat = seat
@@ -305,4 +305,22 @@ def main(settings: config.Settings, argv: list[str]) -> int:
     if args.rate < 0 or args.duration < 0:
         print("padang112 simulate: --rate and --duration must not be negative", file=sys.stderr)
         return 2
+    if args.profile:
+        return _replay(settings, args)
     return asyncio.run(Demo(settings, args).run())
+
+
+def _replay(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.planning import profile
+    from padang112.simulator.replay import Replay
+
+    try:
+        chosen = profile.load(args.profile)
+    except profile.ProfileError as exc:
+        print(f"padang112 simulate: {exc}", file=sys.stderr)
+        return 2
+    replay = Replay(
+        settings, chosen, seed=args.seed, speed=args.speed, start_hour=args.start, hours=args.hours, seats=args.seats
+    )
+    asyncio.run(replay.run())
+    return 0

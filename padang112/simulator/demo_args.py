@@ -87,6 +87,12 @@ def build_parser(settings: config.Settings) -> argparse.ArgumentParser:
     p.add_argument("--no-seats", action="store_true", help="no softphones (use real ones)")
     p.add_argument("--no-callers", action="store_true", help="no citizens (call in from elsewhere)")
     p.add_argument("--log", type=Path, default=None, help="simulator engine log (default: <state_dir>/simulator.log)")
+    replay = p.add_argument_group("replay a day profile (instead of --rate callers)")
+    replay.add_argument("--profile", help="profile name or TOML file: its callers, compressed by --speed")
+    replay.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    replay.add_argument("--seed", type=int, default=1)
+    replay.add_argument("--start", type=int, default=7, metavar="HOUR", help="WIB hour the replay starts (default 7)")
+    replay.add_argument("--hours", type=float, default=24.0, help="simulated hours to replay (default 24)")
     return p
 
 
