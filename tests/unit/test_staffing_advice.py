@@ -17,7 +17,7 @@ from padang112 import config
 from padang112.planning import staffing
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import EventWriter, Repository
-from padang112.web import auth, history
+from padang112.web import auth, history, login
 from padang112.web import keys as webapp
 from padang112.web import staffing as staffing_web
 from tests.unit.conftest import FakeClock
@@ -67,7 +67,7 @@ async def client(settings: config.Settings, engine: AsyncEngine, writer: EventWr
     clock = FakeClock()
     clock.now = NOW
     app = web.Application()
-    auth.setup(app, settings, engine=engine, clock=clock)
+    login.setup(app, settings, engine=engine, clock=clock)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")))
     app[webapp.REPOSITORY] = Repository(engine)
     app[webapp.SETTINGS] = settings
