@@ -54,7 +54,13 @@ async def run(args: argparse.Namespace) -> int:
     slot = int(os.environ.get("P112_TEST_SLOT", "0"))
     async with bench_stack(seats, slot=slot, calls=calls) as stack:
         replay = Replay(
-            stack.settings, fair, seed=args.seed, speed=args.speed, start_hour=args.start, hours=args.hours, seats=seats
+            stack.settings,
+            fair,
+            seed=args.seed,
+            speed=args.speed,
+            start_hour=args.start,
+            hours=args.hours,
+            seats=stack.settings.seats[:seats],
         )
         started = datetime.fromtimestamp(await replay.run(), UTC)
         await asyncio.sleep(2.0)  # the last events reach the database

@@ -319,8 +319,9 @@ def _replay(settings: config.Settings, args: argparse.Namespace) -> int:
     except profile.ProfileError as exc:
         print(f"padang112 simulate: {exc}", file=sys.stderr)
         return 2
+    seats = settings.seats[: args.seats] if args.seats is not None else None  # default: the profile's shift
     replay = Replay(
-        settings, chosen, seed=args.seed, speed=args.speed, start_hour=args.start, hours=args.hours, seats=args.seats
+        settings, chosen, seed=args.seed, speed=args.speed, start_hour=args.start, hours=args.hours, seats=seats
     )
     asyncio.run(replay.run())
     return 0

@@ -17,7 +17,7 @@ import contextlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,14 +52,14 @@ class Replay:
         speed: float,
         start_hour: int,
         hours: float,
-        seats: int | None = None,
+        seats: Sequence[str] | None = None,
         say: Callable[[str], None] = print,
     ) -> None:
         self.settings = settings
         self.profile = profile
         self.speed = speed
         self.callers = draw(profile, seed, start_hour * 3600.0, hours)
-        self.seats = settings.seats[: seats or profile.seats_at_hour(start_hour)]
+        self.seats = list(seats or settings.seats[: profile.seats_at_hour(start_hour)])
         self.rng = random.Random(seed ^ 0x5EA7)
         self.say = say
         self.sims: list[Simulator] = []

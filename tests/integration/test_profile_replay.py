@@ -1,0 +1,36 @@
+"""``padang112 simulate --profile``: a day profile's callers replayed on the real switch, compressed in time."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from padang112.planning import profile
+from padang112.simulator.replay import Replay
+from padang112.stats import queries
+
+pytestmark = pytest.mark.live
+
+
+async def test_every_replayed_caller_reaches_the_room_and_is_answered_or_gives_up(
+    controller, repo, live_settings, seat_pool
+):
+    """An hour of the weekday profile (14:00 WIB) at 120x: every caller of the script has a call row, the callers
+    a seat answered are connected, the others abandoned; silent callers are answered like anyone else."""
+    weekday = profile.load("padang-weekday")
+    seats = seat_pool(2)
+    began = datetime.now(UTC)
+    replay = Replay(live_settings, weekday, seed=4, speed=120, start_hour=14, hours=1, seats=seats, say=print)
+    t0 = time.monotonic()
+    await replay.run()
+    print(f"\nreplayed {len(replay.callers)} callers in {time.monotonic() - t0:.1f} s: {dict(replay.stats)}")
+    numbers = [c.number for c in replay.callers]
+    rows = await queries.calls_between(repo, began, datetime.now(UTC) + timedelta(seconds=1))
+    ours = [c for c in rows if c.caller_number in numbers]
+    assert len(ours) == len(replay.callers) == replay.stats["placed"] > 3
+    assert all(c.state in ("ended", "abandoned") for c in ours), [c.state for c in ours]
+    assert sum(1 for c in ours if c.connected_at) >= replay.stats["answered"] > 0
+    silent = {c.number for c in replay.callers if c.cls == "silent"}
+    assert all(c.connected_at for c in ours if c.caller_number in silent and c.state == "ended")
