@@ -34,7 +34,6 @@ from padang112.simulator.people import Citizen, carrier_label, citizen, short_nu
 if TYPE_CHECKING:
     from padang112.simulator.demo_room import DemoRoom
 
-CALLS_PER_PROCESS = 4
 MAX_CITIZEN_PROCESSES = 8
 USER_RE = re.compile(r"sips?:([^@;>]+)@")
 
@@ -62,13 +61,12 @@ class Demo:
         self.log_path = log_path(settings, args.log)
         self.stop = asyncio.Event()
         self.sims: list[Simulator] = []
-        self.citizen_sims: list[Simulator] = []
+        self.lines = fleet.CitizenLines(self.start_sim, MAX_CITIZEN_PROCESSES)
         self.queues: list[tuple[Simulator, asyncio.Queue[dict[str, Any]]]] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.calls: dict[str, LiveCall] = {}
         self.by_number: dict[str, LiveCall] = {}
         self.at_seat: dict[str, LiveCall] = {}
-        self.load: Counter[Simulator] = Counter()
         self.stats: Counter[str] = Counter()
         self._names = itertools.count(1)
         self.duty_phones: dict[str, Simulator] = {}
@@ -177,10 +175,7 @@ class Demo:
         return random.uniform(6.0, 25.0) if random.random() < self.args.impatient else self.args.patience
 
     async def _place(self, who: Citizen) -> None:
-        sim = next((s for s in self.citizen_sims if self.load[s] < CALLS_PER_PROCESS), None)
-        if sim is None and len(self.citizen_sims) < MAX_CITIZEN_PROCESSES:
-            sim = await self.start_sim(f"citizens{len(self.citizen_sims) + 1}")
-            self.citizen_sims.append(sim)
+        sim = await self.lines.take()
         if sim is None:
             self.say(f"semua saluran simulasi penuh: panggilan dari {short_number(who.number)} dilewati")
             return
@@ -189,7 +184,6 @@ class Demo:
         call = LiveCall(f"c{next(self._names)}", who, sim, number)
         self.calls[call.name] = call
         self.by_number[who.number] = call
-        self.load[sim] += 1
         self.stats["placed"] += 1
         try:
             await sim.call(
@@ -202,7 +196,7 @@ class Demo:
                 hangup_after=self._patience(),
             )
         except SimulatorError as exc:
-            self.load[sim] -= 1
+            self.lines.release(sim)
             self.say(f"{call.label()}  gagal memanggil: {exc}")
 
     async def _follow(self, q: asyncio.Queue[dict[str, Any]]) -> None:
@@ -234,7 +228,7 @@ class Demo:
         elif state == "CONFIRMED":
             self.say(f"{call.label()}  diangkat switch (sapaan / antrean)", t)
         elif state == "DISCONNECTED":
-            self.load[call.sim] -= 1
+            self.lines.release(call.sim)
             self.by_number.pop(call.who.number, None)
             served = call.answered is not None
             how = f"dilayani {call.seat}" if served else "tanpa petugas"

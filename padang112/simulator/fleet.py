@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,9 +12,10 @@ from padang112.simulator.client import Simulator, SimulatorError
 
 # A process holds 8 accounts but only 4 concurrent calls (this wheel's PJSUA_MAX_CALLS): with more than 4
 # seats, a 5th busy seat would answer 486 although the switch sees it registered and free.
-SEATS_PER_PROCESS = 4
+SEATS_PER_PROCESS = 4  # = CALLS_PER_PROCESS below
 
 SimulatorFactory = Callable[[str], Awaitable[Simulator]]
+CALLS_PER_PROCESS = 4  # this wheel's PJSUA_MAX_CALLS: concurrent calls of one simulator process
 
 
 def registrar(settings: config.Settings) -> str:
@@ -76,3 +78,26 @@ async def carrier_lines(settings: config.Settings, sim: Simulator) -> list[tuple
         except SimulatorError as exc:
             failed.append((carrier.name, str(exc)))
     return failed
+
+
+class CitizenLines:
+    """Simulator processes for citizens' calls: the first with a free line, a new one while fewer than ``limit``."""
+
+    def __init__(self, factory: SimulatorFactory, limit: int) -> None:
+        self.factory = factory
+        self.limit = limit
+        self.sims: list[Simulator] = []
+        self.load: Counter[Simulator] = Counter()
+
+    async def take(self) -> Simulator | None:
+        """A process for one more call (counted until :meth:`release`), or None when all lines are busy."""
+        sim = next((s for s in self.sims if self.load[s] < CALLS_PER_PROCESS), None)
+        if sim is None and len(self.sims) < self.limit:
+            sim = await self.factory(f"citizens{len(self.sims) + 1}")
+            self.sims.append(sim)
+        if sim is not None:
+            self.load[sim] += 1
+        return sim
+
+    def release(self, sim: Simulator) -> None:
+        self.load[sim] -= 1

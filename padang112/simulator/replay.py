@@ -26,7 +26,7 @@ from padang112.planning.callers import Caller, draw, lognormal
 from padang112.planning.profile import Profile
 from padang112.simulator import fleet
 from padang112.simulator.client import Simulator, SimulatorError
-from padang112.simulator.demo import CALLS_PER_PROCESS, USER_RE
+from padang112.simulator.demo import USER_RE
 
 MAX_CITIZEN_PROCESSES = 12
 DRAIN_S = 120.0  # after the last caller is placed, calls still going get this long (real seconds)
@@ -63,8 +63,7 @@ class Replay:
         self.rng = random.Random(seed ^ 0x5EA7)
         self.say = say
         self.sims: list[Simulator] = []
-        self.citizen_sims: list[Simulator] = []
-        self.load: Counter[Simulator] = Counter()
+        self.lines = fleet.CitizenLines(self._process, MAX_CITIZEN_PROCESSES)
         self.seat_sims: dict[str, Simulator] = {}
         self.live: dict[str, Live] = {}
         self.at_seat: dict[str, Live] = {}
@@ -111,16 +110,12 @@ class Replay:
         return self.started
 
     async def _place(self, caller: Caller) -> None:
-        sim = next((s for s in self.citizen_sims if self.load[s] < CALLS_PER_PROCESS), None)
-        if sim is None and len(self.citizen_sims) < MAX_CITIZEN_PROCESSES:
-            sim = await self._process(f"citizens{len(self.citizen_sims) + 1}")
-            self.citizen_sims.append(sim)
+        sim = await self.lines.take()
         if sim is None:
             self.stats["skipped"] += 1
             return
         live = Live(caller, f"r{caller.n}", sim)
         self.live[live.name] = live
-        self.load[sim] += 1
         try:
             address = fleet.carrier_address(self.settings, caller.carrier)
         except KeyError:
@@ -135,7 +130,7 @@ class Replay:
             )
         except SimulatorError as exc:
             live.ended = True
-            self.load[sim] -= 1
+            self.lines.release(sim)
             self.stats["failed"] += 1
             self._check_done()
             self.say(f"panggilan {live.name} gagal: {exc}")
@@ -164,7 +159,7 @@ class Replay:
                 live = self.live[event["call"]]
                 if not live.ended:
                     live.ended = True
-                    self.load[live.sim] -= 1
+                    self.lines.release(live.sim)
                     self._check_done()
 
     def _check_done(self) -> None:
