@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import itertools
 import random
-import re
 import signal
 import sys
 import time
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from padang112.simulator.demo_room import DemoRoom
 
 MAX_CITIZEN_PROCESSES = 8
-USER_RE = re.compile(r"sips?:([^@;>]+)@")
 
 
 @dataclass
@@ -241,7 +239,7 @@ class Demo:
             self.say(f"{seat} sibuk: panggilan kedua ditolak (486)", t)
             return
         if kind == "seat_ringing":
-            m = USER_RE.search(e.get("remote", ""))
+            m = fleet.USER_RE.search(e.get("remote", ""))
             call = self.by_number.get(m.group(1)) if m else None
             if call is not None:
                 call.seat = seat

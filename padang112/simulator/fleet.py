@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,7 @@ SEATS_PER_PROCESS = 4  # = CALLS_PER_PROCESS below
 
 SimulatorFactory = Callable[[str], Awaitable[Simulator]]
 CALLS_PER_PROCESS = 4  # this wheel's PJSUA_MAX_CALLS: concurrent calls of one simulator process
+USER_RE = re.compile(r"sips?:([^@;>]+)@")  # the user part (caller number) of a SIP URI, e.g. a seat's remote URI
 
 
 def registrar(settings: config.Settings) -> str:

@@ -26,7 +26,6 @@ from padang112.planning.callers import Caller, draw, lognormal
 from padang112.planning.profile import Profile
 from padang112.simulator import fleet
 from padang112.simulator.client import Simulator, SimulatorError
-from padang112.simulator.demo import USER_RE
 
 MAX_CITIZEN_PROCESSES = 12
 DRAIN_S = 120.0  # after the last caller is placed, calls still going get this long (real seconds)
@@ -167,7 +166,7 @@ class Replay:
             self.done.set()
 
     def _ringing(self, seat: str, remote: str) -> None:
-        match = USER_RE.search(remote)
+        match = fleet.USER_RE.search(remote)
         number = match.group(1) if match else ""
         waiting = [c for c in self.live.values() if c.caller.number == number and not c.connected and not c.ended]
         if not waiting:
