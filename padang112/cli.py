@@ -43,6 +43,12 @@ def _simulate(settings: config.Settings, args: argparse.Namespace) -> int:
     return demo.main(settings, args.sim_args)
 
 
+def _sim_day(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.web import sim_report
+
+    return planning_cli.run_sim_day(settings, args, sim_report.to_html)
+
+
 def _db(settings: config.Settings, args: argparse.Namespace) -> int:
     from padang112.storage import migrate
 
@@ -111,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_cli.add_parser(sub).set_defaults(func=_user)
     camera_cli.add_parser(sub).set_defaults(func=_camera)
     ops_cli.add_parsers(sub)  # backup, restore, verify, retention, keep, doctor
-    planning_cli.add_parsers(sub)
+    planning_cli.add_parsers(sub).set_defaults(func=_sim_day)
     return parser
 
 

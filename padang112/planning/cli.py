@@ -5,20 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from padang112.planning import figures, staffing
 from padang112.planning import profile as profiles
-from padang112.planning import report, staffing
-from padang112.planning.day import VirtualDay
+from padang112.planning.day import DayResult, VirtualDay
 from padang112.planning.figures import Period
 from padang112.stats.shift_report import SHIFTS
 
 DEFAULT_DAY = date(2026, 3, 2)  # a Monday; the day only names the dates in the report
 
 
-def add_parsers(sub: Any) -> None:
+HtmlReport = Callable[[DayResult, list[staffing.Advice], str], str]
+
+
+def add_parsers(sub: Any) -> Any:
+    """Add sim-day and staffing; returns the sim-day parser, whose func the caller sets: it needs the
+    console's HTML report (padang112.web.sim_report), which the planning package does not import."""
     sim = sub.add_parser("sim-day", help="simulate a day of the room on a virtual clock (no Asterisk)")
     sim.add_argument("--profile", required=True, help=f"profile name ({', '.join(profiles.names())}) or TOML file")
     sim.add_argument("--seed", type=int, default=1)
@@ -27,10 +33,10 @@ def add_parsers(sub: Any) -> None:
     sim.add_argument("--advised", action="store_true", help="staff each hour with the seats Erlang A advises")
     sim.add_argument("--out", type=Path, default=Path("."), help="folder for the HTML and CSV report (default .)")
     sim.add_argument("--lang", choices=("id", "en"), default="id")
-    sim.set_defaults(func=run_sim_day)
     adv = sub.add_parser("staffing", help="seats needed per hour and shift for 90 %% ≤15 s and 95 %% ≤20 s")
     adv.add_argument("--profile", required=True, help="profile name or TOML file")
     adv.set_defaults(func=run_staffing)
+    return sim
 
 
 def _load(name: str) -> profiles.Profile | None:
@@ -76,7 +82,7 @@ def _model_cells(advice: staffing.Advice) -> str:
     return f"{within_15:6.1f}  {within_20:6.1f}  {f.p_abandon * 100:8.2f}  {f.occupancy * 100:10.1f}"
 
 
-def run_sim_day(settings: Any, args: argparse.Namespace) -> int:
+def run_sim_day(settings: Any, args: argparse.Namespace, to_html: HtmlReport) -> int:
     profile = _load(args.profile)
     if profile is None:
         return 2
@@ -90,9 +96,9 @@ def run_sim_day(settings: Any, args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"sim-{profile.name}-{args.seed}"
     html, csv_path = stem.with_suffix(".html"), stem.with_suffix(".csv")
-    html.write_text(report.to_html(result, advice, args.lang), encoding="utf-8")
-    csv_path.write_text(report.to_csv(result, advice), encoding="utf-8")
-    parts = report.periods(result, advice)
+    html.write_text(to_html(result, advice, args.lang), encoding="utf-8")
+    csv_path.write_text(figures.to_csv(result, advice), encoding="utf-8")
+    parts = figures.periods(result, advice)
     print(
         f"{profile.name} seed {args.seed}: {len(day.callers)} callers, {result.commands} room commands, "
         f"{len(result.incidents)} incidents, simulated in {result.wall_s:.2f} s"

@@ -87,6 +87,11 @@ def whole_day(result: DayResult) -> Period:
     return _period(result, "day", result.start, result.end, None)
 
 
+def periods(result: DayResult, advice: list[Advice]) -> dict[str, list[Period]]:
+    """The figures of every hour, every shift and the whole day."""
+    return {"hour": hours(result, advice), "shift": shifts(result, advice), "day": [whole_day(result)]}
+
+
 CSV_HEADER = (
     "scope",
     "period",
@@ -112,12 +117,12 @@ CSV_HEADER = (
 )
 
 
-def to_csv(periods: dict[str, list[Period]]) -> str:
+def to_csv(result: DayResult, advice: list[Advice]) -> str:
     """One row per period (``scope`` hour, shift or day); per shift and day also one row per agency with tasks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    for scope, items in periods.items():
+    for scope, items in periods(result, advice).items():
         for p in items:
             sl = p.calls
             base = [

@@ -8,10 +8,11 @@ from datetime import date
 
 import pytest
 
-from padang112.planning import figures, profile, report, staffing
+from padang112.planning import figures, profile, staffing
 from padang112.planning.callers import draw
 from padang112.planning.day import VirtualDay
 from padang112.stats.service_level import TARGET_15_PCT, TARGET_20_PCT, compute
+from padang112.web import sim_report
 
 DAY = date(2026, 3, 2)
 
@@ -99,10 +100,10 @@ def test_staffing_advice_follows_the_surge() -> None:
 async def test_the_report_has_every_hour_and_shift(weekday: profile.Profile) -> None:
     result = await VirtualDay(weekday, 5, DAY).run()
     advice = staffing.from_profile(weekday)
-    html = report.to_html(result, advice, "en")
+    html = sim_report.to_html(result, advice, "en")
     assert html.count('data-period="') == 24 + 3 + 1
     assert "<svg" in html and "Seat occupancy" in html
-    rows = report.to_csv(result, advice).splitlines()
+    rows = figures.to_csv(result, advice).splitlines()
     assert rows[0].startswith("scope,period,start,seats_staffed,seats_advised")
     assert sum(1 for r in rows if r.startswith("hour,")) == 24
     assert [r.split(",")[1] for r in rows if r.startswith("shift,") and r.split(",")[16] == ""] == [

@@ -1,4 +1,4 @@
-"""The simulated day as a printable HTML page (the look of ``/laporan``: same stylesheet, same charts) and as CSV."""
+"""``padang112 sim-day``: the printable HTML page, in the look of ``/laporan`` (same stylesheet, charts, words)."""
 
 from __future__ import annotations
 
@@ -20,18 +20,6 @@ from padang112.web.i18n import words
 
 TEMPLATES = PROJECT_ROOT / "web" / "templates"
 STYLESHEETS = tuple(PROJECT_ROOT / "web" / "static" / name for name in ("console.css", "report.css"))  # as /laporan
-
-
-def periods(result: DayResult, advice: list[Advice]) -> dict[str, list[Period]]:
-    return {
-        "hour": figures.hours(result, advice),
-        "shift": figures.shifts(result, advice),
-        "day": [figures.whole_day(result)],
-    }
-
-
-def to_csv(result: DayResult, advice: list[Advice]) -> str:
-    return figures.to_csv(periods(result, advice))
 
 
 def _rows(items: Iterable[Period], t: dict[str, Any], lang: str, label: Any) -> list[dict[str, Any]]:
@@ -57,7 +45,7 @@ def to_html(result: DayResult, advice: list[Advice], lang: str = "id") -> str:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    parts = periods(result, advice)
+    parts = figures.periods(result, advice)
     hours, shifts = parts["hour"], parts["shift"]
     day = parts["day"][0]
     pct = [(p.label, p.calls.pct_within_15) for p in hours]
