@@ -44,9 +44,10 @@ def _simulate(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _sim_day(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.planning import commands
     from padang112.web import sim_report
 
-    return planning_cli.run_sim_day(settings, args, sim_report.to_html)
+    return commands.run_sim_day(settings, args, sim_report.to_html)
 
 
 def _db(settings: config.Settings, args: argparse.Namespace) -> int:

@@ -121,3 +121,21 @@ def test_a_bad_profile_names_every_problem(tmp_path) -> None:  # type: ignore[no
     assert "per_hour must list 24" in str(caught.value) and "sum to" in str(caught.value)
     with pytest.raises(profile.ProfileError, match="shipped: padang-earthquake, padang-weekday"):
         profile.load("nowhere")
+
+
+def test_the_staffing_command_prints_every_hour_and_shift(capsys: pytest.CaptureFixture[str]) -> None:
+    from padang112 import cli
+
+    assert cli.main(["staffing", "--profile", "padang-earthquake"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(":00 ") == 24
+    assert "shift pagi   advised  18  staffed   3" in out
+
+
+def test_sim_day_writes_its_report_and_csv(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from padang112 import cli
+
+    assert cli.main(["sim-day", "--profile", "padang-weekday", "--hours", "2", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "sim-padang-weekday-1.html").read_text().startswith("<!doctype html>")
+    assert (tmp_path / "sim-padang-weekday-1.csv").read_text().startswith("scope,period")
+    assert "simulated in" in capsys.readouterr().out
