@@ -17,8 +17,10 @@ pytestmark = pytest.mark.live
 async def test_every_replayed_caller_reaches_the_room_and_is_answered_or_gives_up(
     controller, repo, live_settings, seat_pool
 ):
-    """An hour of the weekday profile (14:00 WIB) at 120x: every caller of the script has a call row, the callers
-    a seat answered are connected, the others abandoned; silent callers are answered like anyone else."""
+    """An hour of the weekday profile (14:00 WIB) at 120x: every caller of the script who stays on the line for at
+    least a real second has a call row (one who hangs up sooner may be gone before the switch hands the call to the
+    controller, as on any switch), the callers a seat answered are connected, the others abandoned; silent callers
+    are answered like anyone else."""
     weekday = profile.load("padang-weekday")
     seats = seat_pool(2)
     began = datetime.now(UTC)
@@ -29,7 +31,9 @@ async def test_every_replayed_caller_reaches_the_room_and_is_answered_or_gives_u
     numbers = [c.number for c in replay.callers]
     rows = await queries.calls_between(repo, began, datetime.now(UTC) + timedelta(seconds=1))
     ours = [c for c in rows if c.caller_number in numbers]
-    assert len(ours) == len(replay.callers) == replay.stats["placed"] > 3
+    assert replay.stats["placed"] == len(replay.callers) > 3
+    stayed = [c for c in replay.callers if c.patience_s / 120 >= 1.0]
+    assert len(stayed) <= len(ours) <= len(replay.callers)
     assert all(c.state in ("ended", "abandoned") for c in ours), [c.state for c in ours]
     assert sum(1 for c in ours if c.connected_at) >= replay.stats["answered"] > 0
     silent = {c.number for c in replay.callers if c.cls == "silent"}
