@@ -31,7 +31,7 @@ from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.seats import Seat, SeatState
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.ami import AmiLink
-from padang112.telephony.ari import AriClient, AriListener
+from padang112.telephony.ari import AriClient, AriListener, subscribe
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
@@ -184,7 +184,7 @@ class Controller:
         app = self.settings.asterisk.app
         sources = [f"endpoint:PJSIP/{s}" for s in self.settings.seats]
         sources += [f"deviceState:PJSIP/{s}" for s in self.settings.seats]
-        await self.ari.post(f"/applications/{app}/subscription", eventSource=",".join(sources))
+        await subscribe(self.ari, app, sources)
         snapshot = await live_snapshot(self.ari, app, set(self.settings.seats))
         open_calls = await self.repo.open_calls()
         paused = {

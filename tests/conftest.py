@@ -24,7 +24,7 @@ pytest_plugins = [
     "tests.fixtures.camera_streams",
 ]
 
-TEST_SEATS = 40
+TEST_SEATS = 72  # 73 seats: 146 event sources, more than Asterisk takes in one subscription request
 TLS_SEAT = f"seat{TEST_SEATS + 1:02d}"  # one more seat, never handed out: it must use TLS + SRTP (test_tls.py)
 
 # P112_TEST_SLOT=N (default 0; not PADANG112_*, which is read as a setting) runs the live tests on a second,

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 PING_S = 2.0  # WebSocket ping after this long without a frame; the pong must come within half of it
 CONNECT_TIMEOUT_S = 1.0
 MAX_BACKOFF_S = 0.5  # /readyz must turn green within 2 s of the link coming back
+SUBSCRIBE_BATCH = 100  # Asterisk refuses 128 or more event sources in one subscription request
 
 
 class AriError(Exception):
@@ -70,6 +71,13 @@ class AriClient:
 
     def websocket_url(self) -> str:
         return self.base_url.replace("http", "ws", 1) + "/ari/events"
+
+
+async def subscribe(ari: AriClient, app: str, sources: list[str]) -> None:
+    """Subscribe ``app`` to ``sources`` in batches: a room has hundreds of seats and duty phones."""
+    for start in range(0, len(sources), SUBSCRIBE_BATCH):
+        batch = sources[start : start + SUBSCRIBE_BATCH]
+        await ari.post(f"/applications/{app}/subscription", eventSource=",".join(batch))
 
 
 class AriListener:

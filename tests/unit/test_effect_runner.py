@@ -9,7 +9,7 @@ import pytest
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
-from padang112.telephony.ari import AriError
+from padang112.telephony.ari import AriError, subscribe
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 
 
@@ -117,3 +117,12 @@ async def test_a_timer_posts_its_command_and_a_cancelled_one_does_not() -> None:
     await asyncio.sleep(0.1)
     assert posted == [c.WrapUpDone("seat01")]
     await r.close()
+
+
+async def test_hundreds_of_event_sources_are_subscribed_in_requests_asterisk_accepts():
+    ari = FakeAri()
+    sources = [f"endpoint:PJSIP/seat{n:03d}" for n in range(1, 201)] + ["deviceState:PJSIP/seat001"]
+    await subscribe(ari, "padang112", sources)  # type: ignore[arg-type]
+    sent = [params["eventSource"].split(",") for _, _, params in ari.requests]
+    assert all(len(batch) < 128 for batch in sent)
+    assert [s for batch in sent for s in batch] == sources
