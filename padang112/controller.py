@@ -194,7 +194,8 @@ class Controller:
         }
         in_use = tuple(sorted(seat for seat, used in snapshot.devices_in_use.items() if used))
         noted = await fallback_notes(self.ami) if self.ami.connected else frozenset()
-        self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused, in_use, noted))
+        recordings = await self.repo.open_recordings()
+        self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused, in_use, noted, recordings))
         for line in self.lines:
             line.reconcile(snapshot, paused)
 

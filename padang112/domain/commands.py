@@ -146,6 +146,8 @@ class Reconcile:
     softphones are registered now; ``paused`` seats that were paused (with reason) before the restart; ``in_use`` seats
     whose phone is on a call the controller did not place (the fallback queue's); ``in_fallback`` callers that went
     through the fallback queue meanwhile (its notes in the switch's database), even if they have hung up since.
+    ``open_recordings`` maps open calls to the names of their recordings the database holds as not finished,
+    oldest first: the reconcile finishes every one of them whose segment is over.
     """
 
     channels: tuple[LiveChannel, ...]
@@ -154,6 +156,7 @@ class Reconcile:
     paused: dict[str, str] = field(default_factory=dict)
     in_use: tuple[str, ...] = ()
     in_fallback: frozenset[str] = frozenset()  # call ids the fallback dialplan noted (p112fb): handed over, not lost
+    open_recordings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Identifiers the controller chooses, so that every ARI event is routed without look-ups.
 
 A seat leg is ``leg-<call id>-<seat>-<boot><n>``: ``boot`` is random per controller process, so a leg id
-never repeats after a restart and a late event about an old leg cannot be taken for a new one.
+never repeats after a restart and a late event about an old leg cannot be taken for a new one. A recording is
+named after the seat leg whose answer started it (``call-<call id>-<seat>-<boot><n>``): one file per bridged
+segment, never reused (a caller put through twice, e.g. across a controller restart, keeps both), and a
+restarted controller finds the name of a recording still running from the live leg alone.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ def bridge_id(call_id: str) -> str:
     return f"bridge-{call_id}"
 
 
-def recording_name(call_id: str) -> str:
-    return f"call-{call_id}"
+def recording_name(leg: str) -> str:
+    """The recording of the segment that the seat leg ``leg`` (``leg-<call>-<seat>-<suffix>``) talks in."""
+    return "call-" + leg.removeprefix("leg-")
 
 
 def handoff_leg_id(call_id: str, agency: str, boot: str, n: int) -> str:

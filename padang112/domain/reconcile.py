@@ -6,6 +6,10 @@ the queue again (a seat leg that was only ringing is hung up and offered anew),
 and a call the room or the database still thinks open but that the switch no longer has is closed.
 This is the one place that sets states directly instead of through the transition tables, because it
 adopts facts instead of making moves; every change still produces an event, marked ``reconciled``.
+
+Recordings: a segment still talking keeps its recording open (its name comes from the live seat leg, or from the
+database for a caller left with an agency); every other recording the database holds as not finished for these
+calls is finished now (its bridge is gone), so the sealer seals it and no file is left without a closed row.
 """
 
 from __future__ import annotations
@@ -16,13 +20,12 @@ from typing import TYPE_CHECKING
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.calls import Call, CallState
-from padang112.domain.events import CallTransition, SeatTransition
+from padang112.domain.events import CallTransition, RecordingFinished, RecordingStarted, SeatTransition
+from padang112.domain.naming import bridge_id, recording_name
 from padang112.domain.seats import SET_BY_PERSON, SeatState
 
 if TYPE_CHECKING:
     from padang112.domain.room import Decision, Room
-
-from padang112.domain.naming import bridge_id, recording_name
 
 
 def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
@@ -43,20 +46,23 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
         with_agency = agency is not None and agency.bridged and ch.bridged
         if with_agency and agency is not None:  # the duty phone is still in the call: keep it there
             call.agency, call.agency_leg, call.agency_joined = agency.agency, agency.channel, True
+        unfinished = _unfinished(call, cmd)
         if connected and leg is not None and leg.seat is not None:
             busy[leg.seat] = call.id
             call.seat, call.leg = leg.seat, leg.channel
-            call.recording = recording_name(call.id)
+            _keep_recording(room, call, recording_name(leg.channel), unfinished, at, out)
             _force_call(call, CallState.CONNECTED, at, out)
             room._dequeue(call)
         elif with_agency:  # handed off: caller and agency talk on, no seat, not queued again
             if leg is not None:
                 out.effects.append(fx.Hangup(call.id, leg.channel, "reconciled"))
             call.leg = None
-            call.recording = recording_name(call.id)
+            live = unfinished[-1] if unfinished else recording_name(leg.channel) if leg is not None else None
+            _keep_recording(room, call, live, unfinished, at, out)
             _force_call(call, CallState.TRANSFERRED, at, out)
             room._dequeue(call)
         else:
+            _keep_recording(room, call, None, unfinished, at, out)  # its segment is over (or never began)
             if leg is not None:
                 out.effects.append(fx.Hangup(call.id, leg.channel, "reconciled"))
             if ch.bridged or call.state == CallState.CONNECTED:  # talking before: its call taker is gone
@@ -92,6 +98,7 @@ def _close_vanished_calls(
     for call in list(room.calls.values()):
         if call.id in inbound:
             continue
+        _finish_recordings(call.id, _unfinished(call, cmd), at, out)
         target, data = closing(call.id, call.state.value)
         out.events.append(CallTransition(call.id, at, call.state.value, target.value, seat=call.seat, data=data))
         room._dequeue(call)
@@ -100,9 +107,30 @@ def _close_vanished_calls(
     for call_id, state in cmd.open_calls.items():
         if call_id in inbound or call_id in room._finished:
             continue
+        _finish_recordings(call_id, cmd.open_recordings.get(call_id, ()), at, out)
         target, data = closing(call_id, state)
         out.events.append(CallTransition(call_id, at, state, target.value, data=data))
         room._finished.append(call_id)
+
+
+def _unfinished(call: Call, cmd: c.Reconcile) -> tuple[str, ...]:
+    """The call's recordings not finished yet: the database's, and the one this room started if it is newer."""
+    stored = cmd.open_recordings.get(call.id, ())
+    return stored if call.recording is None or call.recording in stored else (*stored, call.recording)
+
+
+def _keep_recording(
+    room: Room, call: Call, live: str | None, unfinished: tuple[str, ...], at: datetime, out: Decision
+) -> None:
+    """``live`` goes on recording (the database learns of it if it never did); every other unfinished one ends."""
+    _finish_recordings(call.id, tuple(name for name in unfinished if name != live), at, out)
+    if live is not None and live not in unfinished:
+        out.events.append(RecordingStarted(call.id, at, live, f"{room.recordings_dir}/{live}.wav"))
+    call.recording = live
+
+
+def _finish_recordings(call_id: str, names: tuple[str, ...], at: datetime, out: Decision) -> None:
+    out.events += [RecordingFinished(call_id, at, name) for name in names]
 
 
 def _adopt(room: Room, ch: c.LiveChannel, stored_state: str | None, at: datetime, out: Decision) -> Call:

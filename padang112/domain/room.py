@@ -185,7 +185,7 @@ class Room(HandoffRules):
         out.events.append(call.move(CallState.CONNECTED, at))
         out.events.append(seat.move(SeatState.BUSY, at))
         bridge = bridge_id(call.id)
-        call.recording = recording_name(call.id)
+        call.recording = recording_name(cmd.leg)
         out.effects.append(fx.Bridge(call.id, bridge, (call.channel, cmd.leg)))
         out.effects.append(fx.StartRecording(call.id, bridge, call.recording))
         out.events.append(RecordingStarted(call.id, at, call.recording, f"{self.recordings_dir}/{call.recording}.wav"))

@@ -262,6 +262,17 @@ class Repository:
             query = select(Recording).where(Recording.call_id == call_id).order_by(Recording.id)
             return [RecordingRecord.of(row) for row in await session.scalars(query)]
 
+    async def recording_names(self, call_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Call id -> the names of its recordings, oldest first (calls without one are left out)."""
+        names: dict[str, list[str]] = {}
+        if not call_ids:
+            return names
+        query = select(Recording.call_id, Recording.name).where(Recording.call_id.in_(call_ids)).order_by(Recording.id)
+        async with self._read() as session:
+            for call_id, name in (await session.execute(query)).all():
+                names.setdefault(call_id, []).append(name)
+        return names
+
     async def recent_calls(self, limit: int = 50) -> list[CallRecord]:
         """The latest calls, newest first."""
         async with self._read() as session:
@@ -273,6 +284,20 @@ class Repository:
         query = select(Call.id, Call.state).where(Call.state.in_(OPEN_STATES)).order_by(Call.received_at, Call.id)
         async with self._read() as session:
             return dict((await session.execute(query)).tuples().all())
+
+    async def open_recordings(self) -> dict[str, tuple[str, ...]]:
+        """Recordings not finished of calls not ended, call id -> names oldest first: what a reconcile closes."""
+        query = (
+            select(Recording.call_id, Recording.name)
+            .join(Call, Call.id == Recording.call_id)
+            .where(Call.state.in_(OPEN_STATES), Recording.finished_at.is_(None))
+            .order_by(Recording.id)
+        )
+        names: dict[str, tuple[str, ...]] = {}
+        async with self._read() as session:
+            for call_id, name in (await session.execute(query)).all():
+                names[call_id] = (*names.get(call_id, ()), name)
+        return names
 
     async def calls_from_number(self, number: str, since: datetime) -> list[CallRecord]:
         """Calls from ``number`` received at or after ``since``, newest first (the screen-pop history)."""

@@ -219,7 +219,7 @@ class EffectRunner:
             f"/bridges/{e.bridge}/record",
             name=e.name,
             format="wav",
-            ifExists="overwrite",
+            ifExists="fail",  # names are unique per segment: never write over a recording
             beep="false",
             terminateOn="none",
         )

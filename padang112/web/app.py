@@ -38,6 +38,7 @@ from padang112.web import (
     openapi,
     pages,
     pranks,
+    recordings,
     reports,
     staffing,
     surge,
@@ -104,6 +105,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     api.setup(app)
     pages.setup(app)
     history.setup(app)
+    recordings.setup(app)
     incidents.setup(app)
     info_requests.setup(app)
     pranks.setup(app)

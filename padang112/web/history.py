@@ -1,9 +1,8 @@
-"""Call history (``/riwayat``), call search and service level (JSON), and audited recording playback.
+"""Call history (``/riwayat``), call search and service level (JSON).
 
 Supervisors and admins only. ``setup(app)`` registers the routes; :func:`service_level_context` gives the
 supervisor page ``sl_today``, ``sl_hour``, ``sl_chart`` (plus ``sl_t`` words and ``sl_lang``) for
-``{% include "_service_level.html" %}``. Recordings are served only under the name the database holds for
-the call, resolved inside ``recordings_dir``; every request for one writes a ``recording_played`` audit row.
+``{% include "_service_level.html" %}``. Each row plays every recording of its call (``web/recordings.py``).
 """
 
 from __future__ import annotations
@@ -12,35 +11,31 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
 from padang112.domain import prank
-from padang112.integrity.seals import PlaybackCheck
 from padang112.stats import queries
 from padang112.stats.service_level import ServiceLevel, chart_svg, compute
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
 from padang112.web import auth
 from padang112.web.i18n import words
-from padang112.web.keys import REPOSITORY, SETTINGS
+from padang112.web.keys import REPOSITORY
+from padang112.web.recordings import recording_url, segment_urls
 from padang112.wib import WIB
 from padang112.wib import iso as wib_iso
 
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("history_clock")
-PLAYBACK_CHECK: web.AppKey[list[PlaybackCheck]] = web.AppKey("playback_check")
 ROLES = ("supervisor", "admin")
 PAGE_SIZE = 50
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DISPOSITION = re.compile(r"[a-z_]{1,32}")
 _SEAT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_RECORDING = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 _INT = re.compile(r"\d{1,7}")
 MAX_NUMBER = 64
 
@@ -58,7 +53,6 @@ WORDS: dict[str, dict[str, Any]] = {
         "state": "Status",
         "duration": "Lama",
         "recording": "Rekaman",
-        "integrity": {"verified": "terverifikasi", "changed": "berubah", "unsealed": "belum disegel"},
         "any": "Semua",
         "none": "Tidak ada panggilan.",
         "waited": "menunggu",
@@ -112,7 +106,6 @@ WORDS: dict[str, dict[str, Any]] = {
         "state": "State",
         "duration": "Duration",
         "recording": "Recording",
-        "integrity": {"verified": "verified", "changed": "changed", "unsealed": "not sealed yet"},
         "any": "All",
         "none": "No calls.",
         "waited": "waited",
@@ -201,20 +194,13 @@ def utc_now() -> datetime:
 
 def setup(app: web.Application, *, clock: Clock = utc_now) -> None:
     app[CLOCK] = clock
-    app[PLAYBACK_CHECK] = []
     app.router.add_get("/api/v1/stats/service-level", service_level_api)
     app.router.add_get("/api/v1/calls", calls_api)
-    app.router.add_get("/api/v1/calls/{call_id}/recording", recording)
-    app.router.add_get("/api/v1/calls/{call_id}/recording/integrity", recording_integrity)
     app.router.add_get("/riwayat", history_page)
 
 
 def _repo(request: web.Request) -> Repository:
     return request.app[REPOSITORY]
-
-
-def _recordings_dir(request: web.Request) -> Path:
-    return Path(request.app[SETTINGS].recordings_dir)
 
 
 def parse_search(params: Any, default_limit: int) -> Search:
@@ -266,7 +252,8 @@ def _seconds(a: datetime | None, b: datetime | None) -> float | None:
     return None if a is None or b is None else max(0.0, (b - a).total_seconds())
 
 
-def call_json(call: CallRecord) -> dict[str, Any]:
+def call_json(call: CallRecord, segments: list[str]) -> dict[str, Any]:
+    """The call as the history API shows it; ``segments`` are its recordings' names, oldest first."""
     times = ("received_at", "queued_at", "offered_at", "connected_at", "ended_at")
     return {
         "id": call.id,
@@ -283,14 +270,8 @@ def call_json(call: CallRecord) -> dict[str, Any]:
         "wait_s": _seconds(call.received_at, call.connected_at or call.ended_at),
         "talk_s": _seconds(call.connected_at, call.ended_at),
         "recording_url": recording_url(call),
+        "recording_urls": segment_urls(call.id, segments),
     }
-
-
-def recording_url(call: CallRecord) -> str | None:
-    """Where to play the call's recording; None without one (or with a name playback would refuse)."""
-    if not call.recording or not _RECORDING.fullmatch(call.recording) or ".." in call.recording:
-        return None
-    return f"/api/v1/calls/{quote(call.id, safe='')}/recording"
 
 
 def _bad_request(error: BadParameter) -> web.Response:
@@ -303,9 +284,11 @@ async def calls_api(request: web.Request) -> web.Response:
         search = parse_search(request.query, default_limit=100)
     except BadParameter as exc:
         return _bad_request(exc)
+    calls = await _search(request, search)
+    segments = await _repo(request).recording_names([c.id for c in calls])
     return web.json_response(
         {
-            "calls": [call_json(c) for c in await _search(request, search)],
+            "calls": [call_json(c, segments.get(c.id, [])) for c in calls],
             "total": await _total(request, search),
             "limit": search.limit,
             "offset": search.offset,
@@ -373,6 +356,7 @@ async def history_page(request: web.Request) -> web.Response:
         error, search = str(exc), Search(limit=PAGE_SIZE)
     calls = [] if error else await _search(request, search)
     total = 0 if error else await _total(request, search)
+    segments = await _repo(request).recording_names([c.id for c in calls])
     rows = [
         {
             "call": c,
@@ -380,7 +364,7 @@ async def history_page(request: web.Request) -> web.Response:
             "state": t["states"].get(c.state, c.state),
             "disposition": t["dispositions"].get(c.disposition, c.disposition) if c.disposition else "",
             "duration": duration_text(c, t),
-            "recording_url": recording_url(c),
+            "recording_urls": segment_urls(c.id, segments.get(c.id, [])),
         }
         for c in calls
     ]
@@ -403,57 +387,3 @@ async def history_page(request: web.Request) -> web.Response:
     response = aiohttp_jinja2.render_template("history.html", request, context, status=400 if error else 200)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-async def _recording_file(request: web.Request) -> tuple[CallRecord, Path]:
-    """The call and its recording file, by the name the database holds for it; 404 for anything else."""
-    call = await queries.call_by_id(_repo(request), request.match_info["call_id"])
-    if call is None or recording_url(call) is None:
-        raise web.HTTPNotFound()
-    base = _recordings_dir(request).resolve()
-    path = (base / f"{call.recording}.wav").resolve()
-    if path.parent != base or not path.is_file():
-        raise web.HTTPNotFound()
-    return call, path
-
-
-def _playback_check(request: web.Request) -> PlaybackCheck:
-    holder = request.app[PLAYBACK_CHECK]
-    if not holder:  # made on first use: the repository exists once the application started
-        holder.append(PlaybackCheck(_repo(request).read_sessions))
-    return holder[0]
-
-
-@auth.require(*ROLES)
-async def recording_integrity(request: web.Request) -> web.Response:
-    """Whether the call's recording is the one sealed when it was closed: verified, changed or unsealed."""
-    _call, path = await _recording_file(request)
-    status = await _playback_check(request).status(path)
-    return web.json_response({"status": status, "label": WORDS[auth.language(request)]["integrity"][status]})
-
-
-@auth.require(*ROLES)
-async def recording(request: web.Request) -> web.StreamResponse:
-    """The call's recording, by the name the database holds for it; 404 for anything else.
-
-    ``X-Recording-Integrity`` says whether it is the file sealed when the recording was closed.
-    """
-    call, path = await _recording_file(request)
-    name = call.recording
-    user = auth.current_user(request)
-    await request.app[auth.AUTH].users.audit(
-        "recording_played",
-        user.username if user else None,
-        call_id=call.id,
-        recording=name,
-        client=auth.client_address(request),
-        range=request.headers.get("Range"),
-    )
-    integrity = await _playback_check(request).status(path)
-    headers = {
-        "Content-Type": "audio/wav",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "X-Recording-Integrity": integrity,
-    }
-    return web.FileResponse(path, headers=headers)

@@ -116,7 +116,7 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
         routing.ack_deadline_s,
     )
     await engine.dispose()
-    names = [f"call-{c.id}.wav" for c in calls]
+    names = [f"{c.recording}.wav" for c in calls]
     await eventually(lambda: sealed(live_settings, names), 40, 0.5, "the recordings sealed")
 
     surge = [f"+628127721{i:04d}" for i in range(6)]  # 6 callers, 2 seats: some talking, some waiting
@@ -163,7 +163,7 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
             response = await session.get(base + row["recording_url"])
             assert response.status == 200 and response.headers["Content-Type"] == "audio/wav"
             assert response.headers["X-Recording-Integrity"] == "verified"
-            assert await response.read() == (live_settings.recordings_dir / f"call-{call.id}.wav").read_bytes()
+            assert await response.read() == (live_settings.recordings_dir / f"{call.recording}.wav").read_bytes()
             label = await (await session.get(base + row["recording_url"] + "/integrity")).json()
             assert label == {"status": "verified", "label": "terverifikasi"}
         restored_incident = await (await session.get(base + f"/api/v1/incidents/{incident.id}")).json()

@@ -56,11 +56,12 @@ async def test_a_112_call_reaches_a_seat_with_audio_both_ways_and_is_recorded_an
         ("offered", "connected"),
         ("connected", "ended"),
     ]
-    recording = live_settings.recordings_dir / f"call-{call.id}.wav"
+    recording = live_settings.recordings_dir / f"{call.recording}.wav"
     await eventually(lambda: _exists(recording), 5, what=f"{recording}")
     assert tones.contains_tone(recording, 440) and tones.contains_tone(recording, 1000)
     (stored,) = await repo.recordings(call.id)
-    assert stored.name == f"call-{call.id}" and stored.finished_at is not None
+    assert stored.name == call.recording and stored.name.startswith(f"call-{call.id}-{seat}-")
+    assert stored.finished_at is not None
     states = [e.to_state for e in await repo.seat_events(seat)]
     assert states[:4] == ["available", "offered", "busy", "wrap_up"]
 

@@ -49,7 +49,7 @@ async def test_another_local_account_reads_neither_the_database_nor_secrets_nor_
         "m1", fleet.target_uri(live_settings), bind=fleet.carrier_address(live_settings, "xl"), caller=caller
     )
     call = await eventually(lambda: call_of(repo, caller, "ended"), 20, what="the call ended")
-    recording = live_settings.recordings_dir / f"call-{call.id}.wav"
+    recording = live_settings.recordings_dir / f"{call.recording}.wav"
     await eventually(lambda: _exists(recording), 5, what="the recording")
 
     state = live_settings.state_dir

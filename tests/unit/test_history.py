@@ -28,6 +28,7 @@ from padang112.storage.models import RecordingSeal
 from padang112.storage.repository import EventWriter, Repository
 from padang112.web import auth, history, login
 from padang112.web import keys as webapp
+from padang112.web import recordings as recordings_api
 
 PASSWORD = "kuranji-banjir-2023"
 UTC = UTC
@@ -154,6 +155,7 @@ def app(settings: config.Settings, engine: AsyncEngine) -> web.Application:
     )
     app[webapp.REPOSITORY] = Repository(engine)
     history.setup(app, clock=lambda: NOW)
+    recordings_api.setup(app)
     return app
 
 
@@ -212,6 +214,32 @@ async def test_search_by_number_date_seat_and_disposition(client: Client) -> Non
     assert c1["received_at"] == "2023-08-07T08:12:00+07:00" and c1["connected_at"] == "2023-08-07T08:12:05+07:00"
     assert (c1["wait_s"], c1["talk_s"], c1["seat"], c1["carrier"]) == (5.0, 125.0, "seat03", "telkomsel")
     assert c1["recording_url"] == "/api/v1/calls/c1/recording"
+    assert c1["recording_urls"] == ["/api/v1/calls/c1/recordings/call-c1"]
+
+
+async def test_a_call_put_through_twice_plays_both_of_its_recordings_each_by_its_own_name(
+    client: Client, writer: EventWriter, recordings: Path, users: UserStore
+) -> None:
+    """E.g. its call taker vanished during a controller restart and the next seat took it: nothing overwritten."""
+    first, second = "call-c7-seat01-a1b2c31", "call-c7-seat02-d4e5f61"
+    events = story("c7", wib(-30), "081100000007", seat="seat01", answer_s=2, recording=first)
+    events.insert(-1, RecordingStarted("c7", wib(-30) + timedelta(seconds=40), second, f"/recordings/{second}.wav"))
+    await writer.write(events)
+    (recordings / f"{first}.wav").write_bytes(WAV + b"first")
+    (recordings / f"{second}.wav").write_bytes(WAV + b"second")
+    await sign_in(client, "joni")
+
+    listed = await (await client.get("/api/v1/calls/c7/recordings")).json()
+    urls = [f"/api/v1/calls/c7/recordings/{first}", f"/api/v1/calls/c7/recordings/{second}"]
+    assert [(r["name"], r["url"]) for r in listed["recordings"]] == [(first, urls[0]), (second, urls[1])]
+    assert [await (await client.get(url)).read() for url in urls] == [WAV + b"first", WAV + b"second"]
+    assert await (await client.get("/api/v1/calls/c7/recording")).read() == WAV + b"second"  # the latest
+    [c7] = (await (await client.get("/api/v1/calls?date=2023-08-05")).json())["calls"]
+    assert c7["recording_urls"] == urls
+    page = await (await client.get("/riwayat?date=2023-08-05")).text()
+    assert page.count("<audio ") == 2 and all(f'src="{url}"' in page for url in urls)
+    assert sorted(p["recording"] for p in await plays(users)) == [first, second, second]
+    assert (await client.get("/api/v1/calls/c1/recordings/" + first)).status == 404  # another call's recording
 
 
 @pytest.mark.parametrize(
@@ -249,7 +277,7 @@ async def test_the_history_page_escapes_what_callers_send(client: Client) -> Non
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;xl&lt;/b&gt;" in page
     assert "07-08-2023 08:12:00" in page and "06-08-2023 23:30:00" in page
     assert "2:05" in page and "menunggu 0:40" in page  # talk time of c1, wait of the abandoned c3
-    assert '<audio controls preload="none" src="/api/v1/calls/c1/recording"></audio>' in page
+    assert '<audio controls preload="none" src="/api/v1/calls/c1/recordings/call-c1"></audio>' in page
     assert page.count("<audio ") == 3  # c1, c5, c6 (checked again at playback); not c4's "../outside"
     assert "Tingkat layanan" in page and "<svg" in page and "Panggilan iseng" in page
 
@@ -323,7 +351,9 @@ async def test_playback_says_whether_the_recording_is_the_one_sealed(
     assert integrity == {"status": "changed", "label": "berubah"}
     assert (await client.get("/api/v1/calls/c1/recording")).headers["X-Recording-Integrity"] == "changed"
     page = await (await client.get("/riwayat")).text()
-    assert 'data-url="/api/v1/calls/c1/recording/integrity"' in page and "/static/history.js" in page
+    assert 'data-url="/api/v1/calls/c1/recordings/call-c1/integrity"' in page and "/static/history.js" in page
+    segment = await (await client.get("/api/v1/calls/c1/recordings/call-c1/integrity")).json()
+    assert segment == {"status": "changed", "label": "berubah"}
 
 
 @pytest.mark.parametrize(
@@ -337,6 +367,10 @@ async def test_playback_says_whether_the_recording_is_the_one_sealed(
         "/api/v1/calls/..%2F..%2Foutside/recording",
         "/api/v1/calls/..%2Foutside.wav/recording",
         "/api/v1/calls/call-c1/recording",
+        "/api/v1/calls/c1/recordings/call-c5",  # another call's name
+        "/api/v1/calls/c1/recordings/..%2Foutside",
+        "/api/v1/calls/c6/recordings/call-c6",  # the symlink, by its own name
+        "/api/v1/calls/nope/recordings",
     ],
 )
 async def test_crafted_ids_and_names_get_404_and_read_nothing(client: Client, users: UserStore, path: str) -> None:

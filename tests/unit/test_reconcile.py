@@ -16,8 +16,8 @@ import pytest
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.calls import CallState
-from padang112.domain.events import CallTransition, RecordingFinished, SeatTransition
-from padang112.domain.naming import bridge_id
+from padang112.domain.events import CallTransition, RecordingFinished, RecordingStarted, SeatTransition
+from padang112.domain.naming import bridge_id, recording_name
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.seats import SeatState
 
@@ -126,11 +126,65 @@ def test_an_adopted_connected_call_ends_normally_when_the_caller_hangs_up():
     assert r.seats["seat01"].state == SeatState.WRAP_UP
 
 
-def test_an_adopted_connected_call_reports_its_recording_finished_when_it_ends():
+def test_an_adopted_connected_call_keeps_its_recording_open_and_finishes_it_when_it_ends():
     r = room()
-    reconcile(r, caller("c1", bridged=True), seat_leg("c1", "seat01", bridged=True), registered=("seat01",))
+    talking = seat_leg("c1", "seat01", bridged=True)
+    out = reconcile(
+        r,
+        caller("c1", bridged=True),
+        talking,
+        registered=("seat01",),
+        open_calls={"c1": "connected"},
+        open_recordings={"c1": ("call-c1-seat01-1",)},
+    )
+    assert not of(out, RecordingFinished) and not of(out, RecordingStarted)
     out = r.handle(c.CallerHungUp("c1"), T0 + timedelta(seconds=60))
-    assert [e.name for e in of(out, RecordingFinished)] == ["call-c1"]
+    assert [e.name for e in of(out, RecordingFinished)] == ["call-c1-seat01-1"]
+
+
+def test_a_recording_running_on_the_switch_that_the_database_never_stored_is_stored_by_its_leg_name():
+    """The controller died before its group commit: the file is being written, so it gets its row now."""
+    r = room()
+    out = reconcile(r, caller("c1", bridged=True), seat_leg("c1", "seat01", bridged=True), registered=("seat01",))
+    assert of(out, RecordingStarted) == [RecordingStarted("c1", T0, "call-c1-seat01-1", "/rec/call-c1-seat01-1.wav")]
+    assert r.calls["c1"].recording == "call-c1-seat01-1"
+
+
+def test_a_caller_whose_call_taker_left_gets_a_new_recording_and_the_first_one_is_finished_not_overwritten():
+    r = room()
+    out = reconcile(
+        r,
+        caller("c1", bridged=True),
+        registered=("seat01",),
+        open_calls={"c1": "connected"},
+        open_recordings={"c1": ("call-c1-seat01-1",)},
+    )
+    assert of(out, RecordingFinished) == [RecordingFinished("c1", T0, "call-c1-seat01-1")]
+    (ring,) = of(out, fx.RingSeat)
+    second = r.handle(c.SeatLegAnswered("c1", "seat01", ring.leg), T0 + timedelta(seconds=3))
+    (started,) = of(second, fx.StartRecording)
+    assert started.name == recording_name(ring.leg) and started.name != "call-c1-seat01-1"
+    assert [e.name for e in of(second, RecordingStarted)] == [started.name]
+
+
+def test_a_handed_off_caller_keeps_the_recording_its_bridge_still_writes():
+    r = room()
+    out = reconcile(
+        r,
+        caller("c1", bridged=True),
+        agency_leg("c1"),
+        open_calls={"c1": "transferred"},
+        open_recordings={"c1": ("call-c1-seat01-1",)},
+    )
+    assert not of(out, RecordingFinished) and r.calls["c1"].recording == "call-c1-seat01-1"
+
+
+def test_the_recordings_of_calls_that_vanished_from_the_switch_are_finished():
+    r = room()
+    out = reconcile(
+        r, open_calls={"gone": "connected"}, open_recordings={"gone": ("call-gone-seat01-1", "call-gone-seat02-x2")}
+    )
+    assert [e.name for e in of(out, RecordingFinished)] == ["call-gone-seat01-1", "call-gone-seat02-x2"]
 
 
 def test_a_live_caller_whose_seat_leg_was_only_ringing_is_requeued_with_hold_music_and_the_leg_hung_up():

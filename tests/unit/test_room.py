@@ -16,7 +16,7 @@ from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.calls import CallState
 from padang112.domain.events import CallTransition, RecordingFinished, RecordingStarted, SeatTransition
-from padang112.domain.naming import bridge_id
+from padang112.domain.naming import bridge_id, recording_name
 from padang112.domain.room import GREETING, MAX_POSITION_PROMPT, Decision, Policy, Room, position_prompt
 from padang112.domain.seats import SeatState
 
@@ -414,14 +414,16 @@ def test_an_answered_seat_leg_connects_the_call_bridges_and_records_it():
     assert call_moves(out, "c1") == [("offered", "connected")]
     assert seat_moves(out, "seat01") == [("offered", "busy")]
     bridge = bridge_id("c1")
+    name = recording_name(leg)
+    assert name.startswith("call-c1-seat01-")
     assert out.effects == [
         fx.CancelTimer(f"ring:{leg}"),
         fx.CancelTimer("announce:c1"),
         fx.Bridge("c1", bridge, ("chan-c1", leg)),
-        fx.StartRecording("c1", bridge, "call-c1"),
+        fx.StartRecording("c1", bridge, name),
     ]
-    assert of(out, RecordingStarted) == [RecordingStarted("c1", d.now, "call-c1", f"{REC}/call-c1.wav")]
-    assert d.call("c1").state == CallState.CONNECTED and d.call("c1").recording == "call-c1"
+    assert of(out, RecordingStarted) == [RecordingStarted("c1", d.now, name, f"{REC}/{name}.wav")]
+    assert d.call("c1").state == CallState.CONNECTED and d.call("c1").recording == name
     assert d.seat("seat01").state == SeatState.BUSY and d.seat("seat01").call_id == "c1"
 
 
@@ -529,7 +531,7 @@ def test_a_connected_call_ends_when_either_side_hangs_up_and_the_other_side_is_h
     assert fx.DestroyBridge("c1", bridge_id("c1")) in out.effects
     assert fx.StartTimer("wrap:seat01", 10.0, c.WrapUpDone("seat01")) in out.effects
     assert fx.CancelTimer("announce:c1") in out.effects
-    assert of(out, RecordingFinished) == [RecordingFinished("c1", d.now, "call-c1")]
+    assert of(out, RecordingFinished) == [RecordingFinished("c1", d.now, recording_name(leg))]
     (ended,) = [e for e in of(out, CallTransition) if e.call_id == "c1"]
     assert (ended.from_state, ended.to_state) == ("connected", "ended")
     assert ended.data["ended_by"] == side and "disposition" not in ended.data

@@ -310,6 +310,31 @@ async def test_open_calls_are_those_not_yet_ended_or_abandoned(writer: EventWrit
     assert await repo.open_calls() == {"o-1": "received", "o-2": "queued", "o-4": "connected"}
 
 
+async def test_open_recordings_are_the_unfinished_recordings_of_open_calls_oldest_first(
+    writer: EventWriter, repo: Repository
+) -> None:
+    await writer.write(
+        [
+            CallTransition("r-1", at(0), None, "received"),
+            CallTransition("r-1", at(1), "received", "connected"),
+            RecordingStarted("r-1", at(1), "call-r-1-seat01-a1", "/rec/call-r-1-seat01-a1.wav"),
+            RecordingStarted("r-1", at(2), "call-r-1-seat02-b1", "/rec/call-r-1-seat02-b1.wav"),
+            RecordingStarted("r-1", at(3), "call-r-1-seat03-b2", "/rec/call-r-1-seat03-b2.wav"),
+            RecordingFinished("r-1", at(4), "call-r-1-seat02-b1"),
+            CallTransition("r-2", at(0), None, "received"),
+            CallTransition("r-2", at(1), "received", "connected"),
+            RecordingStarted("r-2", at(1), "call-r-2-seat04-a1", "/rec/call-r-2-seat04-a1.wav"),
+            CallTransition("r-2", at(5), "connected", "ended"),
+        ]
+    )
+    assert await repo.open_recordings() == {"r-1": ("call-r-1-seat01-a1", "call-r-1-seat03-b2")}
+    assert [r.name for r in await repo.recordings("r-1")] == [
+        "call-r-1-seat01-a1",
+        "call-r-1-seat02-b1",
+        "call-r-1-seat03-b2",
+    ]
+
+
 async def test_ping_fails_on_a_database_without_the_schema(repo: Repository, tmp_path: Path) -> None:
     await repo.ping()
     empty = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
