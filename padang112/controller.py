@@ -3,7 +3,8 @@
 ARI events, timer firings and requests from the console all go through one ``asyncio.Queue``; a single
 task takes them in order, lets the room decide, then hands the domain events to storage and to live
 subscribers, and the effects to the runner. That task never waits on the network or the disk, so a slow
-REST call or fsync cannot delay the next caller.
+REST call or fsync cannot delay the next caller. A console request (:meth:`Controller.ask`) waits in that queue
+for its turn like an ARI event and is answered through a future: accepted, or the room's refusal code.
 
 Calls the controller places besides the room's (duty-phone alerts, call-backs) belong to a :class:`Line`: its
 channel ids carry the line's prefix, so the ARI events of those channels, taken from the same inbox in the same
@@ -19,16 +20,17 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from padang112 import logs
 from padang112.config import Settings
 from padang112.domain import commands as c
 from padang112.domain import prank
+from padang112.domain.console import ClearPrank, Dispose, Request
 from padang112.domain.events import DomainEvent
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
-from padang112.domain.seats import Seat, SeatState
+from padang112.domain.seats import SeatState
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.ami import AmiLink
 from padang112.telephony.ari import AriClient, AriListener, subscribe
@@ -36,35 +38,14 @@ from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
 from padang112.telephony.heartbeat import HeartbeatWriter
-from padang112.telephony.snapshot import Snapshot, live_snapshot
+from padang112.telephony.lines import Line, event_channel
+from padang112.telephony.snapshot import live_snapshot
 from padang112.telephony.stasis import StasisTranslator
 
 log = logging.getLogger("padang112.calls")
 
 Subscriber = Callable[[DomainEvent], None]
-
-
-class Line(Protocol):
-    """A kind of call the controller places outside the room; its channel ids start with ``prefix``."""
-
-    prefix: str
-
-    def on_ari_event(self, event: dict[str, Any]) -> None:
-        """An ARI event about one of the line's channels (must not block)."""
-
-    def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
-        """After each (re)connection: the switch's channels and bridges, and the stored seat pauses."""
-
-
-def event_channel(event: dict[str, Any]) -> str:
-    """The channel an ARI event is about ("" if none): its channel, or the channel a playback played on."""
-    channel = event.get("channel")
-    if isinstance(channel, dict):
-        return str(channel.get("id", ""))
-    playback = event.get("playback")
-    if isinstance(playback, dict):
-        return str(playback.get("target_uri", "")).removeprefix("channel:")
-    return ""
+STOPPING = "stopping"  # the refusal of a request that came after the controller stopped taking its inbox
 
 
 class Controller:
@@ -101,6 +82,7 @@ class Controller:
         self._tasks: list[asyncio.Task[Any]] = []
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        self._closed = False  # stopped: the inbox is no longer taken
 
     # ---- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -131,6 +113,7 @@ class Controller:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._closed = True
         while not self.inbox.empty():  # what arrived before the WebSocket closed is still handled
             self._take(*self.inbox.get_nowait())
         self._handle([c.HandOverWaiting()])
@@ -145,30 +128,25 @@ class Controller:
     def ari_connected(self) -> bool:
         return self.listener.connected
 
-    def seat(self, seat_id: str) -> Seat | None:
-        return self.room.seats.get(seat_id)
-
     def add_line(self, line: Line) -> Callable[[], None]:
         """Route the line's channels to it; returns the function that removes it."""
         self.lines.append(line)
         return lambda: self.lines.remove(line)
 
-    def clear_prank(self, number: str, at: datetime) -> None:
-        """Forget ``number``'s prank marks up to ``at``: a clearance already stored, so ``start`` applies it again."""
-        self.pranks.clear(number, at)
-
     # ---- inbox -------------------------------------------------------------------------------------
     def post(self, command: c.Command) -> None:
+        """A command nobody waits on (a timer, a line's request): decided in its turn."""
         self.inbox.put_nowait(("cmd", command))
 
-    def command(self, command: c.Command) -> str | None:
-        """Apply a console request at once (the room is synchronous, so this cannot interleave with it); returns
-        the room's refusal code, None when it was accepted."""
-        return self._handle([command])
-
-    def record(self, events: list[DomainEvent]) -> None:
-        """Store and publish events that are not room decisions (for example a call's disposition)."""
-        self._apply(Decision(events=list(events)))
+    def ask(self, request: Request) -> asyncio.Future[str | None]:
+        """A console request, decided in its turn among the ARI events and timers (one order of decisions). The
+        future gives the room's refusal code, None when accepted; ``STOPPING`` once the controller has stopped."""
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        if self._closed:
+            answer.set_result(STOPPING)
+        else:
+            self.inbox.put_nowait(("ask", (request, answer)))
+        return answer
 
     def _on_ari_event(self, event: dict[str, Any]) -> None:
         for observe in self.ari_observers:
@@ -235,7 +213,14 @@ class Controller:
             self._take(*await self.inbox.get())
 
     def _take(self, kind: str, item: Any) -> None:
-        """One inbox entry: a command for the room, or an ARI event for the room or for the line it belongs to."""
+        """One inbox entry: a command for the room, a console request to answer, or an ARI event for the room or
+        for the line it belongs to."""
+        if kind == "ask":
+            request, answer = item
+            refused = self._decide(request)
+            if not answer.done():  # the asking handler may have gone (client disconnected)
+                answer.set_result(refused)
+            return
         if kind != "ari":
             self._handle([item])
             return
@@ -245,6 +230,19 @@ class Controller:
                 line.on_ari_event(item)
                 return
         self._handle(self.translator.translate(item))
+
+    def _decide(self, request: Request) -> str | None:
+        if isinstance(request, Dispose):
+            self._apply(Decision(events=[request.event]))
+            if request.number and request.prank:
+                self.pranks.mark(request.number, request.event.at, request.event.call_id)
+            elif request.number:
+                self.pranks.unmark(request.number, request.event.call_id)
+            return None
+        if isinstance(request, ClearPrank):
+            self.pranks.clear(request.number, request.at)
+            return None
+        return self._handle([request])
 
     def _handle(self, commands: list[c.Command]) -> str | None:
         refused: str | None = None

@@ -14,7 +14,8 @@ from typing import Any
 
 from padang112.controller import Controller, Subscriber
 from padang112.domain import commands as c
-from padang112.domain.events import DomainEvent
+from padang112.domain.console import ClearPrank, Dispose
+from padang112.domain.events import CallAnnotated
 from padang112.domain.prank import PrankScores
 from padang112.views import WAITING_ROWS, call_view, room_view, seat_view
 
@@ -99,22 +100,21 @@ class Desk:
         return len(self._room.queue)
 
     # ---- commands --------------------------------------------------------------------------------------------
-    def do(self, command: c.Command) -> Outcome:
-        refused = self._controller.command(command)
-        return Accepted() if refused is None else Refused(refused)
+    async def do(self, command: c.Command) -> Outcome:
+        """A room command, decided in its turn in the controller's one inbox (after what the switch reported
+        before it)."""
+        return _outcome(await self._controller.ask(command))
 
-    def record(self, events: list[DomainEvent]) -> None:
-        """Store and publish events that are not the room's decisions (a call's disposition)."""
-        self._controller.record(events)
+    async def dispose(self, event: CallAnnotated, number: str | None, prank: bool) -> Outcome:
+        """Store and publish a call's disposition; a prank/silent one counts in the number's score, any other takes
+        the call out of it."""
+        return _outcome(await self._controller.ask(Dispose(event, number, prank)))
 
-    def mark_prank(self, number: str, at: datetime, call_id: str) -> None:
-        """Count the call as prank/silent in the number's score."""
-        self._controller.pranks.mark(number, at, call_id)
+    async def clear_prank(self, number: str, at: datetime) -> None:
+        """Forget the number's prank marks up to ``at`` (the clearance is stored first by the caller, so a stopping
+        controller that cannot take it now applies it at its next start)."""
+        await self._controller.ask(ClearPrank(number, at))
 
-    def unmark_prank(self, number: str, call_id: str) -> None:
-        """The call was given another disposition after all: it no longer counts."""
-        self._controller.pranks.unmark(number, call_id)
 
-    def clear_prank(self, number: str, at: datetime) -> None:
-        """Forget the number's prank marks up to ``at`` (the clearance is stored first by the caller)."""
-        self._controller.clear_prank(number, at)
+def _outcome(refused: str | None) -> Outcome:
+    return Accepted() if refused is None else Refused(refused)

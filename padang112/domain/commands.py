@@ -103,6 +103,14 @@ class SeatPause:
 
 
 @dataclass(frozen=True)
+class SeatReserve:
+    """Pause a seat for a call the controller places from it (a call-back): only a ready seat, refused otherwise."""
+
+    seat: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SeatSignIn:
     """A call taker takes a seat in the console; the seat is ready once its softphone is registered."""
 
@@ -207,6 +215,7 @@ Command = (
     | SeatDeviceInUse
     | SeatReady
     | SeatPause
+    | SeatReserve
     | SeatSignIn
     | SeatSignOut
     | HandOverWaiting

@@ -266,8 +266,21 @@ class Room(HandoffRules):
             call = self.calls[seat.call_id or ""]
             self._requeue_after_offer(call, at, out, cmd.reason, hangup="seat_paused")
         elif seat.state in (SeatState.AVAILABLE, SeatState.WRAP_UP, SeatState.OFFLINE):
-            out.events.append(seat.move(SeatState.PAUSED, at, cmd.reason))
-            out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
+            self._pause(seat, cmd.reason, at, out)
+
+    def _on_SeatReserve(self, cmd: c.SeatReserve, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is None:
+            out.refused = "no_seat"
+        elif seat.state is not SeatState.AVAILABLE or not seat.registered:
+            out.refused = "seat_not_ready"  # offered a 112 call meanwhile, on a break, or its phone is away
+        else:
+            self._pause(seat, cmd.reason, at, out)
+
+    @staticmethod
+    def _pause(seat: Seat, reason: str, at: datetime, out: Decision) -> None:
+        out.events.append(seat.move(SeatState.PAUSED, at, reason))
+        out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
 
     def _on_HandOverWaiting(self, cmd: c.HandOverWaiting, at: datetime, out: Decision) -> None:
         for call in [

@@ -29,7 +29,6 @@ from padang112.domain import numbering
 from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
 from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number
 from padang112.domain.events import CallTransition, DomainEvent
-from padang112.domain.seats import Seat, SeatState
 from padang112.storage.repository import Repository
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
 from padang112.telephony.executor import EffectRunner
@@ -43,12 +42,11 @@ CALLER_ID = '"112 Kota Padang" <112>'
 
 
 class Seats(Protocol):
-    """What the dialer needs of the controller: a seat's state, and commands to pause it and give it back."""
+    """What the dialer needs of the controller: its inbox, to reserve a seat (answered) and give it back."""
 
     repo: Repository
 
-    def seat(self, seat_id: str) -> Seat | None: ...
-    def command(self, command: c.Command) -> str | None: ...
+    def ask(self, request: c.Command) -> Awaitable[str | None]: ...
     def post(self, command: c.Command) -> None: ...
 
 
@@ -121,10 +119,9 @@ class CallbackDialer:
 
     async def place(self, callback_id: int, user: str, seat: str) -> Callback:
         """A call taker takes an item: pause their seat, ring their phone. Raises ``CallbackError``."""
-        room_seat = self.desk.seat(seat)
-        if room_seat is None or room_seat.state is not SeatState.AVAILABLE or not room_seat.registered:
+        # decided by the room in its turn: a seat offered a 112 call first is not ready, and once paused none is
+        if await self.desk.ask(c.SeatReserve(seat, PAUSE_REASON)) is not None:
             raise CallbackError("seat_not_ready", f"seat {seat} must be ready (Siap) to call back")
-        self.desk.command(c.SeatPause(seat, PAUSE_REASON))  # at once: no 112 call is offered to it meanwhile
         try:
             item = await self.store.get(callback_id)
             if item is None:
@@ -138,7 +135,7 @@ class CallbackDialer:
                 raise CallbackError(exc.code, str(exc)) from None
             item = await self.store.take(callback_id, user, seat)
         except Exception:
-            self.desk.command(c.SeatReady(seat))
+            self.desk.post(c.SeatReady(seat))
             raise
         attempt = ca.Attempt(ca.Legs(item.id, f"{self._token}{next(self._n)}"), seat)
         self._track(attempt, item)
@@ -251,7 +248,7 @@ class CallbackDialer:
         await self.runner.perform_quietly(fx.DestroyBridge(legs.bridge, legs.bridge))
         self._items.pop(legs.item, None)
         log.info("callback %s attempt ended: %s", legs.item, close.outcome)
-        self.desk.command(c.SeatReady(close.seat))
+        self.desk.post(c.SeatReady(close.seat))
         self._changed(await self.store.attempt_ended(legs.item, close.outcome))
 
     def _track(self, attempt: ca.Attempt, item: Callback) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from padang112.accounts.users import UserRecord
+from padang112.controller import STOPPING
 from padang112.desk import Desk, Refused
 from padang112.domain import commands as c
 from padang112.domain.events import CallAnnotated
@@ -37,8 +38,9 @@ ERRORS = {
     "no_call": ("Panggilan tidak dikenal.", "Unknown call."),
     "bad_disposition": ("Jenis panggilan tidak dikenal.", "Unknown disposition."),
     "not_your_call": ("Panggilan ini bukan milik kursi Anda.", "This call was not handled at your seat."),
+    STOPPING: ("Pusat kendali sedang berhenti; coba lagi sebentar.", "The controller is stopping; try again shortly."),
 }
-STATUS = {"no_seat": 404, "seat_taken": 409, "busy": 409}  # the room's refusals of seat commands
+STATUS = {"no_seat": 404, "seat_taken": 409, "busy": 409, STOPPING: 503}  # the refusals of seat commands
 
 
 HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
@@ -47,6 +49,7 @@ HTTP_ERRORS: dict[int, type[web.HTTPException]] = {
     404: web.HTTPNotFound,
     409: web.HTTPConflict,
     429: web.HTTPTooManyRequests,
+    503: web.HTTPServiceUnavailable,
 }
 
 
@@ -87,8 +90,8 @@ def _own_seat(request: web.Request) -> str:
     return seat
 
 
-def _seat_command(request: web.Request, command: c.Command, seat_id: str) -> web.Response:
-    outcome = _desk(request).do(command)
+async def _seat_command(request: web.Request, command: c.Command, seat_id: str) -> web.Response:
+    outcome = await _desk(request).do(command)
     if isinstance(outcome, Refused):
         raise refuse(STATUS[outcome.code], outcome.code)
     return web.json_response(_desk(request).seat(seat_id))
@@ -133,31 +136,31 @@ async def seat_sign_in(request: web.Request) -> web.Response:
     """Take a seat (leaving any other); it becomes ready once its softphone is registered."""
     data = await body_of(request)
     seat = str(data.get("seat", ""))
-    return _seat_command(request, c.SeatSignIn(seat, _user(request).username), seat)
+    return await _seat_command(request, c.SeatSignIn(seat, _user(request).username), seat)
 
 
-def _seat_verb(request: web.Request, seat_id: str, verb: str, reason: str | None) -> web.Response:
+async def _seat_verb(request: web.Request, seat_id: str, verb: str, reason: str | None) -> web.Response:
     if verb == "pause":
         if reason not in PAUSE_REASONS:  # the request's own validity; an unknown seat is still a 404 first
             raise refuse(404, "no_seat") if _desk(request).seat(seat_id) is None else refuse(400, "bad_reason")
-        return _seat_command(request, c.SeatPause(seat_id, reason), seat_id)
+        return await _seat_command(request, c.SeatPause(seat_id, reason), seat_id)
     if verb == "ready":
-        return _seat_command(request, c.SeatReady(seat_id), seat_id)
-    return _seat_command(request, c.SeatSignOut(seat_id), seat_id)
+        return await _seat_command(request, c.SeatReady(seat_id), seat_id)
+    return await _seat_command(request, c.SeatSignOut(seat_id), seat_id)
 
 
 @auth.require("call_taker")
 async def own_seat_verb(request: web.Request) -> web.Response:
     """Ready, pause (with a reason) or leave the caller's own seat."""
     data = await body_of(request) if request.can_read_body else {}
-    return _seat_verb(request, _own_seat(request), request.match_info["verb"], data.get("reason"))
+    return await _seat_verb(request, _own_seat(request), request.match_info["verb"], data.get("reason"))
 
 
 @auth.require("supervisor", "admin")
 async def any_seat_verb(request: web.Request) -> web.Response:
     """Pause or sign out any seat (supervisor)."""
     data = await body_of(request) if request.can_read_body else {}
-    return _seat_verb(request, request.match_info["seat"], request.match_info["verb"], data.get("reason"))
+    return await _seat_verb(request, request.match_info["seat"], request.match_info["verb"], data.get("reason"))
 
 
 @auth.require("call_taker", "supervisor", "admin")
@@ -178,12 +181,10 @@ async def disposition(request: web.Request) -> web.Response:
     if user.role == "call_taker" and (seat is None or seat != desk.seat_of(user.username)):
         raise refuse(403, "not_your_call")  # a call taker with no seat, or another seat, has no say on it
     event = CallAnnotated(call_id, datetime.now(UTC), "disposition", user.username, {"disposition": value})
-    desk.record([event])
     number = (live.caller_number if live else None) or (stored.caller_number if stored else None)
-    if number and value in PRANK_DISPOSITIONS:
-        desk.mark_prank(number, event.at, call_id)
-    elif number:
-        desk.unmark_prank(number, call_id)
+    outcome = await desk.dispose(event, number, value in PRANK_DISPOSITIONS)
+    if isinstance(outcome, Refused):
+        raise refuse(STATUS[outcome.code], outcome.code)
     return web.json_response({"call_id": call_id, "disposition": value})
 
 

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from padang112.controller import STOPPING
 from padang112.desk import Outcome, Refused
 from padang112.domain import commands as c
 from padang112.domain.events import CallAnnotated, DomainEvent
 from padang112.incidents.model import AGENCIES, AGENCY_NAMES
 from padang112.web import auth
+from padang112.web.api import ERRORS as API_ERRORS
 from padang112.web.api import body_of, json_error
 from padang112.web.keys import DESK, INCIDENTS
 from padang112.web.live import HUB
@@ -27,6 +29,7 @@ ERRORS = {
     "not_your_call": (403, "Panggilan ini bukan milik kursi Anda.", "This call is not at your seat."),
     "not_connected": (409, "Panggilan belum terhubung.", "The call is not connected."),
     "agency_busy": (409, "Sudah ada OPD yang sedang disambungkan.", "An agency is already being connected."),
+    STOPPING: (503, *API_ERRORS[STOPPING]),
     "agency_not_joined": (
         409,
         "OPD belum bergabung; Anda belum dapat meninggalkan panggilan.",
@@ -58,7 +61,7 @@ async def handoff(request: web.Request) -> web.Response:
     if agency not in AGENCIES:
         raise _error("bad_agency")
     call_id = request.match_info["call_id"]
-    _refused(request.app[DESK].do(c.ConferenceAgency(call_id, str(agency), _username(request))))
+    _refused(await request.app[DESK].do(c.ConferenceAgency(call_id, str(agency), _username(request))))
     return web.json_response({"call_id": call_id, "agency": agency, "stage": "dialing"}, status=202)
 
 
@@ -67,7 +70,7 @@ async def leave(request: web.Request) -> web.Response:
     """Leave the call to the agency that joined it (step 2 of a warm hand-off); the seat goes to wrap-up."""
     call_id = request.match_info["call_id"]
     desk = request.app[DESK]
-    _refused(desk.do(c.SeatLeaves(call_id, _username(request))))
+    _refused(await desk.do(c.SeatLeaves(call_id, _username(request))))
     call = desk.call(call_id)
     return web.json_response({"call_id": call_id, "state": call["state"] if call else "ended"})
 

@@ -71,7 +71,7 @@ async def clear_prank(request: web.Request) -> web.Response:
     before = desk.pranks.score(number, now)
     user = _user(request)
     await repo.add_prank_clearance(number, now, user.username, call_id, before)  # stored before applied
-    desk.clear_prank(number, now)
+    await desk.clear_prank(number, now)
     return web.json_response(
         {**_score(request, number, now), "cleared_by": user.username, "score_before": round(before, 3)}, status=201
     )

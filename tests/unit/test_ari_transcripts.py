@@ -53,7 +53,7 @@ async def test_a_recorded_call_back_drives_the_attempt_to_bridge_record_and_clos
     runner, desk = Recorder(), Desk()
     policy = DialPolicy({}, {"telkomsel"}, always)
     dialer = CallbackDialer(runner, policy, store, desk, lambda m: None, 300, 8, "/rec")
-    desk.command(c.SeatPause("seat01", "callback"))
+    desk.decide(c.SeatReserve("seat01", "callback"))
     taken = await store.take(item.id, "rina", "seat01")
     dialer._track(ca.Attempt(ca.Legs(item.id, "1dae251"), "seat01"), taken)  # the recorded attempt's token
     seat_leg, caller_leg = f"cb-{item.id}-seat-1dae251", f"cb-{item.id}-caller-1dae251"

@@ -19,22 +19,24 @@ from tests.unit.conftest import FakeClock
 
 
 class Desk:
-    """Just enough of the controller: its room, applied at once (``post``: the inbox, kept to be applied later)."""
+    """Just enough of the controller: its room and its inbox, where nothing else waits here, so ``ask`` and
+    ``post`` are decided at once (``posted`` keeps what was posted without waiting for an answer)."""
 
     def __init__(self) -> None:
         self.room = Room(["seat01"], Policy(), "/tmp")
         self.repo = None
         self.posted: list[c.Command] = []
-        self.command(c.SeatRegistration("seat01", True))
+        self.decide(c.SeatRegistration("seat01", True))
 
-    def seat(self, seat_id: str):
-        return self.room.seats.get(seat_id)
+    def decide(self, cmd: c.Command) -> str | None:
+        return self.room.handle(cmd, datetime.now(UTC)).refused
 
-    def command(self, cmd: c.Command) -> None:
-        self.room.handle(cmd, datetime.now(UTC))
+    async def ask(self, cmd: c.Command) -> str | None:
+        return self.decide(cmd)
 
     def post(self, cmd: c.Command) -> None:
         self.posted.append(cmd)
+        self.decide(cmd)
 
 
 class NoAri:
@@ -59,7 +61,7 @@ async def test_a_refused_call_back_dials_nothing_and_gives_the_seat_back(engine,
     assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
     assert (await store.get(item.id)).state.value == "open"  # not taken: still on the list
     with pytest.raises(CallbackError) as busy:
-        desk.command(c.SeatPause("seat01", "break"))
+        desk.decide(c.SeatPause("seat01", "break"))
         await dialer.place(item.id, "rina", "seat01")
     assert busy.value.code == "seat_not_ready"
 

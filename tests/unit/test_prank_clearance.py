@@ -3,6 +3,7 @@ the API stores who and when before it applies the clearance."""
 
 from __future__ import annotations
 
+import asyncio
 import types
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -59,12 +60,17 @@ async def test_clearances_are_stored_and_read_back_for_a_restart(engine: AsyncEn
 
 
 class FakeController:
-    """What the prank routes use of the controller: its scores, the room's live calls, ``clear_prank``."""
+    """What the prank routes use of the controller: its scores, the room's live calls, its inbox (``ask``: nothing
+    else waits in it here, so a request is decided at once, by the controller's own ``_decide``)."""
 
     def __init__(self) -> None:
         self.pranks = PrankScores()
         self.room = types.SimpleNamespace(calls={})
-        self.clear_prank = types.MethodType(Controller.clear_prank, self)
+
+    def ask(self, request: Any) -> asyncio.Future[str | None]:
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        answer.set_result(Controller._decide(self, request))  # type: ignore[arg-type]
+        return answer
 
 
 @pytest.fixture

@@ -593,6 +593,20 @@ def test_pausing_an_offered_seat_hangs_up_its_leg_and_requeues_the_call_for_the_
     assert rings(out) == [("c1", "seat02")]
 
 
+def test_a_seat_is_reserved_for_a_call_back_only_when_it_is_ready():
+    d = desk("seat01", "seat02", "seat03", registered=("seat01", "seat02"))
+    out = d.do(c.SeatReserve("seat01", "callback"))
+    assert out.refused is None and seat_moves(out, "seat01") == [("available", "paused")]
+    assert d.seat("seat01").reason == "callback"
+    assert fx.FallbackMembership("seat01", member=True, paused=True) in out.effects
+    d.arrive("c1")  # offered to seat02 (seat01 is paused)
+    for seat in ("seat01", "seat02", "seat03", "seat99"):  # paused, offered a 112 call, phone away, unknown
+        out = d.do(c.SeatReserve(seat, "callback"))
+        assert out.refused == ("no_seat" if seat == "seat99" else "seat_not_ready") and not out.events
+        assert not out.effects
+    assert d.call("c1").seat == "seat02" and d.seat("seat02").state == SeatState.OFFERED
+
+
 def test_pausing_the_only_offered_seat_leaves_the_call_first_in_line():
     d = desk("seat01")
     d.arrive("c1")
