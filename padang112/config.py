@@ -85,6 +85,7 @@ class WebSettings:
     tls_cert: str = ""  # the console's certificate (PEM); with tls_key the console serves HTTPS (web/tls.py)
     tls_key: str = ""
     insecure_http: bool = False  # plain HTTP without Secure cookies: allowed on a loopback host only
+    require_totp: bool = False  # admins and supervisors without a second factor (TOTP) cannot sign in
 
 
 @dataclass

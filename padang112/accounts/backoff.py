@@ -9,48 +9,77 @@ The same user from another address (their own desk) signs in as usual; a success
 Unknown names are treated exactly like real ones, and a waiting pair gets the same answer as a wrong password
 (see :meth:`padang112.accounts.users.UserStore.authenticate`), so nothing here tells which names exist.
 
-In memory: one process serves the console. A restart forgets the waits, which at worst gives a guesser one
-more round; the per-address limit of the sign-in form and the refused common passwords still hold.
+The waits are rows of ``sign_in_waits``: restarting the console (or crashing it on purpose) does not give a
+guesser a fresh round. A second scope, ``code``, counts wrong second-factor codes per account from any address
+(:data:`ANY_CLIENT`): whoever gets that far already has the password, so the account itself must slow down.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from padang112.accounts.users import Clock, utc_now
+from padang112.storage.db import for_writing, session_factory
+from padang112.storage.models import SignInWait
 
 FREE_FAILURES = 5
 FIRST_WAIT = timedelta(minutes=5)
 MAX_WAIT = timedelta(hours=1)
-_MAX_PAIRS = 10_000  # above this, pairs with nothing left to wait for are forgotten
+FORGET_AFTER = timedelta(days=1)  # a row not waiting and untouched this long is pruned
+PASSWORD, CODE = "password", "code"
+ANY_CLIENT = "*"
+_MAX_NAME, _MAX_CLIENT = 128, 64
 
 
-@dataclass
-class _Pair:
-    failures: int = 0
-    until: datetime | None = None  # no try before this
+def wait_after(failures: int, now: datetime) -> datetime | None:
+    """Until when a name must wait after ``failures`` consecutive failures (None: it may try again now)."""
+    if failures < FREE_FAILURES:
+        return None
+    doublings = min(failures - FREE_FAILURES, 16)
+    return now + min(FIRST_WAIT * 2**doublings, MAX_WAIT)
 
 
 class LoginBackoff:
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock = utc_now, *, scope: str = PASSWORD) -> None:
+        self._read = session_factory(engine)
+        self._write = session_factory(for_writing(engine))
         self._clock = clock
-        self._pairs: dict[tuple[str, str], _Pair] = {}
+        self._scope = scope
 
-    def waiting(self, username: str, client: str) -> bool:
+    def _key(self, username: str, client: str) -> tuple[str, str, str]:
+        return self._scope, username[:_MAX_NAME], client[:_MAX_CLIENT]
+
+    async def waiting(self, username: str, client: str = ANY_CLIENT) -> bool:
         """True while this address must wait before trying this name again."""
-        pair = self._pairs.get((username, client))
-        return pair is not None and pair.until is not None and pair.until > self._clock()
+        async with self._read() as session:
+            row = await session.get(SignInWait, self._key(username, client))
+            return row is not None and row.wait_until is not None and row.wait_until > self._clock()
 
-    def failed(self, username: str, client: str) -> None:
+    async def failed(self, username: str, client: str = ANY_CLIENT) -> None:
         now = self._clock()
-        if len(self._pairs) >= _MAX_PAIRS:
-            self._pairs = {k: p for k, p in self._pairs.items() if p.until is not None and p.until > now}
-        pair = self._pairs.setdefault((username, client), _Pair())
-        pair.failures += 1
-        if pair.failures >= FREE_FAILURES:
-            doublings = min(pair.failures - FREE_FAILURES, 16)
-            pair.until = now + min(FIRST_WAIT * 2**doublings, MAX_WAIT)
+        async with self._write.begin() as session:
+            await session.execute(
+                delete(SignInWait).where(
+                    SignInWait.updated_at < now - FORGET_AFTER,
+                    (SignInWait.wait_until.is_(None)) | (SignInWait.wait_until < now),
+                )
+            )
+            row = await session.get(SignInWait, self._key(username, client))
+            if row is None:
+                scope, name, address = self._key(username, client)
+                row = SignInWait(scope=scope, username=name, client=address, failures=0, updated_at=now)
+                session.add(row)
+            row.failures += 1
+            row.wait_until, row.updated_at = wait_after(row.failures, now), now
 
-    def succeeded(self, username: str, client: str) -> None:
-        self._pairs.pop((username, client), None)
+    async def succeeded(self, username: str, client: str = ANY_CLIENT) -> None:
+        scope, name, address = self._key(username, client)
+        async with self._write.begin() as session:
+            await session.execute(
+                delete(SignInWait).where(
+                    SignInWait.scope == scope, SignInWait.username == name, SignInWait.client == address
+                )
+            )

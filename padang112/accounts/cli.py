@@ -1,7 +1,9 @@
-"""``padang112 user add|passwd|disable|list``: account administration from the server's shell.
+"""``padang112 user add|passwd|disable|list|totp-enrol|totp-reset``: account administration from the server's shell.
 
 Passwords are never taken as arguments (they would land in the shell history and in ``ps``): either typed
-twice at a prompt, or one line on standard input with ``--password-stdin`` (for scripts). Exit codes: 0 done,
+twice at a prompt, or one line on standard input with ``--password-stdin`` (for scripts). ``totp-enrol``
+prints a new second-factor secret and its ``otpauth://`` URI once (give them to the user in person, to type or
+paste into an authenticator app); ``totp-reset`` is the recovery for a lost phone. Exit codes: 0 done,
 2 bad input (unknown role, weak password, no such user, ...), 1 anything else.
 """
 
@@ -18,6 +20,8 @@ from padang112.accounts import AGENCIES, ROLES
 from padang112.config import Settings
 
 if TYPE_CHECKING:  # imported in run(): building the parser must not load argon2 and SQLAlchemy
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from padang112.accounts.users import UserStore
 
 OK, FAILED, BAD_INPUT = 0, 1, 2
@@ -25,7 +29,7 @@ OK, FAILED, BAD_INPUT = 0, 1, 2
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Register ``user`` and its actions on the top-level parser's sub-parsers; returns the ``user`` parser."""
-    user = sub.add_parser("user", help="console accounts: add, passwd, disable, list")
+    user = sub.add_parser("user", help="console accounts: add, passwd, disable, list, totp-enrol, totp-reset")
     actions = user.add_subparsers(dest="user_action", required=True)
     add = actions.add_parser("add", help="create an account")
     add.add_argument("username")
@@ -39,6 +43,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     disable = actions.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")
     actions.add_parser("list", help="list accounts")
+    enrol = actions.add_parser("totp-enrol", help="give an admin or supervisor a second factor (TOTP); prints it")
+    enrol.add_argument("username")
+    reset = actions.add_parser("totp-reset", help="remove a user's second factor (lost phone); they enrol again")
+    reset.add_argument("username")
     return user
 
 
@@ -67,45 +75,74 @@ def _actor() -> str:
         return "cli"
 
 
-async def _add(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
+def _users(engine: AsyncEngine) -> UserStore:
+    from padang112.accounts.users import UserStore
+
+    return UserStore(engine)
+
+
+async def _add(engine: AsyncEngine, args: argparse.Namespace, password: str | None) -> str:
     assert password is not None
-    user = await store.create(
+    user = await _users(engine).create(
         args.username, role=args.role, password=password, display_name=args.name, agency=args.agency, by=_actor()
     )
     return f"user {user.username} ({user.role}{'/' + user.agency if user.agency else ''}) created"
 
 
-async def _passwd(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
+async def _passwd(engine: AsyncEngine, args: argparse.Namespace, password: str | None) -> str:
     assert password is not None
-    await store.set_password(args.username, password, by=_actor())
+    await _users(engine).set_password(args.username, password, by=_actor())
     return f"password of {args.username} changed; its sessions are ended"
 
 
-async def _disable(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
-    await store.disable(args.username, by=_actor())
+async def _disable(engine: AsyncEngine, args: argparse.Namespace, password: str | None) -> str:
+    await _users(engine).disable(args.username, by=_actor())
     return f"user {args.username} disabled; its sessions are ended"
 
 
-async def _list(store: UserStore, args: argparse.Namespace, password: str | None) -> str:
-    rows = [("USERNAME", "ROLE", "AGENCY", "STATUS", "NAME")]
-    for u in await store.list():
+async def _list(engine: AsyncEngine, args: argparse.Namespace, password: str | None) -> str:
+    rows = [("USERNAME", "ROLE", "AGENCY", "STATUS", "TOTP", "NAME")]
+    for u in await _users(engine).list():
         status = "disabled" if u.disabled else "active"
-        rows.append((u.username, u.role, u.agency or "-", status, u.display_name))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] for r in rows)
+        rows.append((u.username, u.role, u.agency or "-", status, "yes" if u.second_factor else "-", u.display_name))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5] for r in rows)
 
 
-_Action = Callable[["UserStore", argparse.Namespace, str | None], Awaitable[str]]
+async def _totp_enrol(engine: AsyncEngine, args: argparse.Namespace, password: str | None) -> str:
+    from padang112.accounts import totp
+    from padang112.accounts.second_factor import SecondFactorStore
+
+    done = await SecondFactorStore(engine).enrol(args.username, by=_actor())
+    return (
+        f"kode verifikasi (TOTP) untuk {done.username} / second factor for {done.username}:\n"
+        f"  rahasia / secret: {totp.grouped(done.secret)}\n"
+        f"  {done.uri}\n"
+        "Ketik rahasia itu di aplikasi autentikator (Google Authenticator, FreeOTP, Aegis...), atau tempel URI-nya;\n"
+        "type the secret into an authenticator app, or paste the URI. It is shown only now; its sessions are ended."
+    )
+
+
+async def _totp_reset(engine: AsyncEngine, args: argparse.Namespace, password: str | None) -> str:
+    from padang112.accounts.second_factor import SecondFactorStore
+
+    await SecondFactorStore(engine).reset(args.username, by=_actor())
+    return f"second factor of {args.username} removed; its sessions are ended (enrol again: totp-enrol)"
+
+
+_Action = Callable[["AsyncEngine", argparse.Namespace, str | None], Awaitable[str]]
 _ACTIONS: dict[str, tuple[_Action, bool]] = {  # action, needs a password
     "add": (_add, True),
     "passwd": (_passwd, True),
     "disable": (_disable, False),
     "list": (_list, False),
+    "totp-enrol": (_totp_enrol, False),
+    "totp-reset": (_totp_reset, False),
 }
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from padang112.accounts.users import AccountError, UserStore
+    from padang112.accounts.users import AccountError
     from padang112.storage import migrate
     from padang112.storage.db import create_engine
 
@@ -119,7 +156,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     async def go() -> str:
         engine = create_engine(settings.db_url)
         try:
-            return await action(UserStore(engine), args, password)
+            return await action(engine, args, password)
         finally:
             await engine.dispose()
 

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from padang112.accounts import AGENCIES, ROLES, passwords
+from padang112.accounts import AGENCIES, ROLES, passwords, totp
 from padang112.storage.db import for_writing, session_factory
 from padang112.storage.models import AuditEntry, User, WebSession
 
@@ -54,6 +54,7 @@ class UserRecord:
     failed_logins: int
     created_at: datetime
     updated_at: datetime
+    second_factor: bool = False  # a TOTP secret is enrolled
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class LoginOutcome(enum.Enum):
     OK = "ok"
     BAD_CREDENTIALS = "bad_credentials"  # unknown user, wrong password or waiting: the page says the same
     DISABLED = "disabled"  # only said once the password was right
+    CODE_NEEDED = "code_needed"  # right password; the second step (a TOTP code) follows
+    TOTP_MISSING = "totp_missing"  # right password, but web.require_totp and no second factor enrolled
 
 
 @dataclass(frozen=True)
@@ -107,12 +110,15 @@ def to_record(user: User) -> UserRecord:
         failed_logins=user.failed_logins,
         created_at=user.created_at,
         updated_at=user.updated_at,
+        second_factor=user.totp_secret is not None,
     )
 
 
 class UserStore:
-    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now, require_totp: bool = False) -> None:
+        """``require_totp``: admins and supervisors without a second factor are refused (``web.require_totp``)."""
         self._read = session_factory(engine)
+        self._require_totp = require_totp
         self._write = session_factory(for_writing(engine))
         self._clock = clock
         self._hashing = asyncio.Semaphore(HASHING_SLOTS)
@@ -240,15 +246,16 @@ class UserStore:
             return to_record(user)
 
     async def record_login_success(
-        self, user_id: int, *, client: str | None = None, new_hash: str | None = None
+        self, user_id: int, *, client: str | None = None, new_hash: str | None = None, action: str = "login"
     ) -> None:
+        """The password was right: failures cleared; ``action`` ``password_ok`` when a second step follows."""
         async with self._write.begin() as session:
             values: dict[str, Any] = {"failed_logins": 0, "updated_at": self._clock()}
             if new_hash is not None:
                 values["password_hash"] = new_hash
             await session.execute(update(User).where(User.id == user_id).values(**values))
             name = (await session.execute(select(User.username).where(User.id == user_id))).scalar_one()
-            self._audit(session, "login", name, client=client)
+            self._audit(session, action, name, client=client)
 
     async def refuse(self, username: str, password: str, *, client: str | None = None, reason: str) -> LoginResult:
         """Refuse an attempt without checking it (the pair is waiting), at a wrong password's cost and answer."""
@@ -257,7 +264,11 @@ class UserStore:
         return LoginResult(LoginOutcome.BAD_CREDENTIALS)
 
     async def authenticate(self, username: str, password: str, *, client: str | None = None) -> LoginResult:
-        """Check a sign-in attempt and record its outcome (counters, lock, audit)."""
+        """Check a sign-in attempt's password and record its outcome (counters, audit).
+
+        ``OK`` signs in; ``CODE_NEEDED`` means the password was right and a TOTP code must follow
+        (:mod:`padang112.accounts.second_factor`) before any session exists.
+        """
         async with self._read() as session:
             query = select(User).where(User.username == normalize_username(username))
             user = (await session.execute(query)).scalar_one_or_none()
@@ -270,8 +281,16 @@ class UserStore:
         if user.disabled:
             await self.audit("login_refused", user.username, client=client, reason="disabled")
             return LoginResult(LoginOutcome.DISABLED, to_record(user))
+        step = totp.second_step(user.role, user.totp_secret is not None, self._require_totp)
+        if step is totp.SecondStep.MISSING:
+            await self.audit("login_refused", user.username, client=client, reason="totp_missing")
+            return LoginResult(LoginOutcome.TOTP_MISSING, to_record(user))
         new_hash = None
         if passwords.needs_rehash(user.password_hash):
             new_hash = await self._hash(password)
-        await self.record_login_success(user.id, client=client, new_hash=new_hash)
-        return LoginResult(LoginOutcome.OK, await self.get_by_username(user.username))
+        done = step is totp.SecondStep.NONE
+        await self.record_login_success(
+            user.id, client=client, new_hash=new_hash, action="login" if done else "password_ok"
+        )
+        outcome = LoginOutcome.OK if done else LoginOutcome.CODE_NEEDED
+        return LoginResult(outcome, await self.get_by_username(user.username))

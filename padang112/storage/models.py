@@ -163,6 +163,22 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SignInWait(Base):
+    """Consecutive sign-in failures of one name (from one client address, or ``*``) and how long it must wait.
+
+    ``scope``: ``password`` or ``code`` (second factor); see :mod:`padang112.accounts.backoff`.
+    """
+
+    __tablename__ = "sign_in_waits"
+
+    scope: Mapped[str] = mapped_column(STATE, primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), primary_key=True)
+    client: Mapped[str] = mapped_column(ID, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditEntry(Base):
     """Sign-ins, failed sign-ins, lockouts and account changes. ``username`` is as typed (may name no account)."""
 

@@ -26,7 +26,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.accounts import ROLES
-from padang112.accounts.backoff import LoginBackoff
+from padang112.accounts.backoff import CODE, LoginBackoff
+from padang112.accounts.second_factor import SecondFactorStore
 from padang112.accounts.sessions import ActiveSession, SessionStore
 from padang112.accounts.users import Clock, UserRecord, UserStore, utc_now
 from padang112.config import Settings
@@ -45,7 +46,7 @@ SESSION_COOKIE = "padang112_session"
 LANG_COOKIE = "lang"
 LANGS = ("id", "en")
 # /metrics is not behind the sign-in layer: it admits its scrape addresses and checks sessions itself
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/masuk", "/metrics"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/masuk", "/masuk/kode", "/metrics"})
 PUBLIC_PREFIXES = ("/static/",)
 MEDIA_PREFIXES = ("/kamera/",)  # the camera proxy: a player, not a person, asks; it gets 401, not the sign-in form
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -77,6 +78,7 @@ class AuthPolicy:
     secure_cookie: bool = SECURE_COOKIE
     ip_attempts_per_minute: int = IP_ATTEMPTS_PER_MINUTE
     trusted_proxies: frozenset[str] = frozenset()  # X-Forwarded-For is read only from these peers
+    require_totp: bool = False  # admins and supervisors must have a second factor (accounts/totp.py)
 
 
 class AttemptLimiter:
@@ -107,12 +109,17 @@ class AuthState:
     session_key: bytes
     clock: Clock
     limiter: AttemptLimiter
-    backoff: LoginBackoff
     users: UserStore = field(init=False)
     sessions: SessionStore = field(init=False)
+    backoff: LoginBackoff = field(init=False)  # passwords, per (name, address)
+    code_backoff: LoginBackoff = field(init=False)  # second-factor codes, per account
+    second_factor: SecondFactorStore = field(init=False)
 
     def attach(self, engine: AsyncEngine) -> None:
-        self.users = UserStore(engine, clock=self.clock)
+        self.users = UserStore(engine, clock=self.clock, require_totp=self.policy.require_totp)
+        self.backoff = LoginBackoff(engine, self.clock)
+        self.code_backoff = LoginBackoff(engine, self.clock, scope=CODE)
+        self.second_factor = SecondFactorStore(engine, clock=self.clock)
         self.sessions = SessionStore(
             engine,
             idle_timeout=self.policy.idle_timeout,
@@ -141,14 +148,15 @@ def setup(
     """Install sessions and CSRF checks (``login.setup`` adds ``/masuk`` and ``/keluar`` on top). Without ``engine``,
     opens one on the database."""
     policy = policy or AuthPolicy(
-        secure_cookie=tls.secure_cookies(settings.web), trusted_proxies=frozenset(settings.web.trusted_proxies)
+        secure_cookie=tls.secure_cookies(settings.web),
+        trusted_proxies=frozenset(settings.web.trusted_proxies),
+        require_totp=settings.web.require_totp,
     )
     state = AuthState(
         policy=policy,
         session_key=settings.secrets().session_key.encode(),
         clock=clock,
         limiter=AttemptLimiter(policy.ip_attempts_per_minute, clock),
-        backoff=LoginBackoff(clock),
     )
     app[AUTH] = state
     if engine is not None:
@@ -292,6 +300,24 @@ def safe_next(value: str | None) -> str:
     if not value or len(value) > 2048 or not _LOCAL_PATH.fullmatch(value):
         return "/"
     return value
+
+
+def see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+async def start_session(request: web.Request, user_id: int, next_path: str) -> web.Response:
+    """Sign ``user_id`` in (every step passed): a new session, never one carried over (fixation); go to ``next``."""
+    state = request.app[AUTH]
+    if old := request.cookies.get(SESSION_COOKIE):
+        await state.sessions.close(old)
+    await state.sessions.purge_expired()
+    new = await state.sessions.open(user_id)
+    response = see_other(next_path)
+    response.set_cookie(
+        SESSION_COOKIE, new.token, httponly=True, samesite="Strict", path="/", secure=state.policy.secure_cookie
+    )
+    return response
 
 
 async def resolve_session(request: web.Request) -> ActiveSession | None:

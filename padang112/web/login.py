@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.accounts.users import Clock, LoginOutcome, normalize_username, utc_now
 from padang112.config import Settings
-from padang112.web import live_guard
+from padang112.web import live_guard, second_step
 from padang112.web.auth import (
     AUTH,
     CSRF_FIELD,
@@ -31,6 +31,8 @@ from padang112.web.auth import (
     language,
     resolve_session,
     safe_next,
+    see_other,
+    start_session,
 )
 from padang112.web.auth import setup as auth_setup
 
@@ -48,6 +50,8 @@ TEXT = {
         LoginOutcome.BAD_CREDENTIALS.value: "Nama pengguna atau kata sandi salah. Setelah 5 kali salah dari "
         "komputer ini, tunggu 5 menit atau masuk dari komputer lain.",
         LoginOutcome.DISABLED.value: "Akun ini dinonaktifkan. Hubungi admin.",
+        LoginOutcome.TOTP_MISSING.value: "Akun ini wajib memakai kode verifikasi (2 langkah), tetapi belum "
+        "terdaftar. Minta admin menjalankan: padang112 user totp-enrol.",
         "too_many": "Terlalu banyak percobaan masuk dari alamat ini. Tunggu satu menit.",
         "csrf": "Formulir kedaluwarsa. Silakan coba lagi.",
     },
@@ -61,6 +65,8 @@ TEXT = {
         LoginOutcome.BAD_CREDENTIALS.value: "Wrong username or password. After 5 wrong tries from this "
         "computer, wait 5 minutes or sign in from another one.",
         LoginOutcome.DISABLED.value: "This account is disabled. Contact the admin.",
+        LoginOutcome.TOTP_MISSING.value: "This account must use a verification code (two steps) but has none "
+        "enrolled yet. Ask the admin to run: padang112 user totp-enrol.",
         "too_many": "Too many sign-in attempts from this address. Wait a minute.",
         "csrf": "The form has expired. Please try again.",
     },
@@ -84,6 +90,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/masuk", login_page)
     app.router.add_post("/masuk", login_submit)
     app.router.add_post("/keluar", logout)
+    second_step.add_routes(app)
 
 
 def _form_token(request: web.Request, nonce: str) -> str:
@@ -121,14 +128,10 @@ def _render(
     return response
 
 
-def _see_other(location: str) -> web.Response:
-    return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
-
-
 async def login_page(request: web.Request) -> web.Response:
     next_path = safe_next(request.query.get("next"))
     if await resolve_session(request) is not None:
-        return _see_other(next_path)
+        return see_other(next_path)
     return _render(request, next_path=next_path)
 
 
@@ -146,24 +149,19 @@ async def login_submit(request: web.Request) -> web.Response:
         return _render(request, status=429, error="too_many", username=username, next_path=next_path)
 
     name, password = normalize_username(username), _field(form, "password")
-    if state.backoff.waiting(name, client):  # answered exactly like a wrong password, at the same cost
+    if await state.backoff.waiting(name, client):  # answered exactly like a wrong password, at the same cost
         result = await state.users.refuse(username, password, client=client, reason="backoff")
     else:
         result = await state.users.authenticate(username, password, client=client)
         if result.outcome is LoginOutcome.BAD_CREDENTIALS:
-            state.backoff.failed(name, client)
-    if result.outcome is not LoginOutcome.OK or result.user is None:
+            await state.backoff.failed(name, client)
+    passed = (LoginOutcome.OK, LoginOutcome.CODE_NEEDED)
+    if result.outcome not in passed or result.user is None:
         return _render(request, status=401, error=result.outcome.value, username=username, next_path=next_path)
-    state.backoff.succeeded(name, client)
-
-    if old := request.cookies.get(SESSION_COOKIE):
-        await state.sessions.close(old)  # never carry a session over a sign-in (fixation)
-    await state.sessions.purge_expired()
-    new = await state.sessions.open(result.user.id)
-    response = _see_other(next_path)
-    response.set_cookie(
-        SESSION_COOKIE, new.token, httponly=True, samesite="Strict", path="/", secure=state.policy.secure_cookie
-    )
+    await state.backoff.succeeded(name, client)
+    if result.outcome is LoginOutcome.CODE_NEEDED:  # no session before the code: second_step opens it
+        return second_step.begin(request, result.user.id, next_path)
+    response = await start_session(request, result.user.id, next_path)
     response.del_cookie(LOGIN_COOKIE, path="/masuk")
     return response
 
@@ -177,6 +175,6 @@ async def logout(request: web.Request) -> web.Response:
     live_guard.end_session(request.app, token)  # its live sockets stop streaming now
     if user is not None:
         await state.users.audit("logout", user.username, client=client_address(request))
-    response = _see_other("/masuk")
+    response = see_other("/masuk")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

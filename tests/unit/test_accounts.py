@@ -172,10 +172,10 @@ def test_cli_adds_lists_changes_and_disables_users(
     capsys.readouterr()
     assert run_cli(monkeypatch, "list") == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["USERNAME", "ROLE", "AGENCY", "STATUS", "NAME"]
+    assert lines[0].split() == ["USERNAME", "ROLE", "AGENCY", "STATUS", "TOTP", "NAME"]
     assert [line.split() for line in lines[1:]] == [
-        ["damkar1", "agency", "damkar", "disabled", "damkar1"],
-        ["rina", "call_taker", "-", "active", "Rina"],
+        ["damkar1", "agency", "damkar", "disabled", "-", "damkar1"],
+        ["rina", "call_taker", "-", "active", "-", "Rina"],
     ]
 
 

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import aiohttp_jinja2
-import jinja2
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -25,7 +23,7 @@ from padang112.incidents import routing
 from padang112.incidents.service import IncidentService
 from padang112.incidents.store import IncidentStore
 from padang112.web import auth, incidents, login
-from tests.unit.conftest import FakeClock
+from tests.unit.conftest import FakeClock, templated_app
 
 PASSWORD = "kuranji-banjir-2023"
 SCRIPT = "<script>alert('banjir')</script>"
@@ -54,14 +52,7 @@ def published() -> list[dict[str, Any]]:
 def app(
     settings: config.Settings, engine: AsyncEngine, clock: FakeClock, published: list[dict[str, Any]]
 ) -> web.Application:
-    app = web.Application()
-    aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.FileSystemLoader(str(config.PROJECT_ROOT / "web" / "templates")),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-        context_processors=[auth.context_processor],
-    )
+    app = templated_app([auth.context_processor])
     login.setup(app, settings, engine=engine, clock=clock)
     app[incidents.INCIDENTS] = IncidentService(
         IncidentStore(engine, clock), publish=published.append, deadline_s=routing.ack_deadline_s
