@@ -257,8 +257,9 @@ class Controller:
                 log.exception("room failed on %s", command)
                 refused = "failed"
                 continue
-            if isinstance(command, c.Reconcile):
+            if isinstance(command, c.Reconcile) and not self.reconciled:
                 self.reconciled = True
+                self.heartbeat.wake()  # new calls come to this controller from now on, not a second later
             refused = decision.refused
             self._apply(decision)
         return refused

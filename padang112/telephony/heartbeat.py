@@ -11,6 +11,7 @@ controller writes 0 first, so calls stop arriving at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -30,13 +31,20 @@ class HeartbeatWriter:
         self.ari = ari
         self.healthy = healthy
         self.last_written: float | None = None  # monotonic time of the last successful write
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Write now instead of at the next tick: the controller has just become able to take calls."""
+        self._wake.set()
 
     async def run(self) -> None:
         while True:
             started = time.monotonic()
+            self._wake.clear()
             if self.healthy():
                 await self._write(str(int(time.time())))
-            await asyncio.sleep(max(0.0, INTERVAL_S - (time.monotonic() - started)))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.0, INTERVAL_S - (time.monotonic() - started)))
 
     async def mark_dead(self) -> None:
         """Tell the dialplan at once that this controller takes no more calls (shutdown)."""

@@ -68,7 +68,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
-    checks = {"ari": controller.ari_connected, "ami": controller.ami.alive, "database": False}
+    # ARI counts once its events flow and the room has been rebuilt from the switch (the controller takes calls)
+    checks = {"ari": controller.ari_connected and controller.reconciled, "ami": controller.ami.alive, "database": False}
     try:
         await request.app[REPOSITORY].ping()
         checks["database"] = True

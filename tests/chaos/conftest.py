@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from padang112 import config
+from tests.chaos.relay import FreezableRelay
 from tests.chaos.supervisor import Supervisor
 
 
@@ -18,6 +19,28 @@ async def supervised(
 ) -> AsyncIterator[Supervisor]:
     """``padang112 serve`` under a restart-on-death supervisor (RestartSec=1), stopped after the test."""
     sup = Supervisor(live_settings, artefacts_dir / "chaos-controller.log")
+    await sup.start()
+    yield sup
+    await sup.stop()
+
+
+@pytest.fixture
+async def ari_relay(asterisk: Any, live_settings: config.Settings) -> AsyncIterator[FreezableRelay]:
+    """A freezable TCP relay in front of the switch's ARI/HTTP port (see relay.py)."""
+    ast = live_settings.asterisk
+    relay = FreezableRelay(ast.manager_address, ast.http_port)
+    await relay.start()
+    yield relay
+    await relay.close()
+
+
+@pytest.fixture
+async def supervised_via_relay(
+    no_controller: Any, ari_relay: FreezableRelay, live_settings: config.Settings, artefacts_dir: Path
+) -> AsyncIterator[Supervisor]:
+    """The supervised controller reaching ARI only through ``ari_relay`` (AMI and SIP go direct)."""
+    env = {"PADANG112_ASTERISK__HTTP_PORT": str(ari_relay.port)}
+    sup = Supervisor(live_settings, artefacts_dir / "chaos-relay-controller.log", env=env)
     await sup.start()
     yield sup
     await sup.stop()

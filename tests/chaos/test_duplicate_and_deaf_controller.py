@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.crowd import Crowd
+from tests.chaos.watch import fallback_members
 from tests.fixtures.controller import eventually
 from tests.integration.test_call_path import call_of
 
@@ -24,11 +25,7 @@ pytestmark = pytest.mark.live
 
 
 def _members(asterisk, queue: str) -> list[str]:
-    return sorted(
-        line.split("(")[1].split(")")[0]
-        for line in asterisk.rx(f"queue show {queue}").splitlines()
-        if "(PJSIP/" in line
-    )
+    return sorted(fallback_members(asterisk, queue))
 
 
 async def _seats_available(repo, seats: list[str]) -> bool:
