@@ -120,6 +120,9 @@ class Crowd:
             await asyncio.sleep(0.05)
         raise AssertionError(f"{name}: no {state} within {timeout} s (states {self.callers[name].states})")
 
+    async def hangup(self, name: str) -> None:
+        await self._sim_of[name].hangup(name)
+
     async def all_ended(self, timeout: float) -> None:
         for name in self.callers:
             await self.wait(name, "DISCONNECTED", timeout)
