@@ -19,18 +19,21 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from padang112 import logs
 from padang112.config import Settings
 from padang112.domain import commands as c
 from padang112.domain import prank
+from padang112.domain.caller_history import CallerHistory, EarlierCall
 from padang112.domain.console import ClearPrank, Dispose, Request
-from padang112.domain.events import DomainEvent
+from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
+from padang112.domain.screen_pop import screen_pop
 from padang112.domain.seats import SeatState
+from padang112.stats import queries
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.ami import AmiLink
 from padang112.telephony.ari import AriClient, AriListener, subscribe
@@ -77,6 +80,7 @@ class Controller:
         self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
         self.lines: list[Line] = []  # the calls we place that are not part of the room (duty alerts, call-backs)
         self.pranks = PrankScores()
+        self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
         self.reconciled = False  # the room has been rebuilt from the switch since the last (re)connection
         self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.connected and self.reconciled)
         self._tasks: list[asyncio.Task[Any]] = []
@@ -90,6 +94,10 @@ class Controller:
         self.pranks.load(
             await self.repo.marked_calls(PRANK_DISPOSITIONS, since), await self.repo.prank_clearances(since)
         )  # marks before a number's clearance do not count
+        stored = await queries.calls_between(self.repo, since, datetime.now(UTC) + timedelta(days=1))
+        self.history.load(
+            EarlierCall(r.id, r.caller_number or "", r.received_at, r.state, r.disposition, r.seat) for r in stored
+        )
         await self.ari.open()
         await self.ami.start()
         self._tasks = [
@@ -261,7 +269,7 @@ class Controller:
                 self.reconciled = True
                 self.heartbeat.wake()  # new calls come to this controller from now on, not a second later
             refused = decision.refused
-            self._apply(decision)
+            self._apply(dataclasses.replace(decision, events=[self._with_screen_pop(e) for e in decision.events]))
         return refused
 
     def _apply(self, decision: Decision) -> None:
@@ -273,11 +281,20 @@ class Controller:
         for effect in decision.effects:
             self.runner.submit(effect)
 
+    def _with_screen_pop(self, event: DomainEvent) -> DomainEvent:
+        """An offer carries its screen-pop: the call and its caller's profile as the controller knows them now."""
+        if not (isinstance(event, CallTransition) and event.to_state == "offered" and event.call_id in self.room.calls):
+            return event
+        call = self.room.calls[event.call_id]
+        profile = self.history.profile(call.caller_number, call.id, event.at, self.pranks)
+        return dataclasses.replace(event, data={**event.data, "screen_pop": screen_pop(call, event.at, profile)})
+
     def _notify(self, events: list[DomainEvent]) -> None:
         """Log each stored (or being stored) event, one line, and hand them to the live subscribers: console,
         callback list, metrics, ..."""
         for event in events:
             logs.log_event(log, event)
+            self.history.observe(event)
         for subscriber in list(self.subscribers):
             for event in events:
                 subscriber(event)

@@ -10,30 +10,14 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from padang112.domain.calls import Call
 from padang112.domain.events import DomainEvent
 from padang112.domain.room import Room
+from padang112.domain.screen_pop import call_view
 from padang112.domain.seats import Seat
 from padang112.wib import iso_or_none as wib
 
 ACTIVE_STATES = ("offered", "connected", "transferred")  # the supervisor's "active calls"
-
-
-def call_view(call: Call, now: datetime, position: int | None = None) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "state": call.state.value,
-        "caller_number": call.caller_number,
-        "caller_name": call.caller_name,
-        "carrier": call.carrier,
-        "dialed": call.dialed,
-        "seat": call.seat,
-        "received_at": wib(call.received_at),
-        "waiting_s": int((now - call.received_at).total_seconds()),
-        "position": position,
-        "flagged": call.flagged,
-        "agency": call.agency if call.agency_joined else None,
-    }  # an agency's duty phone in the call
+__all__ = ["ACTIVE_STATES", "WAITING_ROWS", "call_view", "event_view", "room_view", "seat_view"]
 
 
 def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 async def _live(app: web.Application) -> AsyncIterator[None]:
     """The live hub: the controller's domain events and the runtime's notices to the signed-in browsers."""
-    hub = Hub(app[DESK], app[REPOSITORY])
+    hub = Hub(app[DESK])
     app[HUB] = hub
     stop_listening = app[RUNTIME].listen(hub.notice)
     try:

@@ -1,8 +1,8 @@
 """``/ws``: domain events pushed live to each signed-in user, according to role.
 
 Supervisors and admins see every call and seat event. A call taker sees the events of the seat they are
-signed in to, and gets a ``screen_pop`` the moment a call is offered to that seat, followed by a
-``history`` message (earlier calls from that number in the last 30 days) once the database answers.
+signed in to, and gets a ``screen_pop`` the moment a call is offered to that seat: the call and its caller's
+earlier calls of the last 30 days and prank score, as the ``offered`` event carries them.
 Agency operators get nothing here yet (their incident queue is its own feature).
 
 Publishing never blocks the controller: each client has a bounded queue drained by its own task; a client
@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -23,12 +22,9 @@ from aiohttp import WSMsgType, web
 from padang112.accounts.users import UserRecord
 from padang112.desk import Desk
 from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
-from padang112.domain.prank import PRANK_DISPOSITIONS
-from padang112.storage.repository import Repository
 from padang112.views import event_view
 from padang112.web import auth, live_guard
 from padang112.web.audience import WATCH_ALL, Notice, notice_for
-from padang112.wib import iso_or_none as wib
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +49,8 @@ class Client:
 
 
 class Hub:
-    def __init__(self, desk: Desk, repo: Repository) -> None:
+    def __init__(self, desk: Desk) -> None:
         self.desk = desk
-        self.repo = repo
         self.clients: set[Client] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe = desk.subscribe(self.publish)
@@ -93,46 +88,15 @@ class Hub:
                 client.send(shaped)
 
     def _screen_pop(self, event: CallTransition) -> None:
-        call = self.desk.call(event.call_id)
-        if call is None:
+        """The pop the offer carries (``data["screen_pop"]``: the call, its caller's earlier calls and prank score),
+        as it is: no query, and the same screen a replay of the stored event gives."""
+        pop = event.data.get("screen_pop")
+        if pop is None:
             return
-        pop = {"type": "screen_pop", "call": call}
-        targets = [c for c in self.clients if c.user.role == "call_taker" and self.seat_of(c.user) == event.seat]
-        for client in targets:
-            client.send(pop)
-        if targets:
-            self.spawn(self._send_history(call["id"], call["caller_number"], targets))
-
-    async def _send_history(self, call_id: str, number: str, targets: list[Client]) -> None:
-        now = datetime.now(UTC)
-        earlier = [
-            c for c in await self.repo.calls_from_number(number, now - timedelta(days=HISTORY_DAYS)) if c.id != call_id
-        ]
-        pranks = self.desk.pranks
-        cleared = pranks.cleared_at(number)  # marks before a clearance ("Hapus tanda iseng") no longer count
-        message = {
-            "type": "history",
-            "call_id": call_id,
-            "prank_count": sum(
-                1
-                for c in earlier
-                if c.disposition in PRANK_DISPOSITIONS and (cleared is None or c.received_at > cleared)
-            ),
-            "prank_score": round(pranks.score(number, now), 3),
-            "prank_cleared_at": wib(cleared),
-            "calls": [
-                {
-                    "id": c.id,
-                    "received_at": wib(c.received_at),
-                    "state": c.state,
-                    "disposition": c.disposition,
-                    "seat": c.seat,
-                }
-                for c in earlier[:20]
-            ],
-        }
-        for client in targets:
-            client.send(message)
+        message = {"type": "screen_pop", **pop}
+        for client in list(self.clients):
+            if client.user.role == "call_taker" and self.seat_of(client.user) == event.seat:
+                client.send(message)
 
     def spawn(self, coro: Any) -> None:
         """Run a follow-up look-up (history, an incident record) beside the hub; cancelled when it closes."""

@@ -292,8 +292,9 @@ REQUEST_BODIES["call_back"] = {  # the callback list
 WS_DESCRIPTION = (
     "WebSocket upgrade (`101 Switching Protocols`). Each message is a JSON object with a `type`: first "
     "`hello` (user, role, seat, and the whole room for supervisors and admins), then the domain events this "
-    "user may see (`CallTransition`, `SeatTransition`, ...), `screen_pop` and `history` for a call taker whose "
-    "seat is offered a call, and `pong` in answer to the text message `ping`."
+    "user may see (`CallTransition`, `SeatTransition`, ...), `screen_pop` for a call taker whose seat is offered "
+    "a call (`call`, and `history`: the number's earlier calls, prank count and score, as the `offered` event "
+    "carries them), and `pong` in answer to the text message `ping`."
 )
 
 

@@ -29,7 +29,7 @@ function showCall(view, state) {
   $("pop-name").textContent = view.caller_name || "";
   $("pop-wait").textContent = `${T.waiting_for} ${view.waiting_s} ${T.seconds}`;
   $("pop-history").replaceChildren(el("li", T.no_history));
-  $("pop-prank").hidden = !view.flagged;  // the history message below fills in the count
+  $("pop-prank").hidden = !view.flagged;  // the screen-pop's history fills in the count
   prankBadge(view);
   $("disposition-saved").hidden = true;
   setCallState(state || view.state);
@@ -86,8 +86,7 @@ setupIncidentForm();
 connect((m) => {
   infoRequests(m);  // the agencies' requests for more information
   if (m.type === "hello") refresh();
-  else if (m.type === "screen_pop") showCall(m.call, "offered");
-  else if (m.type === "history") showHistory(m);
+  else if (m.type === "screen_pop") { showCall(m.call, "offered"); showHistory(m.history); }
   else if (m.type === "SeatTransition" && m.seat === seat) showSeat({id: m.seat, state: m.to_state, reason: m.reason});
   else if (m.type === "CallTransition" && call && m.call_id === call.id) setCallState(m.to_state);
   else if (m.type === "incident") showIncident(m.incident);

@@ -4,7 +4,7 @@ import {T, api} from "/static/live.js";
 const $ = (id) => document.getElementById(id);
 let current = null;  // the call on screen
 
-// A new call on screen (history undefined), or its history message (score, count since any clearance).
+// A new call on screen (history undefined), or its screen-pop's history (score, count since any clearance).
 export function prankBadge(call, history) {
   current = call;
   const score = history ? history.prank_score || 0 : null;
