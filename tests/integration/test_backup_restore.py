@@ -107,7 +107,7 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
             tone_hz=440,
             hangup_after=5,
         )
-        await asyncio.sleep(0.3)
+        await eventually(lambda c=caller: call_of(repo, c), 10, what=f"{caller} arrived")
     calls = [await eventually(lambda c=c: call_of(repo, c, "ended"), 30, what=f"{c} ended") for c in before]
     engine = create_engine(live_settings.db_url)
     incident = await IncidentStore(engine, lambda: datetime.now(UTC)).create(

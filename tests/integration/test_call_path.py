@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from padang112.simulator import fleet, tones
 from padang112.storage.repository import Repository
-from tests.fixtures.controller import eventually
+from tests.fixtures.controller import eventually, seat_is
 
 pytestmark = pytest.mark.live
 
@@ -66,6 +65,11 @@ async def test_a_112_call_reaches_a_seat_with_audio_both_ways_and_is_recorded_an
     assert states[:4] == ["available", "offered", "busy", "wrap_up"]
 
 
+async def _connected(repo: Repository, caller: str):
+    call = await call_of(repo, caller)
+    return call if call is not None and call.connected_at is not None else None
+
+
 async def _exists(path: Path) -> bool:
     return path.exists() and path.stat().st_size > 1000
 
@@ -88,9 +92,9 @@ async def test_with_one_seat_three_callers_are_served_in_arrival_order_and_a_cal
             record=tmp_path / f"q{i}.wav",
             hangup_after=hang,
         )
-        await asyncio.sleep(0.4)
+        await eventually(lambda c=caller: call_of(repo, c), 10, what=f"caller {i + 1} arrived")  # arrival order
     # the third caller gives up while the first two are served
-    await asyncio.sleep(2.5)
+    await eventually(lambda: _connected(repo, callers[0]), 15, what="the first caller served")
     await citizen.hangup("q2")
     first = await eventually(lambda: call_of(repo, callers[0], "ended"), 20, what="first call ended")
     second = await eventually(lambda: call_of(repo, callers[1], "ended"), 20, what="second call ended")
@@ -107,7 +111,7 @@ async def test_a_seat_that_lets_a_call_ring_out_is_paused_and_the_next_seat_gets
 ):
     sleepy, awake = seat_pool(2)
     await seat_phones([sleepy], answer_after=None)  # registered first: idle longest, rung first
-    await asyncio.sleep(0.5)
+    await eventually(lambda: seat_is(repo, sleepy, "available"), 10, what=f"{sleepy} ready")
     await seat_phones([awake], answer_after=0.3, hangup_after=1.5)
     citizen = await simulator("citizen")
     caller = "+6281200000021"
@@ -128,7 +132,7 @@ async def test_an_unregistered_seat_is_never_offered_a_call(
     gone, here = seat_pool(2)
     phones = await seat_phones([gone], answer_after=0.3)
     await phones[gone].unregister(gone)
-    await eventually(lambda: _seat_state(repo, gone, "offline"), 10, what=f"{gone} offline")
+    await eventually(lambda: seat_is(repo, gone, "offline"), 10, what=f"{gone} offline")
     await seat_phones([here], answer_after=0.3, hangup_after=1.0)
     citizen = await simulator("citizen")
     caller = "+6281200000031"
@@ -138,8 +142,3 @@ async def test_an_unregistered_seat_is_never_offered_a_call(
     call = await eventually(lambda: call_of(repo, caller, "ended"), 15, what="call ended")
     assert call.seat == here
     assert "offered" not in [e.to_state for e in await repo.seat_events(gone)]
-
-
-async def _seat_state(repo: Repository, seat: str, state: str) -> bool:
-    states = await repo.seat_states()
-    return seat in states and states[seat][0] == state

@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from padang112.simulator import fleet
-from tests.fixtures.controller import eventually
+from tests.fixtures.controller import eventually, seat_is
 from tests.integration.test_call_taker_console import take_seat
 from tests.integration.test_callbacks import abandon
 from tests.integration.test_console_page import add_account
@@ -34,11 +34,6 @@ async def _nothing_left(ari_credentials, item_id: str):
     channels = [c for c in await _switch(ari_credentials, "channels") if c.startswith(f"cb-{item_id}-")]
     bridges = [b for b in await _switch(ari_credentials, "bridges") if b.startswith(f"bridge-cb-{item_id}-")]
     return (channels, bridges) == ([], []) or None
-
-
-async def _seat_is(repo, seat: str, state: str):
-    record = (await repo.seat_states()).get(seat)
-    return record if record is not None and record.state == state else None
 
 
 async def _item(page: Page, base_url: str, item_id: str) -> dict:
@@ -76,11 +71,11 @@ async def test_a_call_back_talking_across_a_controller_restart_is_adopted_and_en
     await controller.start()
     channels = await _switch(ari_credentials, "channels")
     assert sum(c.startswith(f"cb-{item_id}-") for c in channels) == 2, "the restart dropped the call-back"
-    paused = await eventually(lambda: _seat_is(repo, seat, "paused"), 10, what="the seat paused again")
+    paused = await eventually(lambda: seat_is(repo, seat, "paused"), 10, what="the seat paused again")
     assert paused.reason == "callback"  # still calling back: not offered a 112 call
 
     await line.seat_hangup("telkomsel-line-r1")  # the caller ends the call: the new controller sees it
-    await eventually(lambda: _seat_is(repo, seat, "available"), 10, what="the seat given back")
+    await eventually(lambda: seat_is(repo, seat, "available"), 10, what="the seat given back")
     detail = await _item(page, controller.base_url, item_id)
     assert (detail["state"], detail["last_outcome"]) == ("done", "reached")
     assert [e["kind"] for e in detail["events"]][-2:] == ["connected", "done"]
@@ -104,7 +99,7 @@ async def test_a_call_back_still_dialling_the_caller_when_the_controller_dies_is
 
     controller.stop(kill=True)  # dies at once (an orderly stop takes long enough for the caller's ring to time out)
     await controller.start()
-    await eventually(lambda: _seat_is(repo, seat, "available"), 10, what="the seat given back")
+    await eventually(lambda: seat_is(repo, seat, "available"), 10, what="the seat given back")
     await eventually(lambda: _nothing_left(ari_credentials, item_id), 10, what="the call-back's legs hung up")
     await line.wait_event(lambda e: e.get("event") == "seat_call_ended", 10)  # the caller's phone stops ringing
     detail = await _item(page, controller.base_url, item_id)

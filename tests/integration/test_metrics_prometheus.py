@@ -8,7 +8,6 @@ NoSeatReady, read back through Prometheus's HTTP API.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import yaml
 from padang112 import config, logs
 from padang112.simulator import fleet
 from tests.conftest import SLOT
-from tests.fixtures.controller import eventually, stop_process
+from tests.fixtures.controller import eventually, seat_is, stop_process
 
 pytestmark = pytest.mark.live
 
@@ -112,7 +111,7 @@ async def prometheus(
 
 
 async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts(
-    prometheus: Prometheus, seat_phones, simulator, seat_pool, live_settings: config.Settings, controller
+    prometheus: Prometheus, seat_phones, simulator, seat_pool, live_settings: config.Settings, controller, repo
 ) -> None:
     log_start = controller.log_path.stat().st_size
     # Asterisk's own metrics come through res_prometheus, behind the generated password; the dashboard's exist
@@ -133,7 +132,7 @@ async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts
     for n in range(3):
         await citizen.call(f"quick{n}", target, bind=trunk, caller=f"+62812000091{n}", hangup_after=3)
         await citizen.wait_call_state(f"quick{n}", "DISCONNECTED", 20)
-        await asyncio.sleep(live_settings.calls.wrap_up_s + 0.5)  # the seat is ready again
+        await eventually(lambda: seat_is(repo, seat, "available"), 10, what="the seat ready again after wrap-up")
 
     answered = 'sum(padang112_call_answer_time_seconds_count{carrier="telkomsel"})'
     await eventually(

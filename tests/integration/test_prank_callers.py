@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 
 import pytest
@@ -10,7 +9,7 @@ from playwright.async_api import Page
 
 from padang112.simulator import fleet
 from padang112.storage.repository import Repository
-from tests.fixtures.controller import eventually
+from tests.fixtures.controller import eventually, seat_is
 from tests.integration.test_console_page import add_account, sign_in
 
 pytestmark = pytest.mark.live
@@ -45,11 +44,11 @@ async def test_a_number_marked_prank_twice_is_queued_behind_a_genuine_caller_and
         )
         assert response.ok, await response.text()
     await phones[first_seat].unregister(first_seat)
-    await asyncio.sleep(1.5)  # wrap-up of the last prank call, then the seat is offline
+    await eventually(lambda: seat_is(repo, first_seat, "offline"), 10, what="the seat offline after its wrap-up")
 
     await citizen.call("p", target, bind=bind, caller=prankster)  # the prankster calls first...
-    await asyncio.sleep(1.0)
-    await citizen.call("g", target, bind=bind, caller=genuine)  # ...a genuine caller a second later
+    await eventually(lambda: _queued(repo, prankster), 10, what="the prankster waiting")
+    await citizen.call("g", target, bind=bind, caller=genuine)  # ...a genuine caller after them
     await eventually(lambda: _queued(repo, genuine), 10, what="genuine caller waiting")
     await seat_phones([later_seat], answer_after=0.3, hangup_after=1.0)
 
