@@ -41,7 +41,7 @@ from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
 from padang112.telephony.heartbeat import HeartbeatWriter
-from padang112.telephony.lines import Line, event_channel
+from padang112.telephony.lines import Line, event_channel, translate
 from padang112.telephony.snapshot import live_snapshot
 from padang112.telephony.stasis import StasisTranslator
 
@@ -235,7 +235,8 @@ class Controller:
         channel = event_channel(item)
         for line in self.lines:
             if channel.startswith(line.prefix):
-                line.on_ari_event(item)
+                for fact in translate(item):
+                    line.take(fact)
                 return
         self._handle(self.translator.translate(item))
 

@@ -3,7 +3,8 @@
 The call taker's phone rings first (leg ``cb-<item>-seat-<token>``); once they answer they hear ringing while the
 caller is dialled (``cb-<item>-caller-<token>``); once the caller answers both legs are bridged and recorded. Either
 leg ending ends the attempt once, with an outcome for the list. Plain values, no I/O: the dialer
-(``telephony/callback_dialer.py``) feeds it the ARI facts and carries out the actions it returns.
+(``telephony/callback_dialer.py``) feeds it the switch's facts (:meth:`Attempt.on`, ``domain/legs.py``) and carries
+out the actions it returns.
 
 After a controller restart the attempt is rebuilt from the switch (:func:`reconcile`): a call-back whose two legs
 still talk in their bridge is adopted; anything less is closed cleanly (legs hung up, bridge destroyed, the seat
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from padang112.domain.callbacks import outcome_of_cause
+from padang112.domain.legs import LegFact, LegGone, LegUp
 
 CHANNEL_PREFIX = "cb-"
 PAUSE_REASON = "callback"  # the seat's pause reason while it calls back
@@ -118,6 +120,18 @@ class Attempt:
         if role == "seat":
             return self.close("seat_no_answer" if self.step is Step.SEAT_RINGING else "no_answer")
         return self.close(outcome_of_cause(cause))
+
+    def on(self, fact: LegFact) -> list[Action]:
+        """What the switch reported about one of the attempt's legs."""
+        parsed = parse_leg(fact.channel)
+        if parsed is None:
+            return []
+        role = parsed[1]
+        if isinstance(fact, LegUp):
+            return self.seat_answered() if role == "seat" else self.caller_answered()
+        if isinstance(fact, LegGone):
+            return self.leg_gone(role, fact.cause)
+        return []
 
     def seat_not_rung(self) -> list[Action]:
         return self.close("seat_no_answer")

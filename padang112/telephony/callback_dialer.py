@@ -1,14 +1,14 @@
 """Call-backs over ARI: the call taker's phone first, then the caller over the carrier trunk they called from.
 
-The seat is paused (reason ``callback``) for the attempt, so the room offers it no 112 call meanwhile. Each attempt
-is a :class:`padang112.domain.callback_attempt.Attempt` (pure): this adapter feeds it the ARI events of its
-``cb-`` channels (the controller routes them here by prefix) and carries out what it returns through the effect
-runner, which writes the ARI requests (the bridge-and-record sequence is the room's own ``Bridge`` and
-``StartRecording``). The caller's number is dialled only through ``DialPolicy`` (it must have called in over that
-carrier). After a (re)connection :meth:`CallbackDialer.reconcile` adopts an attempt still talking on the switch and
-closes anything less. The list itself is fed from the room's events: an abandoned call makes an item, a number
-calling again is matched to its open item. Calls the dialplan's fallback queue handled while the controller was
-away reach the list too, as their imported events are published.
+The seat is reserved (paused ``callback``, by the room) for the attempt, so the room offers it no 112 call meanwhile.
+Each attempt is a :class:`padang112.domain.callback_attempt.Attempt` (pure): this adapter feeds it what the switch
+reports about its ``cb-`` channels (routed here by prefix and translated by ``telephony/lines.py``) and carries out
+what it returns through the effect runner, which writes the ARI requests (the bridge-and-record sequence is the
+room's own ``Bridge`` and ``StartRecording``). The caller's number is dialled only through ``DialPolicy`` (it must
+have called in over that carrier). After a (re)connection :meth:`CallbackDialer.reconcile` adopts an attempt still
+talking on the switch and closes anything less. The list itself is fed from the room's events: an abandoned call
+makes an item, a number calling again is matched to its open item. Calls the dialplan's fallback queue handled
+while the controller was away reach the list too, as their imported events are published.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from padang112.domain import numbering
 from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
 from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number
 from padang112.domain.events import CallTransition, DomainEvent
+from padang112.domain.legs import LegFact
 from padang112.storage.repository import Repository
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
 from padang112.telephony.executor import EffectRunner
@@ -99,8 +100,8 @@ class CallbackDialer:
             elif event.to_state == "abandoned" and callable_number(number) and carrier:
                 self._queue.put_nowait(lambda: self._abandoned(event.call_id, number, carrier))
 
-    def on_ari_event(self, event: dict[str, Any]) -> None:
-        self._queue.put_nowait(lambda: self._event(event))
+    def take(self, fact: LegFact) -> None:
+        self._queue.put_nowait(lambda: self._on(fact))
 
     def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
         """After a (re)connection: adopt what still talks on the switch, close the rest, give seats back.
@@ -193,18 +194,10 @@ class CallbackDialer:
             log.exception("publishing callback %s failed", item.id)
 
     # ---- the two legs ------------------------------------------------------------------------------------
-    async def _event(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        channel = (event.get("channel") or {}).get("id", "")
-        attempt = self._attempts.get(channel)
-        parsed = ca.parse_leg(channel)
-        if attempt is None or parsed is None:
-            return
-        role = parsed[1]
-        if kind == "StasisStart":
-            await self._carry_out(attempt.seat_answered() if role == "seat" else attempt.caller_answered())
-        elif kind in ("ChannelDestroyed", "StasisEnd", "ChannelHangupRequest"):
-            await self._carry_out(attempt.leg_gone(role, event.get("cause")))
+    async def _on(self, fact: LegFact) -> None:
+        attempt = self._attempts.get(fact.channel)
+        if attempt is not None:
+            await self._carry_out(attempt.on(fact))
 
     async def _carry_out(self, actions: list[ca.Action]) -> None:
         for action in actions:

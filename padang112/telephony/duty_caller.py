@@ -1,9 +1,9 @@
 """Calls an agency's duty phone over ARI until someone presses 1 (see ``domain/duty_alerts.py``).
 
-A line of the controller: it hands this adapter every ARI event about a ``duty-…`` channel and, after each
-(re)connection, the switch's snapshot (channels left by an earlier process are hung up). Its requests are
-effects carried out by the effect runner. Which tasks need a call comes from
-the incident store (escalated and still not acknowledged), re-read by ``sync`` every few seconds, so an alert
+A line of the controller: it hands this adapter what the switch reports about a ``duty-…`` channel (translated by
+``telephony/lines.py``) and, after each (re)connection, the switch's snapshot (channels left by an earlier process
+are hung up). Its requests are effects carried out by the effect runner. Which tasks need a call comes from the
+incident store (escalated and still not acknowledged), re-read by ``sync`` every few seconds, so an alert
 survives a restart and stops soon after the task is acknowledged in the console. The duty phone is only ever
 dialled through ``DialPolicy``.
 """
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from padang112.domain import duty_alerts as da
 from padang112.domain import effects as fx
+from padang112.domain.legs import KeyPressed, LegFact, LegUp, PlaybackDone
 from padang112.incidents.model import AGENCY_NAMES, TaskState
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import EffectRunner
@@ -74,9 +75,9 @@ class DutyCaller:
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
 
     # ---- inputs ------------------------------------------------------------------------------------------
-    def on_ari_event(self, event: dict[str, Any]) -> None:
-        """From the controller's listener (never blocks): queued and handled in order by ``run``."""
-        self._queue.put_nowait(lambda: self._event(event))
+    def take(self, fact: LegFact) -> None:
+        """From the controller's inbox (never blocks): queued and handled in order by ``run``."""
+        self._queue.put_nowait(lambda: self._on(fact))
 
     def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
         live = [ch.id for ch in snapshot.placed if ch.id.startswith(CHANNEL_PREFIX)]
@@ -99,28 +100,22 @@ class DutyCaller:
             except Exception:  # one bad event must not stop the alerts
                 log.exception("duty call handling failed")
 
-    async def _event(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        channel = (event.get("channel") or {}).get("id", "")
-        now = self.clock()
-        if kind == "StasisStart":
+    async def _on(self, fact: LegFact) -> None:
+        channel = fact.channel
+        actions: list[da.Action] = []
+        if isinstance(fact, LegUp):
             actions = self.alerts.answered(channel)
-        elif kind == "ChannelDtmfReceived":
-            actions = self.alerts.digit(channel, str(event.get("digit", "")))
-        elif kind == "PlaybackFinished":
-            target = str(event["playback"].get("target_uri", "")).removeprefix("channel:")
-            if self._thanks.get(target) == event["playback"].get("id"):
-                actions = [da.HangUp(target)]
-            elif self._notices.get(target) == event["playback"].get("id"):
-                actions = self.alerts.notice_finished(target)
-            else:
-                actions = []
-        elif kind in ("StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"):
+        elif isinstance(fact, KeyPressed):
+            actions = self.alerts.digit(channel, fact.digit)
+        elif isinstance(fact, PlaybackDone):
+            if self._thanks.get(channel) == fact.playback:
+                actions = [da.HangUp(channel)]
+            elif self._notices.get(channel) == fact.playback:
+                actions = self.alerts.notice_finished(channel)
+        else:
             self._notices.pop(channel, None)
             self._thanks.pop(channel, None)
-            actions = self.alerts.ended(channel, now)
-        else:
-            actions = []
+            actions = self.alerts.ended(channel, self.clock())
         await self._carry_out(actions)
 
     # ---- outputs -----------------------------------------------------------------------------------------

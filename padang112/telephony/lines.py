@@ -1,14 +1,18 @@
 """The controller's contract for a line: a kind of call it places besides the room's (duty alerts, call-backs).
 
-A line's channel ids start with its ``prefix``; the controller hands it the ARI events of those channels, taken
-from the one inbox in order, and after every (re)connection the switch's snapshot to reconcile its own channels.
+A line's channel ids start with its ``prefix``; the controller takes the ARI events of those channels from the one
+inbox in order, translates each (:func:`translate`, pure) into the line's commands (``domain/legs.py``) and hands
+them to the line; after every (re)connection it gives each line the switch's snapshot to reconcile its channels.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from padang112.domain.legs import KeyPressed, LegFact, LegGone, LegUp, PlaybackDone
 from padang112.telephony.snapshot import Snapshot
+
+GONE = frozenset({"ChannelHangupRequest", "StasisEnd", "ChannelDestroyed"})
 
 
 class Line(Protocol):
@@ -16,8 +20,8 @@ class Line(Protocol):
 
     prefix: str
 
-    def on_ari_event(self, event: dict[str, Any]) -> None:
-        """An ARI event about one of the line's channels (must not block)."""
+    def take(self, fact: LegFact) -> None:
+        """What the switch reported about one of the line's channels (must not block)."""
 
     def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
         """After each (re)connection: the switch's channels and bridges, and the stored seat pauses."""
@@ -32,3 +36,20 @@ def event_channel(event: dict[str, Any]) -> str:
     if isinstance(playback, dict):
         return str(playback.get("target_uri", "")).removeprefix("channel:")
     return ""
+
+
+def translate(event: dict[str, Any]) -> list[LegFact]:
+    """An ARI event about a line's channel as the line's command (pure; [] for what no line acts on)."""
+    channel, kind = event_channel(event), event.get("type")
+    if not channel:
+        return []
+    if kind == "StasisStart":
+        return [LegUp(channel)]
+    if kind in GONE:
+        cause = event.get("cause")
+        return [LegGone(channel, cause if isinstance(cause, int) else None)]
+    if kind == "ChannelDtmfReceived":
+        return [KeyPressed(channel, str(event.get("digit", "")))]
+    if kind == "PlaybackFinished":
+        return [PlaybackDone(channel, str(event["playback"].get("id", "")))]
+    return []

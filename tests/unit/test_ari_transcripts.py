@@ -18,13 +18,15 @@ from padang112.callbacks.store import CallbackStore
 from padang112.domain import callback_attempt as ca
 from padang112.domain import commands as c
 from padang112.domain import duty_alerts as da
+from padang112.domain.legs import KeyPressed, LegGone, LegUp, PlaybackDone
 from padang112.domain.seats import SeatState
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.duty_caller import DutyCaller
+from padang112.telephony.lines import translate
 from padang112.telephony.stasis import StasisTranslator
 from tests.unit.conftest import FakeClock
-from tests.unit.test_callback_dialer import Desk, Recorder, always, kinds
+from tests.unit.test_callback_dialer import Desk, Recorder, always, feed, kinds
 
 TRANSCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "ari"
 
@@ -63,7 +65,7 @@ async def test_a_recorded_call_back_drives_the_attempt_to_bridge_record_and_clos
         rename=("cb-3-", f"cb-{item.id}-"),
     )
     for event in events:
-        await dialer._event(event)
+        await feed(dialer, event)
     assert kinds(runner.done) == [
         "Ringing",  # the seat answered: the call taker hears ringing
         "Originate",  # and the caller is dialled over the carrier
@@ -101,7 +103,7 @@ async def test_a_recorded_duty_call_is_acknowledged_by_key_1_thanked_and_hung_up
     duty.alerts = da.DutyAlerts(2.0, lambda incident, agency: channel)
     await duty._carry_out(duty.alerts.sync({(1, "pupr")}, datetime.now(UTC)))
     for event in replay("duty_call", {channel: ["duty", "1", "pupr"]}):
-        await duty._event(event)
+        await feed(duty, event)
     assert kinds(runner.done) == ["Originate", "Play", "StopPlayback", "Play", "Hangup"]
     assert runner.done[0].endpoint == "PJSIP/duty_pupr" and runner.done[0].app_args == "duty,1,pupr"
     assert runner.done[1].playback == "pb-duty-1-pupr-c8125e2-notice"  # the ids the recorded switch played
@@ -125,4 +127,28 @@ def test_a_recorded_inbound_call_and_its_seat_leg_translate_to_the_rooms_command
         c.CallerHungUp(call),
         c.SeatLegHungUp(call, "seat06", leg),
         c.SeatLegHungUp(call, "seat06", leg),
+    ]
+
+
+def test_the_recorded_call_back_and_duty_call_translate_to_their_lines_commands() -> None:
+    seat_leg, caller_leg = "cb-3-seat-1dae251", "cb-3-caller-1dae251"
+    callback = replay(
+        "callback_attempt", {seat_leg: ["callback", "seat", "3"], caller_leg: ["callback", "caller", "3"]}
+    )
+    assert [f for e in callback for f in translate(e)] == [
+        LegUp(seat_leg),  # the call taker answered
+        LegUp(caller_leg),  # the caller answered
+        LegGone(caller_leg),  # the caller hung up (a hang-up request from the phone carries no cause),
+        LegGone(caller_leg, 16),  # then the channel is destroyed: normal clearing (the attempt acts on the first)
+        LegGone(seat_leg, 32),  # the dialer hung up the seat's leg
+        LegGone(seat_leg, 16),
+    ]
+    duty = "duty-1-pupr-c8125e2"
+    assert [f for e in replay("duty_call", {duty: ["duty", "1", "pupr"]}) for f in translate(e)] == [
+        LegUp(duty),
+        KeyPressed(duty, "1"),
+        PlaybackDone(duty, f"pb-{duty}-notice"),
+        PlaybackDone(duty, f"pb-{duty}-thanks"),
+        LegGone(duty, 32),
+        LegGone(duty, 16),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from padang112.domain import callback_attempt as ca
+from padang112.domain.legs import KeyPressed, LegGone, LegUp, PlaybackDone
 
 LEGS = ca.Legs(5, "ab1")
 
@@ -23,6 +24,15 @@ def test_the_happy_path_rings_back_dials_bridges_and_ends_reached_once() -> None
     assert a.caller_answered() == [ca.BridgeAndRecord(LEGS)]
     assert a.leg_gone("caller", 16) == [ca.Close(LEGS, "seat01", "reached")]
     assert a.leg_gone("seat") == []  # closed once
+
+
+def test_the_switchs_facts_drive_the_attempt_by_the_legs_role() -> None:
+    a = ca.Attempt(LEGS, "seat01")
+    assert a.on(LegUp("cb-5-caller-ab1")) == []  # the caller's leg cannot come first
+    assert a.on(KeyPressed("cb-5-seat-ab1", "1")) == [] and a.on(PlaybackDone("cb-5-seat-ab1", "pb")) == []
+    assert a.on(LegUp("cb-5-seat-ab1")) == [ca.RingBack("cb-5-seat-ab1"), ca.DialCaller(LEGS)]
+    assert a.on(LegGone("duty-5-pupr-x")) == []  # not one of its legs
+    assert a.on(LegGone("cb-5-caller-ab1", 17)) == [ca.Close(LEGS, "seat01", "busy")]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from padang112.domain.room import Policy, Room
 from padang112.domain.seats import SeatState
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.dial_policy import DialPolicy
+from padang112.telephony.lines import translate
 from padang112.telephony.snapshot import PlacedChannel, Snapshot
 from tests.unit.conftest import FakeClock
 
@@ -139,6 +140,12 @@ def stasis(kind: str, channel: str, **extra) -> dict:
     return {"type": kind, "channel": {"id": channel}, **extra}
 
 
+async def feed(line, event: dict) -> None:
+    """An ARI event as the controller hands it to a line: translated, then taken (here: at once, in order)."""
+    for fact in translate(event):
+        await line._on(fact)
+
+
 async def test_an_attempt_rings_the_seat_then_dials_the_caller_then_bridges_records_and_closes(
     engine, clock: FakeClock
 ) -> None:
@@ -146,16 +153,16 @@ async def test_an_attempt_rings_the_seat_then_dials_the_caller_then_bridges_reco
     seat_leg = runner.done[0].channel
     assert kinds(runner.done) == ["Originate"] and runner.done[0].endpoint == "PJSIP/seat01"
     assert desk.room.seats["seat01"].reason == "callback"
-    await dialer._event(stasis("StasisStart", seat_leg))
+    await feed(dialer, stasis("StasisStart", seat_leg))
     caller_leg = runner.done[-1].channel
     assert kinds(runner.done[1:]) == ["Ringing", "Originate"] and caller_leg.startswith(f"cb-{item.id}-caller-")
     assert runner.done[-1].endpoint == "PJSIP/+6281234500009@xl"
-    await dialer._event(stasis("StasisStart", caller_leg))
+    await feed(dialer, stasis("StasisStart", caller_leg))
     assert kinds(runner.done[3:]) == ["Ringing", "Bridge", "StartRecording"]
     assert runner.done[4].channels == (seat_leg, caller_leg) and runner.done[5].name == f"callback-{item.id}-1"
     assert (await store.get(item.id)).state.value == "connected"
-    await dialer._event(stasis("ChannelDestroyed", caller_leg, cause=16))
-    await dialer._event(stasis("ChannelDestroyed", seat_leg))  # the second leg's end changes nothing more
+    await feed(dialer, stasis("ChannelDestroyed", caller_leg, cause=16))
+    await feed(dialer, stasis("ChannelDestroyed", seat_leg))  # the second leg's end changes nothing more
     assert kinds(runner.done[6:]) == ["Hangup", "Hangup", "DestroyBridge"]
     assert (await store.get(item.id)).state.value == "done"
     assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
@@ -164,8 +171,8 @@ async def test_an_attempt_rings_the_seat_then_dials_the_caller_then_bridges_reco
 async def test_a_busy_caller_puts_the_item_back_with_its_outcome(engine, clock: FakeClock) -> None:
     store, item, runner, desk, dialer = await _taken(engine, clock)
     seat_leg = runner.done[0].channel
-    await dialer._event(stasis("StasisStart", seat_leg))
-    await dialer._event(stasis("ChannelDestroyed", runner.done[-1].channel, cause=17))
+    await feed(dialer, stasis("StasisStart", seat_leg))
+    await feed(dialer, stasis("ChannelDestroyed", runner.done[-1].channel, cause=17))
     stored = await store.get(item.id)
     assert (stored.state.value, stored.last_outcome) == ("open", "busy")
     assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
@@ -184,7 +191,7 @@ async def test_after_a_restart_a_call_back_still_talking_is_adopted_and_ends_nor
     await fresh._reconcile(snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {})
     assert fresh.runner.done == []  # nothing touched: the two talk on
     assert desk.posted == [c.SeatPause("seat01", "callback")]  # and the seat stays out of the queue
-    await fresh._event(stasis("StasisEnd", legs[0]))
+    await feed(fresh, stasis("StasisEnd", legs[0]))
     assert kinds(fresh.runner.done) == ["Hangup", "Hangup", "DestroyBridge"]
     assert (await store.get(item.id)).state.value == "done"
 
