@@ -95,6 +95,10 @@ class Desk:
 
         return stop
 
+    def signed_in(self) -> int:
+        """How many seats a call taker is signed in to now (ready, on a call or paused)."""
+        return sum(1 for seat in self._room.seats.values() if seat.signed_in)
+
     def waiting(self) -> int:
         """How many callers wait in the queue now."""
         return len(self._room.queue)

@@ -16,7 +16,7 @@ from padang112.planning import staffing
 from padang112.stats import queries
 from padang112.web import auth
 from padang112.web.dashboard import now
-from padang112.web.keys import CONTROLLER, REPOSITORY, SETTINGS
+from padang112.web.keys import DESK, REPOSITORY, SETTINGS
 
 ROLES = ("supervisor", "admin")
 WEEKS = 4
@@ -43,10 +43,8 @@ async def staffing_advice(request: web.Request) -> web.Response:
     calls = await queries.calls_between(request.app[REPOSITORY], at - timedelta(weeks=WEEKS), at)
     settings = request.app[SETTINGS]
     advice = staffing.from_calls(calls, at, hours=2, days=7 * WEEKS, wrap_s=settings.calls.wrap_up_s)
-    controller = request.app.get(CONTROLLER)
-    signed_in = None
-    if controller is not None:
-        signed_in = sum(1 for s in controller.room.seats.values() if s.signed_in)
+    desk = request.app.get(DESK)
+    signed_in = None if desk is None else desk.signed_in()
     return web.json_response(
         {"weeks": WEEKS, "signed_in": signed_in, "hours": [advice_view(a) for a in advice]},
         headers={"Cache-Control": "no-store"},

@@ -51,6 +51,7 @@ async def room(
     desk.subscribe(published.append)
     controller.post(c.SeatRegistration(SEAT, True))
     assert await desk.do(c.SeatSignIn(SEAT, "rina")) == Accepted()
+    assert desk.signed_in() == 1 and desk.seat_of("rina") == SEAT
     published.clear()
     yield controller, desk, published
     loop.cancel()

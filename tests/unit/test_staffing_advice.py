@@ -93,7 +93,7 @@ async def test_the_supervisor_gets_the_advice_for_this_hour_and_the_next(client:
     assert now_hour["calls_per_hour"] == 40.0 and now_hour["handle_s"] == 120 + 10  # story() rings and answers at once
     assert now_hour["seats"] >= 2 and now_hour["pct_within_15"] >= 90 and now_hour["pct_within_20"] >= 95
     assert next_hour["calls_per_hour"] == 0
-    assert data["signed_in"] is None  # no controller in this test
+    assert data["signed_in"] is None  # no controller (no desk) in this test
 
 
 async def test_a_call_taker_does_not_get_the_advice(client: Client) -> None:
