@@ -66,11 +66,15 @@ class Crowd:
         settings: config.Settings,
         workdir: Path,
         carrier: str = "telkomsel",
+        reuse_lines: bool = True,
     ) -> None:
+        """``reuse_lines=False``: at most 4 calls per process in all (a switch that dies mid-call leaves pjsua
+        holding a line after it reported the call ended: a 5th call there fails with PJ_ETOOMANY)."""
         self.start_simulator = start_simulator
         self.settings = settings
         self.workdir = workdir
         self.carrier = carrier
+        self.reuse_lines = reuse_lines
         self.callers: dict[str, Caller] = {}
         self._sims: list[Simulator] = []
         self._sim_of: dict[str, Simulator] = {}
@@ -88,7 +92,8 @@ class Crowd:
     async def _simulator(self) -> Simulator:
         """A process with fewer than 4 callers still on the line, or a new one."""
         for sim in self._sims:
-            live = [c for c in self.callers.values() if self._sim_of.get(c.name) is sim and c.ended is None]
+            placed = [c for c in self.callers.values() if self._sim_of.get(c.name) is sim]
+            live = placed if not self.reuse_lines else [c for c in placed if c.ended is None]
             if len(live) < fleet.SEATS_PER_PROCESS:
                 return sim
         sim = await self.start_simulator(f"citizens{len(self._sims) + 1}")
