@@ -1,16 +1,15 @@
 """Call history (``/riwayat``), call search and service level (JSON).
 
-Supervisors and admins only. ``setup(app)`` registers the routes; :func:`service_level_context` gives the
+Supervisors and admins only. A search by number is posted (see :mod:`.call_search`: never a number in a URL).
+``setup(app)`` registers the routes; :func:`service_level_context` gives the
 supervisor page ``sl_today``, ``sl_hour``, ``sl_chart`` (plus ``sl_t`` words and ``sl_lang``) for
 ``{% include "_service_level.html" %}``. Each row plays every recording of its call (``web/recordings.py``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -23,6 +22,8 @@ from padang112.stats.service_level import ServiceLevel, chart_svg, compute
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
 from padang112.web import auth
+from padang112.web.api import body_of
+from padang112.web.call_search import BadParameter, Search, from_json, from_url
 from padang112.web.i18n import words
 from padang112.web.keys import REPOSITORY
 from padang112.web.recordings import recording_url, segment_urls
@@ -33,11 +34,6 @@ Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("history_clock")
 ROLES = ("supervisor", "admin")
 PAGE_SIZE = 50
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DISPOSITION = re.compile(r"[a-z_]{1,32}")
-_SEAT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_INT = re.compile(r"\d{1,7}")
-MAX_NUMBER = 64
 
 DISPOSITIONS = (*prank.DISPOSITIONS, "handled", "abandoned")
 WORDS: dict[str, dict[str, Any]] = {
@@ -148,44 +144,6 @@ WORDS: dict[str, dict[str, Any]] = {
         },
     },
 }
-ERRORS = {
-    "date": "Tanggal tidak valid, gunakan YYYY-MM-DD / Invalid date, use YYYY-MM-DD",
-    "number": f"Nomor terlalu panjang (maks. {MAX_NUMBER}) / Number too long (max {MAX_NUMBER})",
-    "disposition": "Disposisi tidak valid / Invalid disposition",
-    "seat": "Kursi tidak valid / Invalid seat",
-    "limit": f"limit harus 1..{queries.MAX_LIMIT} / limit must be 1..{queries.MAX_LIMIT}",
-    "offset": "offset harus bilangan bulat ≥ 0 / offset must be an integer ≥ 0",
-    "window": "window harus today atau hour / window must be today or hour",
-}
-
-
-class BadParameter(ValueError):
-    def __init__(self, what: str) -> None:
-        super().__init__(ERRORS[what])
-        self.what = what
-
-
-@dataclass(frozen=True)
-class Search:
-    number: str | None = None
-    day: date | None = None
-    disposition: str | None = None
-    seat: str | None = None
-    limit: int = 100
-    offset: int = 0
-
-    def query(self, **changes: Any) -> dict[str, str]:
-        """The search as query parameters (empty ones left out), for links."""
-        values = {
-            "number": self.number,
-            "date": self.day and self.day.isoformat(),
-            "disposition": self.disposition,
-            "seat": self.seat,
-            "limit": self.limit,
-            "offset": self.offset,
-            **changes,
-        }
-        return {k: str(v) for k, v in values.items() if v not in (None, "", 0)}
 
 
 def utc_now() -> datetime:
@@ -196,44 +154,13 @@ def setup(app: web.Application, *, clock: Clock = utc_now) -> None:
     app[CLOCK] = clock
     app.router.add_get("/api/v1/stats/service-level", service_level_api)
     app.router.add_get("/api/v1/calls", calls_api)
+    app.router.add_post("/api/v1/calls/search", calls_search_api)
     app.router.add_get("/riwayat", history_page)
+    app.router.add_post("/riwayat", history_page)
 
 
 def _repo(request: web.Request) -> Repository:
     return request.app[REPOSITORY]
-
-
-def parse_search(params: Any, default_limit: int) -> Search:
-    """Validate the search parameters (``number``, ``date``, ``disposition``, ``seat``, ``limit``, ``offset``)."""
-    number = (params.get("number") or "").strip()
-    if len(number) > MAX_NUMBER:
-        raise BadParameter("number")
-    day: date | None = None
-    if raw := params.get("date", ""):
-        if not _DATE.fullmatch(raw):
-            raise BadParameter("date")
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise BadParameter("date") from None
-    disposition = params.get("disposition") or None
-    if disposition is not None and not _DISPOSITION.fullmatch(disposition):
-        raise BadParameter("disposition")
-    seat = params.get("seat") or None
-    if seat is not None and not _SEAT.fullmatch(seat):
-        raise BadParameter("seat")
-    limit = _int(params.get("limit"), default_limit, "limit")
-    if not 1 <= limit <= queries.MAX_LIMIT:
-        raise BadParameter("limit")
-    return Search(number or None, day, disposition, seat, limit, _int(params.get("offset"), 0, "offset"))
-
-
-def _int(raw: str | None, default: int, what: str) -> int:
-    if raw in (None, ""):
-        return default
-    if not _INT.fullmatch(raw):
-        raise BadParameter(what)
-    return int(raw)
 
 
 async def _search(request: web.Request, search: Search) -> list[CallRecord]:
@@ -280,10 +207,25 @@ def _bad_request(error: BadParameter) -> web.Response:
 
 @auth.require(*ROLES)
 async def calls_api(request: web.Request) -> web.Response:
+    """Calls, newest first, by date, disposition or seat (``?number=`` is refused: use ``POST .../search``)."""
     try:
-        search = parse_search(request.query, default_limit=100)
+        search = from_url(request.query, default_limit=100)
     except BadParameter as exc:
         return _bad_request(exc)
+    return await _calls_json(request, search)
+
+
+@auth.require(*ROLES)
+async def calls_search_api(request: web.Request) -> web.Response:
+    """Calls, newest first, searched with a JSON body: ``number``, ``date``, ``disposition``, ``seat``, ...."""
+    try:
+        search = from_json(await body_of(request), default_limit=100)
+    except BadParameter as exc:
+        return _bad_request(exc)
+    return await _calls_json(request, search)
+
+
+async def _calls_json(request: web.Request, search: Search) -> web.Response:
     calls = await _search(request, search)
     segments = await _repo(request).recording_names([c.id for c in calls])
     return web.json_response(
@@ -351,7 +293,11 @@ async def history_page(request: web.Request) -> web.Response:
     t = WORDS[lang]
     error: str | None = None
     try:
-        search = parse_search(request.query, default_limit=PAGE_SIZE)
+        if request.method == "POST":  # the form (the CSRF token was checked by the sign-in layer)
+            form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+            search = from_json(form, default_limit=PAGE_SIZE)
+        else:
+            search = from_url(request.query, default_limit=PAGE_SIZE)
     except BadParameter as exc:
         error, search = str(exc), Search(limit=PAGE_SIZE)
     calls = [] if error else await _search(request, search)
@@ -376,8 +322,8 @@ async def history_page(request: web.Request) -> web.Response:
         "search": search,
         "rows": rows,
         "dispositions": DISPOSITIONS,
-        "prev_query": search.query(offset=max(0, search.offset - search.limit)) if search.offset else None,
-        "next_query": search.query(offset=search.offset + search.limit)
+        "prev_fields": search.fields(offset=max(0, search.offset - search.limit)) if search.offset else None,
+        "next_fields": search.fields(offset=search.offset + search.limit)
         if search.offset + search.limit < total
         else None,
         "total": total,

@@ -245,6 +245,26 @@ REQUEST_BODIES.update(
     }
 )
 
+REQUEST_BODIES["calls_search_api"] = {
+    "required": True,
+    "description": "The number goes here, never into a URL (GET /api/v1/calls refuses `?number=`).",
+    "content": {
+        _JSON: {
+            "schema": _object(
+                {
+                    "number": {"type": "string", "maxLength": 64, "description": "digits the caller's number holds"},
+                    "date": {"type": "string", "format": "date", "description": "WIB calendar day"},
+                    "disposition": {"type": "string"},
+                    "seat": {"type": "string"},
+                    "limit": {"type": "integer", "minimum": 1},
+                    "offset": {"type": "integer", "minimum": 0},
+                },
+                [],
+            )
+        }
+    },
+}
+
 REQUEST_BODIES["add_mark"] = {
     "required": True,
     "content": {

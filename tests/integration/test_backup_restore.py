@@ -156,8 +156,12 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
     await eventually(healthy, 30, 0.3, "the console on the restored state")
     session = await signed_in(base, "backup_sup", password)
     try:
-        for call in calls:
-            found = await (await session.get(base + "/api/v1/calls", params={"number": call.caller_number})).json()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', await (await session.get(base + "/riwayat")).text())
+        assert token
+        csrf = {"X-CSRF-Token": token.group(1)}
+        for call in calls:  # numbers are searched in a body, never in a URL
+            search = {"number": call.caller_number}
+            found = await (await session.post(base + "/api/v1/calls/search", json=search, headers=csrf)).json()
             row = next(r for r in found["calls"] if r["id"] == call.id)
             assert (row["state"], row["seat"], row["carrier"]) == ("ended", call.seat, call.carrier)
             response = await session.get(base + row["recording_url"])
@@ -168,13 +172,17 @@ async def test_a_backup_during_a_call_surge_restores_history_and_playable_verifi
             assert label == {"status": "verified", "label": "terverifikasi"}
         restored_incident = await (await session.get(base + f"/api/v1/incidents/{incident.id}")).json()
         assert restored_incident["number"] == incident.number and restored_incident["call_id"] == calls[0].id
-        html = await (await session.get(base + "/riwayat", params={"number": before[1]})).text()
+        form = {"csrf_token": token.group(1), "number": before[1]}
+        html = await (await session.post(base + "/riwayat", data=form)).text()
         assert before[1] in html and "data-url=" in html
     finally:
         await session.close()
     await sign_in(page, base, "backup_sup", password)  # the history page in Chromium: the label next to the player
     await page.wait_for_url(lambda url: "/masuk" not in url)
-    await page.goto(f"{base}/riwayat?number={before[1].replace('+', '%2B')}")
+    await page.goto(f"{base}/riwayat")
+    await page.get_by_label("Nomor", exact=True).fill(before[1])
+    await page.get_by_role("button", name="Cari").click()
+    await page.wait_for_load_state()
     await page.locator("audio").first.dispatch_event("play")
     await page.locator("span.integrity.verified").first.wait_for()
     assert await page.locator("span.integrity").first.text_content() == "terverifikasi"

@@ -188,6 +188,23 @@ async def ids(client: Client, query: str) -> list[str]:
     return [c["id"] for c in (await response.json())["calls"]]
 
 
+async def csrf(client: Client) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', await (await client.get("/riwayat")).text())
+    assert match
+    return match.group(1)
+
+
+async def searched(client: Client, **body: object) -> dict:
+    """POST /api/v1/calls/search: how a number is searched (never in a URL)."""
+    response = await client.post("/api/v1/calls/search", json=body, headers={"X-CSRF-Token": await csrf(client)})
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def found(client: Client, **body: object) -> list[str]:
+    return [c["id"] for c in (await searched(client, **body))["calls"]]
+
+
 async def plays(users: UserStore) -> list[dict[str, object]]:
     return [{"user": e.username, **e.detail} for e in await users.audit_entries() if e.action == "recording_played"]
 
@@ -196,11 +213,12 @@ async def test_search_by_number_date_seat_and_disposition(client: Client) -> Non
     await sign_in(client, "joni")
 
     assert await ids(client, "") == ["c5", "c4", "c2", "c1", "c3", "c6"]  # newest first
-    assert await ids(client, "?number=812345") == ["c1"]
-    assert await ids(client, "?number=0812-99") == []  # hyphen ignored; "081299" is not in "0812_99%00"
-    assert await ids(client, "?number=_") == ["c3"]  # literal, not a wildcard
-    assert await ids(client, "?number=%25") == ["c3"]
-    assert await ids(client, "?number=%3Cscript") == ["c2"]
+    assert await found(client, number="812345") == ["c1"]
+    assert await found(client, number="0812-99") == []  # hyphen ignored; "081299" is not in "0812_99%00"
+    assert await found(client, number="_") == ["c3"]  # literal, not a wildcard
+    assert await found(client, number="%") == ["c3"]
+    assert await found(client, number="<script") == ["c2"]
+    assert await found(client, number="0811", date="2023-08-07", limit=1, offset=1) == ["c4"]
     assert await ids(client, "?date=2023-08-07") == ["c5", "c4", "c2", "c1"]
     assert await ids(client, "?date=2023-08-06") == ["c3", "c6"]  # 16:30 UTC on the 6th is 23:30 WIB
     assert await ids(client, "?seat=seat02") == ["c5", "c4", "c6"]
@@ -210,7 +228,7 @@ async def test_search_by_number_date_seat_and_disposition(client: Client) -> Non
     paged = await (await client.get("/api/v1/calls?limit=2&offset=1&date=2023-08-07")).json()
     assert (paged["total"], paged["limit"], paged["offset"]) == (4, 2, 1)  # the whole search, not the page
 
-    [c1] = (await (await client.get("/api/v1/calls?number=812345")).json())["calls"]
+    [c1] = (await searched(client, number="812345"))["calls"]
     assert c1["received_at"] == "2023-08-07T08:12:00+07:00" and c1["connected_at"] == "2023-08-07T08:12:05+07:00"
     assert (c1["wait_s"], c1["talk_s"], c1["seat"], c1["carrier"]) == (5.0, 125.0, "seat03", "telkomsel")
     assert c1["recording_url"] == "/api/v1/calls/c1/recording"
@@ -254,7 +272,8 @@ async def test_a_call_put_through_twice_plays_both_of_its_recordings_each_by_its
         ("?offset=-1", "offset"),
         ("?seat=seat%2001", "seat"),
         ("?disposition=Prank!", "disposition"),
-        ("?number=" + "9" * 65, "number"),
+        ("?number=081234567890", "number_in_url"),  # refused, not searched: numbers never go into URLs
+        ("?number=", "number_in_url"),
     ],
 )
 async def test_bad_parameters_get_400_with_a_bilingual_message(client: Client, query: str, parameter: str) -> None:
@@ -265,6 +284,40 @@ async def test_bad_parameters_get_400_with_a_bilingual_message(client: Client, q
     body = await response.json()
     assert body["error"] == "bad_request" and body["parameter"] == parameter
     assert " / " in body["message"]  # Indonesian / English
+
+
+@pytest.mark.parametrize(
+    "body, parameter",
+    [({"number": "9" * 65}, "number"), ({"number": 812345}, "number"), ({"limit": True}, "limit"),
+     ({"offset": -1}, "offset"), ({"date": ["2023-08-07"]}, "date")],
+)  # fmt: skip
+async def test_bad_search_bodies_get_400(client: Client, body: dict, parameter: str) -> None:
+    await sign_in(client, "adm")
+    headers = {"X-CSRF-Token": await csrf(client)}
+    response = await client.post("/api/v1/calls/search", json=body, headers=headers)
+    assert response.status == 400 and (await response.json())["parameter"] == parameter
+
+
+async def test_the_page_searches_a_number_by_post_and_pages_without_putting_it_in_a_url(client: Client) -> None:
+    await sign_in(client, "joni")
+    token = await csrf(client)
+    form = {"csrf_token": token, "number": "0811", "limit": "2"}
+    response = await client.post("/riwayat?lang=en", data=form)
+    page = await response.text()
+    assert response.status == 200 and response.url.query_string == "lang=en"
+    assert "081100000005" in page and "081100000004" in page and "081100000002" not in page
+    assert "0811" not in re.sub(r'<input type="(search|hidden)" name="number" value="0811"', "", page).replace(
+        "08110000000", ""
+    )  # only in the search box and the pager's hidden fields
+    hrefs = re.findall(r'href="([^"]*)"', page) + re.findall(r'action="([^"]*)"', page)
+    assert hrefs and not [h for h in hrefs if "0811" in h or "number" in h]
+    assert '<form class="page" method="post" action="/riwayat?lang=en">' in page
+    nxt = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.split('class="page"')[1]))
+    assert nxt == {"csrf_token": token, "number": "0811", "limit": "2", "offset": "2"}
+    second = await (await client.post("/riwayat", data=nxt)).text()
+    assert "081100000006" in second and "081100000005" not in second
+    refused = await client.post("/riwayat", data={"number": "0811"})  # no CSRF token
+    assert refused.status == 403
 
 
 async def test_the_history_page_escapes_what_callers_send(client: Client) -> None:
@@ -290,9 +343,9 @@ async def test_the_history_page_in_english_and_with_a_bad_date(client: Client) -
 
     first = await (await client.get("/riwayat?limit=2")).text()
     assert "09:36:00" in first and "09:30:00" in first and "09:00:00" not in first
-    assert 'href="/riwayat?limit=2&amp;offset=2&amp;lang=id"' in first and "« Sebelumnya" not in first
+    assert '<input type="hidden" name="offset" value="2">' in first and "« Sebelumnya" not in first
     second = await (await client.get("/riwayat?limit=2&offset=2")).text()
-    assert "09:00:00" in second and "08:12:00" in second and 'href="/riwayat?limit=2&amp;lang=id"' in second
+    assert "09:00:00" in second and "08:12:00" in second and "« Sebelumnya" in second
 
     bad = await client.get("/riwayat?date=2023-02-30")
     assert bad.status == 400 and "Tanggal tidak valid" in await bad.text()
