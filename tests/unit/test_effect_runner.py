@@ -72,6 +72,7 @@ async def test_bridge_and_record_is_one_sequence_for_every_line() -> None:
     ]
     assert ari.requests[2][2] == {"channel": "one,two"}
     assert ari.requests[3][2]["name"] == "callback-1-1" and ari.requests[3][2]["format"] == "wav"
+    assert ari.requests[3][2]["ifExists"] == "fail"  # a name is never reused: nothing recorded is written over
 
 
 async def test_ringing_play_and_stop_playback() -> None:
