@@ -101,6 +101,23 @@ def harden_recordings(recordings: Path, asterisk_uid: int) -> None:
                     os.chmod(entry.path, stat.S_IMODE(mode) & 0o640)
 
 
+def harden_logs(log_dir: Path) -> None:
+    """Asterisk's log directory 0750 and its files without world (or group write) bits: they may name callers.
+
+    New files are 0640 already (Asterisk runs with umask 027); this tightens those written before that, once at
+    each ``padang112 asterisk start``. Only root (operations) and the ``asterisk`` account read them.
+    """
+    if not log_dir.is_dir() or log_dir.is_symlink():
+        return
+    log_dir.chmod(0o750)
+    with os.scandir(log_dir) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
+                if mode & (stat.S_IRWXO | stat.S_IWGRP):
+                    os.chmod(entry.path, mode & 0o640)
+
+
 def media_account() -> Account | None:
     """The account ffmpeg/ffprobe run as, or None to run them as this process (it cannot switch accounts)."""
     if os.geteuid() != 0:

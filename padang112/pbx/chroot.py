@@ -158,6 +158,7 @@ def _prepare_dirs(settings: config.Settings, lay: Layout) -> tuple[int, int]:
             path.mkdir(parents=True, exist_ok=True)
             os.chown(path, uid, gid)
     privileges.harden_recordings(Path(settings.recordings_dir), uid)
+    privileges.harden_logs(lay.host(lay.log))
     return uid, gid
 
 

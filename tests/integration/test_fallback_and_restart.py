@@ -30,6 +30,7 @@ async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_q
         return f"(PJSIP/{seat})" in asterisk.rx(f"queue show {queue}")
 
     await eventually(in_fallback_queue, 10, what=f"{seat} signed in to the fallback queue")
+    log_sizes = asterisk.log_sizes()
     controller.stop()
     try:
         await asyncio.sleep(0.5)  # the app stays listed after its WebSocket closes, but inactive
@@ -47,6 +48,8 @@ async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_q
         assert ended["code"] == 200
         assert tones.contains_tone(tmp_path / "f1.wav", 1000), "the fallback queue did not connect a seat"
         assert asterisk.db("p112fb"), "the fallback dialplan did not note the call"
+        logged = asterisk.logged_since(log_sizes)  # no queue_log ENTERQUEUE with the caller ID (SECURITY.md)
+        assert not [name for name, text in logged.items() if caller.lstrip("+") in text], "caller in the switch's log"
     finally:
         await controller.start()
     call = await eventually(lambda: call_of(repo, caller, "ended"), 20, what="the fallback call imported")

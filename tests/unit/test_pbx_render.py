@@ -283,7 +283,15 @@ def test_asterisk_leaves_log_rotation_to_the_shipped_logrotate_rules(files: dict
     logfiles = confparse.one(confparse.parse(files["logger.conf"]), "logfiles")
     for name in {key for key, _ in logfiles.options} - {"console"}:
         assert f"/var/lib/padang112/asterisk-root/srv/padang112/*/log/{name}" in rules, name
-    assert "/srv/padang112/*/log/queue_log" in rules
+    assert "/srv/padang112/*/log/queue_log" in rules  # no longer written; a file left from before ages out
+
+
+def test_asterisk_writes_no_queue_log_and_no_notice_lines(files: dict[str, str]) -> None:
+    """Both name callers (ENTERQUEUE's caller ID, the From of refused requests): docs/SECURITY.md."""
+    logger = confparse.parse(files["logger.conf"])
+    assert confparse.one(logger, "general").get("queue_log") == "no"
+    levels = dict(confparse.one(logger, "logfiles").options)
+    assert levels["messages.log"] == "warning,error" and levels["security.log"] == "security"
 
 
 def test_each_carrier_is_trusted_by_its_address_alone(main_settings: config.Settings, files: dict[str, str]) -> None:

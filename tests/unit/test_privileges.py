@@ -52,6 +52,20 @@ def test_recordings_are_given_to_the_controllers_group_and_lose_their_world_bits
     assert recordings.stat().st_gid == old.stat().st_gid == privileges.service_group()
 
 
+def test_asterisk_logs_written_before_the_umask_lose_their_world_bits(tmp_path: Path) -> None:
+    logs = tmp_path / "log"
+    logs.mkdir(mode=0o755)
+    old, fresh = logs / "queue_log", logs / "messages.log"
+    old.write_text("1796246908|1796246900.221|padang112-fallback|NONE|ENTERQUEUE||+6281400000001|1\n")
+    old.chmod(0o666)
+    fresh.write_text("")
+    fresh.chmod(0o600)
+    (logs / "elsewhere").symlink_to(tmp_path / "outside")  # never followed
+    privileges.harden_logs(logs)
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o750
+    assert (stat.S_IMODE(old.stat().st_mode), stat.S_IMODE(fresh.stat().st_mode)) == (0o640, 0o600)
+
+
 @needs_accounts
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs Debian's ffmpeg (scripts/setup.sh)")
 async def test_ffmpeg_parses_camera_streams_under_its_own_account(tmp_path: Path) -> None:
