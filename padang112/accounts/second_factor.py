@@ -40,15 +40,18 @@ class SecondFactorStore:
     def _audit(self, session: AsyncSession, action: str, username: str, **detail: object) -> None:
         session.add(AuditEntry(at=self._clock(), username=username, action=action, detail=detail))
 
-    async def enrol(self, username: str, *, by: str) -> Enrolment:
-        """A new secret for an admin or supervisor who has none (reset first to replace one)."""
+    async def enrol(
+        self, username: str, *, by: str, secret: str | None = None, confirmed_step: int | None = None
+    ) -> Enrolment:
+        """A secret (``secret``, confirmed with the code of ``confirmed_step``, which is then used up; or a new one)
+        for an admin or supervisor who has none (reset first to replace one)."""
         async with self._write.begin() as session:
             user = await self._user(session, username)
             if user.role not in totp.ROLES:
                 raise AccountError(f"a second factor is for the roles {', '.join(totp.ROLES)}, not {user.role!r}")
             if user.totp_secret is not None:
                 raise AccountError(f"{user.username} already has a second factor; reset it first (totp-reset)")
-            user.totp_secret, user.totp_last_step = totp.new_secret(), None
+            user.totp_secret, user.totp_last_step = secret or totp.new_secret(), confirmed_step
             user.updated_at = self._clock()
             await session.execute(delete(WebSession).where(WebSession.user_id == user.id))
             self._audit(session, "totp_enrolled", user.username, by=by)

@@ -257,6 +257,13 @@ class UserStore:
             name = (await session.execute(select(User.username).where(User.id == user_id))).scalar_one()
             self._audit(session, action, name, client=client)
 
+    async def password_matches(self, username: str, password: str) -> bool:
+        """Whether ``password`` is the account's (asked again before a change such as enrolling a second factor)."""
+        async with self._read() as session:
+            query = select(User.password_hash).where(User.username == normalize_username(username))
+            encoded = (await session.execute(query)).scalar_one_or_none()
+        return await self._verify(encoded or passwords.dummy_hash(), password) and encoded is not None
+
     async def refuse(self, username: str, password: str, *, client: str | None = None, reason: str) -> LoginResult:
         """Refuse an attempt without checking it (the pair is waiting), at a wrong password's cost and answer."""
         await self._verify(passwords.dummy_hash(), password)

@@ -17,6 +17,7 @@ from aiohttp import web
 from padang112.config import PROJECT_ROOT, Settings
 from padang112.runtime import Runtime
 from padang112.web import (
+    account_code,
     api,
     auth,
     callbacks,
@@ -106,6 +107,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Applic
     api.setup(app)
     pages.setup(app)
     history.setup(app)
+    account_code.setup(app)  # /akun/kode: an admin's or supervisor's own second factor
     recordings.setup(app)
     incidents.setup(app)
     info_requests.setup(app)

@@ -174,6 +174,7 @@ TEXT["id"].update(
     {
         "nav_dashboard": "Dasbor",
         "nav_reports": "Laporan",
+        "nav_second_factor": "Kode verifikasi",
         "dash_title": "Dasbor pusat komando",
         "open_by_type": "Kejadian terbuka per jenis",
         "open_by_agency": "Tugas terbuka per OPD",
@@ -226,6 +227,7 @@ TEXT["en"].update(
     {
         "nav_dashboard": "Dashboard",
         "nav_reports": "Reports",
+        "nav_second_factor": "Verification code",
         "dash_title": "Command-center dashboard",
         "open_by_type": "Open incidents by type",
         "open_by_agency": "Open tasks by agency",

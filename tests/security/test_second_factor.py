@@ -22,6 +22,7 @@ from padang112.accounts.backoff import FREE_FAILURES
 from padang112.accounts.users import UserStore
 from padang112.storage.db import create_engine
 from padang112.web import auth, second_step
+from tests.integration.test_console_page import sign_in as sign_in_page
 from tests.security.conftest import FORM_TOKEN, client, post_sign_in
 
 pytestmark = pytest.mark.live
@@ -158,3 +159,20 @@ async def test_a_restart_does_not_reset_a_guessers_wait(controller, make_account
         assert (await post_sign_in(guesser, victim.username, victim.password)).status == 401
     async with client(controller.base_url, "127.0.0.78") as desk:
         assert (await post_sign_in(desk, victim.username, victim.password)).status == 303
+
+
+async def test_a_supervisor_turns_on_the_second_factor_in_chromium(controller, make_account, page) -> None:
+    """The console page (no CSP refusal allowed by the browser fixture); afterwards the password alone is not enough."""
+    boss = make_account("supervisor")
+    await sign_in_page(page, controller.base_url, boss.username, boss.password)
+    await page.wait_for_url(lambda url: "/masuk" not in url)
+    await page.get_by_role("link", name="Kode verifikasi").click()
+    secret = (await page.locator("code.totp-secret").text_content() or "").replace(" ", "")
+    assert await page.locator("code.totp-uri").text_content() == totp.otpauth_uri(secret, boss.username)
+    await page.get_by_label("Kata sandi").fill(boss.password)
+    await page.get_by_label("Kode 6 angka").fill(now_code(secret))
+    await page.get_by_role("button", name="Aktifkan").click()
+    await page.locator("p.second-factor-active").wait_for()
+    async with client(controller.base_url, "127.0.0.70") as http:
+        step = await post_sign_in(http, boss.username, boss.password)
+        assert (step.status, step.headers["Location"]) == (303, "/masuk/kode") and not await signed_in(http)

@@ -20,7 +20,7 @@ from padang112.accounts.backoff import FREE_FAILURES, LoginBackoff
 from padang112.accounts.second_factor import SecondFactorStore
 from padang112.storage import migrate
 from padang112.storage.db import create_engine
-from padang112.web import auth, login, second_step
+from padang112.web import account_code, auth, login, second_step
 from tests.unit.conftest import FakeClock, templated_app
 from tests.unit.test_auth import PASSWORD, ok
 
@@ -29,7 +29,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def make_app(settings: config.Settings, engine: AsyncEngine, clock: FakeClock, *, require: bool = False):
-    app = templated_app()
+    app = templated_app([auth.context_processor])
     policy = auth.AuthPolicy(secure_cookie=False, require_totp=require)
     login.setup(app, settings, engine=engine, clock=clock, policy=policy)
     app.router.add_get("/pengawas", auth.require("supervisor", "admin")(ok))
@@ -177,3 +177,35 @@ async def test_password_waits_survive_a_restart(settings, db_url: str, clock: Fa
         assert await after.waiting("rina", "127.0.0.61")
     finally:
         await engine.dispose()
+
+
+async def test_a_supervisor_enrols_from_the_console_with_password_and_code(settings, engine, clock) -> None:
+    app = make_app(settings, engine, clock)
+    account_code.setup(app)
+    async with TestClient(TestServer(app)) as client:
+        await app[auth.AUTH].users.create("sinta", role="supervisor", password=PASSWORD)
+        assert (await post_password(client, "sinta")).status == 303
+        page = await (await client.get("/akun/kode")).text()
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+        secret = hidden["secret"]
+        assert f"otpauth://totp/Padang112:sinta?secret={secret}" in page and totp.grouped(secret) in page
+
+        async def confirm(**fields: str) -> aiohttp.ClientResponse:
+            return await client.post("/akun/kode", data={**hidden, **fields}, allow_redirects=False)
+
+        code = totp.code_at(secret, totp.step_at(clock()))
+        assert (await confirm(password="not-the-password", code=code)).status == 400
+        planted = totp.new_secret()  # a secret of the attacker's choosing, with the binding of the shown one
+        assert (await confirm(secret=planted, password=PASSWORD, code=code)).status == 400
+        assert (await confirm(password=PASSWORD, code="000000" if code != "000000" else "111111")).status == 400
+        done = await confirm(password=PASSWORD, code=code)
+        assert (done.status, done.headers["Location"]) == (303, "/akun/kode")
+        assert "Kode verifikasi aktif" in await (await client.get("/akun/kode")).text()  # a new session
+
+    async with TestClient(TestServer(app)) as client:
+        assert (await post_password(client, "sinta")).headers["Location"].startswith("/masuk/kode")
+        assert (await post_code(client, code)).status == 401  # the enrolment's code is used up
+        clock.advance(seconds=totp.STEP_S)
+        assert (await post_code(client, totp.code_at(secret, totp.step_at(clock())))).status == 303
+    reasons = [e.detail.get("reason") for e in await app[auth.AUTH].users.audit_entries() if "enrol" in e.action]
+    assert reasons == [None, "wrong_code", "wrong_password"]  # newest first; the planted secret never got this far
