@@ -1,6 +1,6 @@
 """``padang112 simulate``: call-taker softphones and citizens calling 112, against the configured Asterisk.
 
-Seats register (4 per simulator process: a process holds only 4 concurrent calls), answer after a random
+Seats register (2 per simulator process: a process holds only 4 concurrent calls, see fleet), answer after a random
 1–3 s and hang up after a random 5–20 s of talk; citizens with plausible Indonesian numbers arrive as a
 Poisson process on random carriers, each from its carrier's trunk address. One line per event, in WIB.
 The agencies' duty phones register too: they answer an escalation call after 3–8 s and press 1 a few seconds

@@ -11,9 +11,11 @@ from typing import Any
 from padang112 import config
 from padang112.simulator.client import Simulator, SimulatorError
 
-# A process holds 8 accounts but only 4 concurrent calls (this wheel's PJSUA_MAX_CALLS): with more than 4
-# seats, a 5th busy seat would answer 486 although the switch sees it registered and free.
-SEATS_PER_PROCESS = 4  # = CALLS_PER_PROCESS below
+# A process holds 8 accounts but only 4 concurrent calls (this wheel's PJSUA_MAX_CALLS), and pjsua keeps an
+# ended call's slot for a moment after reporting it gone. With 4 seats a process, a seat rung again right after
+# its call ended in a burst found all 4 slots taken and pjsua itself answered 486 ("too many calls") although
+# the phone was free: 2 seats a process leave each seat a spare slot.
+SEATS_PER_PROCESS = 2
 
 SimulatorFactory = Callable[[str], Awaitable[Simulator]]
 CALLS_PER_PROCESS = 4  # this wheel's PJSUA_MAX_CALLS: concurrent calls of one simulator process
@@ -43,7 +45,7 @@ def chunks(items: list[str], size: int = SEATS_PER_PROCESS) -> list[list[str]]:
 async def start_seats(
     settings: config.Settings, seats: list[str], factory: SimulatorFactory, **opts: Any
 ) -> dict[str, Simulator]:
-    """Register ``seats`` (call-taker seats or agency duty phones) with the switch, at most 4 per simulator
+    """Register ``seats`` (call-taker seats or agency duty phones) with the switch, at most 2 per simulator
     process; returns seat -> its process.
 
     ``opts`` go to ``Simulator.add_seat`` (answer_after, tone_hz, record_dir, hangup_after). Registrations in

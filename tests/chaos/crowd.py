@@ -94,7 +94,7 @@ class Crowd:
         for sim in self._sims:
             placed = [c for c in self.callers.values() if self._sim_of.get(c.name) is sim]
             live = placed if not self.reuse_lines else [c for c in placed if c.ended is None]
-            if len(live) < fleet.SEATS_PER_PROCESS:
+            if len(live) < fleet.CALLS_PER_PROCESS:
                 return sim
         sim = await self.start_simulator(f"citizens{len(self._sims) + 1}")
         self._sims.append(sim)

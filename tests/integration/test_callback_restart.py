@@ -18,7 +18,7 @@ from playwright.async_api import Page, expect
 from padang112.simulator import fleet
 from tests.fixtures.controller import eventually, seat_is
 from tests.integration.test_call_taker_console import take_seat
-from tests.integration.test_callbacks import abandon
+from tests.integration.test_callbacks import abandon, callback_row
 from tests.integration.test_console_page import add_account
 
 pytestmark = pytest.mark.live
@@ -46,7 +46,7 @@ async def _start_call_back(page: Page, controller, live_settings, repo, simulato
     add_account(live_settings, name, "call_taker", password)
     await take_seat(page, controller.base_url, name, password, seat)
     await abandon(simulator, live_settings, repo, caller, "telkomsel", name)
-    row = page.locator(f'#callbacks tr[data-number="{caller}"]')
+    row = await callback_row(page, caller)
     await expect(row).to_contain_text("Menunggu", timeout=5000)
     return seat, row, await row.get_attribute("data-callback-id")
 

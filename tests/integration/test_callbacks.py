@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from padang112.simulator import fleet
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
@@ -36,6 +36,25 @@ async def abandon(simulator, live_settings, repo, caller: str, carrier: str, nam
     return call, citizen
 
 
+async def callback_row(page: Page, number: str, timeout_s: float = 10.0) -> Locator:
+    """The list item of ``number``, paging forward to it as a call taker would: the list shows 10 rows, earliest
+    deadline first, and the session's earlier tests leave open items; a new item has the latest deadline."""
+    row = page.locator(f'#callbacks tr[data-number="{number}"]')
+    label = page.locator("#callbacks-pages .page-label")
+    next_page = page.locator("#callbacks-pages button").nth(1)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await row.count():
+            return row
+        if await next_page.is_visible():
+            shown = await label.text_content() or ""
+            await next_page.click()
+            await expect(label).not_to_have_text(shown)
+        else:
+            await page.wait_for_timeout(100)
+    raise AssertionError(f"no call-back item for the caller on any page after {timeout_s} s")
+
+
 async def test_an_abandoned_caller_is_listed_and_called_back_over_the_carrier_trunk_it_used(
     controller, repo, live_settings, seat_phones, simulator, seat_pool, page: Page
 ):
@@ -46,7 +65,7 @@ async def test_an_abandoned_caller_is_listed_and_called_back_over_the_carrier_tr
 
     caller = "+6281277000001"
     await abandon(simulator, live_settings, repo, caller, "telkomsel", "cb1")
-    row = page.locator(f'#callbacks tr[data-number="{caller}"]')
+    row = await callback_row(page, caller)
     await expect(row).to_contain_text("telkomsel", timeout=5000)
     await expect(row).to_contain_text("Menunggu")
     await expect(row.locator("td.deadline")).to_contain_text("lagi")  # 5 minutes to call back
@@ -98,7 +117,7 @@ async def test_a_number_that_calls_again_is_matched_to_its_open_callback(
     caller = "+6285677000002"
     await abandon(simulator, live_settings, repo, caller, "indosat", "cb2")
     await abandon(simulator, live_settings, repo, caller, "indosat", "cb3")  # twice: still one item
-    row = page.locator(f'#callbacks tr[data-number="{caller}"]')
+    row = await callback_row(page, caller)
     await expect(row).to_have_count(1)
     await expect(row.locator("td").nth(2)).to_have_text("2")
     await expect(row.get_by_role("button")).to_have_count(0)  # supervisors watch; call takers call back

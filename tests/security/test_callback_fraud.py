@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.integration.test_call_taker_console import take_seat
-from tests.integration.test_callbacks import abandon
+from tests.integration.test_callbacks import abandon, callback_row
 from tests.integration.test_console_page import add_account
 
 pytestmark = pytest.mark.live
@@ -33,7 +33,7 @@ async def test_an_international_premium_caller_id_is_never_called_back(
 
     fraud = "+8821234567"  # international networks: a premium-rate range the attacker collects from
     await abandon(simulator, live_settings, repo, fraud, "telkomsel", "fraud1")
-    row = page.locator(f'#callbacks tr[data-number="{fraud}"]')
+    row = await callback_row(page, fraud)
     await expect(row).to_contain_text("Nomor luar negeri: tidak ditelepon balik")  # said before anyone clicks
     await expect(row.get_by_role("button", name="Telepon balik")).to_have_count(0)
     item_id = await row.get_attribute("data-callback-id")
@@ -76,7 +76,7 @@ async def test_premium_and_short_code_caller_ids_are_refused_too(
     await expect(page.locator("#seat-state")).to_have_text("Siap")
     csrf = await page.evaluate("JSON.parse(document.getElementById('csrf').textContent)")
     for number, code, _ in attempts:
-        row = page.locator(f'#callbacks tr[data-number="{number}"]')
+        row = await callback_row(page, number)
         await expect(row).to_have_count(1)
         item_id = await row.get_attribute("data-callback-id")
         attack = await page.request.post(

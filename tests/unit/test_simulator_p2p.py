@@ -147,7 +147,7 @@ async def test_account_budget_is_eight_per_process_and_idle_carrier_accounts_mak
 
 
 async def test_a_process_holds_four_calls_and_refuses_more(simulator) -> None:
-    """This pjsua build caps a process at 4 concurrent calls (both directions): hence 4 seats per process."""
+    """This pjsua build caps a process at 4 concurrent calls (both directions): hence 2 seats per process."""
     seats, citizens, other = await simulator("seats"), await simulator("citizens"), await simulator("other")
     addresses = [
         (await seats.add_seat(f"seat{i}", listen="127.0.0.1:0", answer_after=0, tone_hz=None))["address"]
