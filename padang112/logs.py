@@ -15,7 +15,14 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from padang112.domain.events import CallAnnotated, CallTransition, DomainEvent, RecordingFinished, SeatTransition
+from padang112.domain.events import (
+    CallAnnotated,
+    CallTransition,
+    DomainEvent,
+    RecordingFinished,
+    SeatPhoneFailed,
+    SeatTransition,
+)
 from padang112.wib import WIB
 
 FORMATS = ("text", "json")
@@ -53,6 +60,12 @@ def describe(event: DomainEvent) -> str:
     if isinstance(event, CallAnnotated):
         values = ", ".join(f"{key}={value}" for key, value in sorted(event.data.items()))
         return f"call {event.call_id}: {event.kind} by {event.by}" + (f" ({values})" if values else "")
+    if isinstance(event, SeatPhoneFailed):
+        cause = f", cause {event.cause}" if event.cause is not None else ""
+        then = "paused" if event.paused else f"rests {event.retry_s:g} s"
+        return (
+            f"seat {event.seat}: phone {event.kind}{cause} on call {event.call_id}, {event.failures} in a row; {then}"
+        )
     if isinstance(event, RecordingFinished):
         return f"call {event.call_id}: recording {event.name} finished"
     return f"call {event.call_id}: recording {event.name} started"

@@ -31,6 +31,8 @@ def seat_view(seat: Seat, now: datetime) -> dict[str, Any]:
         "call_id": seat.call_id,
         "since": wib(since),
         "in_state_s": int((now - since).total_seconds()) if since else None,
+        "phone_failures": seat.failures,  # calls its phone refused or dropped in a row (domain/seat_faults.py)
+        "resting": seat.resting,
     }
 
 

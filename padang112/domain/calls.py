@@ -1,7 +1,8 @@
 """The call state machine.
 
 ``received → queued → offered → connected → ended``; a caller who hangs up before being connected ends in
-``abandoned``. An offered call goes back to ``queued`` when the seat does not answer. A waiting call is
+``abandoned``. An offered call goes back to ``queued`` when the seat does not answer, and a connected one when the
+seat's phone dropped it at once (``seat_faults.py``: the caller is first in line again). A waiting call is
 ``handed_over`` to Asterisk's own fallback queue when the controller shuts down, so nobody waits on a
 controller that is not there. A warm hand-off moves a connected call to ``transferred`` when the call taker
 leaves it with an agency's duty phone (``connected → transferred → ended``, see ``handoff.py``). Any other move
@@ -37,7 +38,7 @@ ALLOWED: dict[CallState, frozenset[CallState]] = {
     CallState.RECEIVED: frozenset({CallState.QUEUED, CallState.ABANDONED, CallState.HANDED_OVER}),
     CallState.QUEUED: frozenset({CallState.OFFERED, CallState.ABANDONED, CallState.HANDED_OVER}),
     CallState.OFFERED: frozenset({CallState.CONNECTED, CallState.QUEUED, CallState.ABANDONED, CallState.HANDED_OVER}),
-    CallState.CONNECTED: frozenset({CallState.ENDED, CallState.TRANSFERRED}),
+    CallState.CONNECTED: frozenset({CallState.ENDED, CallState.TRANSFERRED, CallState.QUEUED}),
     CallState.TRANSFERRED: frozenset({CallState.ENDED}),
     CallState.ENDED: frozenset(),
     CallState.ABANDONED: frozenset(),
@@ -67,7 +68,8 @@ class Call:
     agency: str | None = None  # warm hand-off: the agency whose duty phone is dialled or in the call
     agency_leg: str | None = None
     agency_joined: bool = False
-    seat_lost: bool = False  # its call taker vanished while the controller was away: first in line again
+    seat_lost: bool = False  # its call taker vanished (controller away, phone dropped the call): first in line again
+    connected_at: datetime | None = None  # when a seat answered it (this controller saw it)
     history: list[CallState] = field(default_factory=list)
 
     @property

@@ -52,13 +52,24 @@ class SeatLegFailed:
     leg: str
     reason: str
     seat_fault: bool = True  # False: the switch or the link failed (Asterisk down, ARI unreachable), not the phone
+    cause: int | None = None  # Q.850 cause, when the switch gave one
+
+
+@dataclass(frozen=True)
+class SeatRested:
+    """A seat whose phone refused a call has rested (``Policy.seat_retry_s``): it may be offered calls again."""
+
+    seat: str
 
 
 @dataclass(frozen=True)
 class SeatLegHungUp:
+    """The seat leg ended; ``cause`` is the switch's Q.850 hang-up cause (17 busy, 21 rejected, 16 normal...)."""
+
     call_id: str
     seat: str
     leg: str
+    cause: int | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,7 @@ Command = (
     | SeatLegAnswered
     | SeatLegFailed
     | SeatLegHungUp
+    | SeatRested
     | RingTimeout
     | AnnouncePosition
     | WrapUpDone

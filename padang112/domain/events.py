@@ -68,4 +68,23 @@ class CallAnnotated:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-DomainEvent = CallTransition | SeatTransition | RecordingStarted | RecordingFinished | CallAnnotated
+@dataclass(frozen=True)
+class SeatPhoneFailed:
+    """A seat's phone could not take the call offered to it (see ``domain/seat_faults.py``).
+
+    ``kind``: busy, rejected, incompatible, unreachable, unknown (a refusal before answer) or dropped (answered and
+    hung up at once); ``cause`` the switch's Q.850 cause if any; ``failures`` in a row so far; the seat rests
+    ``retry_s`` seconds before it is offered a call again, or is ``paused`` (``phone_failing``) after too many.
+    """
+
+    seat: str
+    at: datetime
+    call_id: str
+    kind: str
+    cause: int | None
+    failures: int
+    retry_s: float
+    paused: bool
+
+
+DomainEvent = CallTransition | SeatTransition | RecordingStarted | RecordingFinished | CallAnnotated | SeatPhoneFailed

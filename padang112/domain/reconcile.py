@@ -176,6 +176,7 @@ def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: dateti
     for seat in room.seats.values():
         seat.registered = seat.id in cmd.registered
         seat.device_in_use = seat.id in cmd.in_use
+        seat.failures = 0  # like a controller's pause, its count of refused calls does not outlive a resync
         reason = None
         if seat.id in busy:
             target, seat.call_id = SeatState.BUSY, busy[seat.id]

@@ -8,7 +8,9 @@ Rules kept here:
 - a call is offered to at most one seat at a time, and a seat holds at most one call;
 - waiting callers are served in arrival order (a call put back after a no-answer keeps its place);
 - the eligible seat that has been idle longest gets the next call;
-- a seat that lets a call ring out is paused as ``not_responding`` and the call goes to the next seat.
+- a seat that lets a call ring out is paused as ``not_responding`` and the call goes to the next seat;
+- a seat whose phone refuses or drops a call rests a little and is paused only after several in a row
+  (``seat_faults.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from padang112.domain.calls import TERMINAL, Call, CallState
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.domain.handoff import HandoffRules
 from padang112.domain.naming import bridge_id, leg_id, recording_name
+from padang112.domain.seat_faults import SeatFaultRules
 from padang112.domain.seats import PauseReason, Seat, SeatState
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,9 @@ class Policy:
     wrap_up_s: float = 10.0
     position_announce_s: float = 30.0
     auto_ready_on_register: bool = True
+    seat_retry_s: float = 5.0  # a seat whose phone refused a call is offered none for this long
+    seat_failures_to_pause: int = 3  # refused or dropped calls in a row that pause a seat (phone_failing)
+    min_talk_s: float = 2.0  # a seat that hangs up sooner after answering dropped the call: the caller goes back
 
 
 @dataclass
@@ -58,7 +64,7 @@ def position_prompt(position: int) -> str:
     return f"padang112/position-{position}"
 
 
-class Room(HandoffRules):
+class Room(HandoffRules, SeatFaultRules):
     def __init__(self, seats: Iterable[str], policy: Policy, recordings_dir: str) -> None:
         self.policy = policy
         self.recordings_dir = recordings_dir
@@ -184,6 +190,8 @@ class Room(HandoffRules):
         out.effects += [fx.CancelTimer(_ring_key(cmd.leg)), fx.CancelTimer(_announce_key(call.id))]
         out.events.append(call.move(CallState.CONNECTED, at))
         out.events.append(seat.move(SeatState.BUSY, at))
+        call.connected_at = at
+        self._clear_failures(seat, out)
         bridge = bridge_id(call.id)
         call.recording = recording_name(cmd.leg)
         out.effects.append(fx.Bridge(call.id, bridge, (call.channel, cmd.leg)))
@@ -191,10 +199,10 @@ class Room(HandoffRules):
         out.events.append(RecordingStarted(call.id, at, call.recording, f"{self.recordings_dir}/{call.recording}.wav"))
 
     def _on_SeatLegFailed(self, cmd: c.SeatLegFailed, at: datetime, out: Decision) -> None:
-        self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason, seat_fault=cmd.seat_fault)
+        self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason, cmd.cause, seat_fault=cmd.seat_fault)
 
     def _on_SeatLegHungUp(self, cmd: c.SeatLegHungUp, at: datetime, out: Decision) -> None:
-        self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up")
+        self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up", cmd.cause)
 
     def _on_RingTimeout(self, cmd: c.RingTimeout, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
@@ -204,18 +212,30 @@ class Room(HandoffRules):
         self._requeue_after_offer(call, at, out, pause, hangup="no_answer")
 
     def _leg_gone(
-        self, call_id: str, leg: str, at: datetime, out: Decision, reason: str, seat_fault: bool = True
+        self,
+        call_id: str,
+        leg: str,
+        at: datetime,
+        out: Decision,
+        reason: str,
+        cause: int | None,
+        seat_fault: bool = True,
     ) -> None:
-        """A seat leg ended. Before answer the seat is paused only if its phone failed, not the switch or link."""
+        """A seat leg ended. Before answer the phone's refusal counts against the seat (``seat_faults.py``); a
+        failure of the switch or the link does not."""
         call = self.calls.get(call_id)
         if call is None or call.leg != leg:
             return
         if call.state == CallState.OFFERED:
-            log.info("call %s: seat leg %s failed before answer (%s)", call.id, leg, reason)
-            pause = PauseReason.NOT_RESPONDING.value if seat_fault else None
-            self._requeue_after_offer(call, at, out, pause, hangup=None)
+            log.info("call %s: seat leg %s ended before answer (%s, cause %s)", call.id, leg, reason, cause)
+            if seat_fault:
+                self._phone_refused(call, cause, at, out)
+            else:
+                self._requeue_after_offer(call, at, out, None, hangup=None)
         elif call.state == CallState.CONNECTED and call.agency_joined:
             self._hand_off(call, at, out, by=call.seat or "seat")  # hung up on purpose: the agency has the caller
+        elif call.state == CallState.CONNECTED and self._dropped_at_once(call, at):
+            self._phone_dropped(call, cause, at, out)
         elif call.state == CallState.CONNECTED:
             self._end(call, at, out, ended_by="seat")
 
@@ -232,12 +252,16 @@ class Room(HandoffRules):
         if seat is None or seat.registered == cmd.registered:
             return
         seat.registered = cmd.registered
+        if cmd.registered:
+            self._clear_failures(seat, out)
         if cmd.registered and seat.state == SeatState.OFFLINE and self.policy.auto_ready_on_register:
             seat.signed_in = True
             out.events.append(seat.move(SeatState.AVAILABLE, at))
             out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=False))
         elif not cmd.registered and seat.state == SeatState.AVAILABLE:
             out.events.append(seat.move(SeatState.OFFLINE, at))
+        elif not cmd.registered and seat.state == SeatState.OFFERED:  # its phone left while ringing: next seat
+            self._requeue_after_offer(self.calls[seat.call_id or ""], at, out, None, hangup="seat_unregistered")
 
     def _on_SeatDeviceInUse(self, cmd: c.SeatDeviceInUse, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
@@ -249,6 +273,8 @@ class Room(HandoffRules):
         if seat is None:
             out.refused = "no_seat"
             return
+        if seat.state in (SeatState.AVAILABLE, SeatState.PAUSED, SeatState.OFFLINE, SeatState.WRAP_UP):
+            self._clear_failures(seat, out)  # the call taker vouches for the phone
         if seat.state not in (SeatState.PAUSED, SeatState.OFFLINE, SeatState.WRAP_UP):
             return
         seat.signed_in = True

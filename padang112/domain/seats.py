@@ -2,8 +2,9 @@
 
 ``offline → available ⇄ offered → busy → wrap_up → available``, and ``paused`` (with a reason) from
 ``offline``/``available``/``offered``/``wrap_up``. A seat is *eligible* for a call only when it is available, its
-softphone is registered and its device is not in use by a call the controller did not place (for
-example one the fallback queue put through while the controller was down).
+softphone is registered, its device is not in use by a call the controller did not place (for
+example one the fallback queue put through while the controller was down) and it is not resting after its phone
+refused a call.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class PauseReason(str, enum.Enum):
     TRAINING = "training"
     TECHNICAL = "technical"
     NOT_RESPONDING = "not_responding"  # set by the controller after a ring-no-answer
+    PHONE_FAILING = "phone_failing"  # set by the controller after the phone refused calls several times in a row
 
 
 # Pauses a person chose; the others (not responding, a call-back attempt) are the controller's and do not
@@ -59,6 +61,8 @@ class Seat:
     since: datetime | None = None  # time of the last transition
     idle_since: datetime | None = None  # when it last became available: the longest idle is rung first
     call_id: str | None = None
+    failures: int = 0  # calls its phone refused or dropped in a row (domain/seat_faults.py)
+    resting: bool = False  # its phone refused a call: not offered one until it has rested
 
     def move(self, to: SeatState, at: datetime, reason: str | None = None) -> SeatTransition:
         if to not in ALLOWED[self.state]:
@@ -75,4 +79,4 @@ class Seat:
 
     @property
     def eligible(self) -> bool:
-        return self.state == SeatState.AVAILABLE and self.registered and not self.device_in_use
+        return self.state == SeatState.AVAILABLE and self.registered and not self.device_in_use and not self.resting

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from padang112.domain.calls import TERMINAL, CallState
-from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.domain.events import CallTransition, DomainEvent, SeatPhoneFailed, SeatTransition
 from padang112.domain.seats import PauseReason, SeatState
 
 ANSWER_BUCKETS_S = (5.0, 10.0, 15.0, 20.0, 30.0, 60.0)  # NENA: 90 % within 15 s, 95 % within 20 s
@@ -70,6 +70,13 @@ class RoomMetrics:
             ["seat"],
             registry=registry,
         )
+        self.phone_failures = Counter(
+            "padang112_seat_phone_failures",
+            "Calls a seat's phone refused or dropped at once, by kind (busy, rejected, incompatible, unreachable, "
+            "unknown, dropped)",
+            ["seat", "kind"],
+            registry=registry,
+        )
         self.fallback_calls = Counter(
             "padang112_fallback_calls",
             "Calls handled by Asterisk's fallback queue (counted when imported)",
@@ -87,6 +94,8 @@ class RoomMetrics:
             self._call(event)
         elif isinstance(event, SeatTransition):
             self._seat(event)
+        elif isinstance(event, SeatPhoneFailed):
+            self.phone_failures.labels(event.seat, event.kind).inc()
 
     def _call(self, event: CallTransition) -> None:
         carrier = str(event.data.get("carrier") or self._carriers.get(event.call_id, "unknown"))

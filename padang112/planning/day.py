@@ -97,7 +97,8 @@ class VirtualDay:
         self.callers = draw(profile, seed, start_hour * 3600.0, hours)
         self.rng = random.Random(seed ^ 0x5EA7)  # the call takers' own dice, apart from the callers'
         seats = [f"seat{n:02d}" for n in range(1, max(self.staffed) + 1)]
-        policy = Policy(profile.ring_timeout_s, profile.wrap_up_s, profile.position_announce_s, False)
+        # simulated phones never refuse or drop a call: a short talk is a call taker's choice (min_talk_s=0)
+        policy = Policy(profile.ring_timeout_s, profile.wrap_up_s, profile.position_announce_s, False, min_talk_s=0.0)
         self.room = Room(seats, policy, "/nonexistent")
         self.clock = Clockwork()
         self.pranks = PrankScores()

@@ -20,6 +20,7 @@ from padang112.domain.events import (
     DomainEvent,
     RecordingFinished,
     RecordingStarted,
+    SeatPhoneFailed,
     SeatTransition,
 )
 from padang112.storage.models import Call, CallEvent, Recording, Seat, SeatEvent
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 Row = TypeVar("Row", Call, Seat)
 
-EVENT_TYPES = (CallTransition, SeatTransition, RecordingStarted, RecordingFinished, CallAnnotated)
+EVENT_TYPES = (CallTransition, SeatTransition, RecordingStarted, RecordingFinished, CallAnnotated, SeatPhoneFailed)
 
 # Keys of CallTransition.data copied onto the call row (all of them also land in call_events.data).
 CALL_COLUMNS = frozenset(
@@ -62,7 +63,11 @@ async def apply_events(session: AsyncSession, events: Sequence[DomainEvent]) -> 
     one by one would cost a round trip to the database thread per event. The unit of work then inserts
     new calls and seats before the rows that refer to them (it orders inserts by foreign key).
     """
-    call_ids = {ev.call_id for ev in events if isinstance(ev, CallTransition | RecordingStarted | CallAnnotated)}
+    call_ids = {
+        ev.call_id
+        for ev in events
+        if isinstance(ev, CallTransition | RecordingStarted | CallAnnotated | SeatPhoneFailed)
+    }
     calls = await _load(session, Call, call_ids)
     seats = await _load(session, Seat, {ev.seat for ev in events if isinstance(ev, SeatTransition)})
     for ev in events:
@@ -74,6 +79,8 @@ async def apply_events(session: AsyncSession, events: Sequence[DomainEvent]) -> 
             _recording_started(session, calls, ev)
         elif isinstance(ev, CallAnnotated):
             _call_annotated(session, calls, ev)
+        elif isinstance(ev, SeatPhoneFailed):
+            _seat_phone_failed(session, calls, ev)
         else:
             await _recording_finished(session, ev)
 
@@ -102,6 +109,25 @@ def _call_annotated(session: AsyncSession, calls: dict[str, Call], ev: CallAnnot
             seat=call.seat,
             data={**ev.data, "by": ev.by},
             kind=ev.kind,
+        )
+    )
+
+
+def _seat_phone_failed(session: AsyncSession, calls: dict[str, Call], ev: SeatPhoneFailed) -> None:
+    """In the call's story: the seat it was offered to could not take it (kind ``seat_phone_failed``)."""
+    call = calls.get(ev.call_id)
+    if call is None:
+        raise ValueError(f"seat phone failure for unknown call {ev.call_id!r}")
+    data = {"kind": ev.kind, "cause": ev.cause, "failures": ev.failures, "retry_s": ev.retry_s, "paused": ev.paused}
+    session.add(
+        CallEvent(
+            call_id=ev.call_id,
+            at=ev.at,
+            from_state=call.state,
+            to_state=call.state,
+            seat=ev.seat,
+            data=data,
+            kind="seat_phone_failed",
         )
     )
 

@@ -24,6 +24,12 @@ def sanitize_text(value: Any, limit: int = 2048) -> str:
     return value[:limit]
 
 
+def hangup_cause(event: dict[str, Any]) -> int | None:
+    """The Q.850 cause of ChannelHangupRequest/ChannelDestroyed (17 busy, 21 rejected...), None if not given."""
+    cause = event.get("cause")
+    return cause if isinstance(cause, int) and not isinstance(cause, bool) and 0 < cause < 256 else None
+
+
 class StasisTranslator:
     """Stateless apart from knowing which channels are our inbound calls (``is_inbound``)."""
 
@@ -73,7 +79,7 @@ class StasisTranslator:
         leg = parse_leg(channel_id)
         if leg is not None:
             call_id, seat = leg
-            return [c.SeatLegHungUp(call_id, seat, channel_id)]
+            return [c.SeatLegHungUp(call_id, seat, channel_id, hangup_cause(event))]
         handoff = parse_handoff_leg(channel_id)
         if handoff is not None:
             return [c.AgencyLegGone(handoff[0], channel_id, str(event.get("cause_txt") or event.get("type")))]

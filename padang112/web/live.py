@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from padang112.accounts.users import UserRecord
 from padang112.desk import Desk
-from padang112.domain.events import CallTransition, DomainEvent, SeatTransition
+from padang112.domain.events import CallTransition, DomainEvent, SeatPhoneFailed, SeatTransition
 from padang112.views import event_view
 from padang112.web import auth, live_guard
 from padang112.web.audience import WATCH_ALL, Notice, notice_for
@@ -66,7 +66,7 @@ class Hub:
         seat = self.seat_of(client.user)
         if seat is None:
             return False
-        if isinstance(event, SeatTransition):
+        if isinstance(event, SeatTransition | SeatPhoneFailed):  # a phone failure is told to its own call taker
             return event.seat == seat
         if isinstance(event, CallTransition):
             return event.seat == seat

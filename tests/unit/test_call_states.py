@@ -1,7 +1,8 @@
 """The call state machine (``padang112.domain.calls``) as a table.
 
 The documented life of a call is ``received → queued → offered → connected → ended``, with ``abandoned`` for a
-caller who hangs up before being connected, ``offered → queued`` when a seat does not answer, and
+caller who hangs up before being connected, ``offered → queued`` when a seat does not answer, ``connected → queued``
+when the seat's phone dropped the call at once (the caller is first in line again), and
 ``connected → transferred → ended`` for a warm hand-off to an agency. Every other
 move must raise :class:`IllegalTransition` and leave the call exactly as it was.
 """
@@ -25,7 +26,7 @@ DOCUMENTED: dict[CallState, set[CallState]] = {
     S.RECEIVED: {S.QUEUED, S.ABANDONED, S.HANDED_OVER},
     S.QUEUED: {S.OFFERED, S.ABANDONED, S.HANDED_OVER},
     S.OFFERED: {S.CONNECTED, S.QUEUED, S.ABANDONED, S.HANDED_OVER},
-    S.CONNECTED: {S.ENDED, S.TRANSFERRED},
+    S.CONNECTED: {S.ENDED, S.TRANSFERRED, S.QUEUED},  # queued: the seat's phone dropped it at once
     S.TRANSFERRED: {S.ENDED},  # warm hand-off: the caller is with an agency's duty phone
     S.ENDED: set(),
     S.ABANDONED: set(),

@@ -15,7 +15,13 @@ import pytest
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.calls import CallState
-from padang112.domain.events import CallTransition, RecordingFinished, RecordingStarted, SeatTransition
+from padang112.domain.events import (
+    CallTransition,
+    RecordingFinished,
+    RecordingStarted,
+    SeatPhoneFailed,
+    SeatTransition,
+)
 from padang112.domain.naming import bridge_id, recording_name
 from padang112.domain.room import GREETING, MAX_POSITION_PROMPT, Decision, Policy, Room, position_prompt
 from padang112.domain.seats import SeatState
@@ -293,7 +299,7 @@ def test_a_call_put_back_after_a_ring_out_keeps_its_place_ahead_of_later_callers
     assert d.queued_ids() == ["c1", "c3"]
     assert d.room.position("c1") == 1 and d.room.position("c3") == 2
     d.answer("c2")
-    d.do(c.SeatLegHungUp("c2", "seat02", d.leg("c2")))
+    d.do(c.SeatLegHungUp("c2", "seat02", d.leg("c2")), after_s=30)
     out = d.do(c.WrapUpDone("seat02"))
     assert rings(out) == [("c1", "seat02")]
 
@@ -346,17 +352,159 @@ def test_a_ring_timeout_for_a_superseded_leg_changes_nothing():
     assert out.events == [] and out.effects == [] and snapshot(d.room) == before
 
 
-@pytest.mark.parametrize("lost", ["failed", "hung_up"])
-def test_a_seat_leg_lost_before_answer_pauses_the_seat_and_offers_the_call_to_the_next_one(lost):
+# ---- a seat's phone that refuses, drops or leaves a call (domain/seat_faults.py) ------------------------------
+
+
+def refuse(d: Desk, call_id: str, cause: int | None = 17, after_s: float = 0.05) -> Decision:
+    """The offered seat's phone answers the INVITE with a failure (17: 486 Busy Here)."""
+    call = d.call(call_id)
+    return d.do(c.SeatLegHungUp(call_id, call.seat, call.leg, cause), after_s)
+
+
+def failures(decision: Decision) -> list[SeatPhoneFailed]:
+    return of(decision, SeatPhoneFailed)
+
+
+@pytest.mark.parametrize(
+    ("cause", "kind"),
+    [
+        (17, "busy"),  # 486 Busy Here, 600
+        (21, "rejected"),  # 603 Decline, 403
+        (58, "incompatible"),  # 488 Not Acceptable Here (no common codec)
+        (65, "incompatible"),
+        (88, "incompatible"),
+        (18, "unreachable"),  # 408
+        (19, "unreachable"),  # 480
+        (34, "unreachable"),  # 503
+        (None, "unknown"),
+    ],
+)
+def test_a_phone_refusing_a_call_passes_the_caller_to_the_next_seat_and_rests_without_being_paused(cause, kind):
     d = desk("seat01", "seat02")
     d.arrive("c1")
     leg = d.leg("c1")
-    cmd = c.SeatLegFailed("c1", "seat01", leg, "rejected") if lost == "failed" else c.SeatLegHungUp("c1", "seat01", leg)
-    out = d.do(cmd)
+    out = refuse(d, "c1", cause)
     assert not of(out, fx.Hangup)  # the leg is already gone
     assert fx.CancelTimer(f"ring:{leg}") in out.effects
-    assert d.seat("seat01").state == SeatState.PAUSED and d.seat("seat01").reason == "not_responding"
+    assert seat_moves(out, "seat01") == [("offered", "available")]
+    assert not [e for e in of(out, fx.FallbackMembership) if e.paused]
+    assert rings(out) == [("c1", "seat02")]  # at once, with no other caller in between
+    assert failures(out) == [SeatPhoneFailed("seat01", d.now, "c1", kind, cause, 1, 5.0, False)]
+    assert fx.StartTimer("rest:seat01", 5.0, c.SeatRested("seat01")) in out.effects
+    assert d.seat("seat01").resting and not d.seat("seat01").eligible
+
+
+def test_a_refused_caller_keeps_its_place_at_the_head_and_a_resting_seat_is_tried_again_after_its_rest():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.arrive("c2")
+    out = refuse(d, "c1")
+    assert rings(out) == [] and d.queued_ids() == ["c1", "c2"]  # the only seat rests: c1 is still first
+    assert d.do(c.AnnouncePosition("c1")).effects[0] == fx.PlayPrompts("c1", "chan-c1", (position_prompt(1),))
+    out = d.do(c.SeatRested("seat01"), after_s=4)
+    assert rings(out) == [("c1", "seat01")]
+
+
+def test_three_refusals_in_a_row_pause_the_seat_as_phone_failing():
+    d = desk("seat01", "seat02", registered=("seat01",))
+    d.arrive("c1")
+    seen = []
+    for n in (1, 2, 3):
+        assert d.call("c1").seat == "seat01"
+        out = refuse(d, "c1", 21)
+        (failed,) = failures(out)
+        seen.append((failed.failures, failed.paused, failed.retry_s))
+        if n < 3:
+            assert rings(d.do(c.SeatRested("seat01"), after_s=5)) == [("c1", "seat01")]  # tried again after its rest
+    assert seen == [(1, False, 5.0), (2, False, 5.0), (3, True, 0.0)]
+    assert d.seat("seat01").state == SeatState.PAUSED and d.seat("seat01").reason == "phone_failing"
+    assert seat_moves(out, "seat01") == [("offered", "paused")]
+    assert fx.FallbackMembership("seat01", member=True, paused=True) in out.effects
+    assert not d.seat("seat01").resting and not [
+        e for e in out.effects if isinstance(e, fx.StartTimer) and e.key == "rest:seat01"
+    ]
+    assert d.queued_ids() == ["c1"]  # the caller waits, first in line, for a seat that works
+
+
+@pytest.mark.parametrize("fresh_start", ["answered", "registered_again", "siap"])
+def test_the_count_of_refusals_starts_again_when_the_phone_answers_registers_again_or_the_call_taker_says_siap(
+    fresh_start,
+):
+    d = desk("seat01")
+    for n in (1, 2):
+        d.arrive(f"r{n}")
+        refuse(d, f"r{n}")
+        d.do(c.CallerHungUp(f"r{n}"))
+        d.do(c.SeatRested("seat01"), after_s=5)
+    assert d.seat("seat01").failures == 2
+    if fresh_start == "answered":
+        d.arrive("ok")
+        d.answer("ok")
+        _ = [d.do(c.CallerHungUp("ok"), after_s=30), d.do(c.WrapUpDone("seat01"))]
+    elif fresh_start == "registered_again":
+        d.do(c.SeatRegistration("seat01", False))
+        d.do(c.SeatRegistration("seat01", True))
+    else:
+        d.do(c.SeatReady("seat01"))
+    assert d.seat("seat01").failures == 0
+    d.arrive("r3")
+    out = refuse(d, "r3")
+    assert failures(out)[0].failures == 1 and d.seat("seat01").state == SeatState.AVAILABLE
+
+
+def test_siap_ends_a_rest_at_once_and_the_waiting_caller_rings_the_seat_again():
+    d = desk("seat01")
+    d.arrive("c1")
+    refuse(d, "c1")
+    out = d.do(c.SeatReady("seat01"))
+    assert fx.CancelTimer("rest:seat01") in out.effects
+    assert rings(out) == [("c1", "seat01")]
+    assert d.do(c.SeatRested("seat01")).effects == []  # the cancelled rest's late timer changes nothing
+
+
+def test_a_ring_out_still_pauses_at_once_a_phone_that_rings_is_not_refusing():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    out = d.ring_out("c1")
+    assert d.seat("seat01").reason == "not_responding" and failures(out) == []
+
+
+def test_a_seat_that_answers_and_hangs_up_at_once_gives_the_caller_back_first_in_line():
+    d = desk("seat01", "seat02", registered=("seat01",))
+    d.arrive("c1")
+    d.arrive("c2")  # waits behind c1
+    d.answer("c1", after_s=0.5)
+    leg = d.leg("c1")
+    out = d.do(c.SeatLegHungUp("c1", "seat01", leg, 16), after_s=0.4)
+    assert call_moves(out, "c1") == [("connected", "queued")]
+    assert d.queued_ids() == ["c1", "c2"] and d.call("c1").seat_lost
+    assert fx.DestroyBridge("c1", bridge_id("c1")) in out.effects
+    assert fx.StartHoldMusic("c1", "chan-c1") in out.effects
+    assert fx.Hangup("c1", "chan-c1", "call_end") not in out.effects  # the caller stays
+    assert of(out, RecordingFinished) and fx.StartTimer("announce:c1", 30.0, c.AnnouncePosition("c1")) in out.effects
+    assert seat_moves(out, "seat01") == [("busy", "wrap_up")]
+    assert failures(out) == [SeatPhoneFailed("seat01", d.now, "c1", "dropped", 16, 1, 5.0, False)]
+    out = d.do(c.SeatRegistration("seat02", True))  # the next seat: c1 first, before c2 who came earlier
     assert rings(out) == [("c1", "seat02")]
+
+
+def test_a_seat_that_hangs_up_after_talking_ends_the_call_as_before():
+    d = desk("seat01")
+    d.arrive("c1")
+    d.answer("c1")
+    out = d.do(c.SeatLegHungUp("c1", "seat01", d.leg("c1"), 16), after_s=2.0)
+    assert call_moves(out, "c1") == [("connected", "ended")] and failures(out) == []
+
+
+def test_a_ringing_seat_whose_phone_unregisters_passes_the_caller_on_at_once_and_goes_offline_unblamed():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.do(c.SeatRegistration("seat01", False))
+    assert fx.Hangup("c1", leg, "seat_unregistered") in out.effects
+    assert seat_moves(out, "seat01") == [("offered", "offline")]
+    assert rings(out) == [("c1", "seat02")] and failures(out) == []
+    assert d.seat("seat01").failures == 0
 
 
 def test_a_seat_leg_that_could_not_be_placed_because_the_switch_or_link_failed_does_not_pause_the_seat():
@@ -369,6 +517,7 @@ def test_a_seat_leg_that_could_not_be_placed_because_the_switch_or_link_failed_d
     assert d.seat("seat01").state != SeatState.PAUSED
     assert ("offered", "paused") not in seat_moves(out, "seat01")
     assert not [e for e in of(out, fx.FallbackMembership) if e.paused]
+    assert failures(out) == [] and d.seat("seat01").failures == 0 and not d.seat("seat01").resting
 
 
 @pytest.mark.parametrize("state", ["queued", "offered"])
@@ -498,15 +647,6 @@ def test_a_seat_freed_by_a_caller_hanging_up_during_the_offer_keeps_its_idle_pos
     assert d.seat("seat01").idle_since == idle_since
     out = d.arrive("c2")  # seat01 has still been idle longest
     assert rings(out) == [("c2", "seat01")]
-
-
-def test_a_seat_freed_by_a_caller_hanging_up_after_it_unregistered_goes_offline():
-    d = desk("seat01")
-    d.arrive("c1")
-    d.do(c.SeatRegistration("seat01", False))
-    assert d.seat("seat01").state == SeatState.OFFERED  # still ringing
-    out = d.do(c.CallerHungUp("c1"))
-    assert seat_moves(out, "seat01") == [("offered", "offline")]
 
 
 def test_a_hang_up_for_an_unknown_call_changes_nothing():
@@ -759,15 +899,25 @@ def test_hold_music_follows_the_prompts_only_while_the_caller_waits(state, music
 # ---- invariants under random operation --------------------------------------------------------------
 
 SEATS = ("seat01", "seat02", "seat03")
+CAUSES = (16, 17, 21, 58, 18, 34, None)
 REASONS = ("break", "training", "technical")
 
 
 def _random_command(
-    rng: random.Random, room: Room, known: list[str], legs: list[tuple[str, str, str]], counter: list[int]
+    rng: random.Random,
+    room: Room,
+    known: list[str],
+    legs: list[tuple[str, str, str]],
+    counter: list[int],
+    faulty: bool = False,
 ) -> c.Command:
+    """``faulty``: a room of misbehaving phones, where refusals replace the call takers' Siap presses."""
     offered = [k for k in room.calls.values() if k.state == CallState.OFFERED]
     connected = [k for k in room.calls.values() if k.state == CallState.CONNECTED]
     roll = rng.random()
+    if faulty and offered and (0.20 <= roll < 0.34 or 0.74 <= roll < 0.82):
+        k = rng.choice(offered)  # phones that rarely answer: refusals instead of answers and Siap presses
+        return c.SeatLegHungUp(k.id, k.seat, k.leg, rng.choice(CAUSES))
     if roll < 0.18 or not known:
         counter[0] += 1
         cid = f"c{counter[0]}"
@@ -786,16 +936,20 @@ def _random_command(
         return rng.choice([c.CallerHungUp, c.CallerLeftApp])(rng.choice(known))
     if roll < 0.51 and connected:
         k = rng.choice(connected)
-        return c.SeatLegHungUp(k.id, k.seat, k.leg)
-    if roll < 0.53 and offered:
+        return c.SeatLegHungUp(k.id, k.seat, k.leg, rng.choice(CAUSES))  # early ones are drops (min_talk_s)
+    if roll < 0.56 and offered:
         k = rng.choice(offered)
-        return c.SeatLegFailed(k.id, k.seat, k.leg, "busy", seat_fault=rng.random() < 0.5)
+        if rng.random() < 0.4:
+            return c.SeatLegFailed(k.id, k.seat, k.leg, "originate", seat_fault=rng.random() < 0.5)
+        return c.SeatLegHungUp(k.id, k.seat, k.leg, rng.choice(CAUSES))  # the phone refused: busy, declined...
     if roll < 0.60 and (offered or legs):
         if offered and rng.random() < 0.8:
             k = rng.choice(offered)
             return c.RingTimeout(k.id, k.seat, k.leg)
         cid, seat, leg = rng.choice(legs)
         return rng.choice([c.RingTimeout(cid, seat, leg), c.SeatLegHungUp(cid, seat, leg)])
+    if roll < 0.66 and faulty:
+        return c.SeatRested(rng.choice(SEATS))  # phones stay registered: nothing clears their count
     if roll < 0.66:
         return c.SeatRegistration(rng.choice(SEATS), rng.random() < 0.7)
     if roll < 0.70:
@@ -804,8 +958,10 @@ def _random_command(
         return c.SeatPause(rng.choice(SEATS), rng.choice(REASONS))
     if roll < 0.82:
         return c.SeatReady(rng.choice(SEATS))
-    if roll < 0.93:
+    if roll < 0.89:
         return c.WrapUpDone(rng.choice(SEATS))
+    if roll < 0.93:
+        return c.SeatRested(rng.choice(SEATS))  # maybe late: its rest was cleared meanwhile
     if roll < 0.97:
         cid = rng.choice(known)
         return rng.choice([c.AnnouncePosition(cid), c.PromptsFinished(cid)])
@@ -859,6 +1015,23 @@ def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before
     # nobody waits while a seat could take the call
     if room.queue:
         assert not [s.id for s in seats.values() if s.eligible], where
+    # a phone's failures: it rests, or is paused after too many in a row, and is never paused before that
+    limit = room.policy.seat_failures_to_pause
+    for failed in of(out, SeatPhoneFailed):
+        assert failed.paused == (failed.failures >= limit), where
+        assert failed.retry_s == (0.0 if failed.paused else room.policy.seat_retry_s), where
+        seat = seats[failed.seat]
+        assert seat.state == SeatState.PAUSED if failed.paused else seat.resting, where
+    for s in seats.values():
+        assert s.failures < limit or s.state in (SeatState.PAUSED, SeatState.OFFLINE), where
+    failing_moves = [e for e in of(out, SeatTransition) if e.reason == "phone_failing"]
+    assert all(any(f.seat == e.seat and f.paused for f in of(out, SeatPhoneFailed)) for e in failing_moves), where
+    # a caller whose seat dropped the call at once is first in line again (or already ringing the next seat)
+    for moved in of(out, CallTransition):
+        if (moved.from_state, moved.to_state) == ("connected", "queued") and moved.call_id in calls:
+            k = calls[moved.call_id]
+            assert k.seat_lost, where
+            assert k.state == CallState.OFFERED or room.queue[0][-1] == k.id, where
     # a seat is rung only if it was eligible just before, and once per decision
     rung = of(out, fx.RingSeat)
     assert len({r.seat for r in rung}) == len(rung) and len({r.call_id for r in rung}) == len(rung), where
@@ -866,28 +1039,31 @@ def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before
         moves = seat_moves(out, r.seat)
         assert moves and moves[-1] == ("available", "offered"), where
         became_eligible = any(to == "available" for _, to in moves[:-1]) or (
-            isinstance(cmd, (c.SeatRegistration, c.SeatDeviceInUse)) and cmd.seat == r.seat
+            isinstance(cmd, (c.SeatRegistration, c.SeatDeviceInUse, c.SeatRested, c.SeatReady)) and cmd.seat == r.seat
         )
         assert r.seat in eligible_before or became_eligible, where
         seat = seats[r.seat]
-        assert seat.registered and not seat.device_in_use, where
+        assert seat.registered and not seat.device_in_use and not seat.resting, where
         assert (
             fx.StartTimer(f"ring:{r.leg}", room.policy.ring_timeout_s, c.RingTimeout(r.call_id, r.seat, r.leg))
             in out.effects
         ), where
 
 
-@pytest.mark.parametrize("block", range(6))
+@pytest.mark.parametrize("block", range(8))
 def test_room_invariants_hold_under_random_operation(block):
+    faulty = block >= 6  # the last blocks: phones that keep refusing, seats paused phone_failing
     for seed in range(block * 50, block * 50 + 50):
         rng = random.Random(seed)
         room = Room(SEATS, POLICY, REC)
         now = T0
+        for seat in SEATS if faulty else ():
+            room.handle(c.SeatRegistration(seat, True), now)
         known: list[str] = []
         legs: list[tuple[str, str, str]] = []
         counter = [0]
         for step in range(rng.randint(20, 120)):
-            cmd = _random_command(rng, room, known, legs, counter)
+            cmd = _random_command(rng, room, known, legs, counter, faulty)
             eligible_before = {s.id for s in room.seats.values() if s.eligible}
             now += timedelta(seconds=rng.choice((0, 0.5, 1, 3, 15)))
             try:

@@ -19,6 +19,13 @@ function showSeat(view) {
   $("seat-state").dataset.state = view.state;
 }
 
+// The room tells us when our phone refused or dropped a call (SeatPhoneFailed): the caller went to another seat.
+function showPhoneFailed(m) {
+  const then = m.paused ? T.phone_paused : `${T.phone_retry} ${m.retry_s} ${T.seconds}`;
+  $("phone-failed").textContent = `${T.phone_failed} (${T[`phone_${m.kind}`] || m.kind}, ${m.failures} ${T.phone_failures}): ${T.phone_passed_on}; ${then}`;
+  $("phone-failed").hidden = false;
+}
+
 function showCall(view, state) {
   newCall(view);
   call = {...view, shownAt: Date.now() - (view.waiting_s || 0) * 1000, connectedAt: null};
@@ -87,7 +94,11 @@ connect((m) => {
   infoRequests(m);  // the agencies' requests for more information
   if (m.type === "hello") refresh();
   else if (m.type === "screen_pop") { showCall(m.call, "offered"); showHistory(m.history); }
-  else if (m.type === "SeatTransition" && m.seat === seat) showSeat({id: m.seat, state: m.to_state, reason: m.reason});
+  else if (m.type === "SeatPhoneFailed" && m.seat === seat) showPhoneFailed(m);
+  else if (m.type === "SeatTransition" && m.seat === seat) {
+    if (m.to_state === "busy" || (m.from_state === "paused" && m.to_state === "available")) $("phone-failed").hidden = true;
+    showSeat({id: m.seat, state: m.to_state, reason: m.reason});
+  }
   else if (m.type === "CallTransition" && call && m.call_id === call.id) setCallState(m.to_state);
   else if (m.type === "incident") showIncident(m.incident);
 });

@@ -54,7 +54,8 @@ function render() {
       b.addEventListener("click", () => api("POST", `/api/v1/seats/${encodeURIComponent(s.id)}/${verb}`, body).then(load));
       actions.append(b);
     }
-    const state = (T[`state_${s.state}`] || s.state) + (s.reason ? ` (${T[s.reason] || s.reason})` : "");
+    const failing = s.phone_failures ? ` · ${T.phone_failing}: ${s.phone_failures} ${T.phone_failures}` : "";
+    const state = (T[`state_${s.state}`] || s.state) + (s.reason ? ` (${T[s.reason] || s.reason})` : "") + failing;
     const tr = row([s.id, state, s.in_state_s === null ? "" : mmss(s.in_state_s + age), s.user || "", s.registered ? T.yes : T.no, actions]);
     tr.dataset.state = s.state;
     return tr;

@@ -1,0 +1,141 @@
+"""What the room does when a seat's phone fails: refuses a call, drops it at once, or leaves while ringing.
+
+A phone that says "not now" within its ring (busy, do-not-disturb, declined, no common codec, unreachable) is not a
+seat that lets a call ring out (that stays a timeout that pauses the seat ``not_responding``). Mixed into
+:class:`padang112.domain.room.Room`. Rules:
+
+- the caller goes straight back to its place in line (the head: it was the first waiting) and the next seat rings;
+- the seat rests ``Policy.seat_retry_s`` (a timer posts ``SeatRested``; the room never reads a clock), then may be
+  offered a call again;
+- after ``Policy.seat_failures_to_pause`` failures in a row it is paused ``phone_failing``;
+- the count (and the rest) is cleared when the seat answers a call, its phone registers again or the call taker
+  says Siap (``SeatReady``);
+- a seat that answers and hangs up within ``Policy.min_talk_s`` dropped the call: the caller is put back first in
+  line (out of the old bridge, hearing music again) and the drop counts as a failure;
+- each failure is a ``SeatPhoneFailed`` event: stored with the call, pushed to the seat's call taker and the
+  supervisors;
+- a ringing seat whose phone unregisters gives its caller back at once (the seat goes offline; not counted).
+
+Failures of the switch, the link or the controller (``SeatLegFailed.seat_fault=False``, a late ``RingTimeout``) are
+none of these: the seat is neither counted nor paused.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from padang112.domain import commands as c
+from padang112.domain import effects as fx
+from padang112.domain.calls import Call, CallState
+from padang112.domain.events import RecordingFinished, SeatPhoneFailed
+from padang112.domain.naming import bridge_id
+from padang112.domain.seats import PauseReason, Seat, SeatState
+
+if TYPE_CHECKING:
+    from padang112.domain.room import Decision, Policy
+
+# Q.850 causes Asterisk gives for a phone's SIP answer (chan_pjsip's hangup_sip2cause)
+BUSY = frozenset({17})  # 486 Busy Here, 600 Busy Everywhere
+REJECTED = frozenset({21, 29})  # 403, 603 Decline; 501 (facility rejected)
+INCOMPATIBLE = frozenset({58, 65, 66, 88})  # 488/606 no common codec, incompatible destination
+
+
+def refusal_kind(cause: int | None) -> str:
+    """What a seat leg's end before answer says about the phone; anything else it answered is ``unreachable``
+    (no user responding, 480, out of order, 503...)."""
+    if cause is None or cause == 0:
+        return "unknown"
+    if cause in BUSY:
+        return "busy"
+    if cause in REJECTED:
+        return "rejected"
+    if cause in INCOMPATIBLE:
+        return "incompatible"
+    return "unreachable"
+
+
+def _rest_key(seat: str) -> str:
+    return f"rest:{seat}"
+
+
+class SeatFaultRules:
+    # what the rules use of the room they are mixed into
+    calls: dict[str, Call]
+    seats: dict[str, Seat]
+    policy: Policy
+    queue: list[tuple[int, int, str]]
+
+    def _requeue_after_offer(
+        self, call: Call, at: datetime, out: Decision, pause_reason: str | None, hangup: str | None
+    ) -> None:
+        raise NotImplementedError
+
+    def _start_wrap_up(self, seat: Seat, out: Decision) -> None:
+        raise NotImplementedError
+
+    def _arm_announcement(self, call: Call, out: Decision) -> None:
+        raise NotImplementedError
+
+    def _on_SeatRested(self, cmd: c.SeatRested, at: datetime, out: Decision) -> None:
+        seat = self.seats.get(cmd.seat)
+        if seat is not None:
+            seat.resting = False
+
+    def _phone_refused(self, call: Call, cause: int | None, at: datetime, out: Decision) -> None:
+        """The offered seat's leg ended before answer, the phone's doing: the caller goes to the next seat."""
+        seat = self.seats[call.seat or ""]
+        failures = seat.failures + 1
+        pause = PauseReason.PHONE_FAILING.value if failures >= self.policy.seat_failures_to_pause else None
+        self._requeue_after_offer(call, at, out, pause, hangup=None)
+        self._count_failure(seat, call.id, refusal_kind(cause), cause, at, out)
+
+    def _dropped_at_once(self, call: Call, at: datetime) -> bool:
+        return (
+            call.connected_at is not None
+            and call.agency_leg is None
+            and (at - call.connected_at).total_seconds() < self.policy.min_talk_s
+        )
+
+    def _phone_dropped(self, call: Call, cause: int | None, at: datetime, out: Decision) -> None:
+        """The seat answered and hung up at once: the caller is first in line again, hearing music meanwhile."""
+        seat = self.seats[call.seat or ""]
+        out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))  # the caller leaves it, recording ends
+        if call.recording:
+            out.events.append(RecordingFinished(call.id, at, call.recording))
+        out.events.append(seat.move(SeatState.WRAP_UP, at))
+        self._start_wrap_up(seat, out)
+        out.events.append(call.move(CallState.QUEUED, at, reason="seat_dropped"))
+        call.seat = call.leg = call.connected_at = None
+        call.seat_lost = True
+        bisect.insort(self.queue, (*call.queue_key, call.id))
+        out.effects.append(fx.StartHoldMusic(call.id, call.channel))
+        self._arm_announcement(call, out)
+        self._count_failure(seat, call.id, "dropped", cause, at, out)
+
+    def _count_failure(
+        self, seat: Seat, call_id: str, kind: str, cause: int | None, at: datetime, out: Decision
+    ) -> None:
+        seat.failures += 1
+        paused = seat.failures >= self.policy.seat_failures_to_pause
+        if paused:
+            if seat.state in (SeatState.AVAILABLE, SeatState.WRAP_UP, SeatState.OFFLINE):
+                out.events.append(seat.move(SeatState.PAUSED, at, PauseReason.PHONE_FAILING.value))
+                out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
+            self._stop_rest(seat, out)
+        else:
+            seat.resting = True
+            out.effects.append(fx.StartTimer(_rest_key(seat.id), self.policy.seat_retry_s, c.SeatRested(seat.id)))
+        retry = 0.0 if paused else self.policy.seat_retry_s
+        out.events.append(SeatPhoneFailed(seat.id, at, call_id, kind, cause, seat.failures, retry, paused))
+
+    def _clear_failures(self, seat: Seat, out: Decision) -> None:
+        """The phone works again (answered, registered again, the call taker said Siap): a fresh start."""
+        seat.failures = 0
+        self._stop_rest(seat, out)
+
+    def _stop_rest(self, seat: Seat, out: Decision) -> None:
+        if seat.resting:
+            seat.resting = False
+            out.effects.append(fx.CancelTimer(_rest_key(seat.id)))
