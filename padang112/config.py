@@ -66,6 +66,9 @@ class CallHandlingSettings:
     wrap_up_s: float = 10.0
     position_announce_s: float = 30.0
     auto_ready_on_register: bool = True  # until the console's sign-in exists, a registered seat is ready
+    seat_retry_s: float = 5.0  # a seat whose phone refused a call (busy, declined...) rests this long
+    seat_failures_to_pause: int = 3  # refused or dropped calls in a row that pause a seat (phone_failing)
+    min_talk_s: float = 2.0  # a seat hanging up sooner after answering dropped the call: the caller goes back
     fallback_queue: str = "padang112-fallback"
     duty_prefix: str = "duty-"  # agency duty phones are PJSIP endpoints duty-damkar, duty-bpbd, ...
     duty_retry_s: float = 30.0  # a duty phone that did not press 1 is called again after this long

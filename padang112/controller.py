@@ -59,7 +59,15 @@ class Controller:
         secrets = settings.secrets()
         ast = settings.asterisk
         calls = settings.calls
-        policy = Policy(calls.ring_timeout_s, calls.wrap_up_s, calls.position_announce_s, calls.auto_ready_on_register)
+        policy = Policy(
+            calls.ring_timeout_s,
+            calls.wrap_up_s,
+            calls.position_announce_s,
+            calls.auto_ready_on_register,
+            calls.seat_retry_s,
+            calls.seat_failures_to_pause,
+            calls.min_talk_s,
+        )
         self.room = Room(settings.seats, policy, str(settings.recordings_dir))
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.ari = AriClient(ast.ari_url, "padang112", secrets.ari_password, ast.app)

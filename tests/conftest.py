@@ -77,6 +77,7 @@ rtp_end = {19999 if SLOT == 0 else 31999 + 2000 * SLOT}
 seat_count = {TEST_SEATS + 1}
 ring_timeout_s = 4.0
 wrap_up_s = 1.0
+min_talk_s = 0.25  # test phones end calls after 0.5 s; a phone that drops a call at once hangs up at 0.0
 position_announce_s = 8.0
 duty_retry_s = 2.0
 duty_ring_s = 8.0

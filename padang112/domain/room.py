@@ -46,9 +46,9 @@ class Policy:
     wrap_up_s: float = 10.0
     position_announce_s: float = 30.0
     auto_ready_on_register: bool = True
-    seat_retry_s: float = 5.0  # a seat whose phone refused a call is offered none for this long
-    seat_failures_to_pause: int = 3  # refused or dropped calls in a row that pause a seat (phone_failing)
-    min_talk_s: float = 2.0  # a seat that hangs up sooner after answering dropped the call: the caller goes back
+    seat_retry_s: float = 5.0  # see config.CallHandlingSettings and domain/seat_faults.py
+    seat_failures_to_pause: int = 3
+    min_talk_s: float = 2.0
 
 
 @dataclass
@@ -191,7 +191,6 @@ class Room(HandoffRules, SeatFaultRules):
         out.events.append(call.move(CallState.CONNECTED, at))
         out.events.append(seat.move(SeatState.BUSY, at))
         call.connected_at = at
-        self._clear_failures(seat, out)
         bridge = bridge_id(call.id)
         call.recording = recording_name(cmd.leg)
         out.effects.append(fx.Bridge(call.id, bridge, (call.channel, cmd.leg)))
@@ -262,6 +261,12 @@ class Room(HandoffRules, SeatFaultRules):
             out.events.append(seat.move(SeatState.OFFLINE, at))
         elif not cmd.registered and seat.state == SeatState.OFFERED:  # its phone left while ringing: next seat
             self._requeue_after_offer(self.calls[seat.call_id or ""], at, out, None, hangup="seat_unregistered")
+        elif not cmd.registered and seat.state == SeatState.BUSY:  # left mid-call: the caller must not stay alone
+            call = self.calls[seat.call_id or ""]
+            if call.agency_joined:
+                self._hand_off(call, at, out, by=seat.id)  # the agency's duty phone still talks with the caller
+            else:
+                self._phone_left_call(call, at, out)
 
     def _on_SeatDeviceInUse(self, cmd: c.SeatDeviceInUse, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
@@ -396,6 +401,7 @@ class Room(HandoffRules, SeatFaultRules):
 
     def _end(self, call: Call, at: datetime, out: Decision, ended_by: str) -> None:
         seat = self.seats[call.seat or ""]
+        self._clear_failures(seat, out)  # its phone held a call: it works
         out.effects.append(fx.Hangup(call.id, call.channel if ended_by == "seat" else call.leg or "", "call_end"))
         if call.agency_leg:  # an agency conferenced in (or being dialled) leaves with the call
             out.effects.append(fx.Hangup(call.id, call.agency_leg, "call_end"))

@@ -8,13 +8,14 @@ seat that lets a call ring out (that stays a timeout that pauses the seat ``not_
 - the seat rests ``Policy.seat_retry_s`` (a timer posts ``SeatRested``; the room never reads a clock), then may be
   offered a call again;
 - after ``Policy.seat_failures_to_pause`` failures in a row it is paused ``phone_failing``;
-- the count (and the rest) is cleared when the seat answers a call, its phone registers again or the call taker
-  says Siap (``SeatReady``);
+- the count (and the rest) is cleared when the seat holds a call to its end, its phone registers again or the call
+  taker says Siap (``SeatReady``); an answer alone does not clear it (a phone that answers and drops every call);
 - a seat that answers and hangs up within ``Policy.min_talk_s`` dropped the call: the caller is put back first in
   line (out of the old bridge, hearing music again) and the drop counts as a failure;
 - each failure is a ``SeatPhoneFailed`` event: stored with the call, pushed to the seat's call taker and the
   supervisors;
-- a ringing seat whose phone unregisters gives its caller back at once (the seat goes offline; not counted).
+- a seat whose phone unregisters (or stops answering the switch's qualify pings) gives its caller back at once,
+  while ringing or in the call (then the caller is first in line again); the seat goes offline, not counted.
 
 Failures of the switch, the link or the controller (``SeatLegFailed.seat_fault=False``, a late ``RingTimeout``) are
 none of these: the seat is neither counted nor paused.
@@ -99,20 +100,32 @@ class SeatFaultRules:
         )
 
     def _phone_dropped(self, call: Call, cause: int | None, at: datetime, out: Decision) -> None:
-        """The seat answered and hung up at once: the caller is first in line again, hearing music meanwhile."""
+        """The seat answered and hung up at once: the caller is first in line again; the drop counts."""
         seat = self.seats[call.seat or ""]
-        out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))  # the caller leaves it, recording ends
+        self._give_back(call, seat, at, out, hangup=None)
+        self._count_failure(seat, call.id, "dropped", cause, at, out)
+
+    def _phone_left_call(self, call: Call, at: datetime, out: Decision) -> None:
+        """The seat's phone unregistered (or stopped answering the switch's pings) in the middle of a call: the
+        caller would talk into a dead line, so it is first in line again. Not counted: the phone is gone."""
+        self._give_back(call, self.seats[call.seat or ""], at, out, hangup="seat_unregistered")
+
+    def _give_back(self, call: Call, seat: Seat, at: datetime, out: Decision, hangup: str | None) -> None:
+        """A connected caller whose seat failed leaves the bridge (its recording ends), hears music again and waits
+        first in line; the seat goes to wrap-up."""
+        if call.leg and hangup:
+            out.effects.append(fx.Hangup(call.id, call.leg, hangup))
+        out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))
         if call.recording:
             out.events.append(RecordingFinished(call.id, at, call.recording))
         out.events.append(seat.move(SeatState.WRAP_UP, at))
         self._start_wrap_up(seat, out)
-        out.events.append(call.move(CallState.QUEUED, at, reason="seat_dropped"))
+        out.events.append(call.move(CallState.QUEUED, at, reason="seat_failed"))
         call.seat = call.leg = call.connected_at = None
         call.seat_lost = True
         bisect.insort(self.queue, (*call.queue_key, call.id))
         out.effects.append(fx.StartHoldMusic(call.id, call.channel))
         self._arm_announcement(call, out)
-        self._count_failure(seat, call.id, "dropped", cause, at, out)
 
     def _count_failure(
         self, seat: Seat, call_id: str, kind: str, cause: int | None, at: datetime, out: Decision

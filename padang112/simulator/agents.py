@@ -263,13 +263,14 @@ class SeatAccount(pj.Account):
         self.hangup_after: Delay = opts.get("hangup_after")
         self.tone_hz: float | None = opts.get("tone_hz", 1000)
         self.record_dir: str | None = opts.get("record_dir")
+        self.reject_with: int | None = opts.get("reject_with")  # a misbehaving phone: every call refused so (486...)
         self.current: SeatCall | None = None
         self.count = 0
         self.registered = False
         self.on_reg: Callable[[int, str, int], None] | None = None  # engine's hook for pending replies
 
     def update(self, opts: dict[str, Any]) -> None:
-        for key in ("answer_after", "hangup_after", "tone_hz", "record_dir"):
+        for key in ("answer_after", "hangup_after", "tone_hz", "record_dir", "reject_with"):
             if key in opts:
                 setattr(self, key, opts[key])
         if "answer_after" in opts and self.current is not None and not self.current.answered:
@@ -289,12 +290,14 @@ class SeatAccount(pj.Account):
     @guarded
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         t = time.time()
-        if self.current is not None and not self.current.ended:
-            busy = SeatCall(self, prm.callId, MediaLeg(None, None), 0)
-            busy.rejected = True
-            self.host.keep(busy)
-            busy.hang_up(486)
-            self.host.emit("seat_busy", seat=self.name, t=t, call_id=busy.getInfo().callIdString)
+        busy = self.current is not None and not self.current.ended
+        if busy or self.reject_with:
+            refused = SeatCall(self, prm.callId, MediaLeg(None, None), 0)
+            refused.rejected = True
+            self.host.keep(refused)
+            code = 486 if busy else int(self.reject_with or 486)
+            refused.hang_up(code)
+            self.host.emit("seat_busy", seat=self.name, t=t, call_id=refused.getInfo().callIdString, code=code)
             return
         self.count += 1
         path = str(Path(self.record_dir) / f"{self.name}-{self.count}.wav") if self.record_dir else None

@@ -161,8 +161,11 @@ class Simulator:
         record_dir: str | os.PathLike[str] | None = None,
         listen: str | None = None,
         hangup_after: float | list[float] | None = None,
+        reject_with: int | None = None,
     ) -> dict[str, Any]:
-        """Create a seat; with a registrar, returns once it is registered (error on failure or after 10 s)."""
+        """Create a seat; with a registrar, returns once it is registered (error on failure or after 10 s).
+
+        ``reject_with``: a misbehaving phone that answers every call with this SIP status (486, 603, 488...)."""
         return await self.request(
             "seat",
             seat=seat,
@@ -173,6 +176,7 @@ class Simulator:
             record_dir=str(record_dir) if record_dir else None,
             listen=listen,
             hangup_after=hangup_after,
+            reject_with=reject_with,
         )
 
     async def call(

@@ -488,6 +488,19 @@ def test_a_seat_that_answers_and_hangs_up_at_once_gives_the_caller_back_first_in
     assert rings(out) == [("c1", "seat02")]
 
 
+def test_a_phone_that_answers_and_drops_every_call_is_paused_after_three_and_the_caller_still_waits_first():
+    d = desk("seat01")
+    d.arrive("c1")
+    for n in (1, 2, 3):
+        d.answer("c1", after_s=0.3)
+        out = d.do(c.SeatLegHungUp("c1", "seat01", d.leg("c1"), 16), after_s=0.1)
+        assert failures(out)[0].failures == n  # answering did not clear the count
+        if n < 3:
+            d.do(c.WrapUpDone("seat01"))
+            assert rings(d.do(c.SeatRested("seat01"), after_s=5)) == [("c1", "seat01")]
+    assert d.seat("seat01").reason == "phone_failing" and d.queued_ids() == ["c1"]
+
+
 def test_a_seat_that_hangs_up_after_talking_ends_the_call_as_before():
     d = desk("seat01")
     d.arrive("c1")
@@ -692,16 +705,30 @@ def test_after_wrap_up_the_seat_is_available_and_takes_the_next_waiting_call():
     assert rings(out) == [("c2", "seat01")]
 
 
-def test_a_seat_unregistered_during_a_call_goes_offline_after_wrap_up():
-    d = desk("seat01")
+def test_a_seat_whose_phone_unregisters_mid_call_gives_the_caller_back_first_in_line_and_goes_offline():
+    """Offline mid-call: the phone unregistered or stopped answering the switch's qualify pings (gone, crashed, cut
+    off). The caller would talk into a dead line: it leaves the bridge, hears music and is first in line again."""
+    d = desk("seat01", "seat02", registered=("seat01",))
     d.arrive("c1")
+    d.arrive("c2")
     d.answer("c1")
-    out = d.do(c.SeatRegistration("seat01", False))
-    assert out.events == [] and d.seat("seat01").state == SeatState.BUSY  # the call goes on
-    d.do(c.SeatLegHungUp("c1", "seat01", d.leg("c1")))
+    leg = d.leg("c1")
+    out = d.do(c.SeatRegistration("seat01", False), after_s=20)
+    assert fx.Hangup("c1", leg, "seat_unregistered") in out.effects
+    assert fx.DestroyBridge("c1", bridge_id("c1")) in out.effects and fx.StartHoldMusic("c1", "chan-c1") in out.effects
+    assert call_moves(out, "c1") == [("connected", "queued")] and d.queued_ids() == ["c1", "c2"]
+    assert failures(out) == [] and d.seat("seat01").failures == 0  # not blamed: the phone is gone
     out = d.do(c.WrapUpDone("seat01"))
     assert seat_moves(out, "seat01") == [("wrap_up", "offline")]
-    assert rings(d.arrive("c2")) == []
+    assert rings(d.do(c.SeatRegistration("seat02", True))) == [("c1", "seat02")]
+
+
+def test_a_seat_whose_phone_unregisters_while_an_agency_is_in_the_call_leaves_the_caller_with_the_agency():
+    d = desk("s1", "s2")
+    seat = _connected(d)
+    _conference(d)
+    out = d.do(c.SeatRegistration(seat, False))
+    assert call_moves(out, "h1") == [("connected", "transferred")]
 
 
 @pytest.mark.parametrize("state", ["available", "paused", "busy"])
