@@ -303,8 +303,8 @@ class Room(HandoffRules, SeatFaultRules):
         seat = self.seats.get(cmd.seat)
         if seat is None:
             out.refused = "no_seat"
-        elif seat.state is not SeatState.AVAILABLE or not seat.registered:
-            out.refused = "seat_not_ready"  # offered a 112 call meanwhile, on a break, or its phone is away
+        elif seat.state is not SeatState.AVAILABLE or not seat.registered or seat.resting:
+            out.refused = "seat_not_ready"  # offered a 112 call meanwhile, on a break, its phone away or refusing
         else:
             self._pause(seat, cmd.reason, at, out)
 

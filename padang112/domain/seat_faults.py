@@ -79,6 +79,10 @@ class SeatFaultRules:
     def _arm_announcement(self, call: Call, out: Decision) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def _pause(seat: Seat, reason: str, at: datetime, out: Decision) -> None:
+        raise NotImplementedError
+
     def _on_SeatRested(self, cmd: c.SeatRested, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
         if seat is not None:
@@ -116,8 +120,9 @@ class SeatFaultRules:
         if call.leg and hangup:
             out.effects.append(fx.Hangup(call.id, call.leg, hangup))
         out.effects.append(fx.DestroyBridge(call.id, bridge_id(call.id)))
-        if call.recording:
+        if call.recording:  # the segment with this seat is over; the next seat's has its own file
             out.events.append(RecordingFinished(call.id, at, call.recording))
+        call.recording = None
         out.events.append(seat.move(SeatState.WRAP_UP, at))
         self._start_wrap_up(seat, out)
         out.events.append(call.move(CallState.QUEUED, at, reason="seat_failed"))
@@ -134,8 +139,7 @@ class SeatFaultRules:
         paused = seat.failures >= self.policy.seat_failures_to_pause
         if paused:
             if seat.state in (SeatState.AVAILABLE, SeatState.WRAP_UP, SeatState.OFFLINE):
-                out.events.append(seat.move(SeatState.PAUSED, at, PauseReason.PHONE_FAILING.value))
-                out.effects.append(fx.FallbackMembership(seat.id, member=True, paused=True))
+                self._pause(seat, PauseReason.PHONE_FAILING.value, at, out)
             self._stop_rest(seat, out)
         else:
             seat.resting = True

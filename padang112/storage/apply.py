@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -93,43 +94,39 @@ async def _load(session: AsyncSession, model: type[Row], ids: set[str]) -> dict[
 
 
 def _call_annotated(session: AsyncSession, calls: dict[str, Call], ev: CallAnnotated) -> None:
-    call = calls.get(ev.call_id)
-    if call is None:
-        raise ValueError(f"annotation for unknown call {ev.call_id!r}")
+    call = _story_row(session, calls, ev.call_id, ev.at, None, {**ev.data, "by": ev.by}, ev.kind)
     for key, value in ev.data.items():
         if key in CALL_COLUMNS:
             setattr(call, key, _text(value))
     call.updated_at = ev.at
-    session.add(
-        CallEvent(
-            call_id=ev.call_id,
-            at=ev.at,
-            from_state=call.state,
-            to_state=call.state,
-            seat=call.seat,
-            data={**ev.data, "by": ev.by},
-            kind=ev.kind,
-        )
-    )
 
 
 def _seat_phone_failed(session: AsyncSession, calls: dict[str, Call], ev: SeatPhoneFailed) -> None:
     """In the call's story: the seat it was offered to could not take it (kind ``seat_phone_failed``)."""
-    call = calls.get(ev.call_id)
-    if call is None:
-        raise ValueError(f"seat phone failure for unknown call {ev.call_id!r}")
     data = {"kind": ev.kind, "cause": ev.cause, "failures": ev.failures, "retry_s": ev.retry_s, "paused": ev.paused}
+    _story_row(session, calls, ev.call_id, ev.at, ev.seat, data, "seat_phone_failed")
+
+
+def _story_row(
+    session: AsyncSession,
+    calls: dict[str, Call],
+    call_id: str,
+    at: datetime,
+    seat: str | None,
+    data: dict[str, Any],
+    kind: str,
+) -> Call:
+    """A ``call_events`` row that is not a move (the call keeps its state); ``seat`` None: the call's own."""
+    call = calls.get(call_id)
+    if call is None:
+        raise ValueError(f"{kind} for unknown call {call_id!r}")
+    state = call.state
     session.add(
         CallEvent(
-            call_id=ev.call_id,
-            at=ev.at,
-            from_state=call.state,
-            to_state=call.state,
-            seat=ev.seat,
-            data=data,
-            kind="seat_phone_failed",
+            call_id=call_id, at=at, from_state=state, to_state=state, seat=seat or call.seat, data=data, kind=kind
         )
     )
+    return call
 
 
 def _call_transition(session: AsyncSession, calls: dict[str, Call], ev: CallTransition) -> None:

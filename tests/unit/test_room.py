@@ -462,6 +462,13 @@ def test_siap_ends_a_rest_at_once_and_the_waiting_caller_rings_the_seat_again():
     assert d.do(c.SeatRested("seat01")).effects == []  # the cancelled rest's late timer changes nothing
 
 
+def test_a_resting_seat_is_not_reserved_for_a_call_back():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    refuse(d, "c1")
+    assert d.do(c.SeatReserve("seat01", "callback")).refused == "seat_not_ready"
+
+
 def test_a_ring_out_still_pauses_at_once_a_phone_that_rings_is_not_refusing():
     d = desk("seat01", "seat02")
     d.arrive("c1")
