@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from padang112.domain.legs import KeyPressed, LegFact, LegGone, LegUp, PlaybackDone
 from padang112.telephony.snapshot import Snapshot
+from padang112.telephony.stasis import hangup_cause
 
 GONE = frozenset({"ChannelHangupRequest", "StasisEnd", "ChannelDestroyed"})
 
@@ -46,8 +47,7 @@ def translate(event: dict[str, Any]) -> list[LegFact]:
     if kind == "StasisStart":
         return [LegUp(channel)]
     if kind in GONE:
-        cause = event.get("cause")
-        return [LegGone(channel, cause if isinstance(cause, int) else None)]
+        return [LegGone(channel, hangup_cause(event))]
     if kind == "ChannelDtmfReceived":
         return [KeyPressed(channel, str(event.get("digit", "")))]
     if kind == "PlaybackFinished":
