@@ -17,7 +17,7 @@ class CallTransition:
 
     ``data`` holds the call attributes known at that moment that storage should set on the call row:
     keys among ``caller_number``, ``caller_name``, ``carrier``, ``dialed``, ``channel_id``, ``disposition``,
-    ``ended_by``, ``via`` (``controller`` or ``fallback``).
+    ``ended_by``, ``via`` (``controller``, ``fallback``, or ``early``: hung up before either had the call).
     """
 
     call_id: str

@@ -54,7 +54,7 @@ class Call(Base):
     state: Mapped[str] = mapped_column(STATE)
     disposition: Mapped[str | None] = mapped_column(STATE)
     seat: Mapped[str | None] = mapped_column(ID)
-    via: Mapped[str] = mapped_column(STATE)  # 'controller' or 'fallback'
+    via: Mapped[str] = mapped_column(STATE)  # 'controller', 'fallback' or 'early' (hung up before either had it)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

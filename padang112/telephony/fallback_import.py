@@ -5,6 +5,8 @@ by the caller channel's unique id:
 ``p112fb/<uid> = start|carrier|b64 number|b64 name|dialed|linkedid``,
 ``p112fb_ans/<uid> = answer epoch|seat`` (only if a seat answered) and
 ``p112fb_end/<uid> = end epoch|QUEUESTATUS|seat|answer epoch`` (written at hang-up).
+A caller who hung up before Stasis() or the fallback queue took him leaves the same two notes with a 7th
+field ``early`` (no recording, no queue): he is stored as received and abandoned, so on the call-back list.
 A call is imported once it has ended; its notes are then deleted from the switch. Importing is
 idempotent (``fallback_imports`` table), so a crash between import and delete only repeats a no-op.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -46,6 +49,7 @@ class FallbackCall:
     end: datetime
     seat: str | None
     answered: datetime | None
+    early: bool = False  # hung up before the controller or the fallback queue had the call
 
 
 def _b64(text: str) -> str:
@@ -76,7 +80,18 @@ def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[Fal
         seat = e[2] if len(e) > 2 and e[2] else None
         answered = _epoch(e[3]) if len(e) > 3 and e[3] else None
         calls.append(
-            FallbackCall(uid, started, s[1], _b64(s[2]), _b64(s[3]), s[4], ended, seat, answered if seat else None)
+            FallbackCall(
+                uid,
+                started,
+                s[1],
+                _b64(s[2]),
+                _b64(s[3]),
+                s[4],
+                ended,
+                seat,
+                answered if seat else None,
+                early=len(s) > 6 and s[6] == "early",
+            )
         )
     return calls
 
@@ -84,27 +99,16 @@ def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[Fal
 def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool = False) -> list[DomainEvent]:
     """The call's story as events; a call the controller handed over continues its stored history."""
     cid = call.uniqueid
-    name = f"fallback-{cid}"
-    events: list[DomainEvent] = (
-        []
-        if handed_over
-        else [
-            CallTransition(
-                cid,
-                call.start,
-                None,
-                "received",
-                data={
-                    "caller_number": call.caller_number,
-                    "caller_name": call.caller_name,
-                    "carrier": call.carrier,
-                    "dialed": call.dialed,
-                    "channel_id": cid,
-                    "via": "fallback",
-                },
-            )
-        ]
+    gave_up = CallTransition(
+        cid, call.end, "queued", "abandoned", data={"ended_by": "caller", "disposition": "abandoned"}
     )
+    if call.early:
+        return [
+            _received(call, "early"),
+            dataclasses.replace(gave_up, from_state="received"),
+        ]
+    name = f"fallback-{cid}"
+    events: list[DomainEvent] = [] if handed_over else [_received(call, "fallback")]
     events += [
         CallTransition(
             cid, call.start, "handed_over" if handed_over else "received", "queued", data={"via": "fallback"}
@@ -118,14 +122,22 @@ def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool =
             CallTransition(cid, call.end, "connected", "ended", seat=call.seat, data={"ended_by": "unknown"}),
         ]
     else:
-        events.append(
-            CallTransition(
-                cid, call.end, "queued", "abandoned", data={"ended_by": "caller", "disposition": "abandoned"}
-            )
-        )
+        events.append(gave_up)
     duration = (call.end - call.start).total_seconds()
     events.append(RecordingFinished(cid, call.end, name, duration))
     return events
+
+
+def _received(call: FallbackCall, via: str) -> CallTransition:
+    data = {
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "carrier": call.carrier,
+        "dialed": call.dialed,
+        "channel_id": call.uniqueid,
+        "via": via,
+    }
+    return CallTransition(call.uniqueid, call.start, None, "received", data=data)
 
 
 async def fallback_notes(ami: AmiLink) -> frozenset[str]:
@@ -177,10 +189,11 @@ async def import_fallback_calls(
             imported += 1
             if publish is not None:
                 publish(events)
+            outcome = f"answered by {call.seat}" if call.seat else "abandoned"
             log.info(
                 "call %s: imported from the fallback queue (%s)",
                 call.uniqueid,
-                f"answered by {call.seat}" if call.seat else "abandoned",
+                "hung up before the room had it" if call.early else outcome,
                 extra={"call_id": call.uniqueid},
             )
         await forget(call.uniqueid)
