@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from padang112.callbacks.store import CallbackStore
 from padang112.domain import callback_attempt as ca
 from padang112.domain import commands as c
@@ -152,3 +154,13 @@ def test_the_recorded_call_back_and_duty_call_translate_to_their_lines_commands(
         LegGone(duty, 32),
         LegGone(duty, 16),
     ]
+
+
+@pytest.mark.parametrize(
+    ("cause", "read"), [(17, 17), (21, 21), (0, None), (None, None), ("17", None), (True, None), (999, None)]
+)
+def test_a_seat_legs_hang_up_cause_reaches_the_room_only_as_a_q850_number(cause: object, read: int | None) -> None:
+    leg = "leg-1796235370.23-seat06-a428ec1"
+    event = {"type": "ChannelDestroyed", "cause": cause, "channel": {"id": leg}}
+    translator = StasisTranslator("padang112", {"seat06"}, set().__contains__, {}.get)
+    assert translator.translate(event) == [c.SeatLegHungUp("1796235370.23", "seat06", leg, read)]

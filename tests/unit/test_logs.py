@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config, logs
 from padang112.controller import Controller
-from padang112.domain.events import CallAnnotated, CallTransition, RecordingFinished, RecordingStarted, SeatTransition
+from padang112.domain.events import (
+    CallAnnotated,
+    CallTransition,
+    RecordingFinished,
+    RecordingStarted,
+    SeatPhoneFailed,
+    SeatTransition,
+)
 from padang112.storage.repository import EventWriter, Repository
 
 AT = datetime(2023, 8, 7, 1, 12, tzinfo=UTC)
@@ -106,6 +113,8 @@ def test_every_kind_of_domain_event_has_its_line() -> None:
         logs.describe(RecordingStarted("c1", AT, "call-c1", "/rec/call-c1.wav")),
         logs.describe(RecordingFinished("c1", AT, "call-c1", 12.0)),
         logs.describe(CallAnnotated("c1", AT, "disposition", "rina", {"disposition": "handled"})),
+        logs.describe(SeatPhoneFailed("seat03", AT, "c1", "busy", 17, 1, 5.0, False)),
+        logs.describe(SeatPhoneFailed("seat03", AT, "c1", "dropped", None, 3, 0.0, True)),
     ]
     assert lines == [
         "call c1: - -> received",
@@ -114,6 +123,8 @@ def test_every_kind_of_domain_event_has_its_line() -> None:
         "call c1: recording call-c1 started",
         "call c1: recording call-c1 finished",
         "call c1: disposition by rina (disposition=handled)",
+        "seat seat03: phone busy, cause 17 on call c1, 1 in a row; rests 5 s",
+        "seat seat03: phone dropped on call c1, 3 in a row; paused",
     ]
     assert "081234567890" not in " ".join(lines)
 

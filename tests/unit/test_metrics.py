@@ -24,7 +24,7 @@ from padang112.callbacks.store import CallbackStore
 from padang112.cameras.model import CameraDraft, ProbeResult
 from padang112.cameras.registry import CameraRegistry
 from padang112.controller import Controller
-from padang112.domain.events import CallTransition, SeatTransition
+from padang112.domain.events import CallTransition, SeatPhoneFailed, SeatTransition
 from padang112.incidents import routing
 from padang112.incidents.model import IncidentDraft, TaskState
 from padang112.incidents.store import IncidentStore
@@ -114,6 +114,8 @@ def test_seats_are_counted_by_state_and_a_ring_out_counts_a_pause() -> None:
     assert value(registry, "padang112_seats", state="offline") == 1
     assert value(registry, "padang112_seats_paused", reason="not_responding") == 1
     assert value(registry, "padang112_ring_no_answer_pauses_total", seat="seat02") == 1
+    room.on_event(SeatPhoneFailed("seat01", at(6), "d", "busy", 17, 1, 5.0, False))
+    assert value(registry, "padang112_seat_phone_failures_total", seat="seat01", kind="busy") == 1
 
 
 def fallback_call(

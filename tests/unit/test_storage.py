@@ -23,6 +23,7 @@ from padang112.domain.events import (
     DomainEvent,
     RecordingFinished,
     RecordingStarted,
+    SeatPhoneFailed,
     SeatTransition,
 )
 from padang112.storage import EventWriter, Repository, create_engine, migrate
@@ -293,6 +294,24 @@ async def test_a_failed_fallback_import_leaves_nothing_behind(repo: Repository, 
     async with engine.connect() as conn:
         query = text("SELECT count(*) FROM call_events WHERE call_id = :id")
         assert (await conn.execute(query, {"id": "fb-3"})).scalar() == 0
+
+
+async def test_a_seat_phone_failure_is_stored_in_the_call_story_without_moving_the_call(
+    writer: EventWriter, repo: Repository
+) -> None:
+    await writer.write(
+        [
+            CallTransition("f-1", at(0), None, "received"),
+            CallTransition("f-1", at(0), "received", "queued"),
+            CallTransition("f-1", at(1), "queued", "offered", seat="seat01"),
+            CallTransition("f-1", at(1), "offered", "queued", seat="seat01"),
+            SeatPhoneFailed("seat01", at(1), "f-1", "busy", 17, 1, 5.0, False),
+        ]
+    )
+    last = (await repo.call_events("f-1"))[-1]
+    assert (last.kind, last.from_state, last.to_state, last.seat) == ("seat_phone_failed", "queued", "queued", "seat01")
+    assert last.data == {"kind": "busy", "cause": 17, "failures": 1, "retry_s": 5.0, "paused": False}
+    assert (await repo.open_calls())["f-1"] == "queued"
 
 
 async def test_open_calls_are_those_not_yet_ended_or_abandoned(writer: EventWriter, repo: Repository) -> None:
