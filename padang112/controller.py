@@ -90,6 +90,7 @@ class Controller:
         self.pranks = PrankScores()
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
         self.reconciled = False  # the room has been rebuilt from the switch since the last (re)connection
+        self.switch_started: datetime | None = None  # Asterisk's start, read at each (re)connection
         self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.connected and self.reconciled)
         self._tasks: list[asyncio.Task[Any]] = []
         self._heartbeat_task: asyncio.Task[None] | None = None
@@ -180,6 +181,7 @@ class Controller:
         sources += [f"deviceState:PJSIP/{s}" for s in self.settings.seats]
         await subscribe(self.ari, app, sources)
         snapshot = await live_snapshot(self.ari, app, set(self.settings.seats))
+        self.switch_started = snapshot.switch_started
         open_calls = await self.repo.open_calls()
         paused = {
             seat: reason or ""
@@ -216,6 +218,7 @@ class Controller:
                         str(self.settings.recordings_dir),
                         functools.partial(forget_over_ari, self.ari),
                         publish=self._notify,
+                        switch_started=self.switch_started,
                     )
             except asyncio.CancelledError:
                 raise

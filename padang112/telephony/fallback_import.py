@@ -7,7 +7,9 @@ by the caller channel's unique id:
 ``p112fb_end/<uid> = end epoch|QUEUESTATUS|seat|answer epoch`` (written at hang-up).
 A caller who hung up before Stasis() or the fallback queue took him leaves the same two notes with a 7th
 field ``early`` (no recording, no queue): he is stored as received and abandoned, so on the call-back list.
-A call is imported once it has ended; its notes are then deleted from the switch. Importing is
+A call is imported once it has ended; its notes are then deleted from the switch. A note without an end
+that is older than the switch's own start was cut off by an Asterisk crash (its hangup handler never ran): it
+ended at the latest when the switch went down, and is imported as ended at the switch's start. Importing is
 idempotent (``fallback_imports`` table), so a crash between import and delete only repeats a no-op.
 
 The notes are read over AMI (DBGetTree; the AMI account may not write the switch's database) and deleted over ARI
@@ -25,7 +27,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from padang112.domain.calls import TERMINAL
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
@@ -66,13 +68,23 @@ def _epoch(text: str) -> datetime | None:
         return None
 
 
-def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[FallbackCall]:
+def parse_fallback_calls(
+    start: dict[str, str],
+    end: dict[str, str],
+    answers: dict[str, str] | None = None,
+    switch_started: datetime | None = None,
+) -> list[FallbackCall]:
     calls = []
     for uid, value in start.items():
-        if uid not in end:
+        if uid in end:
+            e = end[uid].split("|")
+        elif (crash := _crash_end(value, switch_started)) is not None:
+            # the note of a call in progress when the switch died: ended then, with the seat that answered, if any
+            a = (answers or {}).get(uid, "").split("|")
+            e = [crash, "CRASH", a[1] if len(a) > 1 else "", a[0]]
+        else:
             continue  # still in progress
         s = value.split("|")
-        e = end[uid].split("|")
         started, ended = _epoch(s[0]), _epoch(e[0])
         if started is None or ended is None or len(s) < 5:
             log.error("fallback note for %s is unreadable: %r / %r", uid, value, end[uid])
@@ -94,6 +106,14 @@ def parse_fallback_calls(start: dict[str, str], end: dict[str, str]) -> list[Fal
             )
         )
     return calls
+
+
+def _crash_end(note: str, switch_started: datetime | None) -> str | None:
+    """The switch's start (epoch text) if the note was written before it (the same second is not proof)."""
+    started = _epoch(note.split("|", maxsplit=1)[0])
+    if switch_started is None or started is None or started >= switch_started - timedelta(seconds=1):
+        return None
+    return str(int(switch_started.timestamp()))
 
 
 def fallback_events(call: FallbackCall, recordings_dir: str, handed_over: bool = False) -> list[DomainEvent]:
@@ -174,13 +194,14 @@ async def import_fallback_calls(
     recordings_dir: str,
     forget: Callable[[str], Awaitable[None]],
     publish: Callable[[list[DomainEvent]], None] | None = None,
+    switch_started: datetime | None = None,
 ) -> int:
     """Import every ended fallback call; returns how many were new. ``forget(uniqueid)`` deletes its notes from
     the switch; ``publish`` gets each imported call's events once they are stored (the live console and the
-    callback list see fallback calls too)."""
+    callback list see fallback calls too); ``switch_started``: Asterisk's start, to close what a crash cut off."""
     notes = {f: await ami.db_tree(f) for f in FAMILIES}
     imported = 0
-    for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"]):
+    for call in parse_fallback_calls(notes["p112fb"], notes["p112fb_end"], notes["p112fb_ans"], switch_started):
         stored = await repo.get_call(call.uniqueid)
         if stored is not None and stored.state not in CLOSED:
             continue  # the room has not closed it yet (its hand-over is still being stored): next round

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from padang112.domain.commands import LiveChannel
@@ -30,6 +31,7 @@ class Snapshot:
     devices_in_use: dict[str, bool] = field(default_factory=dict)
     placed: tuple[PlacedChannel, ...] = ()  # every channel that is neither a room call's nor a seat leg
     bridges: tuple[str, ...] = ()
+    switch_started: datetime | None = None  # Asterisk's start: a fallback note older than that ended with a crash
 
 
 def _inbound_args(channel: dict[str, Any], app: str) -> list[str] | None:
@@ -103,4 +105,13 @@ async def live_snapshot(ari: AriClient, app: str, seats: set[str]) -> Snapshot:
             endpoint = name[6:].rsplit("-", 1)[0]
             if endpoint in devices:
                 devices[endpoint] = True
-    return Snapshot(tuple(live), registered, devices, tuple(placed), tuple(str(b["id"]) for b in bridges))
+    info: dict[str, Any] = await ari.get("/asterisk/info", only="status")
+    started = str((info.get("status") or {}).get("startup_time") or "")
+    return Snapshot(
+        tuple(live),
+        registered,
+        devices,
+        tuple(placed),
+        tuple(str(b["id"]) for b in bridges),
+        datetime.fromisoformat(started) if started else None,
+    )

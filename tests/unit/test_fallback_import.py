@@ -52,3 +52,21 @@ def test_a_fallback_call_still_has_its_queue_and_recording() -> None:
         "ended",
     ]
     assert any(isinstance(e, RecordingStarted) for e in events)
+
+
+def test_a_fallback_call_cut_off_by_a_crash_ends_when_the_switch_started_again() -> None:
+    start = {
+        "9.1": f"1796250700|indosat|{b64('085377')}|{b64('')}|112|9.1",  # talking to seat04 when Asterisk died
+        "9.2": f"1796250710|indosat|{b64('085378')}|{b64('')}|112|9.2",  # waiting in the queue then
+        "9.3": f"1796250799|indosat|{b64('085379')}|{b64('')}|112|9.3",  # arrived after the restart: in progress
+    }
+    answered = {"9.1": "1796250705|seat04"}
+    restarted = datetime.fromtimestamp(1796250790.5, UTC)
+    assert parse_fallback_calls(start, {}, answered) == []  # without the switch's start nothing is assumed
+    calls = {c.uniqueid: c for c in parse_fallback_calls(start, {}, answered, restarted)}
+    assert set(calls) == {"9.1", "9.2"}
+    talking, waiting = calls["9.1"], calls["9.2"]
+    assert (talking.seat, talking.answered) == ("seat04", datetime.fromtimestamp(1796250705, UTC))
+    assert talking.end == waiting.end == datetime.fromtimestamp(1796250790, UTC)
+    assert [e.to_state for e in fallback_events(talking, "/rec") if isinstance(e, CallTransition)][-1] == "ended"
+    assert [e.to_state for e in fallback_events(waiting, "/rec") if isinstance(e, CallTransition)][-1] == "abandoned"
