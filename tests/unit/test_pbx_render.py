@@ -158,8 +158,22 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
     stale = [s.args for s in plan["emergency"] if s.app == "GotoIf" and "P112_ALIVE" in s.args]
     assert stale == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?fallback"]
     assert apps.index("GotoIf") < apps.index("Originate") < apps.index("Stasis")
-    fresh = [s.args for s in plan["p112-watchdog"] if "P112_ALIVE" in s.args]
-    assert fresh == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} <= 2]?loop"]
+    stale_watch = [s.args for s in plan["p112-watchdog"] if "P112_ALIVE" in s.args]
+    assert stale_watch == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
+
+
+def test_a_caller_joins_the_fallback_queue_behind_the_caller_before_it_while_that_one_waits_there(
+    plan: dict[str, list[confparse.Step]],
+) -> None:
+    """Arrival order across the two lines: a controller back from the dead does not serve a later caller while
+    an earlier one, moved by its watchdog, still waits in the fallback queue."""
+    follow = '$["${IMPORT(${P112_PREV},P112_UID)}" != "" & "${IMPORT(${P112_PREV},BRIDGEPEER)}" = ""]'
+    emergency = [s for s in plan["emergency"] if s.app == "GotoIf" and s.args.startswith(follow)]
+    assert [s.args for s in emergency] == [follow + "?fallback"]
+    apps = [s.app for s in plan["emergency"]]
+    assert plan["emergency"].index(emergency[0]) < apps.index("Stasis")
+    watchdog = [s.args for s in plan["p112-watchdog"] if s.args.startswith(follow)]
+    assert watchdog == [follow + "?away:loop"]
 
 
 def test_seats_can_dial_nothing(plan: dict[str, list[confparse.Step]]) -> None:
@@ -403,7 +417,7 @@ def test_each_caller_notes_who_arrived_just_before_it_under_a_lock(plan: dict[st
     args = [s.args for s in plan["emergency"]]
     lock = args.index("P112_LOCKED=${LOCK(p112-arrival)}")
     assert args[lock + 1 : lock + 4] == [
-        "P112_PREV=${GLOBAL(P112_LAST_ARRIVAL)}",
+        'P112_PREV=${IF($["${GLOBAL(P112_LAST_ARRIVAL)}" = ""]?none:${GLOBAL(P112_LAST_ARRIVAL)})}',
         "GLOBAL(P112_LAST_ARRIVAL)=${UNIQUEID}",
         "P112_LOCKED=${UNLOCK(p112-arrival)}",
     ]
