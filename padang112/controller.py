@@ -91,7 +91,7 @@ class Controller:
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
         self.reconciled = False  # the room has been rebuilt from the switch since the last (re)connection
         self.switch_started: datetime | None = None  # Asterisk's start, read at each (re)connection
-        self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.connected and self.reconciled)
+        self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.hearing and self.reconciled)
         self._tasks: list[asyncio.Task[Any]] = []
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
@@ -143,7 +143,8 @@ class Controller:
 
     @property
     def ari_connected(self) -> bool:
-        return self.listener.connected
+        """The WebSocket is open and events flow on it (our echo comes back)."""
+        return self.listener.hearing
 
     def add_line(self, line: Line) -> Callable[[], None]:
         """Route the line's channels to it; returns the function that removes it."""

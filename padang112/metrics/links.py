@@ -116,7 +116,7 @@ class LinkMetrics:
     def collect(self) -> Iterator[Metric]:
         controller, now = self._controller, time.monotonic()
         yield GaugeMetricFamily(
-            "padang112_ari_connected", "1 while the ARI WebSocket is open", controller.ari_connected
+            "padang112_ari_connected", "1 while ARI events flow (socket open, echo heard)", controller.ari_connected
         )
         yield GaugeMetricFamily("padang112_ami_connected", "1 while AMI is logged in", controller.ami.connected)
         yield GaugeMetricFamily(

@@ -188,7 +188,9 @@ class Replay:
         self._spawn(self._talk(live))
 
     async def _talk(self, live: Live) -> None:
-        await asyncio.sleep(live.caller.talk_s / self.speed)
+        # never shorter than calls.min_talk_s: the room takes a seat hanging up sooner for a dropped call (a phone
+        # fault) and gives the caller back to the line; a replay plays conversations, not faults
+        await asyncio.sleep(max(live.caller.talk_s / self.speed, self.settings.calls.min_talk_s * 1.2))
         with contextlib.suppress(SimulatorError):
             if self.profile.classes[live.caller.cls].ends == "seat" and live.seat:
                 await self.seat_sims[live.seat].seat_hangup(live.seat)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 PING_S = 2.0  # WebSocket ping after this long without a frame; the pong must come within half of it
 CONNECT_TIMEOUT_S = 1.0
 MAX_BACKOFF_S = 0.5  # /readyz must turn green within 2 s of the link coming back
+ECHO_S = 1.0  # a user event to ourselves this often: proof that the app's events still reach this WebSocket
+DEAF_S = 3.0  # no frame for this long on an open WebSocket: deaf (e.g. another connection took the app)
+ECHO_EVENT = "p112-echo"
 SUBSCRIBE_BATCH = 100  # Asterisk refuses 128 or more event sources in one subscription request
 
 
@@ -85,6 +89,11 @@ class AriListener:
 
     ``on_connect`` runs after each (re)connection, before events are read, so the caller can resync
     from the switch instead of assuming an empty one.
+
+    An open socket is not proof that events flow: Asterisk gives an app's events to its newest WebSocket, so a
+    stale connection attempt completing later (a link that froze and came back) silently takes them. Every
+    ``ECHO_S`` the listener sends the app a user event; with no frame for ``DEAF_S`` it is deaf (``hearing`` is
+    False, so no heartbeat is written and ``/readyz`` is red) and reconnects, which takes the app back.
     """
 
     def __init__(
@@ -99,6 +108,13 @@ class AriListener:
         self.on_connect = on_connect
         self.on_disconnect = on_disconnect
         self.connected = False
+        self._heard_at = 0.0  # monotonic time of the last frame from ARI
+        self._reading = False  # the resync after a (re)connection is over and frames are read
+
+    @property
+    def hearing(self) -> bool:
+        """Connected, and a frame arrived within ``DEAF_S`` (the echo guarantees one a second)."""
+        return self.connected and time.monotonic() - self._heard_at <= DEAF_S
 
     async def run(self) -> None:
         backoff = 0.2
@@ -124,16 +140,44 @@ class AriListener:
         connecting = self.client._session.ws_connect(self.client.websocket_url(), params=params, heartbeat=PING_S)
         async with await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S) as ws:
             self.connected = True
+            self._heard_at = time.monotonic()
+            self._reading = False
             log.info("ARI connected (app %s)", self.client.app)
-            await self.on_connect()
-            async for msg in ws:
-                if msg.type == aiohttp.WSMsgType.TEXT:
-                    try:
-                        event = json.loads(msg.data)
-                    except ValueError:
-                        log.error("ARI sent a frame that is not JSON: %r", msg.data[:200])
-                        continue
-                    self.on_event(event)
-                elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-                    break
+            echo = asyncio.create_task(self._echo(ws), name="ari-echo")
+            try:
+                await self.on_connect()
+                await self._read(ws)
+            finally:
+                echo.cancel()
         log.warning("ARI WebSocket closed")
+
+    async def _echo(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        while not ws.closed:
+            await asyncio.sleep(ECHO_S)
+            silent = time.monotonic() - self._heard_at
+            if self._reading and silent > DEAF_S:
+                log.warning("ARI deaf: no event for %.1f s on an open WebSocket; reconnecting", silent)
+                await ws.close()
+                return
+            try:
+                await asyncio.wait_for(
+                    self.client.post(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
+                )
+            except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
+                log.debug("echo not sent: %s", exc)
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._heard_at = time.monotonic()  # the resync (on_connect) is over: from now on a silence means deafness
+        self._reading = True
+        async for msg in ws:
+            self._heard_at = time.monotonic()
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                try:
+                    event = json.loads(msg.data)
+                except ValueError:
+                    log.error("ARI sent a frame that is not JSON: %r", msg.data[:200])
+                    continue
+                if event.get("eventname") != ECHO_EVENT:
+                    self.on_event(event)
+            elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                break
