@@ -70,6 +70,7 @@ class SeatLegHungUp:
     seat: str
     leg: str
     cause: int | None = None
+    answered: bool = False  # the phone had answered: it hung up before the controller could bridge it
 
 
 @dataclass(frozen=True)

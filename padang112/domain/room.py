@@ -201,7 +201,7 @@ class Room(HandoffRules, SeatFaultRules):
         self._leg_gone(cmd.call_id, cmd.leg, at, out, cmd.reason, cmd.cause, seat_fault=cmd.seat_fault)
 
     def _on_SeatLegHungUp(self, cmd: c.SeatLegHungUp, at: datetime, out: Decision) -> None:
-        self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up", cmd.cause)
+        self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up", cmd.cause, answered=cmd.answered)
 
     def _on_RingTimeout(self, cmd: c.RingTimeout, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
@@ -219,6 +219,7 @@ class Room(HandoffRules, SeatFaultRules):
         reason: str,
         cause: int | None,
         seat_fault: bool = True,
+        answered: bool = False,
     ) -> None:
         """A seat leg ended. Before answer the phone's refusal counts against the seat (``seat_faults.py``); a
         failure of the switch or the link does not."""
@@ -228,7 +229,7 @@ class Room(HandoffRules, SeatFaultRules):
         if call.state == CallState.OFFERED:
             log.info("call %s: seat leg %s ended before answer (%s, cause %s)", call.id, leg, reason, cause)
             if seat_fault:
-                self._phone_refused(call, cause, at, out)
+                self._phone_refused(call, cause, at, out, answered)
             else:
                 self._requeue_after_offer(call, at, out, None, hangup=None)
         elif call.state == CallState.CONNECTED and call.agency_joined:

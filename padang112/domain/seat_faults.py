@@ -88,13 +88,16 @@ class SeatFaultRules:
         if seat is not None:
             seat.resting = False
 
-    def _phone_refused(self, call: Call, cause: int | None, at: datetime, out: Decision) -> None:
-        """The offered seat's leg ended before answer, the phone's doing: the caller goes to the next seat."""
+    def _phone_refused(
+        self, call: Call, cause: int | None, at: datetime, out: Decision, answered: bool = False
+    ) -> None:
+        """The offered seat's leg ended before the controller bridged it, the phone's doing: the caller goes to the
+        next seat. A phone that had answered (and hung up at once) dropped the call."""
         seat = self.seats[call.seat or ""]
         failures = seat.failures + 1
         pause = PauseReason.PHONE_FAILING.value if failures >= self.policy.seat_failures_to_pause else None
         self._requeue_after_offer(call, at, out, pause, hangup=None)
-        self._count_failure(seat, call.id, refusal_kind(cause), cause, at, out)
+        self._count_failure(seat, call.id, "dropped" if answered else refusal_kind(cause), cause, at, out)
 
     def _dropped_at_once(self, call: Call, at: datetime) -> bool:
         return (

@@ -152,7 +152,11 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         "tls": sip_tls.template_context(settings, lay.etc),
         "emergency_numbers": list(calls.emergency_numbers),
         "country_code": calls.country_code,
-        "heartbeat": {"variable": heartbeat.VARIABLE, "stale_s": heartbeat.STALE_AFTER_S},
+        "heartbeat": {
+            "variable": heartbeat.VARIABLE,
+            "since_variable": heartbeat.SINCE_VARIABLE,
+            "stale_s": heartbeat.STALE_AFTER_S,
+        },
         "prio_horizon_ds": fallback_priority_horizon(time.time()),
         "queue": {
             "name": calls.fallback_queue,

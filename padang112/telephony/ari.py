@@ -153,7 +153,10 @@ class AriListener:
 
     async def _echo(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         while not ws.closed:
+            slept = time.monotonic()
             await asyncio.sleep(ECHO_S)
+            if time.monotonic() - slept > ECHO_S + 1.0:  # this process was stopped: its silence, not the app's
+                self._heard_at = time.monotonic()
             silent = time.monotonic() - self._heard_at
             if self._reading and silent > DEAF_S:
                 log.warning("ARI deaf: no event for %.1f s on an open WebSocket; reconnecting", silent)

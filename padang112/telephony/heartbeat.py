@@ -5,7 +5,9 @@ while it is healthy (its ARI event link answered a ping recently and the room ha
 itself then knows when the controller is dead (killed), deaf (stopped) or cut off: the value goes stale. The
 dialplan (dialplans/extensions.conf.j2) sends new 112 calls to the fallback queue when the value is more than
 ``STALE_AFTER_S`` seconds old, and each waiting caller's watchdog moves that caller there. A stopping
-controller writes 0 first, so calls stop arriving at once.
+controller writes 0 first, so calls stop arriving at once. When it becomes healthy after a silence it first
+writes ``SINCE_VARIABLE``: callers who arrived before that are the outage's, and their watchdogs keep them in
+arrival order with those already moved to the fallback queue.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from padang112.telephony.ari import AriClient
 log = logging.getLogger(__name__)
 
 VARIABLE = "P112_ALIVE"
+SINCE_VARIABLE = "P112_ALIVE_SINCE"  # epoch second the current healthy stretch began
 INTERVAL_S = 1.0
 STALE_AFTER_S = 2  # whole seconds: the dialplan compares ${EPOCH} with the stored epoch second
 REQUEST_TIMEOUT_S = 0.8
@@ -42,20 +45,24 @@ class HeartbeatWriter:
             started = time.monotonic()
             self._wake.clear()
             if self.healthy():
-                await self._write(str(int(time.time())))
+                now = str(int(time.time()))
+                if self.last_written is None or time.monotonic() - self.last_written > STALE_AFTER_S:
+                    await self._write(SINCE_VARIABLE, now)
+                await self._write(VARIABLE, now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(0.0, INTERVAL_S - (time.monotonic() - started)))
 
     async def mark_dead(self) -> None:
         """Tell the dialplan at once that this controller takes no more calls (shutdown)."""
-        await self._write("0")
+        await self._write(VARIABLE, "0")
 
-    async def _write(self, value: str) -> None:
+    async def _write(self, variable: str, value: str) -> None:
         try:
             await asyncio.wait_for(
-                self.ari.post("/asterisk/variable", variable=VARIABLE, value=value), timeout=REQUEST_TIMEOUT_S
+                self.ari.post("/asterisk/variable", variable=variable, value=value), timeout=REQUEST_TIMEOUT_S
             )
-            self.last_written = time.monotonic()
+            if variable == VARIABLE:
+                self.last_written = time.monotonic()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the dialplan notices the stale value by itself

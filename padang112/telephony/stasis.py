@@ -79,7 +79,8 @@ class StasisTranslator:
         leg = parse_leg(channel_id)
         if leg is not None:
             call_id, seat = leg
-            return [c.SeatLegHungUp(call_id, seat, channel_id, hangup_cause(event))]
+            answered = (event["channel"].get("state") or "") == "Up"
+            return [c.SeatLegHungUp(call_id, seat, channel_id, hangup_cause(event), answered)]
         handoff = parse_handoff_leg(channel_id)
         if handoff is not None:
             return [c.AgencyLegGone(handoff[0], channel_id, str(event.get("cause_txt") or event.get("type")))]

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.live
 
 
 async def test_a_controller_whose_app_is_taken_by_another_socket_notices_and_takes_it_back(
-    controller, repo, live_settings, simulator, ari_credentials
+    supervised, repo, live_settings, simulator, ari_credentials
 ):
-    assert await controller.http_status("/readyz") == 200
+    assert await supervised.ready()
     url = str(ari_credentials["url"]).replace("http://", "ws://") + "/events"
     auth = aiohttp.encode_basic_auth(str(ari_credentials["username"]), str(ari_credentials["password"]))
     async with aiohttp.ClientSession(headers={"Authorization": auth}) as http:
@@ -29,13 +29,13 @@ async def test_a_controller_whose_app_is_taken_by_another_socket_notices_and_tak
         try:
 
             async def red() -> bool:
-                return await controller.http_status("/readyz") != 200
+                return not await supervised.ready()
 
             await eventually(red, 8, 0.1, what="/readyz red once the controller hears nothing")
             noticed = time.monotonic() - stolen
 
             async def green() -> bool:
-                return await controller.http_status("/readyz") == 200
+                return await supervised.ready()
 
             await eventually(green, 8, 0.1, what="/readyz green again: the controller took its app back")
             back = time.monotonic() - stolen
@@ -52,3 +52,4 @@ async def test_a_controller_whose_app_is_taken_by_another_socket_notices_and_tak
     await citizen.hangup("s1")
     print(f"\n[chaos app taken] /readyz red {noticed:.2f} s after the theft, green again {back:.2f} s after it")
     assert noticed <= 5.0
+    assert len(supervised.starts) == 1  # it took the app back by itself: no restart

@@ -127,8 +127,9 @@ def test_a_recorded_inbound_call_and_its_seat_leg_translate_to_the_rooms_command
         c.CallerHungUp(call),  # the caller hung up; the repeats are ignored by the room
         c.CallerHungUp(call),
         c.CallerHungUp(call),
-        c.SeatLegHungUp(call, "seat06", leg, 32),  # the room hung the leg up itself (ARI DELETE), then: cleared
-        c.SeatLegHungUp(call, "seat06", leg, 16),
+        # the room hung the (answered) leg up itself (ARI DELETE), then: cleared
+        c.SeatLegHungUp(call, "seat06", leg, 32, answered=True),
+        c.SeatLegHungUp(call, "seat06", leg, 16, answered=True),
     ]
 
 

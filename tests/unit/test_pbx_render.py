@@ -158,22 +158,23 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
     stale = [s.args for s in plan["emergency"] if s.app == "GotoIf" and "P112_ALIVE" in s.args]
     assert stale == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?fallback"]
     assert apps.index("GotoIf") < apps.index("Originate") < apps.index("Stasis")
-    stale_watch = [s.args for s in plan["p112-watchdog"] if "P112_ALIVE" in s.args]
+    stale_watch = [s.args for s in plan["p112-watchdog"] if "GLOBAL(P112_ALIVE)" in s.args]
     assert stale_watch == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
 
 
-def test_a_caller_joins_the_fallback_queue_behind_the_caller_before_it_while_that_one_waits_there(
+def test_a_caller_of_the_outage_follows_the_caller_before_it_into_the_fallback_queue_while_that_one_waits(
     plan: dict[str, list[confparse.Step]],
 ) -> None:
-    """Arrival order across the two lines: a controller back from the dead does not serve a later caller while
-    an earlier one, moved by its watchdog, still waits in the fallback queue."""
+    """Arrival order across the two lines: a controller back from the dead does not serve a caller of the outage
+    while an earlier one, moved by its watchdog, still waits in the fallback queue; callers who arrive after the
+    recovery (the controller's P112_ALIVE_SINCE) stay with the controller."""
     follow = '$["${IMPORT(${P112_PREV},P112_UID)}" != "" & "${IMPORT(${P112_PREV},BRIDGEPEER)}" = ""]'
-    emergency = [s for s in plan["emergency"] if s.app == "GotoIf" and s.args.startswith(follow)]
-    assert [s.args for s in emergency] == [follow + "?fallback"]
-    apps = [s.app for s in plan["emergency"]]
-    assert plan["emergency"].index(emergency[0]) < apps.index("Stasis")
-    watchdog = [s.args for s in plan["p112-watchdog"] if s.args.startswith(follow)]
-    assert watchdog == [follow + "?away:loop"]
+    steps = plan["p112-watchdog"]
+    args = [s.args for s in steps]
+    watch = args.index(follow + "?away:loop")
+    assert args[watch - 1] == "$[0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
+    assert "P112_ARRIVED_DS=${IMPORT(${EXTEN},P112_ARRIVED)}" in args
+    assert not [s for s in plan["emergency"] if s.args.startswith(follow)]  # new arrivals are not held back
 
 
 def test_seats_can_dial_nothing(plan: dict[str, list[confparse.Step]]) -> None:

@@ -394,6 +394,16 @@ def test_a_phone_refusing_a_call_passes_the_caller_to_the_next_seat_and_rests_wi
     assert d.seat("seat01").resting and not d.seat("seat01").eligible
 
 
+def test_a_phone_that_answered_and_hung_up_before_the_bridge_dropped_the_call():
+    """The leg was up (the phone answered) but ended before the controller saw it answered: a drop, not a refusal."""
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    call = d.call("c1")
+    out = d.do(c.SeatLegHungUp("c1", call.seat, call.leg, 16, answered=True), 0.05)
+    assert rings(out) == [("c1", "seat02")]
+    assert [(f.seat, f.kind) for f in failures(out)] == [("seat01", "dropped")]
+
+
 def test_a_refused_caller_keeps_its_place_at_the_head_and_a_resting_seat_is_tried_again_after_its_rest():
     d = desk("seat01")
     d.arrive("c1")
