@@ -231,6 +231,7 @@ class Room(HandoffRules, SeatFaultRules):
             if seat_fault:
                 self._phone_refused(call, cause, at, out, answered)
             else:
+                self._rest_after_switch_failure(self.seats[call.seat or ""], out)
                 self._requeue_after_offer(call, at, out, None, hangup=None)
         elif call.state == CallState.CONNECTED and call.agency_joined:
             self._hand_off(call, at, out, by=call.seat or "seat")  # hung up on purpose: the agency has the caller

@@ -43,6 +43,9 @@ REJECTED = frozenset({21, 29})  # 403, 603 Decline; 501 (facility rejected)
 INCOMPATIBLE = frozenset({58, 65, 66, 88})  # 488/606 no common codec, incompatible destination
 
 
+SWITCH_RETRY_S = 1.0  # a seat whose ring the switch or the link failed is tried again after this
+
+
 def refusal_kind(cause: int | None) -> str:
     """What a seat leg's end before answer says about the phone; anything else it answered is ``unreachable``
     (no user responding, 480, out of order, 503...)."""
@@ -149,6 +152,13 @@ class SeatFaultRules:
             out.effects.append(fx.StartTimer(_rest_key(seat.id), self.policy.seat_retry_s, c.SeatRested(seat.id)))
         retry = 0.0 if paused else self.policy.seat_retry_s
         out.events.append(SeatPhoneFailed(seat.id, at, call_id, kind, cause, seat.failures, retry, paused))
+
+    def _rest_after_switch_failure(self, seat: Seat, out: Decision) -> None:
+        """The switch or the link failed the ring, not the phone: nothing is counted, but the seat is not rung
+        again at once (a switch that is down fails every ring: the room would offer and requeue in a tight loop)."""
+        self._stop_rest(seat, out)
+        seat.resting = True
+        out.effects.append(fx.StartTimer(_rest_key(seat.id), SWITCH_RETRY_S, c.SeatRested(seat.id)))
 
     def _clear_failures(self, seat: Seat, out: Decision) -> None:
         """The phone works again (answered, registered again, the call taker said Siap): a fresh start."""

@@ -547,7 +547,19 @@ def test_a_seat_leg_that_could_not_be_placed_because_the_switch_or_link_failed_d
     assert d.seat("seat01").state != SeatState.PAUSED
     assert ("offered", "paused") not in seat_moves(out, "seat01")
     assert not [e for e in of(out, fx.FallbackMembership) if e.paused]
-    assert failures(out) == [] and d.seat("seat01").failures == 0 and not d.seat("seat01").resting
+    assert failures(out) == [] and d.seat("seat01").failures == 0
+    # not rung again at once: a switch that is down fails every ring, and the room would offer in a tight loop
+    assert d.seat("seat01").resting and fx.StartTimer("rest:seat01", 1.0, c.SeatRested("seat01")) in out.effects
+    assert rings(out) == [("c1", "seat02")]
+
+
+def test_a_switch_that_fails_every_ring_does_not_make_the_room_offer_in_a_loop():
+    d = desk("seat01")
+    d.arrive("c1")
+    out = d.do(c.SeatLegFailed("c1", "seat01", d.leg("c1"), "originate: connection refused", seat_fault=False))
+    assert rings(out) == [] and d.call("c1").state == CallState.QUEUED
+    out = d.do(c.SeatRested("seat01"), after_s=1.0)
+    assert rings(out) == [("c1", "seat01")]  # tried again a second later
 
 
 @pytest.mark.parametrize("state", ["queued", "offered"])
