@@ -18,6 +18,7 @@ from typing import Any
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
+from padang112.domain.room import GREETING
 from padang112.telephony.ari import AriClient, AriError
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,11 @@ def caller_id_for_seat(number: str, name: str) -> str:
     digits = "".join(ch for ch in number if ch.isdigit() or ch in "+*#")[:32] or "anonymous"
     display = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>\\')[:40].strip()
     return f'"{display}" <{digits}>' if display else f"<{digits}>"
+
+
+def greeting_playback(channel: str) -> str:
+    """The greeting's playback id: fixed per caller channel, so a restarted controller can stop it."""
+    return f"greet-{channel}"
 
 
 class ChannelMedia:
@@ -163,6 +169,9 @@ class EffectRunner:
         playback = self.media.current.pop(channel, None)
         if playback is not None:
             await self.ari.delete(f"/playbacks/{playback}")
+        # a greeting a controller that died (or restarted) started is unknown to this one: its id is fixed per
+        # channel, so it is stopped too, else it plays over the call taker (404 when it has ended)
+        await self.ari.delete(f"/playbacks/{greeting_playback(channel)}")
         await self.ari.delete(f"/channels/{channel}/moh")
 
     async def _stop_prompt(self, channel: str) -> None:
@@ -173,7 +182,7 @@ class EffectRunner:
     async def _PlayPrompts(self, e: fx.PlayPrompts) -> None:
         """Prompts play over the hold music the dialplan started; Asterisk resumes the music after them."""
         await self._stop_prompt(e.channel)
-        playback = f"pb-{uuid.uuid4().hex}"
+        playback = greeting_playback(e.channel) if GREETING in e.prompts else f"pb-{uuid.uuid4().hex}"
         self.media.current[e.channel] = playback
         media = ",".join(f"sound:{p}" for p in e.prompts)
         await self.ari.post(f"/channels/{e.channel}/play/{playback}", media=media, lang="id")

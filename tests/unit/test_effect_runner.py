@@ -65,14 +65,15 @@ async def test_bridge_and_record_is_one_sequence_for_every_line() -> None:
     await r.perform(fx.Bridge("b", "bridge-b", ("one", "two")))
     await r.perform(fx.StartRecording("b", "bridge-b", "callback-1-1"))
     assert [(m, p) for m, p, _ in ari.requests] == [
+        ("DELETE", "/playbacks/greet-one"),  # a greeting a dead controller started would play over the seat
         ("DELETE", "/channels/one/moh"),
         ("POST", "/bridges/bridge-b"),
         ("POST", "/bridges/bridge-b/addChannel"),
         ("POST", "/bridges/bridge-b/record"),
     ]
-    assert ari.requests[2][2] == {"channel": "one,two"}
-    assert ari.requests[3][2]["name"] == "callback-1-1" and ari.requests[3][2]["format"] == "wav"
-    assert ari.requests[3][2]["ifExists"] == "fail"  # a name is never reused: nothing recorded is written over
+    assert ari.requests[3][2] == {"channel": "one,two"}
+    assert ari.requests[4][2]["name"] == "callback-1-1" and ari.requests[4][2]["format"] == "wav"
+    assert ari.requests[4][2]["ifExists"] == "fail"  # a name is never reused: nothing recorded is written over
 
 
 async def test_ringing_play_and_stop_playback() -> None:
