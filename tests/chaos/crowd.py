@@ -17,6 +17,8 @@ from typing import Any
 from padang112 import config
 from padang112.simulator import fleet, tones
 from padang112.simulator.client import Simulator
+from tests.fixtures.controller import eventually
+from tests.integration.test_call_path import call_of
 
 SEAT_TONE_HZ = 1000
 
@@ -135,3 +137,13 @@ class Crowd:
     async def close(self) -> None:
         for task in self._stampers:
             task.cancel()
+
+
+async def all_stored_ended(repo: Any, numbers: dict[str, str], timeout: float, what: str) -> dict[str, Any]:
+    """Wait until every caller's newest call is stored as ended (fallback calls imported too); name -> call."""
+
+    async def ended() -> dict[str, Any]:
+        calls = {name: await call_of(repo, number) for name, number in numbers.items()}
+        return calls if all(c is not None and c.state == "ended" for c in calls.values()) else {}
+
+    return await eventually(ended, timeout, 0.5, what=what)

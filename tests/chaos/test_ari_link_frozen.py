@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.crowd import Crowd
+from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.chaos.watch import fallback_members, queue_sampler, readyz_sampler
 from tests.fixtures.controller import eventually
 from tests.integration.test_call_path import call_of
@@ -113,13 +113,8 @@ async def test_a_frozen_ari_link_and_a_restart_while_frozen_strand_nobody(
         assert not lost, f"fallback-queue members removed at +{sample[0] - frozen:.1f} s: {sorted(lost)}"
         assert not any(sample[1].get(f"PJSIP/{s}") for s in seats), f"a seat paused in the queue: {sample}"
 
-    async def all_stored_ended() -> bool:
-        calls = [await call_of(repo, number) for number in numbers.values()]
-        return all(c is not None and c.state == "ended" for c in calls)
-
-    await eventually(all_stored_ended, 30, 0.5, what="every call stored as ended (fallback calls imported)")
-    for name, number in numbers.items():
-        call = await call_of(repo, number)
-        assert call is not None and call.seat in seats, (name, call)
+    stored = await all_stored_ended(repo, numbers, 30, "every call stored as ended (fallback calls imported)")
+    for name, call in stored.items():
+        assert call.seat in seats, (name, call)
     states = await repo.seat_states()
     assert all(states[s][0] != "paused" for s in seats), {s: states[s] for s in seats}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.crowd import Crowd
+from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.fixtures.controller import eventually
 from tests.integration.test_call_path import call_of
 
@@ -76,14 +76,9 @@ async def test_controller_sigkill_with_calls_in_greeting_queue_ringing_and_conne
     # 5 s of that (its answer takes 2.5 s of the phone's own time)
     assert first_served <= 5.0 + 2.5 + 3.0, first_served
 
-    async def all_stored_ended() -> bool:
-        calls = [await call_of(repo, number) for number in numbers.values()]
-        return all(c is not None and c.state == "ended" for c in calls)
-
-    await eventually(all_stored_ended, 30, 0.5, what="every call stored as ended (fallback calls imported)")
-    for name, number in numbers.items():
-        call = await call_of(repo, number)
-        assert call is not None and call.seat in (seat_a, seat_b), (name, call)
+    stored = await all_stored_ended(repo, numbers, 30, "every call stored as ended (fallback calls imported)")
+    for name, call in stored.items():
+        assert call.seat in (seat_a, seat_b), (name, call)
     states = await repo.seat_states()
     assert [states[s][0] for s in (seat_a, seat_b)] != ["paused", "paused"]
     assert all(states[s][0] != "paused" for s in (seat_a, seat_b)), {s: states[s] for s in (seat_a, seat_b)}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.crowd import Crowd
+from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.chaos.watch import fallback_members
 from tests.fixtures.controller import eventually
 from tests.integration.test_call_path import call_of
@@ -122,11 +122,7 @@ async def test_a_controller_stopped_for_20_s_strands_nobody(
     assert sorted(waiting, key=lambda n: served[n] or 0) == waiting
     assert (served["d1"] or 0) < resumed, "d1 waited for the controller instead of the fallback queue"
 
-    async def all_stored_ended() -> bool:
-        calls = [await call_of(repo, number) for number in numbers.values()]
-        return all(c is not None and c.state == "ended" for c in calls)
-
-    await eventually(all_stored_ended, 40, 0.5, what="every call stored as ended")
+    await all_stored_ended(repo, numbers, 40, "every call stored as ended")
     states = await repo.seat_states()
     assert all(states[s][0] != "paused" for s in (seat_a, seat_b)), {s: states[s] for s in (seat_a, seat_b)}
     await eventually(supervised.ready, 10, what="/readyz green again after the resume")
