@@ -162,13 +162,13 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
     assert stale_watch == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
 
 
-def test_a_caller_of_the_outage_follows_the_caller_before_it_into_the_fallback_queue_while_that_one_waits(
+def test_a_caller_of_the_outage_joins_the_fallback_queue_while_anyone_waits_there(
     plan: dict[str, list[confparse.Step]],
 ) -> None:
     """Arrival order across the two lines: a controller back from the dead does not serve a caller of the outage
-    while an earlier one, moved by its watchdog, still waits in the fallback queue; callers who arrive after the
+    while others (earlier or later) wait in the fallback queue: all of them queue there by arrival; callers who arrive after the
     recovery (the controller's P112_ALIVE_SINCE) stay with the controller."""
-    follow = '$["${IMPORT(${P112_PREV},P112_UID)}" != "" & "${IMPORT(${P112_PREV},BRIDGEPEER)}" = ""]'
+    follow = "$[0${QUEUE_WAITING_COUNT(padang112-fallback)} > 0]"
     steps = plan["p112-watchdog"]
     args = [s.args for s in steps]
     watch = args.index(follow + "?away:loop")
