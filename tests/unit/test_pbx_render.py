@@ -166,8 +166,8 @@ def test_a_caller_of_the_outage_joins_the_fallback_queue_while_anyone_waits_ther
     plan: dict[str, list[confparse.Step]],
 ) -> None:
     """Arrival order across the two lines: a controller back from the dead does not serve a caller of the outage
-    while others (earlier or later) wait in the fallback queue: all of them queue there by arrival; callers who arrive after the
-    recovery (the controller's P112_ALIVE_SINCE) stay with the controller."""
+    while others (earlier or later) wait in the fallback queue: all of them queue there by arrival; callers who
+    arrive after the recovery (the controller's P112_ALIVE_SINCE) stay with the controller."""
     follow = "$[0${QUEUE_WAITING_COUNT(padang112-fallback)} > 0]"
     steps = plan["p112-watchdog"]
     args = [s.args for s in steps]
