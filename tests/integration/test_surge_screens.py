@@ -14,6 +14,7 @@ import random
 import secrets
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ MAX_PAGE_PX = 3400
 SEAT_ROW_PX = 40  # seats of earlier tests in the session still signed in add their rows
 MAX_BANNERS = 2 + 8  # "a caller waits over 15 s", "no seat ready", and the 8 newest escalations or duty calls
 CLICK_S = 1.0
+CLOSED = ("ended", "abandoned", "handed_over")
 
 
 def burst_numbers(seed: int = 14) -> list[str]:
@@ -109,7 +111,7 @@ async def clicked_within(page: Page, button, shows, text: str) -> float:
 
 
 async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the_next_action_in_reach(
-    controller, live_settings, seat_phones, seat_pool, page: Page, more_pages, tmp_path: Path
+    controller, repo, live_settings, seat_phones, seat_pool, page: Page, more_pages, tmp_path: Path
 ):
     seats = seat_pool(SEATS)
     password = secrets.token_urlsafe(12)
@@ -136,6 +138,7 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     await agency.wait_for_url("**/opd")
 
     numbers = burst_numbers()
+    burst_began = datetime.now(UTC)
     sipp = start_burst(live_settings, tmp_path, numbers)
     try:
         # mid-burst: the supervisor sees figures and ten rows, not a wall of 300 waiting callers
@@ -182,6 +185,13 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     items = await _all_callbacks(page, base)
     listed = [i["number"] for i in items]
     assert len(listed) == len(set(listed))
+    # nobody lost: every stored call of the burst is closed, and every number never put through is on the list
+    calls = {n: await repo.calls_from_number(n, burst_began) for n in set(numbers)}
+    still_open = [c.id for cs in calls.values() for c in cs if c.state not in CLOSED]
+    assert not still_open, still_open
+    never_answered = {n for n, cs in calls.items() if cs and all(c.connected_at is None for c in cs)}
+    assert never_answered <= set(listed), sorted(never_answered - set(listed))[:5]
+    print(f"[measure] {sum(map(len, calls.values()))} calls stored, {len(never_answered)} numbers never put through")
     repeated = {n for n in numbers if numbers.count(n) > 1}
     assert max(i["abandoned_calls"] for i in items if i["number"] in repeated) >= 2
     deadlines = [i["deadline_epoch"] for i in items]
