@@ -48,6 +48,7 @@ from padang112.telephony.stasis import StasisTranslator
 log = logging.getLogger("padang112.calls")
 
 Subscriber = Callable[[DomainEvent], None]
+LINE_TICK_S = 1.0  # how often the lines are asked what has fallen due
 STOPPING = "stopping"  # the refusal of a request that came after the controller stopped taking its inbox
 
 
@@ -114,6 +115,7 @@ class Controller:
             asyncio.create_task(self.listener.run(), name="ari-listener"),
             asyncio.create_task(self._ami_loop(), name="ami-upkeep"),
             asyncio.create_task(self.ami.keepalive(), name="ami-keepalive"),
+            asyncio.create_task(self._line_clock(), name="line-clock"),
         ]
         self._heartbeat_task = asyncio.create_task(self.heartbeat.run(), name="heartbeat")
 
@@ -232,6 +234,13 @@ class Controller:
         while True:
             self._take(*await self.inbox.get())
 
+    async def _line_clock(self) -> None:
+        """The lines' timer (a duty call's retry falls due): a tick through the inbox every ``LINE_TICK_S``, so
+        it is taken in order with what the switch reported before it."""
+        while True:
+            await asyncio.sleep(LINE_TICK_S)
+            self.inbox.put_nowait(("tick", datetime.now(UTC)))
+
     def _take(self, kind: str, item: Any) -> None:
         """One inbox entry: a command for the room, a console request to answer, or an ARI event for the room or
         for the line it belongs to."""
@@ -240,6 +249,10 @@ class Controller:
             refused = self._decide(request)
             if not answer.done():  # the asking handler may have gone (client disconnected)
                 answer.set_result(refused)
+            return
+        if kind == "tick":
+            for line in self.lines:
+                line.tick(item)
             return
         if kind != "ari":
             self._handle([item])

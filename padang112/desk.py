@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from padang112.callbacks.store import Callback, CallbackError
 from padang112.controller import Controller, Subscriber
 from padang112.domain import commands as c
 from padang112.domain.console import ClearPrank, Dispose
@@ -42,10 +43,17 @@ class CallFacts:
     caller_number: str
 
 
+class CallbackLine(Protocol):
+    """The controller's call-back line (``telephony/callback_dialer.py``), as the console may use it."""
+
+    async def place(self, callback_id: int, user: str, seat: str) -> Callback: ...
+
+
 class Desk:
-    def __init__(self, controller: Controller) -> None:
+    def __init__(self, controller: Controller, callbacks: CallbackLine) -> None:
         self._controller = controller
         self._room = controller.room
+        self._callbacks = callbacks
 
     # ---- queries ---------------------------------------------------------------------------------------------
     def seat_of(self, username: str) -> str | None:
@@ -113,6 +121,14 @@ class Desk:
         """Store and publish a call's disposition; a prank/silent one counts in the number's score, any other takes
         the call out of it."""
         return _outcome(await self._controller.ask(Dispose(event, number, prank)))
+
+    async def call_back(self, callback_id: int, username: str) -> Callback:
+        """The call taker takes a call-back item and calls the number back from their own seat; the line reserves
+        the seat through the room's inbox (refused unless ready). Raises ``CallbackError`` with the refusal's code."""
+        seat = self.seat_of(username)
+        if seat is None:
+            raise CallbackError("not_signed_in", f"{username} is not signed in to a seat")
+        return await self._callbacks.place(callback_id, username, seat)
 
     async def clear_prank(self, number: str, at: datetime) -> None:
         """Forget the number's prank marks up to ``at`` (the clearance is stored first by the caller, so a stopping

@@ -6,7 +6,8 @@ Order (each part uses only parts above it):
 2. the controller: ARI, AMI, the room, and the lines it serves; the metrics that watch it (built before it
    starts, so the events of its first reconcile are counted);
 3. the incident service, the agencies' duty-phone line and the escalation watch;
-4. the call-back list and its dialer (fed by the controller's domain events);
+4. the call-back list and its dialer (fed by the controller's domain events), then the console's desk (its one
+   door to the controller: the room's inbox and the call-back line);
 5. the information desk (questions between call takers and agencies);
 6. the cameras: registry, stream proxy, RTSP restreams, health probes;
 7. operations: the recording sealer (SHA-256 of each closed recording), daily retention, keep marks.
@@ -141,7 +142,6 @@ class Runtime:
         self._stack.push_async_callback(self.controller.stop)
         self.metrics.start()
         self._stack.push_async_callback(self.metrics.stop)
-        self.desk = Desk(self.controller)
 
     def _start_incidents(self) -> None:
         calls, controller = self.settings.calls, self.controller
@@ -171,6 +171,7 @@ class Runtime:
         self._stack.callback(controller.subscribers.remove, self.dialer.on_domain_event)
         self._stack.callback(controller.add_line(self.dialer))
         self._spawn(self.dialer.run(), "callbacks")
+        self.desk = Desk(controller, self.dialer)  # the console's door: the room's inbox and the call-back line
 
     def _start_cameras(self) -> None:
         settings = self.settings

@@ -18,6 +18,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -107,6 +108,10 @@ class CallbackDialer:
         """After a (re)connection: adopt what still talks on the switch, close the rest, give seats back.
         ``paused``: seat -> pause reason, as stored (what the room's own reconcile restores)."""
         self._queue.put_nowait(lambda: self._reconcile(snapshot, paused))
+
+    def tick(self, at: datetime) -> None:
+        """The controller's tick: nothing of a call-back is timed here (an attempt's ring time is the switch's
+        originate timeout, an item's deadline is judged when the list is read)."""
 
     async def run(self) -> None:
         while True:

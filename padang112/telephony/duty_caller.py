@@ -87,12 +87,13 @@ class DutyCaller:
         """``wanted``: the (incident id, agency) tasks escalated and not acknowledged, read from the store."""
         self._queue.put_nowait(lambda: self._carry_out(self.alerts.sync(wanted, self.clock())))
 
-    async def run(self, tick_s: float = 1.0) -> None:
+    def tick(self, at: datetime) -> None:
+        """The controller's tick: the retries that have fallen due."""
+        self._queue.put_nowait(lambda: self._carry_out(self.alerts.due(at)))
+
+    async def run(self) -> None:
         while True:
-            try:
-                job = await asyncio.wait_for(self._queue.get(), timeout=tick_s)
-            except TimeoutError:
-                job = lambda: self._carry_out(self.alerts.due(self.clock()))  # noqa: E731 - retries that are due
+            job = await self._queue.get()
             try:
                 await job()
             except asyncio.CancelledError:

@@ -2,11 +2,13 @@
 
 A line's channel ids start with its ``prefix``; the controller takes the ARI events of those channels from the one
 inbox in order, translates each (:func:`translate`, pure) into the line's commands (``domain/legs.py``) and hands
-them to the line; after every (re)connection it gives each line the switch's snapshot to reconcile its channels.
+them to the line; after every (re)connection it gives each line the switch's snapshot to reconcile its channels, and
+its timer is the controller's tick, taken from the same inbox.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 from padang112.domain.legs import KeyPressed, LegFact, LegGone, LegUp, PlaybackDone
@@ -26,6 +28,9 @@ class Line(Protocol):
 
     def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
         """After each (re)connection: the switch's channels and bridges, and the stored seat pauses."""
+
+    def tick(self, at: datetime) -> None:
+        """About once a second, from the inbox in its turn: carry out what has fallen due by ``at``."""
 
 
 def event_channel(event: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from padang112.callbacks.store import CallbackError
 from padang112.telephony.callback_dialer import callback_view
 from padang112.web import auth
 from padang112.web.api import json_error
-from padang112.web.keys import CALLBACK_STORE, DESK, DIALER
+from padang112.web.keys import CALLBACK_STORE, DESK
 from padang112.web.paging import window_of
 from padang112.wib import iso_exact as iso_wib
 
@@ -95,11 +95,8 @@ async def call_back(request: web.Request) -> web.Response:
     """Take an item and call the number back from the call taker's own (ready) seat."""
     user = auth.current_user(request)
     assert user is not None
-    seat = request.app[DESK].seat_of(user.username)
-    if seat is None:
-        raise _error("not_signed_in")
     try:
-        item = await request.app[DIALER].place(_id(request), user.username, seat)
+        item = await request.app[DESK].call_back(_id(request), user.username)
     except CallbackError as exc:
         raise _error(exc.code if exc.code in ERRORS else "not_open") from None
     return web.json_response(callback_view(item))

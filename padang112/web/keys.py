@@ -22,7 +22,6 @@ from padang112.metrics.registry import Metrics
 from padang112.ops.keep import KeepStore
 from padang112.runtime import Runtime
 from padang112.storage.repository import Repository
-from padang112.telephony.callback_dialer import CallbackDialer
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -33,7 +32,6 @@ REPOSITORY = web.AppKey("repository", Repository)
 INCIDENTS = web.AppKey("incidents", IncidentService)
 INFO = web.AppKey("info_desk", InfoDesk)
 CALLBACK_STORE = web.AppKey("callback_store", CallbackStore)
-DIALER = web.AppKey("callback_dialer", CallbackDialer)
 CAMERA_REGISTRY = web.AppKey("camera_registry", CameraRegistry)
 CAMERA_PROXY = web.AppKey("camera_proxy", CameraProxy)
 CAMERA_ACCESS = web.AppKey("camera_access", CameraAccess)
@@ -52,7 +50,6 @@ def attach(app: web.Application, runtime: Runtime) -> None:
     app[INCIDENTS] = runtime.incidents
     app[INFO] = runtime.info
     app[CALLBACK_STORE] = runtime.callback_store
-    app[DIALER] = runtime.dialer
     app[CAMERA_REGISTRY] = runtime.cameras
     app[CAMERA_PROXY] = runtime.camera_proxy
     app[CAMERA_ACCESS] = runtime.camera_access

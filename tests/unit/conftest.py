@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
+from padang112.callbacks.store import Callback, CallbackError
 from padang112.storage import migrate
 from padang112.storage.db import create_engine
 from padang112.storage.repository import EventWriter
@@ -52,6 +53,13 @@ async def writer(engine: AsyncEngine) -> AsyncIterator[EventWriter]:
     await writer.start()
     yield writer
     await writer.stop()
+
+
+class NoCallbacks:
+    """A desk's call-back line where none is wanted: taking an item is refused as unknown."""
+
+    async def place(self, callback_id: int, user: str, seat: str) -> Callback:
+        raise CallbackError("no_callback", f"no callback {callback_id}")
 
 
 class FakeClock:

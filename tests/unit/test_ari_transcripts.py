@@ -10,7 +10,7 @@ dialplan runs ``Stasis``), carrying the recorded channel and the application arg
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,20 @@ async def test_a_recorded_duty_call_is_acknowledged_by_key_1_thanked_and_hung_up
     assert runner.done[3].playback == "pb-duty-1-pupr-c8125e2-thanks"
     assert incidents.acknowledged == [(1, "pupr", "acknowledged")] and incidents.attempts == []
     assert duty.alerts.alerts[(1, "pupr")].state is da.AlertState.DONE
+
+
+async def test_a_duty_call_that_rang_out_is_placed_again_by_the_controllers_tick_once_its_retry_is_due() -> None:
+    runner, incidents = Recorder(), Incidents()
+    start = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+    policy = DialPolicy({"pupr": "duty_pupr"}, set(), always)
+    duty = DutyCaller(runner, policy, incidents, 2.0, 8.0, clock=lambda: start)  # type: ignore[arg-type]
+    await duty._carry_out(duty.alerts.sync({(1, "pupr")}, start))
+    await duty._on(LegGone(runner.done[0].channel, 19))  # rang out: no answer
+    for at, placed in ((start + timedelta(seconds=1), 1), (start + timedelta(seconds=2.5), 2)):
+        duty.tick(at)
+        await duty._queue.get_nowait()()  # the job the tick queued, as run() takes it
+        assert kinds(runner.done).count("Originate") == placed
+    assert incidents.attempts == [(1, "pupr", 1, "no_answer")]
 
 
 def test_a_recorded_inbound_call_and_its_seat_leg_translate_to_the_rooms_commands() -> None:

@@ -16,12 +16,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
+from padang112.callbacks.store import CallbackError
 from padang112.controller import STOPPING, Controller
 from padang112.desk import Accepted, Desk, Refused
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain.events import CallAnnotated, CallTransition, DomainEvent, SeatTransition
 from padang112.storage.repository import EventWriter, Repository
+from tests.unit.conftest import NoCallbacks
 from tests.unit.test_ari_transcripts import replay
 
 CALL = "1796235370.23"
@@ -47,7 +49,7 @@ async def room(
     controller.runner = Runner()  # type: ignore[assignment]
     published: list[DomainEvent] = []
     loop = asyncio.create_task(controller._room_loop())
-    desk = Desk(controller)
+    desk = Desk(controller, NoCallbacks())
     desk.subscribe(published.append)
     controller.post(c.SeatRegistration(SEAT, True))
     assert await desk.do(c.SeatSignIn(SEAT, "rina")) == Accepted()
@@ -126,3 +128,13 @@ async def test_the_rooms_refusal_reaches_the_console_and_a_stopped_controller_re
     assert published[-1] == disposition and desk.pranks.score("+6281400000002", datetime.now(UTC)) > 0
     controller._closed = True  # as after stop(): nothing would ever take the request
     assert await desk.do(c.SeatReady(SEAT)) == Refused(STOPPING)
+
+
+async def test_a_call_back_is_taken_through_the_desk_from_the_call_takers_own_seat(room) -> None:
+    _, desk, _ = room
+    with pytest.raises(CallbackError) as refused:
+        await desk.call_back(7, "budi")  # signed in to no seat
+    assert refused.value.code == "not_signed_in"
+    with pytest.raises(CallbackError) as unknown:
+        await desk.call_back(7, "rina")  # seat06's call taker: the line is asked (here: it knows no item 7)
+    assert unknown.value.code == "no_callback"

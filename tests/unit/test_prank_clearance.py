@@ -22,6 +22,7 @@ from padang112.storage.models import PrankClearanceRow
 from padang112.storage.repository import Repository
 from padang112.web import pranks
 from padang112.web.keys import DESK, REPOSITORY
+from tests.unit.conftest import NoCallbacks
 from tests.unit.test_incident_api import app, client, published, sign_in, users  # noqa: F401 (fixtures)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -80,7 +81,7 @@ def controller() -> FakeController:
 
 @pytest.fixture(autouse=True)
 def prank_routes(app: web.Application, engine: AsyncEngine, controller: FakeController) -> None:
-    app[DESK] = Desk(controller)  # type: ignore[arg-type]
+    app[DESK] = Desk(controller, NoCallbacks())  # type: ignore[arg-type]
     app[REPOSITORY] = Repository(engine)
     pranks.setup(app)
 
