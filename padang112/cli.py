@@ -20,6 +20,10 @@ from padang112.planning import cli as planning_cli
 def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
     from padang112.pbx import chroot
 
+    if args.action == "taskprocessors":
+        from padang112.pbx import taskprocessors
+
+        return taskprocessors.run(settings, args.listen, args.top)
     action = {
         "install": chroot.install,
         "prepare": chroot.prepare,
@@ -29,6 +33,18 @@ def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
         "render": chroot.render,
     }[args.action]
     return action(settings)
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    from padang112.pbx import taskprocessors
+
+    return taskprocessors.listen_address(text)
+
+
+def _top_count(text: str) -> int:
+    from padang112.pbx import taskprocessors
+
+    return taskprocessors.top_count(text)
 
 
 def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -89,7 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ast = sub.add_parser("asterisk", help="install, start, stop or inspect the Asterisk switch (chroot)")
-    ast.add_argument("action", choices=["install", "prepare", "start", "stop", "status", "render"])
+    ast.add_argument("action", choices=["install", "prepare", "start", "stop", "status", "render", "taskprocessors"])
+    ast.add_argument(
+        "--listen",
+        type=_listen_address,
+        metavar="ADDRESS:PORT",
+        help="taskprocessors: serve Prometheus gauges there (loopback only) instead of printing them once",
+    )
+    ast.add_argument(
+        "--top", type=_top_count, default=10, help="taskprocessors: per-queue series for the N fullest only"
+    )
     ast.set_defaults(func=_asterisk)
 
     serve = sub.add_parser("serve", help="run the call controller and the web console")

@@ -16,10 +16,10 @@ import pytest
 from padang112 import config
 from padang112.web import tls
 
-pytest_plugins = [
+pytest_plugins = [  # controller first: asterisk imports its helpers, and a module imported early is not rewritten
+    "tests.fixtures.controller",
     "tests.fixtures.asterisk",
     "tests.fixtures.simulator",
-    "tests.fixtures.controller",
     "tests.fixtures.browser",
     "tests.fixtures.camera_streams",
 ]

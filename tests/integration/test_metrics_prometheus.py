@@ -3,14 +3,14 @@
 Prometheus runs with its own data directory on a loopback port of this slot, the job names, rules and Asterisk
 Basic auth of ``ops/prometheus/``, and 1 s scrape and evaluation intervals. Calls answered by a seat must land
 in the answer-time histogram; a caller kept waiting behind a busy seat must fire CallerWaitingTooLong and
-NoSeatReady, read back through Prometheus's HTTP API.
+NoSeatReady, read back through Prometheus's HTTP API. Its third job reads the taskprocessor exporter
+(``padang112 asterisk taskprocessors``) beside the test Asterisk.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,18 +23,18 @@ import yaml
 from padang112 import config, logs
 from padang112.simulator import fleet
 from tests.conftest import SLOT
-from tests.fixtures.controller import eventually, seat_is, stop_process
+from tests.fixtures.controller import background, eventually, seat_is
 
 pytestmark = pytest.mark.live
 
 OPS = config.PROJECT_ROOT / "ops" / "prometheus"
 PORT = 9190 + 100 * SLOT
+JOBS = ("padang112", "asterisk", "asterisk-taskprocessors")
 
 
 class Prometheus:
-    def __init__(self, base_url: str, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.proc = proc
 
     async def api(self, path: str, **params: str) -> Any:
         async with aiohttp.ClientSession() as http:
@@ -54,7 +54,7 @@ class Prometheus:
         }
 
 
-def live_config(settings: config.Settings, password_file: Path) -> dict[str, Any]:
+def live_config(settings: config.Settings, password_file: Path, taskprocessors: str) -> dict[str, Any]:
     """ops/prometheus/prometheus.yml with this slot's targets, 1 s intervals and absolute paths."""
     conf = yaml.safe_load((OPS / "prometheus.yml").read_text())
     conf["global"].update(scrape_interval="1s", evaluation_interval="1s", scrape_timeout="1s")
@@ -62,6 +62,7 @@ def live_config(settings: config.Settings, password_file: Path) -> dict[str, Any
     targets = {
         "padang112": f"{settings.web.host}:{settings.web.port}",
         "asterisk": f"{settings.asterisk.bind_address}:{settings.asterisk.http_port}",
+        "asterisk-taskprocessors": taskprocessors,
     }
     for job in conf["scrape_configs"]:
         job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
@@ -72,7 +73,7 @@ def live_config(settings: config.Settings, password_file: Path) -> dict[str, Any
 
 @pytest.fixture
 async def prometheus(
-    controller, live_settings: config.Settings, tmp_path: Path, artefacts_dir: Path
+    controller, taskprocessor_exporter: str, live_settings: config.Settings, tmp_path: Path, artefacts_dir: Path
 ) -> AsyncIterator[Prometheus]:
     binary = shutil.which("prometheus")
     if binary is None:
@@ -80,34 +81,25 @@ async def prometheus(
     password = tmp_path / "asterisk.password"
     password.write_text(live_settings.secrets().metrics_password)
     conf = tmp_path / "prometheus.yml"
-    conf.write_text(yaml.safe_dump(live_config(live_settings, password)))
-    log = (artefacts_dir / "prometheus.log").open("ab")
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={conf}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{PORT}",
-            "--log.level=warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = Prometheus(f"http://127.0.0.1:{PORT}", proc)
+    conf.write_text(yaml.safe_dump(live_config(live_settings, password, taskprocessor_exporter)))
+    command = [
+        binary,
+        f"--config.file={conf}",
+        f"--storage.tsdb.path={tmp_path / 'data'}",
+        f"--web.listen-address=127.0.0.1:{PORT}",
+        "--log.level=warn",
+    ]
+    server = Prometheus(f"http://127.0.0.1:{PORT}")
 
     async def ready() -> bool:
-        assert proc.poll() is None, f"prometheus exited with {proc.returncode}: see {artefacts_dir / 'prometheus.log'}"
         try:
-            return await server.value('up{job="padang112"}') == 1 and await server.value('up{job="asterisk"}') == 1
+            return all([await server.value(f'up{{job="{job}"}}') == 1 for job in JOBS])
         except (aiohttp.ClientError, OSError, AssertionError, KeyError):
             return False
 
-    try:
-        await eventually(ready, 30, 0.5, "Prometheus scraping the controller and Asterisk")
+    what = "Prometheus scraping the controller, Asterisk and its taskprocessors"
+    async with background(command, artefacts_dir / "prometheus.log", ready, what):
         yield server
-    finally:
-        stop_process(proc, timeout=10)
-        log.close()
 
 
 async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts(
@@ -116,6 +108,10 @@ async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts
     log_start = controller.log_path.stat().st_size
     # Asterisk's own metrics come through res_prometheus, behind the generated password; the dashboard's exist
     assert await prometheus.value("asterisk_core_uptime_seconds") is not None
+    # Asterisk's internal queues, through the exporter: read, and none in high-water alert on a calm switch
+    assert await prometheus.value("padang112_asterisk_taskprocessors_up") == 1
+    assert await prometheus.value('padang112_asterisk_taskprocessor_alerts{subsystem="pjsip"}') == 0
+    assert await prometheus.value("count(padang112_asterisk_taskprocessor_queue)") == 10
     dashboard = (OPS / "grafana-dashboard.json").read_text()
     for name in sorted(set(re.findall(r"\basterisk_[a-z_]+", dashboard))):
         assert await prometheus.value(f"count({name})"), f"{name} (used by the dashboard) is not exported"

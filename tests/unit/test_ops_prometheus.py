@@ -1,8 +1,9 @@
 """``ops/prometheus/``: Prometheus's own checker accepts the shipped files, and they only use metrics that exist.
 
 ``promtool`` is the Debian package's (installed by scripts/setup.sh). A rule or dashboard panel that names a
-metric the controller does not export would never fire or always show "no data": the names are compared with
-what a freshly built :class:`~padang112.metrics.registry.Metrics` registry exports.
+metric nobody exports would never fire or always show "no data": the names are compared with what a freshly
+built :class:`~padang112.metrics.registry.Metrics` registry exports, plus what the taskprocessor exporter
+(``padang112 asterisk taskprocessors``) makes of a real ``core show taskprocessors``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import config
 from padang112.controller import Controller
 from padang112.metrics.registry import Metrics
+from padang112.pbx import taskprocessors
 from padang112.storage.repository import EventWriter, Repository
 
 OPS = config.PROJECT_ROOT / "ops" / "prometheus"
+ASTERISK_CLI = config.PROJECT_ROOT / "tests" / "fixtures" / "asterisk_cli"
 METRIC_NAME = re.compile(r"\b(padang112_[a-z0-9_]+)\b")
 RECORDED = re.compile(r"\bpadang112:[a-z0-9_:]+")
 
@@ -62,6 +65,9 @@ def test_every_required_alert_is_defined() -> None:
         "RecordingsDiskLow",
         "CameraDown",
         "ControllerNotScraped",
+        "AsteriskPjsipOverloaded",
+        "AsteriskTaskprocessorBacklog",
+        "AsteriskTaskprocessorsNotRead",
     } <= alerts
 
 
@@ -77,11 +83,19 @@ async def exported_names(settings: config.Settings, engine: AsyncEngine, writer:
     metrics.room.ring_no_answer.labels("seat01").inc()
     metrics.room.fallback_calls.labels("telkom").inc()
     metrics.links.fallback_callers = 0
-    families = list(metrics.registry.collect())
+    families = [*metrics.registry.collect(), *taskprocessor_exporter().collect()]
     return {family.name for family in families} | {sample.name for family in families for sample in family.samples}
 
 
-async def test_rules_and_dashboard_use_only_metrics_the_controller_exports(
+def taskprocessor_exporter() -> taskprocessors.TaskprocessorCollector:
+    captured = {
+        taskprocessors.LIST_COMMAND: (ASTERISK_CLI / "taskprocessors_burst.txt").read_text(),
+        taskprocessors.ALERTS_COMMAND: (ASTERISK_CLI / "alerted_subsystems_none.txt").read_text(),
+    }
+    return taskprocessors.TaskprocessorCollector(captured.__getitem__, top=10)
+
+
+async def test_rules_and_dashboard_use_only_metrics_that_are_exported(
     settings: config.Settings, engine: AsyncEngine, writer: EventWriter
 ) -> None:
     exported = await exported_names(settings, engine, writer)

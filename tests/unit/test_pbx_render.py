@@ -309,6 +309,12 @@ def test_asterisk_writes_no_queue_log_and_no_notice_lines(files: dict[str, str])
     assert levels["messages.log"] == "warning,error" and levels["security.log"] == "security"
 
 
+def test_pjsip_takes_calls_while_other_parts_of_asterisk_are_backed_up(files: dict[str, str]) -> None:
+    """Only PJSIP's own queues may make it ignore new INVITEs (the live proof: test_asterisk_taskprocessors.py)."""
+    [pjsip_global] = confparse.by_type(confparse.parse(files["pjsip.conf"]), "global").values()
+    assert pjsip_global.get("taskprocessor_overload_trigger") == "pjsip_only"
+
+
 def test_each_carrier_is_trusted_by_its_address_alone(main_settings: config.Settings, files: dict[str, str]) -> None:
     pjsip = confparse.parse(files["pjsip.conf"])
     endpoints = confparse.by_type(pjsip, "endpoint")

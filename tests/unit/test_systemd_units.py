@@ -7,8 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from padang112 import config
+from padang112.pbx import taskprocessors
 
 UNITS = config.PROJECT_ROOT / "ops" / "systemd"
 INSTALL_DIR = "/opt/padang112"  # where the units expect the code (README, Operations)
@@ -77,3 +79,19 @@ def test_asterisk_runs_in_its_chroot_in_the_foreground_and_always_comes_back() -
     assert unit["ExecStartPre"] == [f"{INSTALL_DIR}/.venv/bin/padang112 asterisk prepare"]
     assert unit["Restart"] == ["always"] and unit["RestartSec"] == ["1"]
     assert "Before" in unit and "padang112.service" in unit["Before"][0]
+
+
+def test_the_taskprocessor_exporter_serves_on_loopback_where_prometheus_scrapes_it() -> None:
+    unit = properties("padang112-asterisk-taskprocessors.service")
+    [start] = unit["ExecStart"]
+    command, listen = start.split(" --listen ")
+    assert command == f"{INSTALL_DIR}/.venv/bin/padang112 asterisk taskprocessors"
+    host, port = taskprocessors.listen_address(listen)  # refuses anything but loopback
+    scrape = yaml.safe_load((config.PROJECT_ROOT / "ops" / "prometheus" / "prometheus.yml").read_text())
+    [job] = [job for job in scrape["scrape_configs"] if job["job_name"] == "asterisk-taskprocessors"]
+    assert job["static_configs"] == [{"targets": [f"{host}:{port}"]}]
+    # root only to enter the chroot and open Asterisk's control socket, as the switch's own unit does
+    assert unit["CapabilityBoundingSet"] == ["CAP_SYS_CHROOT CAP_DAC_OVERRIDE"]
+    assert unit["NoNewPrivileges"] == ["yes"] and unit["ProtectSystem"] == ["strict"]
+    assert unit["IPAddressAllow"] == ["localhost"] and unit["IPAddressDeny"] == ["any"]
+    assert unit["Restart"] == ["always"] and "padang112-asterisk.service" in unit["After"][0]
