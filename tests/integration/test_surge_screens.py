@@ -185,13 +185,8 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     items = await _all_callbacks(page, base)
     listed = [i["number"] for i in items]
     assert len(listed) == len(set(listed))
-    # nobody lost: every stored call of the burst is closed, and every number never put through is on the list
-    calls = {n: await repo.calls_from_number(n, burst_began) for n in set(numbers)}
-    still_open = [c.id for cs in calls.values() for c in cs if c.state not in CLOSED]
-    assert not still_open, still_open
-    never_answered = {n for n, cs in calls.items() if cs and all(c.connected_at is None for c in cs)}
-    assert never_answered <= set(listed), sorted(never_answered - set(listed))[:5]
-    print(f"[measure] {sum(map(len, calls.values()))} calls stored, {len(never_answered)} numbers never put through")
+    stored = await nobody_lost(repo, page, base, set(numbers), burst_began)
+    print(f"[measure] {stored[0]} calls stored, {stored[1]} numbers never put through, all on the call-back list")
     repeated = {n for n in numbers if numbers.count(n) > 1}
     assert max(i["abandoned_calls"] for i in items if i["number"] in repeated) >= 2
     deadlines = [i["deadline_epoch"] for i in items]
@@ -208,6 +203,25 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     await expect(agency.locator("#incidents-pages .page-label")).to_contain_text("1–10 dari")
     assert await page_height(agency) <= MAX_PAGE_PX
     print(f"[measure] supervisor page {await page_height(supervisor)} px; BPBD page {await page_height(agency)} px")
+
+
+async def nobody_lost(repo, page: Page, base: str, numbers: set[str], since: datetime) -> tuple[int, int]:
+    """Every stored call of the burst closed, and every number never put through on the call-back list (a call the
+    fallback queue took is imported within seconds): (calls stored, numbers never put through)."""
+    missing: list[list[str]] = []
+
+    async def probe() -> tuple[int, int] | None:
+        calls = {n: await repo.calls_from_number(n, since) for n in numbers}
+        listed = {i["number"] for i in await _all_callbacks(page, base)}
+        still_open = [c.id for cs in calls.values() for c in cs if c.state not in CLOSED]
+        never = {n for n, cs in calls.items() if cs and all(c.connected_at is None for c in cs)}
+        missing[:] = [still_open[:5], sorted(never - listed)[:5]]
+        return None if still_open or not never <= listed else (sum(map(len, calls.values())), len(never))
+
+    try:
+        return await eventually(probe, 30, 1.0, "every call closed and every caller never put through listed")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: open calls {missing[0]}, numbers not listed {missing[1]}") from None
 
 
 async def _settled_total(page: Page, base: str, seen: list[int]) -> int:
