@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from padang112.domain.callbacks import ACTIVE, TAKEABLE, CallbackState
+from padang112.storage.busy import busy_retried
 from padang112.storage.clocked import ClockedStore
 from padang112.storage.models import CallbackEventRow, CallbackRow
 from padang112.storage.paging import Page, Window, count_and_slice
@@ -73,6 +74,7 @@ class Callback:
 
 
 class CallbackStore(ClockedStore):
+    @busy_retried
     async def abandoned(self, call_id: str, number: str, carrier: str, deadline_s: float) -> Callback:
         """A caller hung up unanswered: a new item, or one more abandoned call on the number's open item."""
         now = self._now()
@@ -99,6 +101,7 @@ class CallbackStore(ClockedStore):
                 self._event(session, row, now, SYSTEM, "abandoned_again", {"call_id": call_id})
             return Callback.of(row)
 
+    @busy_retried
     async def arrived(self, call_id: str, number: str) -> Callback | None:
         """The number calls 112 again: note the new call on its open item (matched once that call is answered)."""
         now = self._now()
@@ -110,6 +113,7 @@ class CallbackStore(ClockedStore):
             self._event(session, row, now, SYSTEM, "called_again", {"call_id": call_id})
             return Callback.of(row)
 
+    @busy_retried
     async def answered(self, call_id: str) -> Callback | None:
         """That new call reached a call taker: nobody needs to call the number back any more."""
         now = self._now()
@@ -127,6 +131,7 @@ class CallbackStore(ClockedStore):
             self._event(session, row, now, SYSTEM, "matched", {"call_id": call_id})
             return Callback.of(row)
 
+    @busy_retried
     async def take(self, callback_id: int, by: str, seat: str) -> Callback:
         now = self._now()
         async with self._write.begin() as session:
@@ -138,6 +143,7 @@ class CallbackStore(ClockedStore):
             self._event(session, row, now, by, "dialing", {"seat": seat, "attempt": row.attempts})
             return Callback.of(row)
 
+    @busy_retried
     async def connected(self, callback_id: int, recording: str) -> Callback:
         now = self._now()
         async with self._write.begin() as session:
@@ -146,6 +152,7 @@ class CallbackStore(ClockedStore):
             self._event(session, row, now, row.taken_by or SYSTEM, "connected", {"recording": recording})
             return Callback.of(row)
 
+    @busy_retried
     async def attempt_ended(self, callback_id: int, outcome: str) -> Callback:
         """The attempt is over: ``done`` if the caller was reached, else ``open`` again with the outcome."""
         now = self._now()
@@ -159,6 +166,7 @@ class CallbackStore(ClockedStore):
                 self._event(session, row, now, row.taken_by or SYSTEM, "attempt_failed", {"outcome": outcome})
             return Callback.of(row)
 
+    @busy_retried
     async def refused(self, callback_id: int, by: str, seat: str, reason: str) -> Callback:
         """A call taker asked to call back a number the dial policy refuses: noted on the trail, nothing dialled."""
         now = self._now()

@@ -6,7 +6,8 @@ For SQLite every connection is set up for one writer and many readers, also acro
   controller subprocess writes).
 - ``synchronous=FULL``: each commit is fsynced, so a crash or power loss loses no committed event. The
   :class:`~padang112.storage.repository.EventWriter` commits in groups to pay for that fsync once per batch.
-- ``busy_timeout=5000``: a second writer (a migration, a fallback import) waits instead of failing.
+- ``busy_timeout`` (``BUSY_TIMEOUT_MS``): a second writer (a migration, a fallback import, a store) waits instead of
+  failing; one that still finds the database locked is tried again (``storage/busy.py``).
 - ``foreign_keys=ON``: SQLite leaves them off by default.
 
 SQLAlchemy emits ``BEGIN`` itself (the driver's implicit transactions are switched off): migrations get
@@ -27,8 +28,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from padang112.storage import chain
 
+BUSY_TIMEOUT_MS = 5000  # a writer waits this long for the lock; then storage/busy.py tries its transaction again
 SQLITE_PRAGMAS = (
-    "PRAGMA busy_timeout=5000",  # first: switching to WAL below may have to wait for another process
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
@@ -69,7 +70,8 @@ def _make_parent_dir(url: URL) -> None:
 def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # the "begin" hook below emits BEGIN
     cursor = dbapi_connection.cursor()
-    try:
+    try:  # the busy timeout first: switching to WAL may have to wait for another process
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
     finally:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from padang112.domain.calls import TERMINAL, CallState
 from padang112.domain.events import DomainEvent
 from padang112.storage.apply import apply_events, check_events
+from padang112.storage.busy import retry_when_busy
 from padang112.storage.db import for_writing, session_factory
 from padang112.storage.models import (
     Call,
@@ -152,8 +153,7 @@ class EventWriter:
         events = [ev for write in batch for ev in write.events]
         began = time.perf_counter()
         try:
-            async with self._sessions.begin() as session:
-                await apply_events(session, events)
+            await retry_when_busy(lambda: self._apply(events), f"a batch of {len(events)} events")
         except Exception as exc:
             if len(batch) == 1:
                 log.error("storage: write of %d events failed: %r", len(events), exc, exc_info=exc)
@@ -169,6 +169,10 @@ class EventWriter:
             observe(len(events), time.perf_counter() - began)
         for write in batch:
             _settle(write, None)
+
+    async def _apply(self, events: list[DomainEvent]) -> None:
+        async with self._sessions.begin() as session:
+            await apply_events(session, events)
 
 
 def _settle(write: _Write, error: BaseException | None) -> None:
