@@ -8,7 +8,7 @@ pjsua2 seats answer after 100 ms; SIPp callers from all six carriers' addresses 
 (capture filter: the instance's SIP port) timestamps both the caller's INVITE and the seat's INVITE in the
 kernel, one clock. CPU per call is the step's utime+stime delta (/proc/<pid>/stat) over the calls placed.
 
-    .venv/bin/python bench/load.py                       # steps 2,10,20,50 calls/s, 15 s each (~5 min)
+    .venv/bin/python bench/load.py                       # steps 2,10,20,50 calls/s, 15 s each (~4 min)
     .venv/bin/python bench/load.py --steps 10 --duration 30
 """
 
@@ -62,6 +62,7 @@ class Step:
     no_seat: int
     cpu_ms: dict[str, float]  # process -> CPU ms per call placed
     rss_mib: dict[str, float]  # process -> RSS at the end of the step
+    load: float = 0.0  # the machine's 1-minute load average as the step began (the machine may be shared)
 
 
 # ---- pure helpers (tests/unit/test_bench_load.py) ---------------------------------------------------------
@@ -117,8 +118,8 @@ def ratio(a: float, b: float) -> str:
 def table(steps: list[Step]) -> str:
     """One row a step and system; padang112's rows end with its p50 and p99 over app_queue's."""
     head = "| calls/s | system | p50 ms | p90 ms | p99 ms | max ms | placed | failed | no seat | Asterisk CPU ms/call "
-    head += "| controller CPU ms/call | Asterisk RSS MiB | controller RSS MiB | p50 ratio | p99 ratio |"
-    lines = [head, "|" + "---|" * head.count(" | ")]
+    head += "| controller CPU ms/call | Asterisk RSS MiB | controller RSS MiB | p50 ratio | p99 ratio | load |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     base = {s.rate: s for s in steps if s.system == "app_queue"}
     for s in sorted(steps, key=lambda s: (s.rate, s.system != "padang112")):
         d = s.delays_ms or [float("nan")]
@@ -131,13 +132,13 @@ def table(steps: list[Step]) -> str:
         cells += [str(s.placed), str(s.failed), str(s.no_seat)]
         cells += [f"{s.cpu_ms.get(p, 0):.1f}" if p in s.cpu_ms else "-" for p in ("asterisk", "controller")]
         cells += [f"{s.rss_mib[p]:.0f}" if p in s.rss_mib else "-" for p in ("asterisk", "controller")]
-        lines.append("| " + " | ".join(cells + ratios) + " |")
+        lines.append("| " + " | ".join([*cells, *ratios, f"{s.load:.1f}"]) + " |")
     return "\n".join(lines)
 
 
-def hold_s(rate: float, seats: int) -> float:
-    """How long a caller stays: 2.5 s while the seats stay at most ~60 % busy, shorter at high rates."""
-    return max(0.3, min(2.5, 0.6 * seats / rate - 0.3))
+def hold_s(rate: float, seats: int, longest: float = 2.5) -> float:
+    """How long a caller stays: ``longest`` while the seats stay at most ~60 % busy, shorter at high rates."""
+    return max(min(0.3, longest), min(longest, 0.6 * seats / rate - 0.3))
 
 
 # ---- processes ---------------------------------------------------------------------------------------------
@@ -218,16 +219,18 @@ async def app_queue_stack(seats: int, slot: int) -> AsyncIterator[Stack]:
         chroot.stop(settings)
 
 
-async def run_step(stack: Stack, system: str, rate: float, duration: float, seats: int, index: int) -> Step:
+async def run_step(stack: Stack, system: str, rate: float, duration: float, hold: float, index: int) -> Step:
     settings = stack.settings
     work = stack.state / f"step{index}"
     work.mkdir()
     count = max(len(settings.carriers), round(rate * duration))
     numbers = [f"0812{index}{i:06d}" for i in range(count)]
-    hold = hold_s(rate, seats)
     pids = {"asterisk": chroot.pid(settings), "controller": stack.controller_pid}
     procs = {name: pid for name, pid in pids.items() if pid is not None}
-    print(f"[load] {system} {rate:g} calls/s: {count} calls over {duration:g} s, hold {hold:.1f} s", flush=True)
+    load = os.getloadavg()[0]
+    print(
+        f"[load] {system} {rate:g}/s: {count} calls in {duration:g} s, hold {hold:.1f} s, load {load:.1f}", flush=True
+    )
     with capture(settings.asterisk.sip_port, work / "sip.pcap"):
         before = {name: usage(pid)[0] for name, pid in procs.items()}
         carriers = settings.carriers
@@ -252,6 +255,7 @@ async def run_step(stack: Stack, system: str, rate: float, duration: float, seat
         sum(1 for n in numbers if n not in rang),
         {name: (after[name][0] - before[name]) * 1000 / count for name in procs},
         {name: after[name][1] for name in procs},
+        load,
     )
     d = delays or [float("nan")]
     print(
@@ -263,7 +267,9 @@ async def run_step(stack: Stack, system: str, rate: float, duration: float, seat
     return step
 
 
-async def run_system(system: str, steps: list[float], duration: float, seats: int, slot: int) -> list[Step]:
+async def run_system(
+    system: str, steps: list[float], duration: float, seats: int, hold: float, slot: int
+) -> list[Step]:
     stack_cm = bench_stack(seats, slot, CALLS) if system == "padang112" else app_queue_stack(seats, slot)
     async with stack_cm as stack:
         settings = stack.settings
@@ -273,15 +279,16 @@ async def run_system(system: str, steps: list[float], duration: float, seats: in
         await asyncio.sleep(2.0)
         out = []
         for i, rate in enumerate(steps):
-            out.append(await run_step(stack, system, rate, duration, seats, i))
+            out.append(await run_step(stack, system, rate, duration, hold_s(rate, seats, hold), i))
             await asyncio.sleep(2.0)  # the last callers' BYEs, the controller's wrap-up
         return out
 
 
-async def run(steps: list[float], duration: float, seats: int, slot: int, systems: list[str]) -> int:
+async def run(args: argparse.Namespace, slot: int) -> int:
     results: list[Step] = []
-    for system in systems:
-        results += await run_system(system, steps, duration, seats, slot)
+    steps = [float(r) for r in args.steps.split(",")]
+    for system in args.systems.split(","):
+        results += await run_system(system, steps, args.duration, args.seats, args.hold, slot)
     print(f"\n{table(results)}\nload average {os.getloadavg()[0]:.2f} (1 min) at the end")
     return 0 if all(s.failed == 0 and s.no_seat == 0 for s in results) else 2
 
@@ -291,14 +298,14 @@ def main() -> int:
     parser.add_argument("--steps", default="2,10,20,50", help="calls per second of each step (comma-separated)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of calls per step")
     parser.add_argument("--seats", type=int, default=48, help="pjsua2 seats (2 a process); under 64")
+    parser.add_argument("--hold", type=float, default=2.5, help="seconds a caller stays (less at high rates)")
     parser.add_argument("--systems", default="padang112,app_queue")
     args = parser.parse_args()
     for tool in ("sipp", "tcpdump"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} not installed (scripts/setup.sh installs it)")
     slot = int(os.environ.get("P112_TEST_SLOT", "0"))
-    rates = [float(r) for r in args.steps.split(",")]
-    return asyncio.run(run(rates, args.duration, args.seats, slot, args.systems.split(",")))
+    return asyncio.run(run(args, slot))
 
 
 if __name__ == "__main__":

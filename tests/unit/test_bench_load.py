@@ -60,9 +60,10 @@ def test_table_puts_padang112_over_app_queue_side_by_side() -> None:
         load.Step("padang112", 10, [15.0] * 98 + [40.0] * 2, 100, 1, 2, cpu, rss),
     ]
     lines = load.table(steps).splitlines()
+    assert lines[1].count("---") == lines[0].count("|") - 1  # a markdown table: one rule a column
     assert lines[2].startswith("| 10 | padang112 | 15.0 | 15.0 | 40.0 | 40.0 | 100 | 1 | 2 | 30.0 | 50.0 | 90 | 85 |")
-    assert lines[2].endswith("| 3.0x | 4.0x |")
-    assert lines[3] == "| 10 | app_queue | 5.0 | 5.0 | 10.0 | 10.0 | 100 | 0 | 0 | 10.0 | - | 80 | - | - | - |"
+    assert lines[2].endswith("| 3.0x | 4.0x | 0.0 |")
+    assert lines[3] == "| 10 | app_queue | 5.0 | 5.0 | 10.0 | 10.0 | 100 | 0 | 0 | 10.0 | - | 80 | - | - | - | 0.0 |"
 
 
 def test_hold_is_shortened_only_where_the_seats_would_fill_up() -> None:
