@@ -20,9 +20,12 @@ from padang112.pbx import chroot
 from padang112.simulator.client import Simulator
 
 
-def bench_settings(state: Path, seats: int, slot: int = 0, calls: dict[str, float] | None = None) -> config.Settings:
-    """Instance "bench" (slot 0) or "bench<slot>" on ports shifted by 100 per slot (RTP: the slot's test range)."""
-    shift = 100 * slot
+def bench_settings(
+    state: Path, seats: int, slot: int = 0, calls: dict[str, float] | None = None, name: str = "bench", offset: int = 0
+) -> config.Settings:
+    """Instance "bench" (slot 0) or "bench<slot>" on ports shifted by 100 per slot (RTP: the slot's test range);
+    another ``name`` with another port ``offset`` is a second instance of the slot (bench/load.py's app_queue)."""
+    shift = 100 * slot + offset
     rtp = (45000, 49999) if slot == 0 else (30000 + 2000 * slot, 31999 + 2000 * slot)
     extra = "".join(f"{key} = {value}\n" for key, value in (calls or {}).items() if key != "wrap_up_s")
     toml = state / "padang112.toml"
@@ -30,7 +33,7 @@ def bench_settings(state: Path, seats: int, slot: int = 0, calls: dict[str, floa
 state_dir = "{state}"
 recordings_dir = "{state / "recordings"}"
 [asterisk]
-instance = "{f"bench{slot}" if slot else "bench"}"
+instance = "{f"{name}{slot}" if slot else name}"
 sip_port = {5080 + shift}
 http_port = {8118 + shift}
 ami_port = {5068 + shift}
@@ -66,6 +69,7 @@ class Stack:
     settings: config.Settings
     state: Path
     sims: list[Simulator] = field(default_factory=list)
+    controller_pid: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -91,7 +95,7 @@ async def bench_stack(seats: int, slot: int = 0, calls: dict[str, float] | None 
         stderr=subprocess.STDOUT,
         env=dict(os.environ, PADANG112_CONFIG=str(settings.config_path)),
     )
-    stack = Stack(settings, state)
+    stack = Stack(settings, state, controller_pid=proc.pid)
     try:
         await wait_ready(f"{stack.base_url}/readyz")
         yield stack

@@ -10,11 +10,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester espeak-ng sox iproute2 ca-certificates
+APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester tcpdump espeak-ng sox iproute2 ca-certificates
   chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate openssl"  # ffmpeg: RTSP cameras, test cameras; systemd:
   # systemd-analyze verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics test runs the
   # real server; logrotate: ops/logrotate/ rotates the Asterisk logs (tested on the live switch)
-  # openssl: the demo's self-signed console certificate
+  # openssl: the demo's self-signed console certificate; tcpdump: bench/load.py's INVITE timestamps on loopback
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
