@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.controller",
     "tests.fixtures.browser",
     "tests.fixtures.camera_streams",
+    "tests.fixtures.postgres",
 ]
 
 TEST_SEATS = 72  # 73 seats: 146 event sources, more than Asterisk takes in one subscription request

@@ -3,9 +3,10 @@
 - SQLite: Python's binding of SQLite's online backup API, in one step. One step reads the whole file inside one
   read transaction: with WAL the controller keeps writing meanwhile and the copy is the database as it was at
   that instant (a step-wise backup would restart on every commit, and never finish during a call surge).
-- PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore``; the password goes in ``PGPASSWORD``, never on a
-  command line (``ps`` shows those). PostgreSQL support as a whole comes with a later issue; here the
-  commands are built and unit-tested.
+- PostgreSQL: padang112 does not copy a PostgreSQL database itself: that is ``pg_dump``'s job, which it runs
+  (``--format=custom``: one consistent snapshot, taken in a repeatable-read transaction while the controller
+  keeps writing) and ``pg_restore`` into an empty database. The password goes in ``PGPASSWORD``, never on a
+  command line (``ps`` shows those). Run against a real PostgreSQL 15 in ``tests/unit/test_backup_restore.py``.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class PostgresDump:
 
     def _target(self) -> tuple[list[str], dict[str, str]]:
         url = make_url(self.url)
-        args = ["--host", url.host or "127.0.0.1", "--port", str(url.port or 5432)]
+        host = url.host or str(url.query.get("host") or "127.0.0.1")  # ?host=/run/postgresql: a unix socket
+        args = ["--host", host, "--port", str(url.port or 5432)]
         if url.username:
             args += ["--username", url.username]
         args += ["--dbname", url.database or "padang112"]
