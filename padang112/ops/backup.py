@@ -43,7 +43,7 @@ def run_backup(settings: Settings, dest: Path, say: Say = print) -> BackupResult
     _prepare(dest)
     dump = dbdump.for_url(settings.db_url)
     db_path = dest / dump.file_name
-    say(f"[1/3] basis data / database ({dump.kind}) ...")
+    say(f"[1/3] basis data / database ({dump.kind}: {dump.method}) ...")
     t = time.monotonic()
     dump.backup(db_path)
     database_seconds = time.monotonic() - t

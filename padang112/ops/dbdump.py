@@ -30,6 +30,11 @@ class DatabaseDump(Protocol):
         """The dump's name inside a backup directory."""
         ...
 
+    @property
+    def method(self) -> str:
+        """What makes the copy, as the backup's progress names it."""
+        ...
+
     def backup(self, dest: Path) -> None: ...
 
     def restore(self, src: Path) -> None: ...
@@ -44,6 +49,7 @@ class SqliteDump:
     path: Path
     kind: str = "sqlite"
     file_name: str = "padang112.db"
+    method: str = "SQLite online backup"
 
     def backup(self, dest: Path) -> None:
         source = sqlite3.connect(self.path, timeout=30)
@@ -76,6 +82,7 @@ class PostgresDump:
     url: str  # SQLAlchemy URL, e.g. postgresql+asyncpg://padang112:pw@127.0.0.1:5432/padang112
     kind: str = "postgresql"
     file_name: str = "padang112.pgdump"
+    method: str = "pg_dump"
 
     def _target(self) -> tuple[list[str], dict[str, str]]:
         url = make_url(self.url)

@@ -96,6 +96,7 @@ async def test_a_backup_taken_while_calls_are_written_restores_and_verifies(
     assert oct((tmp_path / "b1").stat().st_mode & 0o777) == "0o700"
     dump = dbdump.for_url(room.db_url)
     assert (tmp_path / "b1" / dump.file_name).read_bytes()[:5] == (b"PGDMP" if dump.kind == "postgresql" else b"SQLit")
+    assert lines[0] == f"[1/3] basis data / database ({dump.kind}: {dump.method}) ..."  # pg_dump on PostgreSQL
 
     fresh = make_settings(tmp_path / "fresh", new_database())
     assert await asyncio.to_thread(run_restore, fresh, tmp_path / "b1", lines.append) == 0
