@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,32 @@ async def test_each_event_row_links_to_the_one_before_it(engine: AsyncEngine, wr
     assert rows[0].prev_hash == chain.GENESIS
     assert all(later.prev_hash == earlier.row_hash for earlier, later in itertools.pairwise(rows))
     assert len({r.row_hash for r in rows}) == len(rows)
+
+
+async def test_two_nodes_writing_at_once_keep_one_unbroken_chain(
+    engine: AsyncEngine, db_url: str, recordings: Path
+) -> None:
+    """Two engines (a controller and its standby, or the console's incident store) append at the same moment: the
+    write lock (``BEGIN IMMEDIATE`` / PostgreSQL's advisory lock) lets each read the tail only after the other's
+    commit, so no two rows share a predecessor."""
+    other = create_engine(db_url)
+    writers = [EventWriter(engine), EventWriter(other)]
+    incidents = IncidentStore(other, clock=lambda: T0)
+    draft = IncidentDraft(type_code="fire", priority=1, kecamatan="Kuranji", description="api", agencies=("damkar",))
+    try:
+        for writer in writers:
+            await writer.start()
+        await asyncio.gather(
+            *(writers[i % 2].write(recorded_call(f"n{i}", T0 + timedelta(seconds=i))) for i in range(60)),
+            *(incidents.create(draft, "rina", deadline_s=lambda priority: 60) for _ in range(10)),
+        )
+        for writer in writers:
+            await writer.stop()
+        report = await verify(engine, recordings)
+        assert report.breaks == [] and report.rows_checked["call_events"] == 60 * 5
+        assert report.rows_checked["incident_events"] >= 10
+    finally:
+        await other.dispose()
 
 
 async def test_a_closed_recording_is_sealed_with_its_sha256_and_size(

@@ -29,6 +29,7 @@ from padang112.domain.events import (
     SeatTransition,
 )
 from padang112.storage import EventWriter, Repository, create_engine, migrate
+from padang112.storage.db import shown
 from padang112.storage.models import Base
 from padang112.storage.nul import storable
 
@@ -402,3 +403,9 @@ async def test_ping_fails_on_a_database_without_the_schema(db_url: str) -> None:
         await Repository(engine).ping()
     finally:
         await engine.dispose()
+
+
+def test_an_engine_padang112_does_not_run_on_is_refused_naming_the_two_it_does() -> None:
+    with pytest.raises(ValueError, match=r"'mysql\+aiomysql' .* sqlite\+aiosqlite:///<file> or postgresql\+asyncpg://"):
+        create_engine("mysql+aiomysql://padang112:secret@127.0.0.1/padang112")
+    assert "secret" not in shown("postgresql+asyncpg://padang112:secret@127.0.0.1/padang112")
