@@ -16,11 +16,12 @@ from padang112 import config
 from padang112.integrity.seals import Sealer
 from padang112.ops import dbdump
 from padang112.ops.backup import run_backup
-from padang112.ops.manifest import MANIFEST, BackupError
+from padang112.ops.manifest import MANIFEST, BackupError, read
 from padang112.ops.restore import check_backup, run_restore
 from padang112.storage.repository import EventWriter
 from tests.unit.conftest import sql_in
 from tests.unit.test_integrity import recorded_call, write_wav
+from tests.unit.test_storage import HEAD_REVISION
 
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 
@@ -103,6 +104,9 @@ async def test_a_backup_taken_while_calls_are_written_restores_and_verifies(
     snapshot_calls = await calls_in(fresh)
     assert 5 <= snapshot_calls <= 205  # a snapshot of some instant of the surge
     assert await sql_in(fresh.db_url, "SELECT count(*) FROM call_events") == [(5 * snapshot_calls,)]  # no half write
+    manifest = read(tmp_path / "b1")  # it describes the very snapshot copied, also pg_dump's
+    assert manifest.counts["calls"] == snapshot_calls and manifest.database["schema_revision"] == HEAD_REVISION
+    assert f"({snapshot_calls} panggilan / calls)" in "".join(lines)
     assert sorted(p.name for p in Path(fresh.recordings_dir).iterdir()) == [f"call-c{i}.wav" for i in range(5)]
     assert fresh.secrets_path.read_text() == room.secrets_path.read_text()
     assert fresh.secrets_path.stat().st_mode & 0o077 == 0
