@@ -25,8 +25,7 @@ READ COMMITTED: every statement after the lock sees what the previous writer com
 ``lock_timeout`` is the SQLite busy timeout, so a writer that cannot get the lock fails after as long. None of
 the pragmas apply (PostgreSQL is durable and enforces foreign keys by default). Schema and column types are the
 same on both engines: times are the same fixed-width UTC text (:mod:`padang112.storage.types`), so they sort and
-compare alike.
-PostgreSQL's text cannot hold NUL: see :mod:`padang112.storage.nul`.
+compare alike. PostgreSQL's text cannot hold NUL: see :mod:`padang112.storage.nul`.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def db_file(tmp_path: Path) -> Path:
     return tmp_path / "state" / "padang112.db"  # the directory does not exist yet
 
 
-ENGINES = ("sqlite", "postgresql")
+ENGINES = tuple(dict.fromkeys(config.DATABASE_SCHEMES.values()))  # ("sqlite", "postgresql")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
