@@ -68,9 +68,10 @@ def _sim_day(settings: config.Settings, args: argparse.Namespace) -> int:
 
 def _db(settings: config.Settings, args: argparse.Namespace) -> int:
     from padang112.storage import migrate
+    from padang112.storage.db import shown
 
     migrate.upgrade(settings.db_url)
-    print(f"database at {settings.db_url} is up to date")
+    print(f"database at {shown(settings.db_url)} is up to date")
     return 0
 
 

@@ -20,6 +20,9 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CARRIERS = ("telkom", "telkomsel", "xl", "indosat", "three", "smartfren")
+# database_url schemes padang112 runs on -> the engine (storage/db.py); "postgresql" alone means asyncpg
+DATABASE_SCHEMES = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql", "postgresql": "postgresql"}
+DATABASE_FORMS = "sqlite+aiosqlite:///<file> or postgresql+asyncpg://<user>:<password>@<host>:<port>/<database>"
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,18 @@ def load(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | N
             _apply(settings, tomllib.load(fh), "")
         settings.config_path = file.resolve()
     _apply(settings, _env_overrides(environ), "")
+    database_engine(settings.db_url.partition("://")[0])
     return settings
+
+
+def database_engine(scheme: str) -> str:
+    """The engine of a database URL's scheme (``sqlite`` or ``postgresql``); ValueError naming what is supported."""
+    if scheme not in DATABASE_SCHEMES:
+        raise ValueError(
+            f"database_url {scheme!r} tidak didukung / is not supported: {DATABASE_FORMS} "
+            "(padang112 berjalan di SQLite dan PostgreSQL 15 / runs on SQLite and PostgreSQL 15)"
+        )
+    return DATABASE_SCHEMES[scheme]
 
 
 def _token(n: int = 24) -> str:

@@ -11,10 +11,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester tcpdump espeak-ng sox iproute2 ca-certificates
-  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate openssl"  # ffmpeg: RTSP cameras, test cameras; systemd:
-  # systemd-analyze verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics test runs the
-  # real server; logrotate: ops/logrotate/ rotates the Asterisk logs (tested on the live switch)
+  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate openssl postgresql-15"  # ffmpeg: RTSP cameras, test
+  # cameras; systemd: systemd-analyze verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics
+  # test runs the real server; logrotate: ops/logrotate/ rotates the Asterisk logs (tested on the live switch)
   # openssl: the demo's self-signed console certificate; tcpdump: bench/load.py's INVITE timestamps on loopback
+  # postgresql-15: the storage tests run on a throwaway PostgreSQL 15 server besides SQLite (tests/fixtures/postgres.py),
+  # pg_dump/pg_restore back up a PostgreSQL database_url; the Debian package also starts a cluster of its own (5432)
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -22,6 +22,7 @@ pytest_plugins = [  # controller first: asterisk imports its helpers, and a modu
     "tests.fixtures.simulator",
     "tests.fixtures.browser",
     "tests.fixtures.camera_streams",
+    "tests.fixtures.postgres",
 ]
 
 TEST_SEATS = 72  # 73 seats: 146 event sources, more than Asterisk takes in one subscription request
@@ -31,6 +32,9 @@ TLS_SEAT = f"seat{TEST_SEATS + 1:02d}"  # one more seat, never handed out: it mu
 # separate switch ("testN", shifted ports)
 # so two developers' sessions on one machine do not collide. CI always uses slot 0.
 SLOT = int(os.environ.get("P112_TEST_SLOT", "0"))
+# P112_TEST_DATABASE=postgresql: the live controller stores into a database on the session's throwaway PostgreSQL 15
+# (tests/fixtures/postgres.py) instead of its SQLite file; CI keeps SQLite.
+DATABASE = os.environ.get("P112_TEST_DATABASE", "sqlite")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,16 +53,22 @@ def artefacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_settings(tmp_path_factory: pytest.TempPathFactory) -> config.Settings:
+def live_settings(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> config.Settings:
     """Settings of the test instance: own ports, state dir, recordings dir and database."""
     state = tmp_path_factory.mktemp("state")
     recordings = state / "recordings"
     recordings.mkdir()
+    assert DATABASE in ("sqlite", "postgresql"), f"P112_TEST_DATABASE={DATABASE}: sqlite or postgresql"
+    database_url = ""
+    if DATABASE == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        database_url = cluster.url(cluster.create_database())
     toml = state / "padang112.toml"
     toml.write_text(
         f"""
 state_dir = "{state}"
 recordings_dir = "{recordings}"
+database_url = "{database_url}"
 log_level = "DEBUG"
 
 [asterisk]

@@ -8,7 +8,6 @@ it is at that moment; the snapshot knows it as an open recording. The destinatio
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from padang112.ops import dbdump
 from padang112.ops.manifest import BackupError, Entry, Manifest, copy_hashed, write
 
 Say = Callable[[str], None]
-COUNTED = ("calls", "call_events", "recordings", "incidents", "incident_events", "audit_log")
 PROGRESS_EVERY_S = 2.0
 
 
@@ -43,17 +41,15 @@ def run_backup(settings: Settings, dest: Path, say: Say = print) -> BackupResult
     _prepare(dest)
     dump = dbdump.for_url(settings.db_url)
     db_path = dest / dump.file_name
-    say(f"[1/3] basis data / database ({dump.kind}) ...")
+    say(f"[1/3] basis data / database ({dump.kind}: {dump.method}) ...")
     t = time.monotonic()
-    dump.backup(db_path)
+    facts = dump.backup(db_path)
     database_seconds = time.monotonic() - t
     sha, size = _hash_in_place(db_path)
     entries = [Entry(dump.file_name, sha, size)]
     say(f"      {mb(size)} dalam / in {database_seconds:.2f} s")
-    database = {"kind": dump.kind, "file": dump.file_name, "schema_revision": None}
-    counts: dict[str, int] = {}
-    if dump.kind == "sqlite":
-        database["schema_revision"], counts = _sqlite_facts(db_path)
+    database = {"kind": dump.kind, "file": dump.file_name, "schema_revision": facts.schema_revision}
+    counts = facts.counts
     if settings.secrets_path.is_file():
         sha, size = copy_hashed(settings.secrets_path, dest / "secrets.toml")
         os.chmod(dest / "secrets.toml", 0o600)
@@ -90,16 +86,6 @@ def _hash_in_place(path: Path) -> tuple[str, int]:
 
     found = digest(path)
     return found.sha256, found.size_bytes
-
-
-def _sqlite_facts(path: Path) -> tuple[str | None, dict[str, int]]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        revision = db.execute("SELECT version_num FROM alembic_version").fetchone()
-        counts = {table: int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in COUNTED}
-        return (revision[0] if revision else None), counts
-    finally:
-        db.close()
 
 
 def _copy_recordings(source: Path, dest: Path, say: Say) -> list[Entry]:

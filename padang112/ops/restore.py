@@ -18,7 +18,7 @@ from padang112.ops import dbdump
 from padang112.ops.backup import Say, mb
 from padang112.ops.manifest import BackupError, copy_hashed, problems, read
 from padang112.storage import migrate
-from padang112.storage.db import create_engine
+from padang112.storage.db import create_engine, shown
 
 
 def check_backup(src: Path) -> None:
@@ -37,7 +37,7 @@ def _refuse_live_target(settings: Settings, dump: dbdump.DatabaseDump) -> None:
     recordings = Path(settings.recordings_dir)
     live = []
     if dump.has_data():
-        live.append(f"basis data / database {settings.db_url}")
+        live.append(f"basis data / database {shown(settings.db_url)}")
     if settings.secrets_path.exists():
         live.append(str(settings.secrets_path))
     if recordings.is_dir() and any(recordings.iterdir()):

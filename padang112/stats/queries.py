@@ -69,7 +69,8 @@ async def search_calls(
 ) -> list[CallRecord]:
     """Calls matching every given filter, newest first.
 
-    ``number`` matches anywhere in the caller number, literally (``%`` and ``_`` are not wildcards); spaces
+    ``number`` matches anywhere in the caller number, literally (``%`` and ``_`` are not wildcards) and in
+    either case (a caller id may be ``Anonymous``); spaces
     and hyphens typed in it are ignored (``0812-3456`` finds ``08123456``). ``day`` is a WIB calendar date.
     ``disposition`` and ``seat`` match exactly. ``limit`` is capped at :data:`MAX_LIMIT`.
     """
@@ -101,7 +102,8 @@ def _matching(number: str | None, day: date | None, disposition: str | None, sea
     if number:
         digits = "".join(ch for ch in number if ch not in " -\t")
         if digits:
-            query = query.where(Call.caller_number.like(f"%{escape_like(digits)}%", escape=LIKE_ESCAPE))
+            # ILIKE: letters match in either case on both engines (SQLite's LIKE ignores ASCII case, PostgreSQL's not)
+            query = query.where(Call.caller_number.ilike(f"%{escape_like(digits)}%", escape=LIKE_ESCAPE))
     if day is not None:
         start, end = wib_day_bounds(day)
         query = query.where(Call.received_at >= start, Call.received_at < end)

@@ -1,4 +1,4 @@
-"""Persistence: SQLite (WAL) through SQLAlchemy's asyncio API, Alembic migrations, one writer.
+"""Persistence: SQLite (WAL) or PostgreSQL 15 through SQLAlchemy's asyncio API, Alembic migrations, one writer.
 
 Typical use in the controller::
 

@@ -1,11 +1,11 @@
 """A write that found the database locked is tried again, never dropped.
 
-SQLite has one writer at a time. A write transaction waits for the lock up to ``busy_timeout`` (set on every
-connection, :mod:`padang112.storage.db`) and then fails with "database is locked". At 50 calls/s the event
-writer's group commits (each fsynced) can keep another store's write waiting that long. The whole transaction was
-rolled back then, so running it again is safe: :func:`retry_when_busy` does, with a growing pause, up to
-``ATTEMPTS`` times: with the 5 s ``busy_timeout`` each, a call-back item or a batch of a call's events gets about
-27 s to be stored before it is given up (and logged as an error by its caller).
+The stores have one writer at a time (:mod:`padang112.storage.db`: SQLite's write lock, PostgreSQL's advisory
+lock). A write transaction waits for it up to 5 s (``busy_timeout``, ``lock_timeout``) and then fails. At 50
+calls/s the event writer's group commits (each fsynced) can keep another store's write waiting that long. The whole
+transaction was rolled back then, so running it again is safe: :func:`retry_when_busy` does, with a growing pause,
+up to ``ATTEMPTS`` times, so a call-back item or a batch of a call's events gets about 27 s to be stored before it
+is given up (and logged as an error by its caller).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,14 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+BUSY_MESSAGES = ("database is locked", "database is busy", "lock timeout")  # SQLite's two, PostgreSQL's lock_timeout
+
+
 def is_busy(exc: BaseException) -> bool:
-    """SQLite's "database is locked" (or "busy"): the lock was not had in time; the work can be tried again."""
+    """The write lock was not had in time (SQLite's busy timeout, PostgreSQL's lock_timeout on the advisory write
+    lock): the whole transaction was rolled back and can be tried again."""
     text = str(exc).lower()
-    return isinstance(exc, OperationalError) and ("database is locked" in text or "database is busy" in text)
+    return isinstance(exc, DBAPIError) and any(message in text for message in BUSY_MESSAGES)
 
 
 async def retry_when_busy(work: Callable[[], Awaitable[T]], what: str) -> T:
@@ -38,7 +42,7 @@ async def retry_when_busy(work: Callable[[], Awaitable[T]], what: str) -> T:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return await work()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             if not is_busy(exc) or attempt == ATTEMPTS:
                 raise
             log.warning("storage: %s found the database locked (attempt %d of %d): again", what, attempt, ATTEMPTS)

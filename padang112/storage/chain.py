@@ -7,9 +7,10 @@ the link to the next one, which ``padang112 verify`` reports.
 The hashes are computed by one ``before_flush`` hook for every session, so every writer of these tables
 chains without knowing it: the controller's :class:`~padang112.storage.repository.EventWriter` (the single
 writer of call events; its group commit pays one look-up of the last hash per batch), the fallback import and
-the incident stores. Writers take SQLite's write lock up front (``BEGIN IMMEDIATE``), so the last hash they
-read cannot change under them: no two rows ever share a predecessor. (With PostgreSQL the hook would need a
-table lock; that backend comes later.)
+the incident stores. Writers take the database's write lock up front (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL:
+an advisory lock, see :mod:`padang112.storage.db`), so the last hash they read cannot change under them: no two
+rows ever share a predecessor. (A writer that skipped the lock would pick an id another one took and fail on the
+primary key, not fork the chain.)
 
 Retention deletes old rows; it leaves a :class:`~padang112.storage.models.ChainTombstone` (id and hashes, no
 content) for each, so the chain still verifies across what the law required us to delete.

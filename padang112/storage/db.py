@@ -1,4 +1,9 @@
-"""Async engine and sessions.
+"""Async engine and sessions, on SQLite (the default: one file) or PostgreSQL 15 (``postgresql+asyncpg://``).
+
+Both engines keep one rule: **one writer at a time**. The event chains (:mod:`padang112.storage.chain`) read the
+last hash and append after it, stores read-then-write (a fallback import checks its mark first), so every
+session from :func:`for_writing` takes the database's one write lock before its first statement and keeps it
+until commit. Readers never wait for it.
 
 For SQLite every connection is set up for one writer and many readers, also across processes:
 
@@ -14,6 +19,14 @@ SQLAlchemy emits ``BEGIN`` itself (the driver's implicit transactions are switch
 transactional DDL, and engines from :func:`for_writing` use ``BEGIN IMMEDIATE``, which takes the write lock
 up front. A deferred transaction that reads and then writes can fail at once with ``SQLITE_BUSY`` when
 another connection committed in between; an immediate one waits for the lock under ``busy_timeout``.
+
+For PostgreSQL the write lock is a transaction-level advisory lock (``pg_advisory_xact_lock``, key
+:data:`WRITE_LOCK_KEY`), taken by the same "begin" hook and released by commit or rollback. Transactions are
+READ COMMITTED: every statement after the lock sees what the previous writer committed, as under SQLite's lock.
+``lock_timeout`` is the SQLite busy timeout, so a writer that cannot get the lock fails after as long. None of
+the pragmas apply (PostgreSQL is durable and enforces foreign keys by default). Schema and column types are the
+same on both engines: times are the same fixed-width UTC text (:mod:`padang112.storage.types`), so they sort and
+compare alike. PostgreSQL's text cannot hold NUL: see :mod:`padang112.storage.nul`.
 """
 
 from __future__ import annotations
@@ -26,7 +39,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from padang112.storage import chain
+from padang112.config import database_engine
+from padang112.storage import chain, nul
 
 BUSY_TIMEOUT_MS = 5000  # a writer waits this long for the lock; then storage/busy.py tries its transaction again
 SQLITE_PRAGMAS = (
@@ -34,15 +48,19 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
 )
-_BEGIN_IMMEDIATE = "padang112_begin_immediate"  # execution option read by the "begin" hook
+_BEGIN_IMMEDIATE = "padang112_begin_immediate"  # execution option read by the "begin" hooks
+WRITE_LOCK_KEY = 112_112  # PostgreSQL advisory lock of for_writing sessions (scoped to the database)
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``url``; for a SQLite file, creates its directory and sets the pragmas above."""
+    """An async engine for ``url``; for a SQLite file, creates its directory and sets the pragmas above.
+
+    ``postgresql://`` without a driver means asyncpg; a URL for any other engine is a ValueError.
+    """
     chain.install()  # every session that writes call or incident events chains them
     sa_url = make_url(url)
-    if sa_url.get_backend_name() != "sqlite":
-        return create_async_engine(sa_url, **kwargs)
+    if database_engine(sa_url.drivername) == "postgresql":
+        return _postgresql_engine(sa_url, **kwargs)
     _make_parent_dir(sa_url)
     engine = create_async_engine(sa_url, **kwargs)
     event.listen(engine.sync_engine, "connect", _on_connect)
@@ -50,8 +68,25 @@ def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+def shown(url: str | URL) -> str:
+    """``url`` fit for a terminal or a log: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _postgresql_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+asyncpg")
+    settings = {"application_name": "padang112", "lock_timeout": str(BUSY_TIMEOUT_MS)}
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args["server_settings"] = {**settings, **connect_args.get("server_settings", {})}
+    engine = create_async_engine(url, connect_args=connect_args, **kwargs)
+    event.listen(engine.sync_engine, "begin", _on_begin_postgresql)
+    nul.install(engine)
+    return engine
+
+
 def for_writing(engine: AsyncEngine) -> AsyncEngine:
-    """The same engine (same pool), but its transactions start with ``BEGIN IMMEDIATE`` on SQLite."""
+    """The same engine (same pool), but its transactions take the write lock first (module docstring)."""
     return engine.execution_options(**{_BEGIN_IMMEDIATE: True})
 
 
@@ -83,3 +118,8 @@ def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql("BEGIN")
+
+
+def _on_begin_postgresql(connection: Connection) -> None:
+    if connection.get_execution_options().get(_BEGIN_IMMEDIATE):
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")

@@ -217,7 +217,7 @@ class Repository:
         query = (
             select(PrankClearanceRow.number, PrankClearanceRow.cleared_at)
             .where(PrankClearanceRow.cleared_at >= since)
-            .order_by(PrankClearanceRow.cleared_at)
+            .order_by(PrankClearanceRow.cleared_at, PrankClearanceRow.id)  # id: ties in the same order on both engines
         )
         async with self._read() as session:
             return [(number, at) for number, at in (await session.execute(query)).all()]

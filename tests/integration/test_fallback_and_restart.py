@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from padang112.simulator import fleet, tones
+from padang112.storage.models import CallbackRow
 from tests.fixtures.controller import eventually
 from tests.integration.test_call_path import call_of
 
@@ -119,12 +120,13 @@ async def test_when_the_controller_shuts_down_a_waiting_caller_is_handed_to_the_
     assert stored.via == "fallback" and stored.caller_number == caller
     assert [e.to_state for e in await repo.call_events(call.id)][:3] == ["received", "queued", "handed_over"]
 
-    async def listed():  # abandoned in the fallback queue: still a caller to call back
-        with sqlite3.connect(live_settings.state_dir / "padang112.db") as db:
-            row = db.execute(
-                "SELECT carrier, state, last_call_id FROM callbacks WHERE number = ?", (caller,)
-            ).fetchone()
-        return row
+    async def listed():  # abandoned in the fallback queue: still a caller to call back (SQLite or PostgreSQL)
+        query = select(CallbackRow.carrier, CallbackRow.state, CallbackRow.last_call_id).where(
+            CallbackRow.number == caller
+        )
+        async with repo.read_sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else tuple(row)
 
     assert await eventually(listed, 10, what="callback item for the caller abandoned in the fallback") == (
         "xl",

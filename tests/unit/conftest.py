@@ -1,8 +1,14 @@
-"""Fixtures shared by the unit tests: a real SQLite file, migrated, and its single writer."""
+"""Fixtures shared by the unit tests: a real database, migrated, and its single writer.
+
+The database is a SQLite file unless the test (or its module) is marked ``engines(...)``: the storage contract
+tests are marked ``engines("sqlite", "postgresql")`` and run once on each, the PostgreSQL one in a database of
+its own on the session's throwaway server (tests/fixtures/postgres.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +17,7 @@ import aiohttp_jinja2
 import jinja2
 import pytest
 from aiohttp import web
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
@@ -21,11 +28,12 @@ from padang112.storage.repository import EventWriter
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> config.Settings:
-    """Settings whose state dir (and so database) is this test's own; ``engine`` uses the same file."""
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> config.Settings:
+    """Settings whose state dir (and so database) is this test's own; ``engine`` uses the same database."""
     toml = tmp_path / "padang112.toml"
     plain_http = "[web]\ninsecure_http = true\n"  # test clients speak plain HTTP on loopback
-    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n{plain_http}')
+    database = "" if backend == "sqlite" else f'database_url = "{request.getfixturevalue("db_url")}"\n'
+    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n{database}{plain_http}')
     return config.load(toml, environ={})
 
 
@@ -34,9 +42,42 @@ def db_file(tmp_path: Path) -> Path:
     return tmp_path / "state" / "padang112.db"  # the directory does not exist yet
 
 
+ENGINES = tuple(dict.fromkeys(config.DATABASE_SCHEMES.values()))  # ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("engines")
+    if marker is not None and "backend" in metafunc.fixturenames:
+        unknown = set(marker.args) - set(ENGINES)
+        assert marker.args and not unknown, f"engines({marker.args}): choose from {ENGINES}"
+        metafunc.parametrize("backend", marker.args)
+
+
 @pytest.fixture
-def db_url(db_file: Path) -> str:
-    return f"sqlite+aiosqlite:///{db_file}"
+def backend() -> str:
+    """The engine under test: ``sqlite`` unless parametrized by an ``engines`` marker."""
+    return "sqlite"
+
+
+@pytest.fixture
+def db_url(backend: str, db_file: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database for the test alone: a SQLite file not created yet, or an empty PostgreSQL database.
+
+    On PostgreSQL a test that takes ``engine`` gets the session's database at head instead, emptied after the
+    test (``engine`` still upgrades it: a no-op), which is faster than creating and migrating one each time.
+    """
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{db_file}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    if "engine" in request.fixturenames:
+        name = cluster.shared_database()
+        yield cluster.url(name)
+        cluster.empty(name)
+    else:
+        name = cluster.create_database()
+        yield cluster.url(name)
+        cluster.drop_database(name)
 
 
 @pytest.fixture
@@ -53,6 +94,28 @@ async def writer(engine: AsyncEngine) -> AsyncIterator[EventWriter]:
     await writer.start()
     yield writer
     await writer.stop()
+
+
+async def sql(engine: AsyncEngine, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    """One statement outside the stores, in its own transaction (to look at or tamper with stored rows, on either
+    engine: ``:name`` parameters); its rows, if it returns any."""
+    async with engine.begin() as conn:
+        result = await conn.execute(text(statement), params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+async def sql_in(url: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    """:func:`sql` on a database URL (an engine of its own)."""
+    engine = create_engine(url)
+    try:
+        return await sql(engine, statement, **params)
+    finally:
+        await engine.dispose()
+
+
+def sql_at(url: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    """:func:`sql_in` for a synchronous test."""
+    return asyncio.run(sql_in(url, statement, **params))
 
 
 class NoCallbacks:

@@ -6,7 +6,6 @@ Real SQLite files in ``tmp_path``; the clock is injected, nothing sleeps.
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from padang112 import cli
 from padang112.accounts import passwords
 from padang112.accounts.users import AccountError, LoginOutcome, UserStore
-from tests.unit.conftest import FakeClock
+from tests.unit.conftest import FakeClock, sql_at
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
 
 PASSWORD = "kuranji-banjir-2023"
 
@@ -110,11 +111,13 @@ async def test_new_password_unlocks_and_every_change_is_audited(store: UserStore
 
 
 @pytest.fixture
-def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, backend: str) -> str:
+    """The command line's configuration (``PADANG112_CONFIG``), on the test's database; returns its URL."""
     toml = tmp_path / "padang112.toml"
-    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    database = "" if backend == "sqlite" else f'database_url = "{db_url}"\n'
+    toml.write_text(f'state_dir = "{tmp_path / "state"}"\n{database}')
     monkeypatch.setenv("PADANG112_CONFIG", str(toml))
-    return tmp_path / "state" / "padang112.db"
+    return db_url
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
@@ -122,14 +125,13 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int
     return cli.main(["user", *argv])
 
 
-def users_table(db: Path) -> dict[str, tuple[str, str | None, int]]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT username, role, agency, disabled FROM users").fetchall()
-    return {name: (role, agency, disabled) for name, role, agency, disabled in rows}
+def users_table(db_url: str) -> dict[str, tuple[str, str | None, bool]]:
+    rows = sql_at(db_url, "SELECT username, role, agency, disabled FROM users")
+    return {name: (role, agency, bool(disabled)) for name, role, agency, disabled in rows}
 
 
 def test_cli_adds_lists_changes_and_disables_users(
-    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    config_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert (
         run_cli(
@@ -159,15 +161,14 @@ def test_cli_adds_lists_changes_and_disables_users(
         )
         == 0
     )
-    assert users_table(config_file) == {"rina": ("call_taker", None, 0), "damkar1": ("agency", "damkar", 0)}
+    assert users_table(config_file) == {"rina": ("call_taker", None, False), "damkar1": ("agency", "damkar", False)}
 
     assert run_cli(monkeypatch, "passwd", "rina", "--password-stdin", stdin="a-new-long-password\n") == 0
-    with sqlite3.connect(config_file) as conn:
-        [(encoded,)] = conn.execute("SELECT password_hash FROM users WHERE username = 'rina'").fetchall()
+    [(encoded,)] = sql_at(config_file, "SELECT password_hash FROM users WHERE username = 'rina'")
     assert passwords.verify_password(encoded, "a-new-long-password")
 
     assert run_cli(monkeypatch, "disable", "damkar1") == 0
-    assert users_table(config_file)["damkar1"] == ("agency", "damkar", 1)
+    assert users_table(config_file)["damkar1"] == ("agency", "damkar", True)
 
     capsys.readouterr()
     assert run_cli(monkeypatch, "list") == 0
@@ -192,7 +193,7 @@ def test_cli_adds_lists_changes_and_disables_users(
     ],
 )
 def test_cli_refuses_bad_input_with_exit_code_2_and_a_clear_message(
-    config_file: Path,
+    config_file: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     argv: list[str],
@@ -204,7 +205,7 @@ def test_cli_refuses_bad_input_with_exit_code_2_and_a_clear_message(
 
 
 def test_cli_refuses_a_duplicate_user(
-    config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    config_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ("add", "rina", "--role", "call_taker", "--password-stdin")
     assert run_cli(monkeypatch, *argv, stdin=PASSWORD + "\n") == 0
@@ -212,7 +213,7 @@ def test_cli_refuses_a_duplicate_user(
     assert "already exists" in capsys.readouterr().err
 
 
-def test_cli_refuses_an_unknown_role(config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_refuses_an_unknown_role(config_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as exit_:
         run_cli(monkeypatch, "add", "rina", "--role", "root", "--password-stdin", stdin=PASSWORD + "\n")
     assert exit_.value.code == 2

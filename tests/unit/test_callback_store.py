@@ -12,6 +12,8 @@ from padang112.domain.callbacks import CallbackState, callable_number, outcome_o
 from padang112.storage.paging import Window
 from tests.unit.conftest import FakeClock
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
+
 NUMBER = "+6281234500001"
 
 

@@ -19,6 +19,8 @@ from padang112.cameras.restream import Restreamer
 from padang112.storage.db import session_factory
 from padang112.storage.models import AuditEntry
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
+
 DRAFT = CameraDraft(
     name="Jembatan Siti Nurbaya",
     kecamatan="Padang Selatan",

@@ -1,10 +1,11 @@
-"""Tamper evidence on a real migrated SQLite file: recording seals, hash-chained events, ``verify``'s report."""
+"""Tamper evidence on a real migrated database (SQLite and PostgreSQL): recording seals, hash-chained events,
+``verify``'s report."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from padang112.storage import chain, migrate
 from padang112.storage.db import create_engine
 from padang112.storage.models import CallEvent, RecordingSeal
 from padang112.storage.repository import EventWriter
+from tests.unit.conftest import sql
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
 
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 WAV = b"RIFF" + bytes(range(256)) * 40
@@ -77,6 +81,32 @@ async def test_each_event_row_links_to_the_one_before_it(engine: AsyncEngine, wr
     assert len({r.row_hash for r in rows}) == len(rows)
 
 
+async def test_two_nodes_writing_at_once_keep_one_unbroken_chain(
+    engine: AsyncEngine, db_url: str, recordings: Path
+) -> None:
+    """Two engines (a controller and its standby, or the console's incident store) append at the same moment: the
+    write lock (``BEGIN IMMEDIATE`` / PostgreSQL's advisory lock) lets each read the tail only after the other's
+    commit, so no two rows share a predecessor."""
+    other = create_engine(db_url)
+    writers = [EventWriter(engine), EventWriter(other)]
+    incidents = IncidentStore(other, clock=lambda: T0)
+    draft = IncidentDraft(type_code="fire", priority=1, kecamatan="Kuranji", description="api", agencies=("damkar",))
+    try:
+        for writer in writers:
+            await writer.start()
+        await asyncio.gather(
+            *(writers[i % 2].write(recorded_call(f"n{i}", T0 + timedelta(seconds=i))) for i in range(60)),
+            *(incidents.create(draft, "rina", deadline_s=lambda priority: 60) for _ in range(10)),
+        )
+        for writer in writers:
+            await writer.stop()
+        report = await verify(engine, recordings)
+        assert report.breaks == [] and report.rows_checked["call_events"] == 60 * 5
+        assert report.rows_checked["incident_events"] >= 10
+    finally:
+        await other.dispose()
+
+
 async def test_a_closed_recording_is_sealed_with_its_sha256_and_size(
     engine: AsyncEngine, writer: EventWriter, recordings: Path
 ) -> None:
@@ -98,7 +128,7 @@ async def test_a_recording_still_being_written_is_not_sealed_yet(
 
 
 async def test_verify_reports_a_changed_wav_byte_and_a_changed_database_row(
-    engine: AsyncEngine, writer: EventWriter, recordings: Path, db_file: Path
+    engine: AsyncEngine, writer: EventWriter, recordings: Path
 ) -> None:
     await sealed_calls(writer, engine, recordings, "c1", "c2")
     assert (await verify(engine, recordings)).ok
@@ -106,8 +136,8 @@ async def test_verify_reports_a_changed_wav_byte_and_a_changed_database_row(
     wav = bytearray((recordings / "call-c2.wav").read_bytes())
     wav[100] ^= 0x01  # one bit of the caller's voice
     (recordings / "call-c2.wav").write_bytes(bytes(wav))
-    with sqlite3.connect(db_file) as db:  # someone with the file rewrites who answered
-        db.execute("UPDATE call_events SET seat = 'seat09' WHERE call_id = 'c1' AND to_state = 'connected'")
+    # someone with access to the database rewrites who answered
+    await sql(engine, "UPDATE call_events SET seat = 'seat09' WHERE call_id = 'c1' AND to_state = 'connected'")
     report = await verify(engine, recordings)
 
     assert report.changed == ["call-c2.wav"]
@@ -121,26 +151,24 @@ async def test_verify_reports_a_changed_wav_byte_and_a_changed_database_row(
 
 
 async def test_verify_reports_a_deleted_row_and_missing_and_extra_recordings(
-    engine: AsyncEngine, writer: EventWriter, recordings: Path, db_file: Path
+    engine: AsyncEngine, writer: EventWriter, recordings: Path
 ) -> None:
     await sealed_calls(writer, engine, recordings, "c1", "c2")
     (recordings / "call-c1.wav").unlink()
     write_wav(recordings, "planted.wav")
-    with sqlite3.connect(db_file) as db:
-        db.execute("DELETE FROM call_events WHERE call_id = 'c1' AND to_state = 'ended'")
+    await sql(engine, "DELETE FROM call_events WHERE call_id = 'c1' AND to_state = 'ended'")
     report = await verify(engine, recordings)
     assert report.missing == ["call-c1.wav"]
     assert report.extra == ["planted.wav"]
     assert [b.reason for b in report.breaks] == ["unlinked"]
 
 
-async def test_incident_events_are_chained_too(engine: AsyncEngine, recordings: Path, db_file: Path) -> None:
+async def test_incident_events_are_chained_too(engine: AsyncEngine, recordings: Path) -> None:
     store = IncidentStore(engine, clock=lambda: T0)
     draft = IncidentDraft(type_code="fire", priority=1, kecamatan="Kuranji", description="api", agencies=("damkar",))
     await store.create(draft, "rina", deadline_s=lambda priority: 60)
     assert (await verify(engine, recordings)).ok
-    with sqlite3.connect(db_file) as db:
-        db.execute("UPDATE incident_events SET by = 'someone_else'")
+    await sql(engine, "UPDATE incident_events SET by = 'someone_else'")
     assert {b.table for b in (await verify(engine, recordings)).breaks} == {"incident_events"}
 
 

@@ -25,6 +25,8 @@ from padang112.web.keys import DESK, REPOSITORY
 from tests.unit.conftest import NoCallbacks
 from tests.unit.test_incident_api import app, client, published, sign_in, users  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
+
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 NUMBER = "+6281990000009"
 

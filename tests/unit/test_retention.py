@@ -20,6 +20,8 @@ from padang112.storage.models import AuditEntry, Call, RecordingSeal
 from padang112.storage.repository import EventWriter
 from tests.unit.test_integrity import recorded_call, write_wav
 
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
+
 OLD = datetime(2023, 1, 1, 1, 0, tzinfo=UTC)
 NOW = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)
 

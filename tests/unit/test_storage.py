@@ -1,6 +1,7 @@
 """Storage: schema and migrations, what a call's story looks like once stored, untrusted strings, imports.
 
-Real SQLite files in ``tmp_path``, no mocks. The writer's concurrency and durability are in
+Real databases, no mocks: each test runs on a SQLite file in ``tmp_path`` and on a PostgreSQL 15 database
+(``engines`` marker, tests/unit/conftest.py). The writer's concurrency and durability are in
 ``test_storage_writer.py``.
 """
 
@@ -11,11 +12,12 @@ import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.domain.events import (
@@ -27,12 +29,16 @@ from padang112.domain.events import (
     SeatTransition,
 )
 from padang112.storage import EventWriter, Repository, create_engine, migrate
+from padang112.storage.db import shown
 from padang112.storage.models import Base
+from padang112.storage.nul import storable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 HEAD_REVISION = "0011"  # the newest migration in padang112/storage/migrations/versions/
 TABLES = {"calls", "call_events", "seats", "seat_events", "recordings", "fallback_imports", "alembic_version"}
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 
 def at(seconds: float) -> datetime:
@@ -44,26 +50,55 @@ def repo(engine: AsyncEngine) -> Repository:
     return Repository(engine)
 
 
-def schema(db_file: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(db_file) as conn:
-        return conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+def schema(db_url: str) -> dict[str, Any]:
+    """Every table's columns (name, type, nullable), indexes and foreign keys, as the engine reports them."""
+
+    async def read() -> dict[str, Any]:
+        engine = create_engine(db_url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(_describe)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
-def test_upgrade_creates_the_schema_in_wal_mode(db_url: str, db_file: Path) -> None:
+def _describe(sync: Any) -> dict[str, Any]:
+    found = inspect(sync)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(table)],
+            sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in found.get_indexes(table)),
+            sorted(
+                (f["name"], tuple(f["constrained_columns"]), f["referred_table"]) for f in found.get_foreign_keys(table)
+            ),
+        )
+        for table in found.get_table_names()
+    }
+
+
+def test_upgrade_creates_the_schema(db_url: str) -> None:
     migrate.upgrade(db_url)
 
-    assert {name for name, _ in schema(db_file)} >= TABLES
-    with sqlite3.connect(db_file) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert set(schema(db_url)) >= TABLES
     assert migrate.current(db_url) == HEAD_REVISION
 
 
-def test_upgrade_twice_is_a_no_op(db_url: str, db_file: Path) -> None:
-    migrate.upgrade(db_url)
-    before = schema(db_file)
+@pytest.mark.engines("sqlite")
+def test_the_sqlite_file_is_in_wal_mode(db_url: str, db_file: Path) -> None:
     migrate.upgrade(db_url)
 
-    assert schema(db_file) == before
+    with sqlite3.connect(db_file) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
+    migrate.upgrade(db_url)
+    before = schema(db_url)
+    migrate.upgrade(db_url)
+
+    assert schema(db_url) == before
     assert migrate.current(db_url) == HEAD_REVISION
 
 
@@ -117,6 +152,7 @@ async def test_migrations_build_exactly_the_models_schema(engine: AsyncEngine) -
     assert diff == []
 
 
+@pytest.mark.engines("sqlite")
 async def test_every_connection_gets_the_durability_pragmas(engine: AsyncEngine, db_file: Path) -> None:
     assert db_file.parent.is_dir()  # created by create_engine / upgrade
     async with engine.connect() as a, engine.connect() as b:
@@ -222,15 +258,19 @@ UNTRUSTED = {
 
 
 @pytest.mark.parametrize("raw", UNTRUSTED.values(), ids=UNTRUSTED.keys())
-async def test_untrusted_caller_strings_round_trip_verbatim(writer: EventWriter, repo: Repository, raw: str) -> None:
+async def test_untrusted_caller_strings_round_trip_verbatim(
+    writer: EventWriter, repo: Repository, raw: str, backend: str
+) -> None:
+    """Verbatim, except that PostgreSQL's text has no NUL: there it reads back as U+FFFD (storage/nul.py)."""
     call = "raw-1"
     data = {"caller_number": raw, "caller_name": raw, "carrier": "xl"}
     await writer.write([CallTransition(call, at(0), None, "received", data=data)])
 
     stored = await repo.get_call(call)
-    assert stored is not None and (stored.caller_number, stored.caller_name) == (raw, raw)
+    kept = storable(raw, backend)
+    assert stored is not None and (stored.caller_number, stored.caller_name) == (kept, kept)
     [event] = await repo.call_events(call)
-    assert event.data == data
+    assert event.data == data  # JSON text: a NUL is written as \u0000, kept on both engines
     assert [c.id for c in await repo.calls_from_number(raw, at(-1))] == [call]
     assert await repo.recent_calls(limit=1000)  # the calls table is still there
 
@@ -286,7 +326,7 @@ async def test_concurrent_imports_of_one_fallback_call_store_it_once(repo: Repos
 
 async def test_a_failed_fallback_import_leaves_nothing_behind(repo: Repository, engine: AsyncEngine) -> None:
     broken: list[DomainEvent] = [*fallback_story("fb-3"), RecordingStarted("no-such-call", at(5), "x", "/x.wav")]
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
         await repo.import_fallback_call("u-3", "fb-3", broken)
 
     assert not await repo.is_fallback_imported("u-3")
@@ -354,11 +394,18 @@ async def test_open_recordings_are_the_unfinished_recordings_of_open_calls_oldes
     ]
 
 
-async def test_ping_fails_on_a_database_without_the_schema(repo: Repository, tmp_path: Path) -> None:
-    await repo.ping()
-    empty = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+async def test_ping_fails_on_a_database_without_the_schema(db_url: str) -> None:
+    engine = create_engine(db_url)  # an empty database (no ``engine`` fixture: not migrated)
     try:
-        with pytest.raises(Exception, match="no such table"):
-            await Repository(empty).ping()
+        with pytest.raises(Exception, match=r'no such table|relation "calls" does not exist'):
+            await Repository(engine).ping()
+        await migrate.upgrade_async(db_url)
+        await Repository(engine).ping()
     finally:
-        await empty.dispose()
+        await engine.dispose()
+
+
+def test_an_engine_padang112_does_not_run_on_is_refused_naming_the_two_it_does() -> None:
+    with pytest.raises(ValueError, match=r"'mysql\+aiomysql' .* sqlite\+aiosqlite:///<file> or postgresql\+asyncpg://"):
+        create_engine("mysql+aiomysql://padang112:secret@127.0.0.1/padang112")
+    assert "secret" not in shown("postgresql+asyncpg://padang112:secret@127.0.0.1/padang112")

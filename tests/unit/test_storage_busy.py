@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.callbacks.store import CallbackStore
@@ -81,3 +82,22 @@ def test_only_a_locked_database_counts_as_busy() -> None:
     assert busy.is_busy(OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")))
     assert not busy.is_busy(OperationalError("INSERT", {}, sqlite3.OperationalError("no such table: calls")))
     assert not busy.is_busy(RuntimeError("database is locked"))
+
+
+@pytest.mark.engines("postgresql")
+async def test_on_postgresql_a_write_kept_past_lock_timeout_is_tried_again(quick_busy_engine, db_url: str) -> None:
+    """The same on PostgreSQL: another session holds the stores' advisory write lock past ``lock_timeout``."""
+    store = CallbackStore(quick_busy_engine, lambda: datetime.now(UTC))
+    holder = db.create_engine(db_url)
+    try:
+        async with holder.connect() as session:
+            await session.execute(text(f"SELECT pg_advisory_lock({db.WRITE_LOCK_KEY})"))
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                await CallbackStore.abandoned.__wrapped__(store, "c-1", "+6281200000001", "xl", 300)  # type: ignore[attr-defined]
+            stored = asyncio.create_task(store.abandoned("c-1", "+6281200000001", "xl", 300))
+            await asyncio.sleep(HELD_S)
+            await session.execute(text(f"SELECT pg_advisory_unlock({db.WRITE_LOCK_KEY})"))
+        item = await asyncio.wait_for(stored, 10)
+    finally:
+        await holder.dispose()
+    assert [i.id for i in await store.active()] == [item.id]

@@ -1,4 +1,6 @@
-"""The EventWriter: group commit, order, visibility to other connections and processes, durability, errors."""
+"""The EventWriter: group commit, order, visibility to other connections and processes, durability, errors.
+
+On SQLite and on PostgreSQL 15 (``engines`` marker, tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112.domain.events import CallTransition, DomainEvent, RecordingStarted, SeatTransition
 from padang112.storage import EventWriter, Repository, create_engine
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
