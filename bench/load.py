@@ -297,7 +297,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="2,10,20,50", help="calls per second of each step (comma-separated)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of calls per step")
-    parser.add_argument("--seats", type=int, default=48, help="pjsua2 seats (2 a process); under 64")
+    parser.add_argument("--seats", type=int, default=48, help="pjsua2 seats (2 a process)")
     parser.add_argument("--hold", type=float, default=2.5, help="seconds a caller stays (less at high rates)")
     parser.add_argument("--systems", default="padang112,app_queue")
     args = parser.parse_args()
