@@ -14,7 +14,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from padang112.storage.types import JSONText, UTCDateTime
@@ -432,3 +444,18 @@ class KeepMark(Base):
     marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_by: Mapped[str | None] = mapped_column(String(64))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeadershipRow(Base):
+    """The controllers' lease (PostgreSQL only; :mod:`padang112.cluster.leadership`): one row, ``id`` 1.
+
+    ``epoch`` grows by one at every change of holder (the fencing token); ``expires_at`` is the database's clock.
+    """
+
+    __tablename__ = "leadership"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(128))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from padang112.cluster.fence import UNFENCED, Fence
 from padang112.domain.calls import TERMINAL, CallState
 from padang112.domain.events import DomainEvent
 from padang112.storage.apply import apply_events, check_events
@@ -60,8 +61,11 @@ class EventWriter:
     errors; it ends only with :meth:`stop`, which first commits everything already written.
     """
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 200) -> None:
+    def __init__(self, engine: AsyncEngine, *, max_batch: int = 200, fence: Fence = UNFENCED) -> None:
+        """``fence``: checked inside each batch's transaction, so a controller that is no longer the leader has its
+        events refused by the database itself (:mod:`padang112.cluster.fence`)."""
         self._sessions = session_factory(for_writing(engine))
+        self._fence = fence
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -172,6 +176,7 @@ class EventWriter:
 
     async def _apply(self, events: list[DomainEvent]) -> None:
         async with self._sessions.begin() as session:
+            await self._fence.check_stored(session)
             await apply_events(session, events)
 
 

@@ -1,0 +1,1 @@
+"""Two controllers on one PostgreSQL database: one leads and acts, the other waits (issue 13)."""

@@ -1,0 +1,38 @@
+"""The fence every action path passes before it acts on the switch or stores the room's events.
+
+A controller that lost its lease (or was paused long enough that it may have) must not send one more ARI request
+or AMI action, nor store one more event: the standby may already be acting. The check is local and costs
+nothing (:meth:`Fence.check`); the event writer also checks inside its transaction
+(:meth:`Fence.check_stored`), so the database itself refuses a stale leader's events. On SQLite (one box, no
+standby) nothing is fenced: :data:`UNFENCED`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Fenced(RuntimeError):
+    """This process may no longer act: another controller leads, or may."""
+
+
+class Fence(Protocol):
+    def check(self) -> None:
+        """Raise :class:`Fenced` unless this process still holds a lease it renewed recently (no I/O)."""
+
+    async def check_stored(self, session: AsyncSession) -> None:
+        """Raise :class:`Fenced` unless the database, in ``session``'s transaction, still names this holder and
+        epoch."""
+
+
+class _Unfenced:
+    def check(self) -> None:
+        return None
+
+    async def check_stored(self, session: AsyncSession) -> None:
+        return None
+
+
+UNFENCED: Fence = _Unfenced()

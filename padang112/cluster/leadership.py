@@ -1,0 +1,207 @@
+"""Who leads: a lease with a fencing token in PostgreSQL's one-row ``leadership`` table (migration 0012).
+
+Contract:
+
+- :meth:`Leadership.acquire` returns once this process holds the lease. While another holder's lease is
+  unexpired it waits (trying every ``poll_s``); taking an expired lease, or the first one, adds 1 to ``epoch``, so
+  epochs strictly increase with every change of holder. Expiry is the database's clock (``clock_timestamp()``):
+  two hosts' clocks are never compared.
+- :meth:`Leadership.hold` renews every ``renew_s`` (``UPDATE ... WHERE holder = me AND epoch = mine AND not
+  expired``); 0 rows means another controller took over: lost. A renewal that fails (database unreachable) is
+  tried again until the local validity lapses: lost.
+- :meth:`Leadership.valid` is local and costs no round trip: true only while the last successful renewal was
+  *sent* less than ``lease_s - margin_s`` ago (``time.monotonic``). The database computed the expiry after it
+  received that renewal, so the lease in the database outlives the local validity by at least ``margin_s``. A
+  leader that was paused (SIGSTOP, a frozen VM) and wakes up finds itself invalid before it does anything else.
+- Losing is final for the process: ``on_lost`` is called once (``serve`` logs and exits with
+  :data:`EXIT_LEADERSHIP_LOST`; systemd starts it again as a standby).
+
+What is left: a request that passed :meth:`check` and then was paused before reaching the socket is still sent.
+The margin covers a slow round trip, not a pause in that instant; Asterisk takes no fencing token, so nothing
+downstream can refuse it. The event writer's check inside its transaction (:meth:`check_stored`) does close the
+window for stored events up to the commit itself.
+
+With ``lease_s`` 3 s and a poll of 0.25 s, a standby takes over at most ~3.3 s after the leader's last renewal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from padang112.cluster.fence import Fenced
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 3.0
+RENEW_S = 1.0
+MARGIN_S = 0.5  # local validity ends this long before the database's expiry, at the latest
+POLL_S = 0.25  # a standby tries to take the lease this often
+EXIT_LEADERSHIP_LOST = 4  # serve's exit code (2: TLS settings, 3: another controller on this switch)
+
+_TAKE = text(
+    """
+    INSERT INTO leadership (id, holder, epoch, expires_at)
+    VALUES (1, :holder, 1, clock_timestamp() + make_interval(secs => :lease))
+    ON CONFLICT (id) DO UPDATE
+        SET holder = EXCLUDED.holder, epoch = leadership.epoch + 1, expires_at = EXCLUDED.expires_at
+        WHERE leadership.expires_at < clock_timestamp()
+    RETURNING epoch
+    """
+)
+_RENEW = text(
+    """
+    UPDATE leadership SET expires_at = clock_timestamp() + make_interval(secs => :lease)
+    WHERE id = 1 AND holder = :holder AND epoch = :epoch AND expires_at > clock_timestamp()
+    RETURNING epoch
+    """
+)
+_STILL_MINE = text(
+    "SELECT 1 FROM leadership WHERE id = 1 AND holder = :holder AND epoch = :epoch AND expires_at > clock_timestamp()"
+)
+_RELEASE = text(
+    "UPDATE leadership SET expires_at = clock_timestamp() WHERE id = 1 AND holder = :holder AND epoch = :epoch"
+)
+
+
+def process_holder() -> str:
+    """A name unique to this process: host, pid and a random tail (a pid is reused after a restart)."""
+    return f"{socket.gethostname()[:80]}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+class Leadership:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        holder: str | None = None,
+        *,
+        lease_s: float = LEASE_S,
+        renew_s: float = RENEW_S,
+        margin_s: float = MARGIN_S,
+        poll_s: float = POLL_S,
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
+        if not 0 < margin_s < lease_s - renew_s:
+            raise ValueError("need 0 < margin_s < lease_s - renew_s: a renewal must fall due before validity ends")
+        self.engine = engine
+        self.holder = holder or process_holder()
+        self.lease_s, self.renew_s, self.margin_s, self.poll_s = lease_s, renew_s, margin_s, poll_s
+        self.on_lost = on_lost
+        self.epoch: int | None = None
+        self.lost_reason: str | None = None
+        self._renewed_at: float | None = None  # monotonic time the last successful renewal (or take) was sent
+
+    # ---- taking the lease ----------------------------------------------------------------------------------
+    async def try_acquire(self) -> bool:
+        """Take the lease if it is free or expired (one statement); True when this process now leads."""
+        sent = time.monotonic()
+        async with self.engine.begin() as conn:
+            epoch = (await conn.execute(_TAKE, {"holder": self.holder, "lease": self.lease_s})).scalar()
+        if epoch is None:
+            return False
+        self.epoch, self._renewed_at = int(epoch), sent
+        return True
+
+    async def acquire(self) -> int:
+        """Wait until this process leads; its epoch. Database errors are logged and tried again."""
+        waiting_said = False
+        while True:
+            try:
+                if await self.try_acquire():
+                    log.warning("kepemimpinan diambil / leadership taken: epoch %d (%s)", self.epoch, self.holder)
+                    assert self.epoch is not None
+                    return self.epoch
+                if not waiting_said:
+                    log.info("siaga: pengendali lain memimpin / standby: another controller leads (%s)", self.holder)
+                    waiting_said = True
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be restarting: keep waiting
+                log.warning("siaga: basis data tidak terjangkau / standby: database unreachable: %s", exc)
+            await asyncio.sleep(self.poll_s)
+
+    # ---- holding it --------------------------------------------------------------------------------------
+    async def renew(self) -> bool:
+        """Extend the lease; False when it is no longer this process's (0 rows)."""
+        if self.epoch is None:
+            return False
+        sent = time.monotonic()
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(_RENEW, self._mine())).scalar()
+        if row is None:
+            return False
+        self._renewed_at = sent
+        return True
+
+    def valid(self) -> bool:
+        """May this process act now? Local: no round trip (module docstring)."""
+        if self.lost_reason is not None or self._renewed_at is None:
+            return False
+        return time.monotonic() - self._renewed_at < self.lease_s - self.margin_s
+
+    async def hold(self) -> str:
+        """Renew until the lease is lost; returns why (after ``on_lost`` was called)."""
+        while self.lost_reason is None:
+            await asyncio.sleep(self.renew_s)
+            if not self.valid():
+                break
+            try:
+                if not await asyncio.wait_for(self.renew(), timeout=self.renew_s):
+                    self._lose("sewa diambil pengendali lain / lease taken by another controller")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # tried again until the local validity lapses
+                log.warning("perpanjangan sewa gagal / lease renewal failed: %r", exc)
+        self._lose_locally()
+        assert self.lost_reason is not None
+        return self.lost_reason
+
+    async def release(self) -> None:
+        """An orderly stop: expire the lease now, so the standby takes over at once (not after ``lease_s``)."""
+        if self.epoch is None or self.lost_reason is not None:
+            return
+        self.lost_reason = "released"
+        async with self.engine.begin() as conn:
+            await conn.execute(_RELEASE, self._mine())
+        log.info("kepemimpinan dilepas / leadership released (epoch %d)", self.epoch)
+
+    # ---- the fence (padang112.cluster.fence.Fence) -------------------------------------------------------
+    def check(self) -> None:
+        if not self.valid():
+            self._lose_locally()
+            raise Fenced(f"not the leader: {self.lost_reason}")
+
+    async def check_stored(self, session: AsyncSession) -> None:
+        self.check()
+        if (await session.execute(_STILL_MINE, self._mine())).scalar() is None:
+            self._lose("basis data menyebut pemimpin lain / the database names another leader")
+            raise Fenced(f"not the leader: {self.lost_reason}")
+
+    # ---- losing --------------------------------------------------------------------------------------------
+    def _mine(self) -> dict[str, object]:
+        return {"holder": self.holder, "epoch": self.epoch, "lease": self.lease_s}
+
+    def _lose_locally(self) -> None:
+        if self.lost_reason is None and self._renewed_at is not None:
+            age = time.monotonic() - self._renewed_at
+            self._lose(f"sewa tidak diperpanjang selama {age:.1f} s / lease not renewed for {age:.1f} s (paused?)")
+        elif self.lost_reason is None:
+            self._lose("tidak pernah memimpin / never led")
+
+    def _lose(self, reason: str) -> None:
+        if self.lost_reason is not None:
+            return
+        self.lost_reason = reason
+        log.critical(
+            "kepemimpinan hilang, berhenti bertindak / leadership lost, acting stops: %s (epoch %s)", reason, self.epoch
+        )
+        if self.on_lost is not None:
+            self.on_lost(reason)

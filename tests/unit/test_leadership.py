@@ -1,0 +1,131 @@
+"""The leadership lease on the real PostgreSQL 15 (tests/fixtures/postgres.py): two contenders, takeover within the
+lease, a stale holder refused, strictly increasing epochs, local validity after a pause, the event writer fenced."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112.cluster.fence import Fenced
+from padang112.cluster.leadership import Leadership
+from padang112.domain.events import CallTransition
+from padang112.storage.db import create_engine
+from padang112.storage.repository import EventWriter
+from tests.unit.conftest import sql
+
+pytestmark = pytest.mark.engines("postgresql")
+
+LEASE_S, RENEW_S, MARGIN_S, POLL_S = 1.2, 0.3, 0.3, 0.05  # the production figures scaled down: quick tests
+
+
+@pytest.fixture
+async def contenders(engine: AsyncEngine, db_url: str) -> AsyncIterator[Callable[[str], Leadership]]:
+    """Contenders each on an engine of their own (as two processes), on the migrated database."""
+    engines: list[AsyncEngine] = []
+
+    def make(name: str) -> Leadership:
+        own = create_engine(db_url)
+        engines.append(own)
+        return Leadership(own, name, lease_s=LEASE_S, renew_s=RENEW_S, margin_s=MARGIN_S, poll_s=POLL_S)
+
+    yield make
+    for own in engines:
+        await own.dispose()
+
+
+async def test_one_leads_the_other_waits_until_the_lease_expires(contenders: Callable[[str], Leadership]) -> None:
+    a, b = contenders("a"), contenders("b")
+    assert await a.acquire() == 1 and a.valid()
+    assert not await b.try_acquire() and not b.valid()
+    holding = asyncio.create_task(a.hold())
+    waiting = asyncio.create_task(b.acquire())
+    await asyncio.sleep(LEASE_S * 2)  # a renews: b keeps waiting well past one lease
+    assert not waiting.done() and a.valid()
+    holding.cancel()  # a dies: no more renewals
+    died = time.monotonic()
+    assert await asyncio.wait_for(waiting, LEASE_S * 2) == 2
+    took = time.monotonic() - died
+    assert took <= LEASE_S + POLL_S + 0.3, took
+    assert b.valid()
+
+
+async def test_a_stale_holder_cannot_renew_after_a_takeover(
+    contenders: Callable[[str], Leadership], engine: AsyncEngine
+) -> None:
+    a, b = contenders("a"), contenders("b")
+    await a.acquire()
+    await asyncio.sleep(LEASE_S + 0.1)  # a "paused": its lease expired in the database's clock
+    assert not a.valid()  # and it knows, without a round trip
+    with pytest.raises(Fenced):
+        a.check()
+    assert await b.try_acquire() and b.epoch == 2
+    assert not await a.renew()
+    assert await sql(engine, "SELECT holder, epoch FROM leadership") == [("b", 2)]
+
+
+async def test_a_paused_leader_knows_at_once_that_it_may_not_act(contenders: Callable[[str], Leadership]) -> None:
+    lost: list[str] = []
+    a = contenders("a")
+    a.on_lost = lost.append
+    await a.acquire()
+    time.sleep(LEASE_S - MARGIN_S + 0.05)  # the whole event loop stands still, as under SIGSTOP
+    assert not a.valid()
+    with pytest.raises(Fenced):
+        a.check()
+    assert len(lost) == 1 and "paused" in lost[0]
+    assert await asyncio.wait_for(a.hold(), 1) == lost[0]
+
+
+async def test_epochs_strictly_increase_with_every_change_of_holder(
+    contenders: Callable[[str], Leadership],
+) -> None:
+    epochs = []
+    for name in ("a", "b", "c", "a2"):
+        leader = contenders(name)
+        epochs.append(await asyncio.wait_for(leader.acquire(), LEASE_S * 3))
+        await leader.release()  # an orderly stop: the next one takes over at once
+    assert epochs == [1, 2, 3, 4]
+
+
+async def test_a_dropped_connection_is_survived_by_a_renewing_leader(
+    contenders: Callable[[str], Leadership], engine: AsyncEngine
+) -> None:
+    """A connection blip is not a lost lease: the pool reconnects and the renewal goes through."""
+    a = contenders("a")
+    await a.acquire()
+    holding = asyncio.create_task(a.hold())
+    await sql(
+        engine,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+        " AND datname = current_database() AND application_name = 'padang112'",
+    )
+    await asyncio.sleep(LEASE_S * 2)
+    assert a.valid() and not holding.done()
+    holding.cancel()
+
+
+async def test_the_database_refuses_a_stale_leaders_events(
+    contenders: Callable[[str], Leadership], engine: AsyncEngine
+) -> None:
+    a, b = contenders("a"), contenders("b")
+    await a.acquire()
+    writer = EventWriter(engine, fence=a)
+    await writer.start()
+    event = CallTransition("c1", datetime.now(UTC), None, "received")
+    try:
+        await writer.write([event])  # the leader stores
+        await asyncio.sleep(LEASE_S + 0.1)
+        await b.acquire()
+        a._renewed_at = time.monotonic()  # pretend a's local clock still trusts the lease: the database refuses
+        a.lost_reason = None
+        late = CallTransition("c1", datetime.now(UTC), "received", "queued")
+        with pytest.raises(Fenced):
+            await writer.write([late])
+    finally:
+        await writer.stop()
+    assert await sql(engine, "SELECT to_state FROM call_events") == [("received",)]
