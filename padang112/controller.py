@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from padang112 import logs
+from padang112.cluster.fence import UNFENCED, Fence
 from padang112.config import Settings
 from padang112.domain import commands as c
 from padang112.domain import prank
@@ -53,7 +54,8 @@ STOPPING = "stopping"  # the refusal of a request that came after the controller
 
 
 class Controller:
-    def __init__(self, settings: Settings, writer: EventWriter, repo: Repository) -> None:
+    def __init__(self, settings: Settings, writer: EventWriter, repo: Repository, fence: Fence = UNFENCED) -> None:
+        """``fence``: the leadership every ARI request and AMI action passes (``padang112.cluster``); on SQLite none."""
         self.settings = settings
         self.writer = writer
         self.repo = repo
@@ -71,8 +73,10 @@ class Controller:
         )
         self.room = Room(settings.seats, policy, str(settings.recordings_dir))
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.ari = AriClient(ast.ari_url, "padang112", secrets.ari_password, ast.app)
-        self.ami = AmiLink(ast.manager_address, ast.ami_port, "padang112", secrets.ami_password, calls.fallback_queue)
+        self.ari = AriClient(ast.ari_url, "padang112", secrets.ari_password, ast.app, fence)
+        self.ami = AmiLink(
+            ast.manager_address, ast.ami_port, "padang112", secrets.ami_password, calls.fallback_queue, fence
+        )
         self.media = ChannelMedia()
         self.translator = StasisTranslator(
             ast.app, set(settings.seats), self.room.calls.__contains__, self.media.playback_of

@@ -43,6 +43,7 @@ from padang112.cameras.proxy import CameraProxy
 from padang112.cameras.registry import CameraRegistry
 from padang112.cameras.restream import Restreamer
 from padang112.cameras.views import camera_view
+from padang112.cluster.fence import UNFENCED, Fence
 from padang112.config import Settings
 from padang112.controller import Controller
 from padang112.desk import Desk
@@ -93,8 +94,11 @@ class Runtime:
     restreamer: Restreamer
     keep: KeepStore
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fence: Fence = UNFENCED) -> None:
+        """``fence``: the leadership (PostgreSQL, ``padang112.cluster``) that the event writer, ARI and AMI check
+        before acting; none on SQLite."""
         self.settings = settings
+        self.fence = fence
         self._listeners: list[NoticeListener] = []
         self._stack = contextlib.AsyncExitStack()
 
@@ -130,13 +134,13 @@ class Runtime:
         await upgrade_async(self.settings.db_url)
         self.engine = create_engine(self.settings.db_url)
         self._stack.push_async_callback(self.engine.dispose)
-        self.writer = EventWriter(self.engine)
+        self.writer = EventWriter(self.engine, fence=self.fence)
         await self.writer.start()
         self._stack.push_async_callback(self.writer.stop)
         self.repo = Repository(self.engine)
 
     async def _start_controller(self) -> None:
-        self.controller = Controller(self.settings, self.writer, self.repo)
+        self.controller = Controller(self.settings, self.writer, self.repo, self.fence)
         self.metrics = Metrics(self.settings, self.controller, self.writer, self.engine)
         await self.controller.start()
         self._stack.push_async_callback(self.controller.stop)

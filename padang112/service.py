@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from aiohttp import web
 
 from padang112 import logs, privileges, single_instance
+from padang112.cluster import lead
+from padang112.cluster.fence import Fence
+from padang112.cluster.leadership import EXIT_LEADERSHIP_LOST
 from padang112.config import Settings
 from padang112.ops.sdnotify import Notifier
 from padang112.runtime import Runtime
 from padang112.web import tls
 from padang112.web.app import create_app
+from padang112.web.standby import create_standby_app
 
 log = logging.getLogger(__name__)
 
@@ -55,38 +60,78 @@ class ShutdownSignals:
 
 
 async def serve(settings: Settings, signals: ShutdownSignals) -> None:
-    """The runtime first (storage, controller, lines, loops), then the console on it; stopped the other way round."""
+    """On PostgreSQL, first wait to lead (a standby answers only /healthz and /readyz); then the runtime (storage,
+    controller, lines, loops) under the leadership's fence, then the console on it; stopped the other way round."""
     stop = asyncio.Event()
     signals.attach(asyncio.get_running_loop(), stop)
     notifier = Notifier()  # systemd (Type=notify, WatchdogSec=): READY=1, then WATCHDOG=1 from this very loop
     watchdog = asyncio.create_task(notifier.watchdog(), name="systemd-watchdog")  # also while starting, stopping
     try:
-        runtime = Runtime(settings)
-        await runtime.start()
+        standby = await _standby_console(settings, notifier) if lead.clustered(settings) else None
         try:
-            await _console(settings, runtime, stop, notifier)
+            async with lead.leading(settings, stop, _exit_on_lost) as fence:
+                if standby is not None:
+                    await standby.cleanup()
+                    standby = None
+                if fence is not None:
+                    await _lead(settings, fence, stop, notifier)
         finally:
-            await runtime.stop()
+            if standby is not None:
+                await standby.cleanup()
     finally:
         watchdog.cancel()
     log.info("stopped")
 
 
-async def _console(settings: Settings, runtime: Runtime, stop: asyncio.Event, notifier: Notifier) -> None:
-    """The console on the started runtime until ``stop``; systemd hears READY=1 once it listens."""
-    runner = web.AppRunner(create_app(settings, runtime), handle_signals=False, access_log=None)
+async def _lead(settings: Settings, fence: Fence, stop: asyncio.Event, notifier: Notifier) -> None:
+    runtime = Runtime(settings, fence)
+    await runtime.start()
+    try:
+        runner = await _listen(create_app(settings, runtime), settings)
+        try:
+            notifier.ready("taking calls")
+            await stop.wait()
+            notifier.stopping()
+        finally:
+            await runner.cleanup()
+    finally:
+        await runtime.stop()
+
+
+async def _standby_console(settings: Settings, notifier: Notifier) -> web.AppRunner:
+    """/healthz green, /readyz red "siaga" until this process leads; systemd hears READY=1 (a standby is up)."""
+    runner = await _listen(create_standby_app(), settings)
+    notifier.ready("siaga / standby")
+    return runner
+
+
+async def _listen(app: web.Application, settings: Settings) -> web.AppRunner:
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     try:
         context = tls.server_context(settings.web)  # checked before anything started: see run()
         site = web.TCPSite(runner, settings.web.host, settings.web.port, shutdown_timeout=5, ssl_context=context)
         await site.start()
-        scheme = "https" if context is not None else "http"
-        log.info("padang112 console on %s://%s:%d/", scheme, settings.web.host, settings.web.port)
-        notifier.ready("taking calls")
-        await stop.wait()
-        notifier.stopping()
-    finally:
+    except BaseException:
         await runner.cleanup()
+        raise
+    scheme = "https" if context is not None else "http"
+    log.info("padang112 console on %s://%s:%d/", scheme, settings.web.host, settings.web.port)
+    return runner
+
+
+def _exit_on_lost(reason: str) -> None:
+    """Leadership lost: nothing more may be done (the standby may be acting), not even an orderly stop, which
+    would hand callers over and write the heartbeat. Exit now; systemd (Restart=always) starts a standby."""
+    log.critical(
+        "bukan pemimpin lagi, keluar dengan kode %d / no longer the leader, exiting with code %d: %s",
+        EXIT_LEADERSHIP_LOST,
+        EXIT_LEADERSHIP_LOST,
+        reason,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(EXIT_LEADERSHIP_LOST)
 
 
 def run(settings: Settings) -> int:
@@ -97,8 +142,8 @@ def run(settings: Settings) -> int:
         log.error("not starting: %s", exc)
         return 2
     privileges.start_service(settings.state_dir)  # umask 077, state directory 0700
-    try:
-        lock = single_instance.claim(settings)  # before anything talks to the switch
+    try:  # on PostgreSQL the leadership decides who acts instead (padang112/cluster/lead.py)
+        lock = None if lead.clustered(settings) else single_instance.claim(settings)  # before anything acts
     except single_instance.AlreadyRunning as exc:
         log.error("%s", exc)
         return 3
@@ -110,5 +155,6 @@ def run(settings: Settings) -> int:
     # late signal would still end us with -15; ignoring is kept through that.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
-    lock.close()
+    if lock is not None:
+        lock.close()
     return 0

@@ -19,6 +19,9 @@ class Fenced(RuntimeError):
 
 
 class Fence(Protocol):
+    def valid(self) -> bool:
+        """May this process act now? (No I/O.)"""
+
     def check(self) -> None:
         """Raise :class:`Fenced` unless this process still holds a lease it renewed recently (no I/O)."""
 
@@ -28,6 +31,9 @@ class Fence(Protocol):
 
 
 class _Unfenced:
+    def valid(self) -> bool:
+        return True
+
     def check(self) -> None:
         return None
 

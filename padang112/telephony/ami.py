@@ -16,6 +16,8 @@ import time
 
 from panoramisk import Manager
 
+from padang112.cluster.fence import UNFENCED, Fence
+
 log = logging.getLogger(__name__)
 
 PING_INTERVAL_S = 1.0
@@ -25,8 +27,11 @@ OUR_ACTIONS = ("ping", "login", "logoff", "queueadd", "queueremove", "queuepause
 
 
 class AmiLink:
-    def __init__(self, host: str, port: int, user: str, secret: str, queue: str) -> None:
+    def __init__(self, host: str, port: int, user: str, secret: str, queue: str, fence: Fence = UNFENCED) -> None:
+        """``fence``: checked before every action (the queue's resync and membership changes, the pings), so a
+        controller that is no longer the leader changes nothing on the switch."""
         self.queue = queue
+        self.fence = fence
         self.last_reply_at: float | None = None  # time.monotonic() of the last answer AMI gave us
         self.last_pong: float | None = None  # monotonic time of the last answered Ping
         self._manager = Manager(
@@ -81,6 +86,7 @@ class AmiLink:
                         transport.abort()  # panoramisk's connection_lost dials again
 
     async def _send(self, action: dict[str, str], timeout: float = 5.0) -> dict[str, str]:
+        self.fence.check()
         if not self.connected:
             raise ConnectionError("AMI is not connected")
         # as_list=False: panoramisk otherwise waits for a list that never comes after "Added ... to queue"

@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from padang112.cluster.fence import UNFENCED, Fence
+
 log = logging.getLogger(__name__)
 
 PING_S = 2.0  # WebSocket ping after this long without a frame; the pong must come within half of it
@@ -33,9 +35,13 @@ class AriError(Exception):
 
 
 class AriClient:
-    def __init__(self, base_url: str, user: str, password: str, app: str) -> None:
+    def __init__(self, base_url: str, user: str, password: str, app: str, fence: Fence = UNFENCED) -> None:
+        """``fence`` is checked before every request and connection: every ARI request of the controller (the
+        effect runner's, the heartbeat's, the lines', the echo) passes here, so a controller that is no longer the
+        leader sends none (``padang112.cluster.fence.Fenced`` is raised instead)."""
         self.base_url = base_url.rstrip("/")
         self.app = app
+        self.fence = fence
         self._auth = aiohttp.BasicAuth(user, password)
         self._session: aiohttp.ClientSession | None = None
 
@@ -52,6 +58,7 @@ class AriClient:
         self, method: str, path: str, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
     ) -> Any:
         assert self._session is not None, "AriClient.open() first"
+        self.fence.check()
         clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
         async with self._session.request(method, f"{self.base_url}/ari{path}", params=clean, json=body) as resp:
             text = await resp.text()
@@ -134,6 +141,7 @@ class AriListener:
 
     async def _session_once(self) -> None:
         assert self.client._session is not None
+        self.client.fence.check()  # a fenced ex-leader never takes the app's WebSocket back
         params = {"app": self.client.app, "subscribeAll": "false"}
         # A link that dies silently (packets dropped, no close) is noticed by the ping: no pong within
         # PING_S / 2 closes it. A connection attempt into a dead link gives up after CONNECT_TIMEOUT_S.

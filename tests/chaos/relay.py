@@ -19,6 +19,7 @@ class FreezableRelay:
         self.host = host
         self.port = 0
         self.frozen_at: float | None = None  # monotonic
+        self.requests: list[float] = []  # monotonic times of the HTTP requests (ARI REST, WebSocket upgrade) relayed
         self._flowing = asyncio.Event()
         self._flowing.set()
         self._server: asyncio.Server | None = None
@@ -48,7 +49,10 @@ class FreezableRelay:
             writer.close()
             return
         self._writers.add(up_writer)
-        pumps = [asyncio.create_task(self._pump(reader, up_writer)), asyncio.create_task(self._pump(up_reader, writer))]
+        pumps = [
+            asyncio.create_task(self._pump(reader, up_writer, upstream=True)),
+            asyncio.create_task(self._pump(up_reader, writer)),
+        ]
         self._tasks.update(pumps)
         await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
         for task in pumps:
@@ -58,12 +62,14 @@ class FreezableRelay:
             w.close()
             self._writers.discard(w)
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: bool = False) -> None:
         while True:
             await self._flowing.wait()
             data = await reader.read(65536)
             if not data:
                 return
+            if upstream:  # request lines end so; the client's WebSocket frames are masked and never match
+                self.requests.extend([time.monotonic()] * data.count(b" HTTP/1.1\r\n"))
             await self._flowing.wait()  # frozen while this chunk was read: hold it until the thaw
             writer.write(data)
             await writer.drain()

@@ -28,6 +28,7 @@ class Supervisor:
         self.env = env or {}  # setting overrides (PADANG112_<SECTION>__<KEY>)
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts: list[float] = []  # monotonic time of every (re)start
+        self.exits: list[int] = []  # exit codes of the processes that ended by themselves
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -42,13 +43,14 @@ class Supervisor:
                 [sys.executable, "-m", "padang112.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
-    async def start(self, timeout: float = 90.0) -> None:
-        """Start and wait until this process (not another one on the same port) is ready; stopped on failure."""
+    async def start(self, timeout: float = 90.0, until: int = 200) -> None:
+        """Start and wait until this process (not another one on the same port) answers /readyz with ``until``
+        (503: a standby); stopped on failure."""
         self.proc = self.spawn()
         self.starts.append(time.monotonic())
         self._watch = asyncio.create_task(self._supervise())
         try:
-            await self.wait_ready(timeout)
+            await self.wait_ready(timeout, until)
             if self.proc.poll() is not None:
                 raise AssertionError(f"serve exited with {self.proc.returncode}; another controller? {self.log_path}")
         except BaseException:
@@ -59,6 +61,7 @@ class Supervisor:
         while not self._stopping:
             await asyncio.sleep(0.1)
             if self.proc is not None and self.proc.poll() is not None and not self._stopping:
+                self.exits.append(self.proc.returncode)
                 await asyncio.sleep(RESTART_S)
                 if not self._stopping:
                     self.proc = self.spawn()
@@ -79,11 +82,11 @@ class Supervisor:
         except (TimeoutError, aiohttp.ClientError, OSError):
             return None
 
-    async def wait_ready(self, timeout: float) -> float:
-        """Wait for /readyz 200; returns the monotonic time it was first seen."""
+    async def wait_ready(self, timeout: float, status: int = 200) -> float:
+        """Wait for /readyz ``status`` (200: ready); returns the monotonic time it was first seen."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if await self.ready():
+            if await self.readyz() == status:
                 return time.monotonic()
             await asyncio.sleep(0.1)
         raise AssertionError(f"controller not ready within {timeout} s; see {self.log_path}")
