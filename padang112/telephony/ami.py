@@ -70,20 +70,21 @@ class AmiLink:
         self._manager.close()
 
     async def keepalive(self) -> None:
-        """Ping every second; a link that stops answering is dropped so that panoramisk dials it again."""
+        """Ping every second, the first one at once (``alive``, hence ``/readyz``, needs an answered ping: a
+        standby that just took over is ready a second sooner); a link that stops answering is dropped so that
+        panoramisk dials it again."""
         while True:
+            if self.connected:
+                try:
+                    await self._send({"Action": "Ping"}, timeout=PING_TIMEOUT_S)
+                    self.last_pong = time.monotonic()
+                except (TimeoutError, ConnectionError) as exc:
+                    if not self.alive:
+                        log.warning("AMI does not answer (%s): reconnecting", exc or "timeout")
+                        transport = getattr(getattr(self._manager, "protocol", None), "transport", None)
+                        if transport is not None:
+                            transport.abort()  # panoramisk's connection_lost dials again
             await asyncio.sleep(PING_INTERVAL_S)
-            if not self.connected:
-                continue
-            try:
-                await self._send({"Action": "Ping"}, timeout=PING_TIMEOUT_S)
-                self.last_pong = time.monotonic()
-            except (TimeoutError, ConnectionError) as exc:
-                if not self.alive:
-                    log.warning("AMI does not answer (%s): reconnecting", exc or "timeout")
-                    transport = getattr(getattr(self._manager, "protocol", None), "transport", None)
-                    if transport is not None:
-                        transport.abort()  # panoramisk's connection_lost dials again
 
     async def _send(self, action: dict[str, str], timeout: float = 5.0) -> dict[str, str]:
         self.fence.check()
