@@ -1,5 +1,6 @@
 """The leadership lease on the real PostgreSQL 15 (tests/fixtures/postgres.py): two contenders, takeover within the
-lease, a stale holder refused, strictly increasing epochs, local validity after a pause, the event writer fenced."""
+lease, a stale holder refused, strictly increasing epochs, local validity after a pause, the event writer fenced;
+serve's first phase (``cluster/lead.py``): a standby waits, stops without leading, takes a released lease at once."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from padang112.cluster.fence import Fenced
+from padang112 import config
+from padang112.cluster.fence import UNFENCED, Fence, Fenced
+from padang112.cluster.lead import leading
 from padang112.cluster.leadership import Leadership
 from padang112.domain.events import CallTransition
 from padang112.storage.db import create_engine
@@ -129,3 +132,31 @@ async def test_the_database_refuses_a_stale_leaders_events(
     finally:
         await writer.stop()
     assert await sql(engine, "SELECT to_state FROM call_events") == [("received",)]
+
+
+async def _standby(settings: config.Settings, stop: asyncio.Event) -> Fence | None:
+    async with leading(settings, stop, pytest.fail) as fence:
+        return fence
+
+
+async def test_serve_waits_as_standby_stops_without_leading_and_the_released_lease_is_taken_at_once(
+    settings: config.Settings,
+) -> None:
+    async with leading(settings, asyncio.Event(), pytest.fail) as first:
+        assert isinstance(first, Leadership) and first.valid() and first.epoch == 1
+        stop = asyncio.Event()
+        standby = asyncio.create_task(_standby(settings, stop))
+        await asyncio.sleep(0.6)
+        assert not standby.done()  # waits while the first leads
+        stop.set()  # SIGTERM to the standby
+        assert await asyncio.wait_for(standby, 2) is None
+    began = time.monotonic()
+    async with leading(settings, asyncio.Event(), pytest.fail) as second:  # the first released its lease
+        assert isinstance(second, Leadership) and second.epoch == 2
+    assert time.monotonic() - began < 1.0
+
+
+@pytest.mark.engines("sqlite")
+async def test_on_sqlite_serve_leads_at_once_unfenced(settings: config.Settings) -> None:
+    async with leading(settings, asyncio.Event(), pytest.fail) as fence:
+        assert fence is UNFENCED
