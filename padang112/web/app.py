@@ -14,6 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from padang112.cluster.leadership import Leadership
 from padang112.config import PROJECT_ROOT, Settings
 from padang112.runtime import Runtime
 from padang112.web import (
@@ -76,8 +77,13 @@ async def readyz(request: web.Request) -> web.Response:
         checks["database"] = True
     except Exception as exc:  # reported, not raised: this is a probe
         log.warning("readiness: database check failed: %s", exc)
+    body: dict[str, object] = {"checks": checks}
+    fence = request.app[RUNTIME].fence
+    if isinstance(fence, Leadership):  # PostgreSQL: two controllers, this one leads (a standby has its own page)
+        checks["leadership"] = fence.valid()
+        body.update(role="leader", epoch=fence.epoch)
     ready = all(checks.values())
-    return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+    return web.json_response({"ready": ready, **body}, status=200 if ready else 503)
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> web.Application:

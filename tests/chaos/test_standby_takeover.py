@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -153,6 +154,7 @@ async def test_a_paused_leader_woken_after_the_takeover_sends_no_ari_request_and
     pair.a.signal(signal.SIGSTOP)
     paused = time.monotonic()
     took_over = await pair.b.wait_ready(TAKEOVER_S + 5) - paused
+    assert await _readiness(pair.b) == {"role": "leader", "epoch": 2}
     crowd = Crowd(simulator, live_settings, tmp_path)
     numbers = _numbers("22")
     try:
@@ -190,6 +192,12 @@ async def _one_ready(pair: Pair, timeout: float) -> float:
             return time.monotonic()
         await asyncio.sleep(0.05)
     raise AssertionError(f"no controller ready within {timeout} s")
+
+
+async def _readiness(sup: Supervisor) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(sup.url + "/readyz") as answer:
+        body = await answer.json()
+    return {key: body.get(key) for key in ("role", "epoch")}
 
 
 async def _true(value: bool) -> bool:
