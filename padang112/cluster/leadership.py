@@ -18,8 +18,9 @@ Contract:
 
 What is left: a request that passed :meth:`check` and then was paused before reaching the socket is still sent.
 The margin covers a slow round trip, not a pause in that instant; Asterisk takes no fencing token, so nothing
-downstream can refuse it. The event writer's check inside its transaction (:meth:`check_stored`) does close the
-window for stored events up to the commit itself.
+downstream can refuse it. For stored events the event writer re-reads holder and epoch inside its transaction
+(:meth:`check_stored`), which narrows the window to that transaction's own milliseconds; a row lock (``FOR
+SHARE``) would close it, but a leader paused while holding it would block the standby's takeover.
 
 With ``lease_s`` 3 s and a poll of 0.25 s, a standby takes over at most ~3.3 s after the leader's last renewal.
 """
