@@ -132,7 +132,7 @@ class Runtime:
 
     async def _start_storage(self) -> None:
         await upgrade_async(self.settings.db_url)
-        self.engine = create_engine(self.settings.db_url)
+        self.engine = create_engine(self.settings.db_url, application_name=self.fence.application_name)
         self._stack.push_async_callback(self.engine.dispose)
         self.writer = EventWriter(self.engine, fence=self.fence)
         await self.writer.start()

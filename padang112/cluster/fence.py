@@ -13,12 +13,18 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+APPLICATION_NAME = "padang112"  # PostgreSQL's application_name of sessions outside a leader's runtime
+
 
 class Fenced(RuntimeError):
     """This process may no longer act: another controller leads, or may."""
 
 
 class Fence(Protocol):
+    @property
+    def application_name(self) -> str:
+        """The name of the acting runtime's database sessions (the next leader ends a stale leader's sessions)."""
+
     def valid(self) -> bool:
         """May this process act now? (No I/O.)"""
 
@@ -31,6 +37,8 @@ class Fence(Protocol):
 
 
 class _Unfenced:
+    application_name = APPLICATION_NAME
+
     def valid(self) -> bool:
         return True
 

@@ -19,8 +19,9 @@ Contract:
 What is left: a request that passed :meth:`check` and then was paused before reaching the socket is still sent.
 The margin covers a slow round trip, not a pause in that instant; Asterisk takes no fencing token, so nothing
 downstream can refuse it. For stored events the event writer re-reads holder and epoch inside its transaction
-(:meth:`check_stored`), which narrows the window to that transaction's own milliseconds; a row lock (``FOR
-SHARE``) would close it, but a leader paused while holding it would block the standby's takeover.
+(:meth:`check_stored`), and the new leader ends every database session of an earlier leader's runtime right after
+the take (:meth:`_end_stale_sessions`); a row lock (``FOR SHARE``) instead would let a leader paused while
+holding it block the takeover.
 
 With ``lease_s`` 3 s and a poll of 0.25 s, a standby takes over at most ~3.3 s after the leader's last renewal.
 """
@@ -46,6 +47,7 @@ LEASE_S = 3.0
 RENEW_S = 1.0
 MARGIN_S = 0.5  # local validity ends this long before the database's expiry, at the latest
 POLL_S = 0.25  # a standby tries to take the lease this often
+LEADER_SESSIONS = "padang112-leader-"  # + epoch: application_name of the acting runtime's database sessions
 EXIT_LEADERSHIP_LOST = 4  # serve's exit code (2: TLS settings, 3: another controller on this switch)
 
 _TAKE = text(
@@ -67,6 +69,12 @@ _RENEW = text(
 )
 _STILL_MINE = text(
     "SELECT 1 FROM leadership WHERE id = 1 AND holder = :holder AND epoch = :epoch AND expires_at > clock_timestamp()"
+)
+_END_STALE_SESSIONS = text(
+    """
+    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name LIKE :stale AND application_name <> :mine
+    """
 )
 _RELEASE = text(
     "UPDATE leadership SET expires_at = clock_timestamp() WHERE id = 1 AND holder = :holder AND epoch = :epoch"
@@ -109,7 +117,29 @@ class Leadership:
         if epoch is None:
             return False
         self.epoch, self._renewed_at = int(epoch), sent
+        await self._end_stale_sessions()
         return True
+
+    @property
+    def application_name(self) -> str:
+        """The acting runtime's session name, ``padang112-leader-<epoch>``."""
+        return f"{LEADER_SESSIONS}{self.epoch}"
+
+    async def _end_stale_sessions(self) -> None:
+        """End every database session of an earlier leader's runtime: a paused leader's open transaction (its
+        event writer's batch, holding the write lock) is rolled back now, not when it wakes, and nothing it sends
+        later runs on a session that predates the takeover (a new one first meets :meth:`check_stored`)."""
+        try:
+            async with self.engine.begin() as conn:
+                ended = (
+                    await conn.execute(
+                        _END_STALE_SESSIONS, {"stale": f"{LEADER_SESSIONS}%", "mine": self.application_name}
+                    )
+                ).scalar()
+            if ended:
+                log.warning("sesi basis data pemimpin lama diakhiri / ended %d sessions of an earlier leader", ended)
+        except Exception as exc:  # e.g. not allowed: the lease and the epoch check still fence it
+            log.warning("sesi pemimpin lama tidak dapat diakhiri / could not end an earlier leader's sessions: %s", exc)
 
     async def acquire(self) -> int:
         """Wait until this process leads; its epoch. Database errors are logged and tried again."""

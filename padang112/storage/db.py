@@ -39,6 +39,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from padang112.cluster.fence import APPLICATION_NAME
 from padang112.config import database_engine
 from padang112.storage import chain, nul
 
@@ -52,15 +53,17 @@ _BEGIN_IMMEDIATE = "padang112_begin_immediate"  # execution option read by the "
 WRITE_LOCK_KEY = 112_112  # PostgreSQL advisory lock of for_writing sessions (scoped to the database)
 
 
-def create_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str | URL, *, application_name: str = APPLICATION_NAME, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``url``; for a SQLite file, creates its directory and sets the pragmas above.
 
     ``postgresql://`` without a driver means asyncpg; a URL for any other engine is a ValueError.
+    ``application_name`` names the PostgreSQL sessions (``pg_stat_activity``): a leader's runtime names them after
+    its epoch, so the next leader can end them (``padang112.cluster.leadership``).
     """
     chain.install()  # every session that writes call or incident events chains them
     sa_url = make_url(url)
     if database_engine(sa_url.drivername) == "postgresql":
-        return _postgresql_engine(sa_url, **kwargs)
+        return _postgresql_engine(sa_url, application_name, **kwargs)
     _make_parent_dir(sa_url)
     engine = create_async_engine(sa_url, **kwargs)
     event.listen(engine.sync_engine, "connect", _on_connect)
@@ -73,10 +76,10 @@ def shown(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _postgresql_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+def _postgresql_engine(url: URL, application_name: str, **kwargs: Any) -> AsyncEngine:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+asyncpg")
-    settings = {"application_name": "padang112", "lock_timeout": str(BUSY_TIMEOUT_MS)}
+    settings = {"application_name": application_name, "lock_timeout": str(BUSY_TIMEOUT_MS)}
     connect_args = kwargs.pop("connect_args", {})
     connect_args["server_settings"] = {**settings, **connect_args.get("server_settings", {})}
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)

@@ -5,11 +5,14 @@ serve's first phase (``cluster/lead.py``): a standby waits, stops without leadin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
@@ -17,7 +20,7 @@ from padang112.cluster.fence import UNFENCED, Fence, Fenced
 from padang112.cluster.lead import leading
 from padang112.cluster.leadership import Leadership
 from padang112.domain.events import CallTransition
-from padang112.storage.db import create_engine
+from padang112.storage.db import WRITE_LOCK_KEY, create_engine
 from padang112.storage.repository import EventWriter
 from tests.unit.conftest import sql
 
@@ -160,3 +163,33 @@ async def test_serve_waits_as_standby_stops_without_leading_and_the_released_lea
 async def test_on_sqlite_serve_leads_at_once_unfenced(settings: config.Settings) -> None:
     async with leading(settings, asyncio.Event(), pytest.fail) as fence:
         assert fence is UNFENCED
+
+
+async def test_the_new_leader_ends_a_paused_leaders_open_write_transaction(
+    contenders: Callable[[str], Leadership], engine: AsyncEngine, db_url: str
+) -> None:
+    """A leader paused in its event writer's commit holds the write lock; the takeover ends its sessions, so the new
+    leader's first write does not wait for ``lock_timeout`` (5 s) and the stale batch is rolled back."""
+    a, b = contenders("a"), contenders("b")
+    await a.acquire()
+    stale = create_engine(db_url, application_name=a.application_name)
+    conn = await stale.connect()
+    try:
+        await conn.begin()
+        await conn.execute(text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"))  # then "paused"
+        await asyncio.sleep(LEASE_S + 0.1)
+        await b.acquire()
+        writer = EventWriter(engine, fence=b)
+        await writer.start()
+        began = time.monotonic()
+        try:
+            await writer.write([CallTransition("c9", datetime.now(UTC), None, "received")])
+        finally:
+            await writer.stop()
+        assert time.monotonic() - began < 1.0
+        with pytest.raises(DBAPIError):
+            await conn.execute(text("SELECT 1"))
+    finally:
+        with contextlib.suppress(Exception):
+            await conn.close()
+        await stale.dispose()
