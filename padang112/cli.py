@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ast.set_defaults(func=_asterisk)
 
-    serve = sub.add_parser("serve", help="run the call controller and the web console")
+    serve = sub.add_parser(
+        "serve", help="run the call controller and the web console (PostgreSQL: waits as standby until it leads)"
+    )
     serve.set_defaults(func=_serve)
 
     sim = sub.add_parser(
