@@ -22,6 +22,8 @@ from padang112.storage.migrate import upgrade_async
 
 log = logging.getLogger(__name__)
 
+RETRY_S = 1.0  # a database that is not reachable yet is tried again this often
+
 
 def clustered(settings: Settings) -> bool:
     """Two controllers may share this database (PostgreSQL): leadership decides who acts."""
@@ -40,7 +42,9 @@ async def leading(
     if not clustered(settings):
         yield UNFENCED
         return
-    await upgrade_async(settings.db_url)  # the leadership table exists before anyone contends
+    if not await _first(_migrated(settings.db_url), stop.wait()):  # the leadership table exists before contending
+        yield None
+        return
     engine = create_engine(settings.db_url, pool_size=2, pool_pre_ping=True)
     leadership = Leadership(engine, on_lost=on_lost)
     try:
@@ -57,6 +61,20 @@ async def leading(
                 await leadership.release()
     finally:
         await engine.dispose()
+
+
+async def _migrated(url: str) -> None:
+    """Bring the schema to head, waiting for a database that does not answer yet (a standby may boot first)."""
+    said = ""
+    while True:
+        try:
+            await upgrade_async(url)
+            return
+        except Exception as exc:
+            if repr(exc) != said:
+                log.warning("siaga: basis data belum siap / standby: database not ready: %s", exc)
+            said = repr(exc)
+        await asyncio.sleep(RETRY_S)
 
 
 async def _first(lead: Coroutine[Any, Any, Any], stopped: Coroutine[Any, Any, Any]) -> bool:

@@ -143,7 +143,7 @@ class Leadership:
 
     async def acquire(self) -> int:
         """Wait until this process leads; its epoch. Database errors are logged and tried again."""
-        waiting_said = False
+        waiting_said, last_error = False, ""
         while True:
             try:
                 if await self.try_acquire():
@@ -155,8 +155,10 @@ class Leadership:
                     waiting_said = True
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the database may be restarting: keep waiting
-                log.warning("siaga: basis data tidak terjangkau / standby: database unreachable: %s", exc)
+            except Exception as exc:  # the database may be restarting: keep waiting (said once per new error)
+                if repr(exc) != last_error:
+                    log.warning("siaga: basis data tidak terjangkau / standby: database unreachable: %s", exc)
+                last_error = repr(exc)
             await asyncio.sleep(self.poll_s)
 
     # ---- holding it --------------------------------------------------------------------------------------

@@ -35,13 +35,13 @@ from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.chaos.relay import FreezableRelay
 from tests.chaos.supervisor import Supervisor
 from tests.fixtures.controller import eventually
-from tests.fixtures.postgres import SLOT, Cluster
+from tests.fixtures.postgres import Cluster
 from tests.integration.test_call_path import call_of
 
 pytestmark = pytest.mark.live
 
 TAKEOVER_S = 5.0
-STANDBY_WEB_PORT = 8094 + 100 * SLOT  # beside the slot's console port (8090 + 100 x slot)
+STANDBY_PORT_SHIFT = 4  # the standby's console: beside the slot's (8090 + 100 x slot), free in every slot
 
 
 @dataclass
@@ -62,15 +62,16 @@ async def pair(
     artefacts_dir: Path,
 ) -> AsyncIterator[Pair]:
     url = pg_cluster.url(pg_cluster.create_database())
+    standby_port = live_settings.web.port + STANDBY_PORT_SHIFT
     a = Supervisor(
         replace(live_settings, database_url=url),
         artefacts_dir / "leader-a.log",
         env={"PADANG112_DATABASE_URL": url, "PADANG112_ASTERISK__HTTP_PORT": str(ari_relay.port)},
     )
     b = Supervisor(
-        replace(live_settings, database_url=url, web=replace(live_settings.web, port=STANDBY_WEB_PORT)),
+        replace(live_settings, database_url=url, web=replace(live_settings.web, port=standby_port)),
         artefacts_dir / "leader-b.log",
-        env={"PADANG112_DATABASE_URL": url, "PADANG112_WEB__PORT": str(STANDBY_WEB_PORT)},
+        env={"PADANG112_DATABASE_URL": url, "PADANG112_WEB__PORT": str(standby_port)},
     )
     engine = create_engine(url)
     try:
