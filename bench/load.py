@@ -279,6 +279,13 @@ async def run_step(
     return step
 
 
+def left_on_switch(settings: config.Settings) -> str:
+    """What the calls may have left behind on Asterisk (a leak would grow its memory call by call)."""
+    channels = chroot.asterisk_rx(settings, "core show channels count").strip().splitlines()
+    bridges = [line for line in chroot.asterisk_rx(settings, "bridge show all").splitlines()[1:] if line.strip()]
+    return f"{'; '.join(channels)}; {len(bridges)} bridges"
+
+
 async def run_system(
     system: str, steps: list[float], duration: float, seats: int, hold: float, slot: int, profile: Path | None
 ) -> list[Step]:
@@ -293,6 +300,7 @@ async def run_system(
         for i, rate in enumerate(steps):
             out.append(await run_step(stack, system, rate, duration, hold_s(rate, seats, hold), i, profile))
             await asyncio.sleep(2.0)  # the last callers' BYEs, the controller's wrap-up
+            print(f"[load] {system}: left on the switch after the step: {left_on_switch(settings)}", flush=True)
         return out
 
 
