@@ -1,9 +1,10 @@
 """Carry out effects on Asterisk: the one place that writes ARI requests.
 
 The room's effects for one call run in order on that call's own lane (an asyncio task draining a queue), so a
-slow REST request for one caller never delays another. Timers are plain ``loop.call_later`` handles that post
-their command back to the controller. Every task is kept and cancelled on shutdown. The other lines (duty
-alerts, call-backs) run their own effects in order with :meth:`EffectRunner.perform`, which raises on failure.
+slow REST request for one caller never delays another; a seat's leg has its own lane (:func:`effect_lane`).
+Timers are plain ``loop.call_later`` handles that post their command back to the controller. Every task is kept
+and cancelled on shutdown. The other lines (duty alerts, call-backs) run their own effects in order with
+:meth:`EffectRunner.perform`, which raises on failure.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
+from padang112.domain.naming import parse_leg
 from padang112.domain.room import GREETING
 from padang112.telephony.ari import AriClient, AriError
 from padang112.telephony.snapshot import FALLBACK_CONTEXTS
@@ -39,6 +41,21 @@ def caller_id_for_seat(number: str, name: str) -> str:
 def greeting_playback(channel: str) -> str:
     """The greeting's playback id: fixed per caller channel, so a restarted controller can stop it."""
     return f"greet-{channel}"
+
+
+def effect_lane(effect: fx.Effect) -> str:
+    """The lane an effect waits its turn in: its call's, so a call's requests keep their order, except that a
+    seat's leg has a lane of its own (placing it, hanging it up): ringing the seat never waits behind the
+    caller's answer and greeting requests (issue 15: the ring must not wait for them)."""
+    if isinstance(effect, fx.FallbackMembership):
+        return f"seat:{effect.seat}"
+    if isinstance(effect, (fx.StartTimer, fx.CancelTimer)):  # never queued: timers fire by themselves
+        return f"timer:{effect.key}"
+    if isinstance(effect, fx.RingSeat):
+        return effect.leg
+    if isinstance(effect, fx.Hangup) and parse_leg(effect.channel) is not None:
+        return effect.channel
+    return effect.call_id
 
 
 class ChannelMedia:
@@ -91,7 +108,7 @@ class EffectRunner:
         if isinstance(effect, fx.CancelTimer):
             self._cancel_timer(effect.key)
             return
-        lane = f"seat:{effect.seat}" if isinstance(effect, fx.FallbackMembership) else effect.call_id
+        lane = effect_lane(effect)
         queue = self._lanes.setdefault(lane, asyncio.Queue())
         queue.put_nowait(effect)
         if lane not in self._tasks:
@@ -120,7 +137,7 @@ class EffectRunner:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # one failed request must not stop the lane
-                    log.error("effect %s failed: %s", effect, exc, extra={"call_id": lane})
+                    log.error("effect %s failed: %s", effect, exc, extra={"call_id": getattr(effect, "call_id", lane)})
                     self.failures[type(effect).__name__] += 1
                     self._on_failure(effect, exc)
         finally:

@@ -187,3 +187,36 @@ async def test_a_failed_look_for_a_caller_decides_nothing_the_reconcile_settles_
     with pytest.raises(AriError):
         await runner(ari, posted).perform(fx.FindCaller("c1", "c1"))
     assert posted == []
+
+
+class SlowAnswer(FakeAri):
+    """Answering the caller takes a while (a busy switch): placing the seat's leg must not wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def _request(self, method: str, path: str, params: dict[str, Any]) -> None:
+        self.requests.append((method, path, params))
+        if path.endswith("/answer"):
+            await self.release.wait()
+
+
+async def test_ringing_a_seat_does_not_wait_behind_the_callers_answer_and_greeting() -> None:
+    ari = SlowAnswer()
+    r = runner(ari)
+    leg = "leg-c1-seat01-1"
+    for effect in (
+        fx.Answer("c1", "c1"),
+        fx.RingSeat("c1", "seat01", leg, "0812", "", 15.0),
+        fx.PlayPrompts("c1", "c1", ("padang112/greeting",)),
+    ):
+        r.submit(effect)
+    await asyncio.sleep(0.01)
+    assert [p for _, p, _ in ari.requests] == ["/channels/c1/answer", f"/channels/{leg}"]  # greeting waits its turn
+    r.submit(fx.Hangup("c1", leg, "caller_gone"))  # the leg's own lane: after its placing, whatever the caller's
+    await asyncio.sleep(0.01)
+    assert ari.requests[-1][:2] == ("DELETE", f"/channels/{leg}")
+    ari.release.set()
+    await r.drain(1.0)
+    assert ari.requests[-1][1] == "/channels/c1/play/greet-c1"
