@@ -10,6 +10,7 @@ kernel, one clock. CPU per call is the step's utime+stime delta (/proc/<pid>/sta
 
     .venv/bin/python bench/load.py                       # steps 2,10,20,50 calls/s, 15 s each (~4 min)
     .venv/bin/python bench/load.py --steps 10 --duration 30
+    .venv/bin/python bench/load.py --steps 10 --systems padang112 --profile /tmp/prof   # where the time goes
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import pyspy
 from stack import Stack, bench_settings, bench_stack, percentile
 
 from padang112 import config
@@ -219,7 +221,9 @@ async def app_queue_stack(seats: int, slot: int) -> AsyncIterator[Stack]:
         chroot.stop(settings)
 
 
-async def run_step(stack: Stack, system: str, rate: float, duration: float, hold: float, index: int) -> Step:
+async def run_step(
+    stack: Stack, system: str, rate: float, duration: float, hold: float, index: int, profile: Path | None = None
+) -> Step:
     settings = stack.settings
     work = stack.state / f"step{index}"
     work.mkdir()
@@ -231,6 +235,9 @@ async def run_step(stack: Stack, system: str, rate: float, duration: float, hold
     print(
         f"[load] {system} {rate:g}/s: {count} calls in {duration:g} s, hold {hold:.1f} s, load {load:.1f}", flush=True
     )
+    spy = None
+    if profile is not None and stack.controller_pid is not None:
+        spy = pyspy.start(stack.controller_pid, profile / f"{system}-{rate:g}.txt", duration)
     with capture(settings.asterisk.sip_port, work / "sip.pcap"):
         before = {name: usage(pid)[0] for name, pid in procs.items()}
         carriers = settings.carriers
@@ -257,6 +264,11 @@ async def run_step(stack: Stack, system: str, rate: float, duration: float, hold
         {name: after[name][1] for name in procs},
         load,
     )
+    if spy is not None:
+        await asyncio.to_thread(spy.wait, 30)
+        assert profile is not None
+        with (profile / f"{system}-{rate:g}.txt").open() as stacks:
+            print(f"[load] {system} {rate:g}/s, the controller's time:\n{pyspy.summary(pyspy.parse_collapsed(stacks))}")
     d = delays or [float("nan")]
     print(
         f"[load] {system} {rate:g} calls/s: p50 {percentile(d, 50):.1f} ms, p99 {percentile(d, 99):.1f} ms, "
@@ -267,8 +279,15 @@ async def run_step(stack: Stack, system: str, rate: float, duration: float, hold
     return step
 
 
+def left_on_switch(settings: config.Settings) -> str:
+    """What the calls may have left behind on Asterisk (a leak would grow its memory call by call)."""
+    channels = chroot.asterisk_rx(settings, "core show channels count").strip().splitlines()
+    bridges = [line for line in chroot.asterisk_rx(settings, "bridge show all").splitlines()[1:] if line.strip()]
+    return f"{'; '.join(channels)}; {len(bridges)} bridges"
+
+
 async def run_system(
-    system: str, steps: list[float], duration: float, seats: int, hold: float, slot: int
+    system: str, steps: list[float], duration: float, seats: int, hold: float, slot: int, profile: Path | None
 ) -> list[Step]:
     stack_cm = bench_stack(seats, slot, CALLS) if system == "padang112" else app_queue_stack(seats, slot)
     async with stack_cm as stack:
@@ -279,8 +298,9 @@ async def run_system(
         await asyncio.sleep(2.0)
         out = []
         for i, rate in enumerate(steps):
-            out.append(await run_step(stack, system, rate, duration, hold_s(rate, seats, hold), i))
+            out.append(await run_step(stack, system, rate, duration, hold_s(rate, seats, hold), i, profile))
             await asyncio.sleep(2.0)  # the last callers' BYEs, the controller's wrap-up
+            print(f"[load] {system}: left on the switch after the step: {left_on_switch(settings)}", flush=True)
         return out
 
 
@@ -288,7 +308,7 @@ async def run(args: argparse.Namespace, slot: int) -> int:
     results: list[Step] = []
     steps = [float(r) for r in args.steps.split(",")]
     for system in args.systems.split(","):
-        results += await run_system(system, steps, args.duration, args.seats, args.hold, slot)
+        results += await run_system(system, steps, args.duration, args.seats, args.hold, slot, args.profile)
     print(f"\n{table(results)}\nload average {os.getloadavg()[0]:.2f} (1 min) at the end")
     return 0 if all(s.failed == 0 and s.no_seat == 0 for s in results) else 2
 
@@ -300,6 +320,9 @@ def main() -> int:
     parser.add_argument("--seats", type=int, default=48, help="pjsua2 seats (2 a process)")
     parser.add_argument("--hold", type=float, default=2.5, help="seconds a caller stays (less at high rates)")
     parser.add_argument("--systems", default="padang112,app_queue")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="sample the controller with py-spy into this folder, a file a step"
+    )
     args = parser.parse_args()
     for tool in ("sipp", "tcpdump"):
         if shutil.which(tool) is None:

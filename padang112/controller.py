@@ -90,7 +90,14 @@ class Controller:
             repo.called_in_over,
             calls.callback_daily_cap,
         )
-        self.runner = EffectRunner(self.ari, self.post, self.media, self.ami.set_member, self.dial_policy.duty_phone)
+        self.runner = EffectRunner(
+            self.ari,
+            self.post,
+            self.media,
+            self.ami.set_member,
+            self.dial_policy.duty_phone,
+            functools.partial(fallback_notes, self.ami),
+        )
         self.lines: list[Line] = []  # the calls we place that are not part of the room (duty alerts, call-backs)
         self.pranks = PrankScores()
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer

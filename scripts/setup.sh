@@ -54,7 +54,7 @@ stamp="$VENV/.installed-$(cat pyproject.toml constraints.txt | sha1sum | cut -c1
 if [ ! -e "$stamp" ]; then
   say "installing Python packages (aiohttp, SQLAlchemy, panoramisk, pjsua2, pytest, ...)"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -c constraints.txt -e ".[sim,test]"  # the tested versions
+  "$VENV/bin/pip" install -q -c constraints.txt -e ".[sim,test,bench]"  # the tested versions
   touch "$stamp"
 fi
 

@@ -15,6 +15,7 @@ import pytest
 
 from padang112 import config
 from padang112.web import tls
+from tests.slot import SLOT
 
 pytest_plugins = [  # controller first: asterisk imports its helpers, and a module imported early is not rewritten
     "tests.fixtures.controller",
@@ -28,10 +29,6 @@ pytest_plugins = [  # controller first: asterisk imports its helpers, and a modu
 TEST_SEATS = 72  # 73 seats: 146 event sources, more than Asterisk takes in one subscription request
 TLS_SEAT = f"seat{TEST_SEATS + 1:02d}"  # one more seat, never handed out: it must use TLS + SRTP (test_tls.py)
 
-# P112_TEST_SLOT=N (default 0; not PADANG112_*, which is read as a setting) runs the live tests on a second,
-# separate switch ("testN", shifted ports)
-# so two developers' sessions on one machine do not collide. CI always uses slot 0.
-SLOT = int(os.environ.get("P112_TEST_SLOT", "0"))
 # P112_TEST_DATABASE=postgresql: the live controller stores into a database on the session's throwaway PostgreSQL 15
 # (tests/fixtures/postgres.py) instead of its SQLite file; CI keeps SQLite.
 DATABASE = os.environ.get("P112_TEST_DATABASE", "sqlite")

@@ -26,7 +26,16 @@ class CallerHungUp:
 
 @dataclass(frozen=True)
 class CallerLeftApp:
-    """The caller's channel left our application without hanging up (the dialplan moved it)."""
+    """The caller's channel left our application with no hang-up announced: the dialplan moved it, or the
+    caller hung up in the instant ``Stasis()`` started, before Asterisk told this application of his channel
+    (then ``StasisEnd`` is all that comes). Which one is asked of the switch (:class:`~effects.FindCaller`)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
+class CallerMoved:
+    """The caller left our application alive: the dialplan's watchdog moved it to the fallback queue."""
 
     call_id: str
 
@@ -216,6 +225,7 @@ Command = (
     CallArrived
     | CallerHungUp
     | CallerLeftApp
+    | CallerMoved
     | PromptsFinished
     | SeatLegAnswered
     | SeatLegFailed

@@ -76,6 +76,15 @@ class ContinueToFallback:
 
 
 @dataclass(frozen=True)
+class FindCaller:
+    """Ask the switch where a caller who left our application went: ``CallerMoved`` back if the fallback queue
+    has him, ``CallerHungUp`` if his channel is gone."""
+
+    call_id: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class DialAgency:
     """Place a leg to the agency's duty phone (via the dial policy), showing the caller's number."""
 
@@ -156,6 +165,7 @@ Effect = (
     | PlayPrompts
     | StartHoldMusic
     | RingSeat
+    | FindCaller
     | Bridge
     | StartRecording
     | DestroyBridge

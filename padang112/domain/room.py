@@ -155,8 +155,18 @@ class Room(HandoffRules, SeatFaultRules):
         self._finish(call, CallState.ABANDONED, at, out, ended_by="caller", disposition="abandoned")
 
     def _on_CallerLeftApp(self, cmd: c.CallerLeftApp, at: datetime, out: Decision) -> None:
-        """The caller left our application alive: the dialplan's watchdog moved it to the fallback queue while
-        this controller did not answer (stopped, cut off). A waiting caller is handed over; others as hung up."""
+        """A waiting caller may have been moved to the fallback queue or may have hung up: the switch is asked
+        (a call wrongly closed as handed over would never be imported: no fallback note follows a hang-up).
+        Any other caller leaving the application is taken as hung up."""
+        call = self.calls.get(cmd.call_id)
+        if call is None or not call.waiting:
+            self._on_CallerHungUp(c.CallerHungUp(cmd.call_id), at, out)
+            return
+        out.effects.append(fx.FindCaller(call.id, call.channel))
+
+    def _on_CallerMoved(self, cmd: c.CallerMoved, at: datetime, out: Decision) -> None:
+        """The dialplan's watchdog moved the caller to the fallback queue while this controller did not answer
+        (stopped, cut off): a waiting call is handed over, not abandoned; others as hung up."""
         call = self.calls.get(cmd.call_id)
         if call is None or not call.waiting:
             self._on_CallerHungUp(c.CallerHungUp(cmd.call_id), at, out)

@@ -1,9 +1,10 @@
 """Carry out effects on Asterisk: the one place that writes ARI requests.
 
 The room's effects for one call run in order on that call's own lane (an asyncio task draining a queue), so a
-slow REST request for one caller never delays another. Timers are plain ``loop.call_later`` handles that post
-their command back to the controller. Every task is kept and cancelled on shutdown. The other lines (duty
-alerts, call-backs) run their own effects in order with :meth:`EffectRunner.perform`, which raises on failure.
+slow REST request for one caller never delays another; a seat's leg has its own lane (:func:`effect_lane`).
+Timers are plain ``loop.call_later`` handles that post their command back to the controller. Every task is kept
+and cancelled on shutdown. The other lines (duty alerts, call-backs) run their own effects in order with
+:meth:`EffectRunner.perform`, which raises on failure.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ from typing import Any
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
+from padang112.domain.naming import parse_leg
 from padang112.domain.room import GREETING
 from padang112.telephony.ari import AriClient, AriError
+from padang112.telephony.snapshot import FALLBACK_CONTEXTS
 
 log = logging.getLogger(__name__)
 
 LATE_TIMER_S = 2.0
+FIND_CALLER_TRIES = 20  # 2 s: a moved caller's snapshot leaves Stasis() within milliseconds
+FIND_CALLER_PAUSE_S = 0.1
 
 
 def caller_id_for_seat(number: str, name: str) -> str:
@@ -36,6 +41,21 @@ def caller_id_for_seat(number: str, name: str) -> str:
 def greeting_playback(channel: str) -> str:
     """The greeting's playback id: fixed per caller channel, so a restarted controller can stop it."""
     return f"greet-{channel}"
+
+
+def effect_lane(effect: fx.Effect) -> str:
+    """The lane an effect waits its turn in: its call's, so a call's requests keep their order, except that a
+    seat's leg has a lane of its own (placing it, hanging it up): ringing the seat never waits behind the
+    caller's answer and greeting requests (issue 15: the ring must not wait for them)."""
+    if isinstance(effect, fx.FallbackMembership):
+        return f"seat:{effect.seat}"
+    if isinstance(effect, (fx.StartTimer, fx.CancelTimer)):  # never queued: timers fire by themselves
+        return f"timer:{effect.key}"
+    if isinstance(effect, fx.RingSeat):
+        return effect.leg
+    if isinstance(effect, fx.Hangup) and parse_leg(effect.channel) is not None:
+        return effect.channel
+    return effect.call_id
 
 
 class ChannelMedia:
@@ -56,16 +76,19 @@ class EffectRunner:
         media: ChannelMedia,
         fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
         duty_phone: Callable[[str], str],
+        fallback_notes: Callable[[], Awaitable[frozenset[str]]],
         moh_class: str = "default",
         fallback_context: str = "emergency-fallback",
         fallback_entry: str = "waited",
     ) -> None:
-        """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else)."""
+        """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else);
+        ``fallback_notes()``: the callers the fallback dialplan has noted (none when they cannot be read)."""
         self.ari = ari
         self.post = post
         self.media = media
         self.fallback_membership = fallback_membership
         self.duty_phone = duty_phone
+        self.fallback_notes = fallback_notes
         self.moh_class = moh_class
         self.fallback_context = fallback_context
         self.fallback_entry = fallback_entry
@@ -85,7 +108,7 @@ class EffectRunner:
         if isinstance(effect, fx.CancelTimer):
             self._cancel_timer(effect.key)
             return
-        lane = f"seat:{effect.seat}" if isinstance(effect, fx.FallbackMembership) else effect.call_id
+        lane = effect_lane(effect)
         queue = self._lanes.setdefault(lane, asyncio.Queue())
         queue.put_nowait(effect)
         if lane not in self._tasks:
@@ -114,7 +137,7 @@ class EffectRunner:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # one failed request must not stop the lane
-                    log.error("effect %s failed: %s", effect, exc, extra={"call_id": lane})
+                    log.error("effect %s failed: %s", effect, exc, extra={"call_id": getattr(effect, "call_id", lane)})
                     self.failures[type(effect).__name__] += 1
                     self._on_failure(effect, exc)
         finally:
@@ -200,6 +223,36 @@ class EffectRunner:
             callerId=caller_id_for_seat(e.caller_number, e.caller_name),
             timeout=int(e.timeout_s) + 5,
         )
+
+    async def _FindCaller(self, e: fx.FindCaller) -> None:
+        """In a fallback context, or gone with a fallback note (moved, then his call ended while this controller
+        was stopped): moved. Gone without a note, or in his hang-up handler: hung up. Unsure (AMI down): hung
+        up, so he is on the call-back list. A failed ARI request posts nothing: the reconcile after the link's
+        return settles the call."""
+        where = await self._where_caller_went(e.channel)
+        moved = where is not None and where.get("context") in FALLBACK_CONTEXTS
+        moved = moved or e.channel in await self.fallback_notes()
+        if moved:
+            log.info("the caller left the application for the fallback queue", extra={"call_id": e.call_id})
+            self.post(c.CallerMoved(e.call_id))
+        else:
+            log.info("the caller left the application hung up (no hang-up announced)", extra={"call_id": e.call_id})
+            self.post(c.CallerHungUp(e.call_id))
+
+    async def _where_caller_went(self, channel: str) -> dict[str, Any] | None:
+        """The channel's dialplan place once the switch shows it out of ``Stasis()`` (None: it is gone)."""
+        for _ in range(FIND_CALLER_TRIES):
+            try:
+                found = await self.ari.get(f"/channels/{channel}")
+            except AriError as exc:
+                if exc.status != 404:
+                    raise
+                return None
+            dialplan: dict[str, Any] = found.get("dialplan") or {}
+            if dialplan.get("app_name") != "Stasis":
+                return dialplan
+            await asyncio.sleep(FIND_CALLER_PAUSE_S)
+        return None
 
     async def _DialAgency(self, e: fx.DialAgency) -> None:
         await self.ari.post(

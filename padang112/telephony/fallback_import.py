@@ -161,7 +161,8 @@ def _received(call: FallbackCall, via: str) -> CallTransition:
 
 
 async def fallback_notes(ami: AmiLink) -> frozenset[str]:
-    """Unique ids of the calls the fallback dialplan has noted and that are not imported yet."""
+    """Unique ids of the calls the fallback dialplan has noted and that are not imported yet (none if AMI is
+    down: logged)."""
     try:
         return frozenset(await asyncio.wait_for(ami.db_tree("p112fb"), timeout=2.0))
     except (TimeoutError, ConnectionError) as exc:

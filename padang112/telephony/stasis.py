@@ -89,8 +89,9 @@ class StasisTranslator:
         return []
 
     def _StasisEnd(self, event: dict[str, Any]) -> list[c.Command]:
-        """A caller hanging up is announced by ChannelHangupRequest first; a caller that only leaves was moved
-        by the dialplan's watchdog (this controller did not answer in time) and lives on in the fallback queue."""
+        """A caller hanging up is announced by ChannelHangupRequest first, unless he hung up in the instant
+        ``Stasis()`` started; a caller that only leaves was moved by the dialplan's watchdog (this controller did
+        not answer in time) and lives on in the fallback queue. The room asks the switch which it was."""
         channel_id = event["channel"]["id"]
         if parse_leg(channel_id) is None and parse_handoff_leg(channel_id) is None and self._is_inbound(channel_id):
             return [c.CallerLeftApp(channel_id)]

@@ -31,10 +31,10 @@ from padang112.incidents.model import IncidentDraft
 from padang112.incidents.store import IncidentStore
 from padang112.simulator import fleet
 from padang112.storage.db import create_engine
-from tests.conftest import SLOT
 from tests.fixtures.controller import eventually, free_port, stop_process
 from tests.integration.test_call_path import call_of
 from tests.integration.test_console_page import add_account, sign_in
+from tests.slot import SLOT
 
 pytestmark = pytest.mark.live
 

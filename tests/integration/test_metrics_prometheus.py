@@ -22,8 +22,8 @@ import yaml
 
 from padang112 import config, logs
 from padang112.simulator import fleet
-from tests.conftest import SLOT
 from tests.fixtures.controller import background, eventually, seat_is
+from tests.slot import SLOT
 
 pytestmark = pytest.mark.live
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SLOT
 from tests.fixtures.controller import free_port
+from tests.slot import SLOT
 
 pytestmark = pytest.mark.live
 

@@ -33,7 +33,10 @@ REPEATERS = 20  # numbers that try five times each
 # Every list one page of at most 10 rows: the supervisor's page with 8 busy seats is about 3,000 px whatever the
 # surge (the unbounded call-back list had grown the call taker's page to ~15,800 px).
 MAX_PAGE_PX = 3400
-SEAT_ROW_PX = 40  # seats of earlier tests in the session still signed in add their rows
+ROW_PX = 40
+# what a burst may add to the supervisor's page: the waiting list's 10 rows and its "more" line, a busy row for each
+# of the 8 seats, the call-back list's 10 rows and its pager (the page then holds ~3,000 px however long the surge)
+SURGE_ROWS = 10 + 1 + SEATS + 10 + 1
 MAX_BANNERS = 2 + 8  # "a caller waits over 15 s", "no seat ready", and the 8 newest escalations or duty calls
 CLICK_S = 1.0
 CLOSED = ("ended", "abandoned", "handed_over")
@@ -64,22 +67,32 @@ async def page_height(page: Page) -> int:
     return int(await page.evaluate("document.documentElement.scrollHeight"))
 
 
-async def supervisor_bound(page: Page) -> int:
-    """The bound grows with the seats signed in (the room's size, set by the shift: a row each in the seats' list
-    and, when busy, in the active calls), never with the calls; the alert banners on top (the two room alerts,
-    the newest escalations of incidents earlier tests left open) are bounded by their number."""
-    seat_rows = await page.locator("#seats tbody tr").count()
-    active_rows = await page.locator("#active tbody tr").count()
-    banners = await page.locator("#alerts > *").count()
-    assert banners <= MAX_BANNERS
-    alerts_px = int(await page.evaluate("document.getElementById('alerts').getBoundingClientRect().height"))
-    extra_rows = max(0, seat_rows - SEATS) + max(0, active_rows - SEATS)
-    return MAX_PAGE_PX + SEAT_ROW_PX * extra_rows + alerts_px
+async def alerts_height(page: Page) -> int:
+    """The alert banners on top: the two room alerts and the newest escalations of incidents earlier tests left
+    open, bounded by their number."""
+    assert await page.locator("#alerts > *").count() <= MAX_BANNERS
+    return int(await page.evaluate("document.getElementById('alerts').getBoundingClientRect().height"))
 
 
-async def assert_supervisor_bounded(page: Page) -> int:
-    """The supervisor's page within its bound; over it, the failure says which part grew."""
-    height, bound = await page_height(page), await supervisor_bound(page)
+async def supervisor_before_burst(page: Page) -> int:
+    """The supervisor's page before the burst, without its banners: what the session's earlier tests left on it
+    (their seats still signed in, their open incidents: rows whose height depends on their text), once its
+    lists are drawn and it holds still."""
+    await expect(page.locator("#open-incidents tbody tr").first).to_be_visible()  # the test's 25 incidents
+    await expect(page.locator("#seats tbody tr").first).to_be_visible()
+
+    async def still() -> int:
+        first = await page_height(page)
+        await asyncio.sleep(0.5)
+        return first if first == await page_height(page) else 0
+
+    return await eventually(still, 10, 0.1, "the supervisor's page to hold still") - await alerts_height(page)
+
+
+async def assert_supervisor_bounded(page: Page, before: int) -> int:
+    """The burst may add at most a page of each list it fills to the supervisor's page, whatever its size;
+    over that, the failure says which part grew."""
+    height, bound = await page_height(page), before + ROW_PX * SURGE_ROWS + await alerts_height(page)
     parts = await page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll("main > [id], main > section, main table")]
              .map((e) => [e.id || e.className || e.tagName, Math.round(e.getBoundingClientRect().height)]))"""
@@ -133,6 +146,7 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     supervisor = await more_pages("supervisor")
     await sign_in(supervisor, controller.base_url, "sup_surge", password)
     await supervisor.wait_for_url("**/supervisor")
+    before = await supervisor_before_burst(supervisor)
     agency = await more_pages("bpbd")
     await sign_in(agency, controller.base_url, "bpbd_surge", password)
     await agency.wait_for_url("**/opd")
@@ -146,8 +160,8 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
         waiting = int(await supervisor.locator("#surge-waiting").text_content() or 0)
         assert waiting > 10
         assert await supervisor.locator("#waiting tbody tr").count() <= 10
-        height = await assert_supervisor_bounded(supervisor)
-        print(f"\n[measure] mid-burst: {waiting} waiting; supervisor page {height} px")
+        height = await assert_supervisor_bounded(supervisor, before)
+        print(f"\n[measure] mid-burst: {waiting} waiting; supervisor page {height} px ({before} px before the burst)")
         output, _ = await asyncio.to_thread(sipp.communicate, timeout=150)
     finally:
         if sipp.poll() is None:
@@ -197,7 +211,7 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     await expect(supervisor.locator("#surge-abandoned")).not_to_have_text("0")
     assert await supervisor.locator("#surge-trend polyline.waiting").count() == 1
     assert await supervisor.locator("#callbacks tbody tr").count() == 10
-    await assert_supervisor_bounded(supervisor)
+    await assert_supervisor_bounded(supervisor, before)
 
     await expect(agency.locator("article.incident-card")).to_have_count(10)
     await expect(agency.locator("#incidents-pages .page-label")).to_contain_text("1–10 dari")

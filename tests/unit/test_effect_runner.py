@@ -36,9 +36,13 @@ async def no_membership(seat: str, member: bool, paused: bool) -> None:
     return None
 
 
-def runner(ari: FakeAri, posted: list[c.Command] | None = None) -> EffectRunner:
+def runner(ari: FakeAri, posted: list[c.Command] | None = None, noted: frozenset[str] = frozenset()) -> EffectRunner:
     sink = posted if posted is not None else []
-    return EffectRunner(ari, sink.append, ChannelMedia(), no_membership, lambda agency: f"PJSIP/duty_{agency}")  # type: ignore[arg-type]
+
+    async def notes() -> frozenset[str]:
+        return noted
+
+    return EffectRunner(ari, sink.append, ChannelMedia(), no_membership, lambda agency: f"PJSIP/duty_{agency}", notes)  # type: ignore[arg-type]
 
 
 async def test_originate_names_the_channel_and_passes_the_app_arguments() -> None:
@@ -128,3 +132,91 @@ async def test_hundreds_of_event_sources_are_subscribed_in_requests_asterisk_acc
     sent = [params["eventSource"].split(",") for _, _, params in ari.requests]
     assert all(len(batch) < 128 for batch in sent)
     assert [s for batch in sent for s in batch] == sources
+
+
+class SwitchWithCaller(FakeAri):
+    """GET /channels/<id> answers with each of ``views`` in turn (None: 404, the channel is gone)."""
+
+    def __init__(self, *views: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.views = list(views)
+
+    async def get(self, path: str, **params: Any) -> Any:
+        await self._request("GET", path, params)
+        view = self.views.pop(0) if len(self.views) > 1 else self.views[0]
+        if view is None:
+            raise AriError("GET", path, 404, "Channel not found")
+        return {"id": "c1", "dialplan": view}
+
+
+IN_STASIS = {"context": "emergency", "exten": "s", "priority": 13, "app_name": "Stasis"}
+IN_FALLBACK = {"context": "p112-fallback-enter", "exten": "s", "priority": 1, "app_name": "Set"}
+IN_HANGUP_HANDLER = {"context": "p112-early-hangup", "exten": "s", "priority": 1, "app_name": "GotoIf"}
+
+
+MOVED, GONE = c.CallerMoved("c1"), c.CallerHungUp("c1")
+
+
+@pytest.mark.parametrize(
+    ("views", "noted", "found", "asked"),
+    [
+        ((None,), False, GONE, 1),  # gone, never in the fallback: he hung up as Stasis() started
+        ((IN_HANGUP_HANDLER,), False, GONE, 1),  # in his hang-up handler: on his way out
+        ((IN_FALLBACK,), False, MOVED, 1),  # the watchdog moved him: not noted yet, in the fallback already
+        ((None,), True, MOVED, 1),  # moved, and his fallback call ended while this controller was stopped
+        ((IN_STASIS, IN_STASIS, IN_FALLBACK), False, MOVED, 3),  # the switch had not moved on yet
+        ((IN_STASIS, None), False, GONE, 2),
+        ((IN_STASIS,), False, GONE, 20),  # never moves on: not left waiting for ever
+    ],
+)
+async def test_a_caller_who_left_the_app_is_found_moved_or_gone(monkeypatch, views, noted, found, asked) -> None:
+    monkeypatch.setattr("padang112.telephony.executor.FIND_CALLER_PAUSE_S", 0)
+    ari, posted = SwitchWithCaller(*views), []
+    notes = frozenset({"c1"} if noted else set())
+    await runner(ari, posted, notes).perform(fx.FindCaller("c1", "c1"))
+    assert posted == [found] and len(ari.requests) == asked
+
+
+async def test_a_failed_look_for_a_caller_decides_nothing_the_reconcile_settles_it() -> None:
+    ari, posted = FakeAri(), []
+
+    async def unreachable(path: str, **params: Any) -> Any:
+        raise AriError("GET", path, 503, "Service Unavailable")
+
+    ari.get = unreachable  # type: ignore[method-assign]
+    with pytest.raises(AriError):
+        await runner(ari, posted).perform(fx.FindCaller("c1", "c1"))
+    assert posted == []
+
+
+class SlowAnswer(FakeAri):
+    """Answering the caller takes a while (a busy switch): placing the seat's leg must not wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def _request(self, method: str, path: str, params: dict[str, Any]) -> None:
+        self.requests.append((method, path, params))
+        if path.endswith("/answer"):
+            await self.release.wait()
+
+
+async def test_ringing_a_seat_does_not_wait_behind_the_callers_answer_and_greeting() -> None:
+    ari = SlowAnswer()
+    r = runner(ari)
+    leg = "leg-c1-seat01-1"
+    for effect in (
+        fx.Answer("c1", "c1"),
+        fx.RingSeat("c1", "seat01", leg, "0812", "", 15.0),
+        fx.PlayPrompts("c1", "c1", ("padang112/greeting",)),
+    ):
+        r.submit(effect)
+    await asyncio.sleep(0.01)
+    assert [p for _, p, _ in ari.requests] == ["/channels/c1/answer", f"/channels/{leg}"]  # greeting waits its turn
+    r.submit(fx.Hangup("c1", leg, "caller_gone"))  # the leg's own lane: after its placing, whatever the caller's
+    await asyncio.sleep(0.01)
+    assert ari.requests[-1][:2] == ("DELETE", f"/channels/{leg}")
+    ari.release.set()
+    await r.drain(1.0)
+    assert ari.requests[-1][1] == "/channels/c1/play/greet-c1"

@@ -568,12 +568,24 @@ def test_a_waiting_caller_moved_to_the_fallback_queue_by_the_dialplan_is_handed_
     d.arrive("c1")
     leg = d.call("c1").leg
     out = d.do(c.CallerLeftApp("c1"))
+    assert out.events == [] and out.effects == [fx.FindCaller("c1", "chan-c1")]  # moved, or hung up at Stasis()?
+    out = d.do(c.CallerMoved("c1"))
     assert call_moves(out, "c1") == [(state, "handed_over")]
     assert not of(out, fx.ContinueToFallback)  # the dialplan already moved it
     if state == "offered":
         assert fx.Hangup("c1", leg, "handed_over") in out.effects
         assert seat_moves(out, "seat01") == [("offered", "available")]
     assert "c1" not in d.room.calls and d.room.queue == []
+
+
+def test_a_waiting_caller_who_left_the_app_and_whose_channel_is_gone_is_abandoned():
+    """He hung up in the instant Stasis() started: StasisEnd was all Asterisk sent, and no fallback note
+    follows a hang-up in Stasis(), so only 'abandoned' keeps him on the call-back list."""
+    d = desk("seat01", registered=())
+    d.arrive("c1")
+    assert d.do(c.CallerLeftApp("c1")).effects == [fx.FindCaller("c1", "chan-c1")]
+    out = d.do(c.CallerHungUp("c1"))
+    assert call_moves(out, "c1") == [("queued", "abandoned")]
 
 
 def test_a_connected_caller_leaving_the_app_ends_the_call_like_a_hang_up():
@@ -989,7 +1001,7 @@ def _random_command(
         cid, seat, leg = rng.choice(legs)
         return c.SeatLegAnswered(cid, seat, leg)  # maybe stale
     if roll < 0.46:
-        return rng.choice([c.CallerHungUp, c.CallerLeftApp])(rng.choice(known))
+        return rng.choice([c.CallerHungUp, c.CallerLeftApp, c.CallerMoved])(rng.choice(known))
     if roll < 0.51 and connected:
         k = rng.choice(connected)
         return c.SeatLegHungUp(k.id, k.seat, k.leg, rng.choice(CAUSES))  # early ones are drops (min_talk_s)
@@ -1082,12 +1094,15 @@ def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before
         assert s.failures < limit or s.state in (SeatState.PAUSED, SeatState.OFFLINE), where
     failing_moves = [e for e in of(out, SeatTransition) if e.reason == "phone_failing"]
     assert all(any(f.seat == e.seat and f.paused for f in of(out, SeatPhoneFailed)) for e in failing_moves), where
-    # a caller whose seat dropped the call at once is first in line again (or already ringing the next seat)
+    # a caller whose seat dropped the call at once is first in line again (or already ringing the next seat):
+    # only callers who lost their seats too and arrived before him stay ahead of him
     for moved in of(out, CallTransition):
         if (moved.from_state, moved.to_state) == ("connected", "queued") and moved.call_id in calls:
             k = calls[moved.call_id]
             assert k.seat_lost, where
-            assert k.state == CallState.OFFERED or room.queue[0][-1] == k.id, where
+            if k.state != CallState.OFFERED:
+                ahead = [calls[cid] for _, _, cid in room.queue[: [e[-1] for e in room.queue].index(k.id)]]
+                assert all(a.seat_lost and a.seq < k.seq for a in ahead), where
     # a seat is rung only if it was eligible just before, and once per decision
     rung = of(out, fx.RingSeat)
     assert len({r.seat for r in rung}) == len(rung) and len({r.call_id for r in rung}) == len(rung), where
