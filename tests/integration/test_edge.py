@@ -1,0 +1,104 @@
+"""The SIP edge (Kamailio) in front of the real switch: carriers by source address, emergency numbers only, the
+carrier header it sets itself, the Asterisk side that believes that header only from the edge."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from padang112.simulator import fleet
+from tests.fixtures.asterisk import SIPP_DIR, run_sipp
+from tests.fixtures.controller import eventually
+from tests.integration.test_call_path import call_of
+from tests.integration.test_emergency_number_forms import FORMS, tel_scenario
+
+pytestmark = pytest.mark.live
+
+STRANGER = "127.0.0.77"  # neither a carrier's trunk nor an Asterisk node
+
+
+def _number(tag: str) -> str:
+    return f"08139{abs(hash(tag)) % 1000000:06d}"
+
+
+def _spoofing_scenario(tmp_path: Path, claimed: list[str]) -> Path:
+    """carrier_invite.xml with carrier headers of the sender's own making (as an attacker would add them)."""
+    text = (SIPP_DIR / "carrier_invite.xml").read_text()
+    headers = "".join(f"\n      {line}" for line in claimed)
+    text = text.replace("Subject: padang112 test", "Subject: padang112 test" + headers, 1)
+    path = tmp_path / "carrier_invite_spoofed.xml"
+    path.write_text(text)
+    return path
+
+
+def test_an_unknown_source_and_a_carrier_dialling_another_number_get_403_from_the_edge(edge, tmp_path: Path) -> None:
+    keys = {"caller": "0811", "caller_name": "x"}
+    stranger = run_sipp(edge, "carrier_invite.xml", tmp_path, STRANGER, keys=keys, tag="stranger")
+    assert stranger.final == 403, stranger.statuses
+    carrier = fleet.carrier_address(edge.settings, "xl")
+    for i, service in enumerate(("+62751123456", "0811", "11a2", "1;12", "+6211")):
+        result = run_sipp(edge, "carrier_invite.xml", tmp_path, carrier, service=service, keys=keys, tag=f"n{i}")
+        assert result.final == 403 and 200 not in result.statuses, (service, result.statuses)
+
+
+@pytest.mark.parametrize(("form", "service", "tel"), FORMS)
+async def test_every_form_of_112_from_a_carrier_goes_through_the_edge(
+    edge, controller, repo, tmp_path: Path, form: str, service: str, tel: bool
+) -> None:
+    caller = _number(f"edge-{form}")
+    scenario = str(tel_scenario(tmp_path)) if tel else "carrier_invite.xml"
+    source = fleet.carrier_address(edge.settings, "indosat")
+    result = run_sipp(edge, scenario, tmp_path, source, service=service, keys={"caller": caller, "caller_name": form})
+    assert result.final == 200, (result.statuses, result.output[-500:])
+    call = await eventually(lambda: call_of(repo, caller), 10, what=f"the {form} call stored")
+    assert call.dialed == "112" and call.carrier == "indosat"
+
+
+async def test_a_carrier_header_from_outside_is_removed_and_replaced_by_the_edge(
+    edge, asterisk, controller, repo, tmp_path: Path
+) -> None:
+    """A telkomsel subscriber's call that claims (three spellings) to come over telkom is stored as telkomsel."""
+    claimed = ["X-P112-Carrier: telkom", "x-p112-carrier: telkom", "X-P112-CARRIER: xl"]
+    scenario = str(_spoofing_scenario(tmp_path, claimed))
+    caller = _number("spoof-edge")
+    source = fleet.carrier_address(edge.settings, "telkomsel")
+    keys = {"caller": caller, "caller_name": "spoof"}
+    result = run_sipp(edge, scenario, tmp_path, source, service="112", keys=keys, tag="viaedge")
+    assert result.final == 200, result.statuses
+    call = await eventually(lambda: call_of(repo, caller), 10, what="the spoofing call stored")
+    assert call.carrier == "telkomsel"
+
+    # straight to Asterisk, the header means nothing: a carrier stays itself, a stranger is not the edge
+    direct = _number("spoof-direct")
+    result = run_sipp(
+        asterisk, scenario, tmp_path, source, service="112", keys={"caller": direct, "caller_name": "spoof"}, tag="d"
+    )
+    assert result.final == 200, result.statuses
+    assert (await eventually(lambda: call_of(repo, direct), 10, what="the direct call stored")).carrier == "telkomsel"
+    keys = {"caller": "0811", "caller_name": "x"}
+    stranger = run_sipp(asterisk, scenario, tmp_path, STRANGER, service="112", keys=keys, tag="s")
+    assert stranger.final is not None and 400 <= stranger.final < 500, stranger.statuses
+
+
+async def test_a_112_call_from_each_carrier_through_the_edge_reaches_a_seat_and_names_its_carrier(
+    edge, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+) -> None:
+    seats = seat_pool(3)
+    await seat_phones(seats, answer_after=0.2, hangup_after=0.8)
+    citizens = [await simulator("citizens1"), await simulator("citizens2")]  # 4 calls at most a process
+    callers = {}
+    for i, carrier in enumerate(live_settings.carriers):
+        callers[carrier.name] = caller = _number(f"each-{carrier.name}")
+        await citizens[i % 2].call(
+            f"e{i}", edge.target_uri(), bind=carrier.address, caller=caller, record=tmp_path / f"e{i}.wav"
+        )
+    calls = await asyncio.gather(
+        *(
+            eventually(lambda c=c: call_of(repo, c, "ended"), 40, what=f"{name}'s call ended")
+            for name, c in callers.items()
+        )
+    )
+    for (name, _), call in zip(callers.items(), calls, strict=True):
+        assert call.carrier == name and call.seat in seats and call.connected_at is not None, (name, call)
