@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from padang112.simulator import fleet
+from padang112.simulator import fleet, tones
+from tests.conftest import EDGE_SEATS
 from tests.fixtures.asterisk import SIPP_DIR, run_sipp
-from tests.fixtures.controller import eventually
+from tests.fixtures.controller import eventually, seat_is
 from tests.integration.test_call_path import call_of
 from tests.integration.test_emergency_number_forms import FORMS, tel_scenario
 
@@ -102,3 +103,37 @@ async def test_a_112_call_from_each_carrier_through_the_edge_reaches_a_seat_and_
     )
     for (name, _), call in zip(callers.items(), calls, strict=True):
         assert call.carrier == name and call.seat in seats and call.connected_at is not None, (name, call)
+
+
+async def test_a_seat_registered_only_at_the_edge_takes_a_112_call_with_audio_both_ways(
+    edge, asterisk, controller, repo, seat_phones, simulator, live_settings, tmp_path: Path
+) -> None:
+    """Asterisk reaches the seat through the edge (its static contact, qualified), and sees it go offline when it
+    leaves the edge: the edge does not answer Asterisk's OPTIONS for a phone it does not know."""
+    seat = EDGE_SEATS[0]
+    phones = await seat_phones([seat], answer_after=0.3, tone_hz=1000, record_dir=tmp_path)
+    assert seat in edge.registered()
+    await eventually(lambda: seat_is(repo, seat, "available"), 15, what=f"{seat} online through the edge")
+    citizen = await simulator("citizen")
+    caller = _number("edge-seat")
+    await citizen.call(
+        "s1",
+        edge.target_uri(),
+        bind=fleet.carrier_address(live_settings, "smartfren"),
+        caller=caller,
+        tone_hz=440,
+        record=tmp_path / "citizen.wav",
+        hangup_after=4,
+    )
+    await phones[seat].wait_event(lambda e: e.get("event") == "seat_ringing", 10)
+    ended = await citizen.wait_call_state("s1", "DISCONNECTED", 20)
+    seat_end = await phones[seat].wait_event(lambda e: e.get("event") == "seat_call_ended", 10)
+    assert ended["code"] == 200
+    assert tones.contains_tone(tmp_path / "citizen.wav", 1000), "the caller did not hear the call taker"
+    assert tones.contains_tone(seat_end["recording"], 440), "the call taker did not hear the caller"
+    call = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="the call stored as ended")
+    assert call.seat == seat and call.carrier == "smartfren"
+
+    await phones[seat].unregister(seat)
+    assert seat not in edge.registered()
+    await eventually(lambda: seat_is(repo, seat, "offline"), 12, what=f"{seat} offline once it left the edge")

@@ -43,7 +43,7 @@ def test_kamailio_accepts_the_rendered_configuration(tmp_path: Path) -> None:
     assert os.stat(cfg).st_mode & 0o777 == 0o600  # the phones' passwords
     done = subprocess.run(process.command(settings, cfg, check_only=True), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert (cfg.parent / "dispatcher.list").read_text().splitlines()[-1] == "1 sip:127.0.0.1:5060 0 0"
+    assert (cfg.parent / "dispatcher.list").read_text().splitlines()[-1] == "1 sip:127.0.0.1:5060;transport=udp 0 0"
 
 
 def test_the_edge_names_carriers_by_address_and_never_rate_limits_them(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_the_edge_names_carriers_by_address_and_never_rate_limits_them(tmp_path:
     numbers = "|".join(settings.calls.emergency_numbers)
     assert f'$var(number) =~ "^({numbers})$"' in cfg
     dispatched = render.render_all(settings, _secrets(settings))["dispatcher.list"].splitlines()
-    assert dispatched[-2:] == ["1 sip:10.0.0.6:5060 0 0", "1 sip:10.0.0.7:5060 0 0"]
+    assert dispatched[-2:] == ["1 sip:10.0.0.6:5060;transport=udp 0 0", "1 sip:10.0.0.7:5060;transport=udp 0 0"]
 
 
 def test_asterisk_believes_the_carrier_header_only_from_the_edge(tmp_path: Path) -> None:
