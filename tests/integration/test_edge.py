@@ -4,6 +4,9 @@ carrier header it sets itself, the Asterisk side that believes that header only 
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -137,3 +140,51 @@ async def test_a_seat_registered_only_at_the_edge_takes_a_112_call_with_audio_bo
     await phones[seat].unregister(seat)
     assert seat not in edge.registered()
     await eventually(lambda: seat_is(repo, seat, "offline"), 12, what=f"{seat} offline once it left the edge")
+
+
+def _options_flood(edge, source: str, count: int, listen_s: float = 1.0) -> int:
+    """Send ``count`` OPTIONS to the edge itself from ``source``, 500 a second (ten times what pike lets through),
+    reading the answers as they come (so no socket buffer overflows); how many were answered."""
+    answered = 0
+
+    def read(until: float) -> None:
+        nonlocal answered
+        while (left := until - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                answered += sock.recv(4096).startswith(b"SIP/2.0 200")
+            except TimeoutError:
+                return
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        port = sock.getsockname()[1]
+        for i in range(count):
+            branch = f"z9hG4bK{uuid.uuid4().hex[:16]}"
+            request = (
+                f"OPTIONS sip:{edge.registrar} SIP/2.0\r\nVia: SIP/2.0/UDP {source}:{port};branch={branch}\r\n"
+                f"From: <sip:flood@{source}>;tag=f{i}\r\nTo: <sip:{edge.registrar}>\r\nCall-ID: {branch}@{source}\r\n"
+                "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            )
+            sock.sendto(request.encode(), (edge.sip_host, edge.sip_port))
+            read(time.monotonic() + 0.002)
+        read(time.monotonic() + listen_s)
+    return answered
+
+
+async def test_a_flooding_stranger_is_ignored_while_carriers_are_never_rate_limited(
+    edge, controller, repo, tmp_path: Path
+) -> None:
+    flooder = "127.0.0.66"
+    limit = edge.settings.edge.pike_requests
+    answered = _options_flood(edge, flooder, 300)
+    assert answered < 300 and answered <= 2 * limit + 5, answered  # pike cut it off
+    assert _options_flood(edge, flooder, 1, listen_s=0.5) == 0, "the flooder is still heard"
+    # a carrier's trunk sending as much is never cut off, and its 112 call goes through at once
+    carrier = fleet.carrier_address(edge.settings, "telkom")
+    assert _options_flood(edge, carrier, 300) == 300
+    caller = _number("after-flood")
+    keys = {"caller": caller, "caller_name": "flood"}
+    result = run_sipp(edge, "carrier_invite.xml", tmp_path, carrier, service="112", keys=keys)
+    assert result.final == 200, result.statuses
+    assert (await eventually(lambda: call_of(repo, caller), 10, what="the call stored")).carrier == "telkom"
