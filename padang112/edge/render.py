@@ -45,7 +45,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         "module_dir": MODULE_DIR,
         "control_socket": control_socket(settings),
         "dispatcher_list": config_dir(settings) / "dispatcher.list",
-        "nodes": topology.nodes(settings),
+        "nodes": [topology.node_uri(host, port) for host, port in topology.nodes(settings)],
         "carriers": settings.carriers,
         "carrier_header": topology.CARRIER_HEADER,
         "phones": [{"name": p, "password": passwords[p]} for p in topology.phones(settings)],

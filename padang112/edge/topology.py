@@ -39,6 +39,12 @@ def nodes(settings: config.Settings) -> list[tuple[str, int]]:
     return out
 
 
+def node_uri(host: str, port: int) -> str:
+    """A node as the dispatcher names it. The transport is part of it: the edge recognises a node's own requests
+    by exact address, port and protocol (``ds_is_from_list`` mode 0), and a URI without one matches no protocol."""
+    return f"sip:{host}:{port};transport=udp"
+
+
 def phones(settings: config.Settings) -> list[str]:
     """Seats and duty phones that register at the edge (none while it is off)."""
     if not enabled(settings):

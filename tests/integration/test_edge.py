@@ -4,6 +4,7 @@ carrier header it sets itself, the Asterisk side that believes that header only 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import time
 import uuid
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from padang112.edge import process, render, topology
 from padang112.simulator import fleet, tones
 from tests.conftest import EDGE_SEATS
-from tests.fixtures.asterisk import SIPP_DIR, run_sipp
+from tests.fixtures.asterisk import SIPP_DIR, free_udp_port, run_sipp
 from tests.fixtures.controller import eventually, seat_is
+from tests.fixtures.edge import running_edge
 from tests.integration.test_call_path import call_of
 from tests.integration.test_emergency_number_forms import FORMS, tel_scenario
 
@@ -188,3 +191,42 @@ async def test_a_flooding_stranger_is_ignored_while_carriers_are_never_rate_limi
     result = run_sipp(edge, "carrier_invite.xml", tmp_path, carrier, service="112", keys=keys)
     assert result.final == 200, result.statuses
     assert (await eventually(lambda: call_of(repo, caller), 10, what="the call stored")).carrier == "telkom"
+
+
+async def test_with_a_dead_node_first_in_the_set_calls_still_go_through_by_the_failure_route(
+    edge, asterisk, controller, repo, tmp_path: Path, artefacts_dir: Path
+) -> None:
+    """A second edge (its own port and run directory) whose set holds a node that answers nothing (a dead
+    port) and the real switch. The dead node is put back to active before each call, as if its last probe had
+    been answered, so round robin sends calls to it first: the failure route hands them on to the live node."""
+    dead = topology.node_uri("127.0.0.1", free_udp_port("127.0.0.1"))
+    live = topology.node_uri(asterisk.sip_host, asterisk.sip_port)
+    base = edge.settings
+    settings = dataclasses.replace(
+        base,
+        state_dir=tmp_path,
+        edge=dataclasses.replace(
+            base.edge,
+            port=base.edge.port + 1,
+            nodes=(dead.removeprefix("sip:").split(";")[0], f"{asterisk.sip_host}:{asterisk.sip_port}"),
+            run_dir=base.edge.run_dir.with_name(base.edge.run_dir.name + "-failover"),
+        ),
+    )
+    cfg = render.write_all(settings, base.secrets())
+    settings.edge.run_dir.mkdir(mode=0o700, exist_ok=True)
+    log = artefacts_dir / "edge-failover.log"
+    carrier = fleet.carrier_address(base, "xl")
+    with running_edge(settings, process.command(settings, cfg), log, live={live}) as second:
+        callers, times = [_number(f"failover-{i}") for i in range(4)], []
+        for caller in callers:
+            second.rpc("dispatcher.set_state", "ap", "1", dead)
+            keys = {"caller": caller, "caller_name": "failover"}
+            started = time.monotonic()
+            result = run_sipp(second, "carrier_invite.xml", tmp_path, carrier, service="112", keys=keys, hold_ms=200)
+            times.append(round(time.monotonic() - started, 2))
+            assert result.final == 200, (times, result.statuses)
+    failovers = log.read_text().count("node gagal / node failed")
+    assert failovers >= 2, f"the failure route ran {failovers} times; call times {times}"
+    # a call held 0.2 s ends while Answer() waits for media: stored by the fallback import, with its carrier too
+    calls = await asyncio.gather(*(eventually(lambda c=c: call_of(repo, c), 10, what="stored") for c in callers))
+    assert {call.carrier for call in calls} == {"xl"}
