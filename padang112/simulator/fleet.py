@@ -26,13 +26,17 @@ USER_RE = re.compile(r"sips?:([^@;>]+)@")  # the user part (caller number) of a 
 def registrar(settings: config.Settings, phone: str | None = None) -> str:
     """Where ``phone`` registers: the SIP edge for the phones it serves (``[edge] phones``), else the switch."""
     if phone is not None and phone in topology.phones(settings):
-        return f"{settings.edge.address}:{settings.edge.port}"
+        return edge_address(settings)
     return f"{settings.asterisk.bind_address}:{settings.asterisk.sip_port}"
 
 
-def target_uri(settings: config.Settings, number: str = "112") -> str:
-    """Where a carrier trunk sends an emergency call: the switch's own SIP address."""
-    return f"sip:{number}@{registrar(settings)}"
+def edge_address(settings: config.Settings) -> str:
+    return f"{settings.edge.address}:{settings.edge.port}"
+
+
+def target_uri(settings: config.Settings, number: str = "112", via_edge: bool = False) -> str:
+    """Where a carrier trunk sends an emergency call: the switch's own SIP address, or the SIP edge's."""
+    return f"sip:{number}@{edge_address(settings) if via_edge else registrar(settings)}"
 
 
 def carrier_address(settings: config.Settings, name: str) -> str:
