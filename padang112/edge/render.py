@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,12 @@ def control_socket(settings: config.Settings) -> Path:
     return settings.edge.run_dir / CONTROL_SOCKET
 
 
+def route_token(secrets: config.Secrets) -> str:
+    """The token in the edge's Record-Route: derived from the session key, so no new secret and stable across
+    restarts (a call set up before a restart of the edge keeps its in-dialog route)."""
+    return hmac.new(secrets.session_key.encode(), b"padang112-edge-record-route", hashlib.sha256).hexdigest()[:24]
+
+
 def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any]:
     pbx_render.check_names(settings)  # carrier names and addresses, phones, numbers: the dialplan's own checks
     pbx_render.check_secrets(secrets)
@@ -49,6 +57,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         "carriers": settings.carriers,
         "carrier_header": topology.CARRIER_HEADER,
         "phones": [{"name": p, "password": passwords[p]} for p in topology.phones(settings)],
+        "route_token": route_token(secrets),
         "emergency_numbers": list(settings.calls.emergency_numbers),
         "country_code": settings.calls.country_code,
     }

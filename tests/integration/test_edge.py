@@ -50,6 +50,34 @@ def test_an_unknown_source_and_a_carrier_dialling_another_number_get_403_from_th
         assert result.final == 403 and 200 not in result.statuses, (service, result.statuses)
 
 
+def _status_of(edge, source: str, request: str) -> int | None:
+    """Send one request from ``source`` to the edge; the status of its first answer (None: no answer in 2 s)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        port = sock.getsockname()[1]
+        sock.sendto(request.format(via=f"{source}:{port}").encode(), (edge.sip_host, edge.sip_port))
+        sock.settimeout(2.0)
+        try:
+            reply = sock.recv(4096)
+        except TimeoutError:
+            return None
+    return int(reply[8:11]) if reply.startswith(b"SIP/2.0 ") else None
+
+
+def test_the_edge_relays_no_in_dialog_request_along_a_route_it_did_not_set(edge, asterisk) -> None:
+    """An open relay: a request that looks in-dialog, with a Route through the edge written by the sender,
+    towards the switch (which trusts the edge's address). Refused by the edge, never relayed."""
+    target = f"{asterisk.sip_host}:{asterisk.sip_port}"
+    for route in (f"<sip:{edge.registrar};lr>", f"<sip:{edge.registrar};lr;p112=guess>"):
+        request = (
+            f"INVITE sip:112@{target} SIP/2.0\r\nVia: SIP/2.0/UDP {{via}};branch=z9hG4bK{uuid.uuid4().hex[:12]}\r\n"
+            f"Route: {route}\r\nFrom: <sip:x@{STRANGER}>;tag=a1\r\nTo: <sip:112@{target}>;tag=b2\r\n"
+            f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 2 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        )
+        for source in (STRANGER, fleet.carrier_address(edge.settings, "xl")):
+            assert _status_of(edge, source, request) == 403, (route, source)
+
+
 @pytest.mark.parametrize(("form", "service", "tel"), FORMS)
 async def test_every_form_of_112_from_a_carrier_goes_through_the_edge(
     edge, controller, repo, tmp_path: Path, form: str, service: str, tel: bool

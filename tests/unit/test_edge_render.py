@@ -53,6 +53,11 @@ def test_the_edge_names_carriers_by_address_and_never_rate_limits_them(tmp_path:
         assert f'if ($si == "{carrier.address}") {{\n\t\t$var(carrier) = "{carrier.name}";' in cfg
     assert 'if ($var(carrier) == "" && $var(node) == 0 && !pike_check_req())' in cfg
     assert cfg.index('remove_hf_re("^[Xx]-[Pp]112-")') < cfg.index("append_hf(")
+    secrets = _secrets(settings)
+    token = render.route_token(secrets)
+    assert token not in secrets.session_key and len(token) == 24
+    routed = render.render_all(settings, secrets)["kamailio.cfg"]
+    assert f'add_rr_param(";p112={token}")' in routed and f'check_route_param("p112={token}")' in routed
     numbers = "|".join(settings.calls.emergency_numbers)
     assert f'$var(number) =~ "^({numbers})$"' in cfg
     dispatched = render.render_all(settings, _secrets(settings))["dispatcher.list"].splitlines()
