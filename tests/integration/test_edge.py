@@ -173,7 +173,7 @@ async def test_a_seat_registered_only_at_the_edge_takes_a_112_call_with_audio_bo
     await eventually(lambda: seat_is(repo, seat, "offline"), 12, what=f"{seat} offline once it left the edge")
 
 
-def _options_flood(edge, source: str, count: int, listen_s: float = 1.0) -> int:
+def _options_flood(edge, source: str, count: int, listen_s: float = 0.5) -> int:
     """Send ``count`` OPTIONS to the edge itself from ``source``, 500 a second (ten times what pike lets through),
     reading the answers as they come (so no socket buffer overflows); how many were answered."""
     answered = 0
