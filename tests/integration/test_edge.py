@@ -14,6 +14,7 @@ import pytest
 
 from padang112.edge import process, render, topology
 from padang112.simulator import fleet, tones
+from padang112.simulator.client import SimulatorError
 from tests.conftest import EDGE_SEATS
 from tests.fixtures.asterisk import SIPP_DIR, free_udp_port, run_sipp
 from tests.fixtures.controller import eventually, seat_is
@@ -167,6 +168,13 @@ async def test_a_seat_registered_only_at_the_edge_takes_a_112_call_with_audio_bo
     assert tones.contains_tone(seat_end["recording"], 440), "the call taker did not hear the caller"
     call = await eventually(lambda: call_of(repo, caller, "ended"), 10, what="the call stored as ended")
     assert call.seat == seat and call.carrier == "smartfren"
+
+    # an edge phone cannot register at Asterisk itself (max_contacts = 0): only the edge reaches it
+    other = EDGE_SEATS[1]
+    with pytest.raises(SimulatorError, match=f"registration of {other} failed"):
+        await citizen.add_seat(
+            other, password=live_settings.secrets().seat_passwords[other], registrar=fleet.registrar(live_settings)
+        )
 
     await phones[seat].unregister(seat)
     assert seat not in edge.registered()
