@@ -5,6 +5,9 @@ after 300 ms and hang up after 1 s, places N calls at a steady rate from all six
 p50/p90/p99/max of (seat INVITE arrival - caller INVITE sent), both taken from the same machine's clock.
 
     .venv/bin/python bench/call_setup.py --calls 50 --rate 2
+
+``--edge``: the carriers call the SIP edge (Kamailio) and the seats register there, so both the caller's INVITE
+and the seat's pass through it. ``P112_TEST_SLOT=N`` runs the stack on that slot's ports.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import statistics
 import sys
 import time
@@ -22,8 +26,9 @@ from stack import bench_stack, percentile
 from padang112.simulator import fleet
 
 
-async def run(calls: int, rate: float, seats: int) -> int:
-    async with bench_stack(seats) as stack:
+async def run(calls: int, rate: float, seats: int, edge: bool) -> int:
+    slot = int(os.environ.get("P112_TEST_SLOT", "0"))
+    async with bench_stack(seats, slot, edge=edge) as stack:
         settings = stack.settings
         phones = await fleet.start_seats(settings, settings.seats, stack.simulator, answer_after=0.3, hangup_after=1.0)
         # a pjsua2 process holds 4 calls at once; each citizen stays about 2 s
@@ -32,7 +37,7 @@ async def run(calls: int, rate: float, seats: int) -> int:
         await asyncio.sleep(1.0)
         print(f"[bench] {len(phones)} seats registered; placing {calls} calls at {rate}/s", flush=True)
         sent: dict[str, float] = {}
-        target = fleet.target_uri(settings)
+        target = fleet.target_uri(settings, via_edge=edge)
         for i in range(calls):
             carrier = settings.carriers[i % len(settings.carriers)]
             number = f"+62812{i:07d}"
@@ -63,8 +68,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--rate", type=float, default=2.0, help="calls per second")
     parser.add_argument("--seats", type=int, default=8)
+    parser.add_argument("--edge", action="store_true", help="through the SIP edge (Kamailio)")
     args = parser.parse_args()
-    return asyncio.run(run(args.calls, args.rate, args.seats))
+    return asyncio.run(run(args.calls, args.rate, args.seats, args.edge))
 
 
 if __name__ == "__main__":

@@ -16,15 +16,23 @@ from pathlib import Path
 import aiohttp
 
 from padang112 import config
+from padang112.edge import process
 from padang112.pbx import chroot
 from padang112.simulator.client import Simulator
 
 
 def bench_settings(
-    state: Path, seats: int, slot: int = 0, calls: dict[str, float] | None = None, name: str = "bench", offset: int = 0
+    state: Path,
+    seats: int,
+    slot: int = 0,
+    calls: dict[str, float] | None = None,
+    name: str = "bench",
+    offset: int = 0,
+    edge: bool = False,
 ) -> config.Settings:
     """Instance "bench" (slot 0) or "bench<slot>" on ports shifted by 100 per slot (RTP: the slot's test range);
-    another ``name`` with another port ``offset`` is a second instance of the slot (bench/load.py's app_queue)."""
+    another ``name`` with another port ``offset`` is a second instance of the slot (bench/load.py's app_queue).
+    ``edge``: with the SIP edge (Kamailio on 127.0.3.<1 + slot>, every seat registered there)."""
     shift = 100 * slot + offset
     rtp = (45000, 49999) if slot == 0 else (30000 + 2000 * slot, 31999 + 2000 * slot)
     extra = "".join(f"{key} = {value}\n" for key, value in (calls or {}).items() if key != "wrap_up_s")
@@ -47,6 +55,11 @@ port = {8110 + shift}
 insecure_http = true
 [cameras]
 allowed_networks = ["127.0.0.1/32"]  # bench/wall.py's local test cameras
+[edge]
+enabled = {"true" if edge else "false"}
+address = "127.0.3.{1 + slot}"
+port = {5085 + shift}
+run_dir = "{state / "edge-run"}"
 """)
     (state / "recordings").mkdir(exist_ok=True)
     return config.load(toml, environ={})
@@ -83,11 +96,17 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def bench_stack(seats: int, slot: int = 0, calls: dict[str, float] | None = None) -> AsyncIterator[Stack]:
+async def bench_stack(
+    seats: int, slot: int = 0, calls: dict[str, float] | None = None, edge: bool = False
+) -> AsyncIterator[Stack]:
     state = Path(tempfile.mkdtemp(prefix="padang112-bench-"))
-    settings = bench_settings(state, seats, slot, calls)
+    settings = bench_settings(state, seats, slot, calls, edge=edge)
     if chroot.start(settings) != 0:
         raise SystemExit("could not start the bench Asterisk instance")
+    kamailio = None
+    if edge:
+        argv = process.command(settings, process.prepare(settings))
+        kamailio = subprocess.Popen(argv, stdout=(state / "edge.log").open("wb"), stderr=subprocess.STDOUT)
     log = (state / "controller.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "padang112.cli", "serve"],
@@ -104,6 +123,9 @@ async def bench_stack(seats: int, slot: int = 0, calls: dict[str, float] | None 
             await sim.close()
         proc.terminate()
         proc.wait(timeout=15)
+        if kamailio is not None:
+            kamailio.terminate()
+            kamailio.wait(timeout=15)
         chroot.stop(settings)
 
 

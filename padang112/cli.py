@@ -35,6 +35,15 @@ def _asterisk(settings: config.Settings, args: argparse.Namespace) -> int:
     return action(settings)
 
 
+def _edge(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.edge import process
+
+    if args.action == "render":
+        print(f"konfigurasi edge / the edge's configuration: {process.prepare(settings)}")
+        return 0
+    return {"check": process.check, "run": process.run}[args.action](settings)
+
+
 def _listen_address(text: str) -> tuple[str, int]:
     from padang112.pbx import taskprocessors
 
@@ -117,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_top_count, default=10, help="taskprocessors: per-queue series for the N fullest only"
     )
     ast.set_defaults(func=_asterisk)
+
+    edge = sub.add_parser("edge", help="the SIP edge (Kamailio, [edge]): render, check or run it in the foreground")
+    edge.add_argument("action", choices=["render", "check", "run"])
+    edge.set_defaults(func=_edge)
 
     serve = sub.add_parser(
         "serve", help="run the call controller and the web console (PostgreSQL: waits as standby until it leads)"

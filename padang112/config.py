@@ -141,6 +141,23 @@ class MetricsSettings:
 
 
 @dataclass
+class EdgeSettings:
+    """The SIP edge (Kamailio, issue 13): off by default, when the one Asterisk takes SIP itself (padang112.edge)."""
+
+    enabled: bool = False
+    address: str = "127.0.0.1"  # Kamailio's SIP address: carriers' trunks and phones point here
+    port: int = 5060
+    # Asterisk nodes it dispatches carriers' calls to ("host:port"); empty: this box's [asterisk] SIP address
+    nodes: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ("*",)  # seats/duty phones that register at the edge ("*": all; TLS phones stay direct)
+    probe_interval_s: int = 1  # OPTIONS to every node this often; a silent or failing node gets no new calls
+    node_timeout_ms: int = 1500  # no answer (not even 100 Trying) from a node this long: the next node is tried
+    pike_requests: int = 40  # more requests than this in 2 s from one address (never a carrier's) block it
+    run_dir: Path = Path("/run/padang112-edge")  # pid file and control socket
+    kamailio: str = "/usr/sbin/kamailio"
+
+
+@dataclass
 class Settings:
     state_dir: Path = Path("/var/lib/padang112")
     recordings_dir: Path = PROJECT_ROOT / "recordings"
@@ -154,6 +171,7 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    edge: EdgeSettings = field(default_factory=EdgeSettings)
     carriers: list[Carrier] = field(default_factory=_default_carriers)
     config_path: Path | None = None
 

@@ -11,12 +11,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 APT_PACKAGES="python3 python3-venv python3-dev debootstrap sip-tester tcpdump espeak-ng sox iproute2 ca-certificates
-  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate openssl postgresql-15"  # ffmpeg: RTSP cameras, test
+  chromium fonts-dejavu-core ffmpeg systemd prometheus logrotate openssl postgresql-15 kamailio"  # ffmpeg: RTSP cameras, test
   # cameras; systemd: systemd-analyze verify; prometheus: promtool checks ops/prometheus/ (make lint), the live metrics
   # test runs the real server; logrotate: ops/logrotate/ rotates the Asterisk logs (tested on the live switch)
   # openssl: the demo's self-signed console certificate; tcpdump: bench/load.py's INVITE timestamps on loopback
   # postgresql-15: the storage tests run on a throwaway PostgreSQL 15 server besides SQLite (tests/fixtures/postgres.py),
   # pg_dump/pg_restore back up a PostgreSQL database_url; the Debian package also starts a cluster of its own (5432)
+  # kamailio: the SIP edge of the redundant deployment ([edge], padang112/edge; tests/fixtures/edge.py): its base
+  # package has every module the edge loads (dispatcher, pike, registrar, usrloc, auth, htable, ctl)
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -25,6 +27,11 @@ if [ -n "$missing" ]; then
   say "installing Debian packages:$missing"
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+fi
+# Debian's own Kamailio service would listen on every address at 5060 (Asterisk's port): padang112 runs its edge
+# itself (`padang112 edge run`), never that one
+if [ -e /etc/systemd/system/multi-user.target.wants/kamailio.service ]; then
+  systemctl disable kamailio.service >/dev/null 2>&1 || rm -f /etc/systemd/system/multi-user.target.wants/kamailio.service
 fi
 
 # Accounts (docs/SECURITY.md): the console/controller runs as padang112; ffmpeg/ffprobe, which parse untrusted

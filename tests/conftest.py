@@ -24,10 +24,14 @@ pytest_plugins = [  # controller first: asterisk imports its helpers, and a modu
     "tests.fixtures.browser",
     "tests.fixtures.camera_streams",
     "tests.fixtures.postgres",
+    "tests.fixtures.edge",
 ]
 
 TEST_SEATS = 72  # 73 seats: 146 event sources, more than Asterisk takes in one subscription request
 TLS_SEAT = f"seat{TEST_SEATS + 1:02d}"  # one more seat, never handed out: it must use TLS + SRTP (test_tls.py)
+# two more, never handed out: they register at the SIP edge (Kamailio, tests/fixtures/edge.py), Asterisk reaches
+# them through it; the others register at Asterisk as in the single box
+EDGE_SEATS = (f"seat{TEST_SEATS + 2:02d}", f"seat{TEST_SEATS + 3:02d}")
 
 # P112_TEST_DATABASE=postgresql: the live controller stores into a database on the session's throwaway PostgreSQL 15
 # (tests/fixtures/postgres.py) instead of its SQLite file; CI keeps SQLite.
@@ -80,8 +84,15 @@ ami_port = {5048 + 100 * SLOT}
 rtp_start = {15000 if SLOT == 0 else 30000 + 2000 * SLOT}
 rtp_end = {19999 if SLOT == 0 else 31999 + 2000 * SLOT}
 
+[edge]
+enabled = true
+address = "127.0.2.{1 + SLOT}"  # its own loopback address: Asterisk identifies the edge by it (seats use 127.0.0.1)
+port = {5075 + 100 * SLOT}
+phones = {list(EDGE_SEATS)}
+run_dir = "/tmp/padang112-edge-slot{SLOT}"  # fixed per slot: a killed session's Kamailio is found and stopped
+
 [calls]
-seat_count = {TEST_SEATS + 1}
+seat_count = {TEST_SEATS + 1 + len(EDGE_SEATS)}
 ring_timeout_s = 4.0
 wrap_up_s = 1.0
 min_talk_s = 0.25  # test phones end calls after 0.5 s; a phone that drops a call at once hangs up at 0.0
@@ -115,7 +126,7 @@ def seat_pool(live_settings: config.Settings, _seat_numbers: itertools.count):
 
     def take(n: int = 1) -> list[str]:
         seats = [live_settings.seats[next(_seat_numbers) - 1] for _ in range(n)]
-        assert TLS_SEAT not in seats, f"more than {TEST_SEATS} seats taken"
+        assert TLS_SEAT not in seats and not set(EDGE_SEATS) & set(seats), f"more than {TEST_SEATS} seats taken"
         return seats
 
     return take

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from padang112 import config
+from padang112.edge import topology
 from padang112.pbx import prompt_texts, sip_tls
 from padang112.pbx.layout import Layout, layout
 from padang112.telephony import heartbeat
@@ -74,7 +75,7 @@ def template_names() -> list[str]:
     return names
 
 
-def _check(settings: config.Settings) -> None:
+def check_names(settings: config.Settings) -> None:
     """Refuse values that could inject configuration lines or dialplan (they end up verbatim in .conf files)."""
     for carrier in settings.carriers:
         if not _NAME_RE.match(carrier.name):
@@ -109,7 +110,7 @@ def _check(settings: config.Settings) -> None:
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 
 
-def _check_secrets(secrets: config.Secrets) -> None:
+def check_secrets(secrets: config.Secrets) -> None:
     """secrets.toml is the service account's file: a value that could inject configuration lines is refused."""
     values = [secrets.ami_password, secrets.ari_password, secrets.metrics_password]
     values += list(secrets.seat_passwords.values()) + list(secrets.duty_passwords.values())
@@ -118,13 +119,14 @@ def _check_secrets(secrets: config.Secrets) -> None:
 
 
 def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any]:
-    _check(settings)
+    check_names(settings)
     if not secrets.metrics_password:
         raise ValueError(
             "secrets: metrics_password is missing (Asterisk's /metrics would be open); run padang112 secrets"
         )
-    _check_secrets(secrets)
+    check_secrets(secrets)
     sip_tls.check(settings)
+    topology.check(settings)
     lay: Layout = layout(settings)
     ast = settings.asterisk
     calls = settings.calls
@@ -150,6 +152,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         "seats": [_phone(settings, s, secrets.seat_passwords[s]) for s in settings.seats],
         "duty_phones": [_phone(settings, d, secrets.duty_passwords[d]) for d in settings.duty_phones.values()],
         "tls": sip_tls.template_context(settings, lay.etc),
+        "edge": _edge(settings),
         "emergency_numbers": list(calls.emergency_numbers),
         "country_code": calls.country_code,
         "heartbeat": {
@@ -172,7 +175,21 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
 
 
 def _phone(settings: config.Settings, name: str, password: str) -> dict[str, Any]:
-    return {"name": name, "password": password, "secure": sip_tls.secure(settings, name)}
+    via_edge = name in topology.phones(settings)
+    return {"name": name, "password": password, "secure": sip_tls.secure(settings, name), "via_edge": via_edge}
+
+
+def _edge(settings: config.Settings) -> dict[str, Any] | None:
+    """The SIP edge as Asterisk sees it (None while it is off: the templates render as for the single box)."""
+    if not topology.enabled(settings):
+        return None
+    edge = settings.edge
+    return {
+        "endpoint": topology.EDGE_ENDPOINT,
+        "address": edge.address,
+        "uri_host": f"{edge.address}:{edge.port}",
+        "header": topology.CARRIER_HEADER,
+    }
 
 
 def render_all(settings: config.Settings, secrets: config.Secrets) -> dict[str, str]:

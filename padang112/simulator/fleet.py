@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from padang112 import config
+from padang112.edge import topology
 from padang112.simulator.client import Simulator, SimulatorError
 
 # A process holds 8 accounts but only 4 concurrent calls (this wheel's PJSUA_MAX_CALLS), and pjsua keeps an
@@ -22,13 +23,20 @@ CALLS_PER_PROCESS = 4  # this wheel's PJSUA_MAX_CALLS: concurrent calls of one s
 USER_RE = re.compile(r"sips?:([^@;>]+)@")  # the user part (caller number) of a SIP URI, e.g. a seat's remote URI
 
 
-def registrar(settings: config.Settings) -> str:
+def registrar(settings: config.Settings, phone: str | None = None) -> str:
+    """Where ``phone`` registers: the SIP edge for the phones it serves (``[edge] phones``), else the switch."""
+    if phone is not None and phone in topology.phones(settings):
+        return edge_address(settings)
     return f"{settings.asterisk.bind_address}:{settings.asterisk.sip_port}"
 
 
-def target_uri(settings: config.Settings, number: str = "112") -> str:
-    """Where a carrier trunk sends an emergency call: the switch's own SIP address."""
-    return f"sip:{number}@{registrar(settings)}"
+def edge_address(settings: config.Settings) -> str:
+    return f"{settings.edge.address}:{settings.edge.port}"
+
+
+def target_uri(settings: config.Settings, number: str = "112", via_edge: bool = False) -> str:
+    """Where a carrier trunk sends an emergency call: the switch's own SIP address, or the SIP edge's."""
+    return f"sip:{number}@{edge_address(settings) if via_edge else registrar(settings)}"
 
 
 def carrier_address(settings: config.Settings, name: str) -> str:
@@ -60,7 +68,10 @@ async def start_seats(
     for i, group in enumerate(chunks(seats)):
         sim = await factory(f"seats{i + 1}")
         await asyncio.gather(
-            *(sim.add_seat(seat, password=passwords[seat], registrar=registrar(settings), **opts) for seat in group)
+            *(
+                sim.add_seat(seat, password=passwords[seat], registrar=registrar(settings, seat), **opts)
+                for seat in group
+            )
         )
         out.update(dict.fromkeys(group, sim))
     return out

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.live
 CARRIER = "127.0.0.12"  # telkomsel
 
 
-def _tel_scenario(tmp_path: Path) -> Path:
+def tel_scenario(tmp_path: Path) -> Path:
     """carrier_invite.xml with a ``tel:`` Request-URI and To (no host part)."""
     text = (SIPP_DIR / "carrier_invite.xml").read_text()
     text = text.replace("INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0", "INVITE tel:[service] SIP/2.0")
@@ -29,21 +29,22 @@ def _tel_scenario(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    ("form", "service", "tel"),
-    [
-        ("plain", "112", False),
-        ("international", "+62112", False),
-        ("national-prefix", "62112", False),
-        ("rfc3966", "112;phone-context=+62", False),
-        ("tel-uri", "112", True),
-    ],
-)
+# (form, what SIPp dials, as a tel: URI): also sent through the SIP edge (test_edge.py)
+FORMS = [
+    ("plain", "112", False),
+    ("international", "+62112", False),
+    ("national-prefix", "62112", False),
+    ("rfc3966", "112;phone-context=+62", False),
+    ("tel-uri", "112", True),
+]
+
+
+@pytest.mark.parametrize(("form", "service", "tel"), FORMS)
 async def test_every_form_of_112_is_answered_and_stored_as_112(
     asterisk, controller, repo, tmp_path: Path, form: str, service: str, tel: bool
 ) -> None:
     caller = f"08130000{abs(hash(form)) % 10000:04d}"
-    scenario = str(_tel_scenario(tmp_path)) if tel else "carrier_invite.xml"
+    scenario = str(tel_scenario(tmp_path)) if tel else "carrier_invite.xml"
     result = run_sipp(
         asterisk, scenario, tmp_path, CARRIER, service=service, keys={"caller": caller, "caller_name": form}
     )

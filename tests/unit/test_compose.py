@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from padang112 import config
+from padang112.edge import topology
 from padang112.pbx import bootstrap, confparse, render, users
 from padang112.pbx.layout import layout
 
@@ -63,7 +64,8 @@ def _ports(rendered: dict[str, str]) -> dict[str, str]:
 
 
 def test_both_services_are_built_from_files_in_the_repository(compose: dict) -> None:
-    assert set(compose["services"]) == {"asterisk", "controller"}
+    assert set(compose["services"]) == {"asterisk", "controller", "edge"}
+    assert {name for name, service in compose["services"].items() if "profiles" in service} == {"edge"}
     for service in compose["services"].values():
         build = service["build"]
         assert (REPO / build["context"] / build["dockerfile"]).is_file()
@@ -160,5 +162,21 @@ def test_no_service_runs_as_root(compose: dict) -> None:
     asterisk, controller = compose["services"]["asterisk"], compose["services"]["controller"]
     assert asterisk["user"] == f"{users.PREFERRED_ID}:{users.PREFERRED_ID}"  # the image's (and chroot's) asterisk
     assert "-U" not in " ".join(asterisk["command"]) and "umask 027" in " ".join(asterisk["command"])
-    for service in (asterisk, controller):
+    edge = compose["services"]["edge"]
+    assert edge["user"] == controller["user"]
+    for service in (asterisk, controller, edge):
         assert service["cap_drop"] == ["ALL"] and "no-new-privileges:true" in service["security_opt"]
+
+
+def test_the_cluster_profile_runs_the_sip_edge_in_front_of_the_switch(compose: dict, rendered: dict[str, str]) -> None:
+    """The edge (profile "cluster") runs `padang112 edge run` from the controller's image, on settings that pass
+    the edge's own checks, dispatching to the port the switch listens on, with its run dir on a tmpfs."""
+    edge = compose["services"]["edge"]
+    assert edge["profiles"] == ["cluster"] and edge["command"] == ["padang112", "edge", "run"]
+    assert edge["image"] == compose["services"]["controller"]["image"]
+    assert "kamailio" in (REPO / "Dockerfile").read_text() and "COPY ops/kamailio" in (REPO / "Dockerfile").read_text()
+    loaded = config.load(environ={k: str(v) for k, v in edge["environment"].items()})
+    topology.check(loaded)
+    assert topology.enabled(loaded) and str(loaded.edge.run_dir) in edge["tmpfs"]
+    assert topology.nodes(loaded) == [(_ports(rendered)["address"], int(_ports(rendered)["sip"]))]
+    assert str(loaded.state_dir) == compose["services"]["controller"]["environment"]["PADANG112_STATE_DIR"]

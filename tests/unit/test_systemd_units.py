@@ -95,3 +95,12 @@ def test_the_taskprocessor_exporter_serves_on_loopback_where_prometheus_scrapes_
     assert unit["NoNewPrivileges"] == ["yes"] and unit["ProtectSystem"] == ["strict"]
     assert unit["IPAddressAllow"] == ["localhost"] and unit["IPAddressDeny"] == ["any"]
     assert unit["Restart"] == ["always"] and "padang112-asterisk.service" in unit["After"][0]
+
+
+def test_the_sip_edge_runs_kamailio_in_the_foreground_and_always_comes_back() -> None:
+    unit = properties("padang112-edge.service")
+    settings = config.load(environ={})
+    assert unit["ExecStart"] == [f"{INSTALL_DIR}/.venv/bin/padang112 edge run"]
+    assert unit["Type"] == ["simple"] and unit["Restart"] == ["always"] and unit["RestartSec"] == ["1"]
+    assert [f"/run/{name}" for name in unit["RuntimeDirectory"]] == [str(settings.edge.run_dir)]
+    assert unit["ReadWritePaths"] == [str(settings.state_dir)]  # where it renders kamailio.cfg
