@@ -103,6 +103,14 @@ async def _queue_callers(crowd: Crowd, pair: Pair, numbers: dict[str, str]) -> N
     await eventually(lambda: call_of(pair.repo, numbers["c3"], "queued"), 10, what="c3 queued")
 
 
+async def _one_seat(pair: Pair, seat_pool: Any, seat_phones: Any, hangup_after: float) -> str:
+    """One seat whose phone answers after 0.3 s with a tone and hangs up after ``hangup_after``, ready."""
+    (seat,) = seat_pool(1)
+    await seat_phones([seat], answer_after=0.3, hangup_after=hangup_after, tone_hz=1000)
+    await _seat_ready(pair, seat)
+    return str(seat)
+
+
 def _numbers(prefix: str) -> dict[str, str]:
     return {f"c{i}": f"+62813{prefix}000{i:02d}" for i in range(1, 5)}
 
@@ -110,9 +118,7 @@ def _numbers(prefix: str) -> dict[str, str]:
 async def test_the_standby_leads_within_5_s_when_the_leader_is_killed(
     pair: Pair, seat_phones: Any, simulator: Any, seat_pool: Any, live_settings: config.Settings, tmp_path: Path
 ) -> None:
-    (seat,) = seat_pool(1)
-    await seat_phones([seat], answer_after=0.3, hangup_after=2.0, tone_hz=1000)
-    await _seat_ready(pair, seat)
+    seat = await _one_seat(pair, seat_pool, seat_phones, hangup_after=2.0)
     crowd = Crowd(simulator, live_settings, tmp_path)
     numbers = _numbers("21")
     try:
@@ -149,9 +155,7 @@ async def test_the_standby_leads_within_5_s_when_the_leader_is_killed(
 async def test_a_paused_leader_woken_after_the_takeover_sends_no_ari_request_and_exits(
     pair: Pair, seat_phones: Any, simulator: Any, seat_pool: Any, live_settings: config.Settings, tmp_path: Path
 ) -> None:
-    (seat,) = seat_pool(1)
-    await seat_phones([seat], answer_after=0.3, hangup_after=3.0, tone_hz=1000)
-    await _seat_ready(pair, seat)
+    await _one_seat(pair, seat_pool, seat_phones, hangup_after=3.0)
     pair.a.signal(signal.SIGSTOP)
     paused = time.monotonic()
     took_over = await pair.b.wait_ready(TAKEOVER_S + 5) - paused
