@@ -24,6 +24,7 @@ CONNECT_TIMEOUT_S = 1.0
 MAX_BACKOFF_S = 0.5  # /readyz must turn green within 2 s of the link coming back
 ECHO_S = 1.0  # a user event to ourselves this often: proof that the app's events still reach this WebSocket
 DEAF_S = 3.0  # no frame for this long on an open WebSocket: deaf (e.g. another connection took the app)
+FIRST_FRAME_S = 1.5  # a new connection's first echo not heard this long after reading began: deaf at once
 ECHO_EVENT = "p112-echo"
 SUBSCRIBE_BATCH = 100  # Asterisk refuses 128 or more event sources in one subscription request
 
@@ -99,8 +100,9 @@ class AriListener:
 
     An open socket is not proof that events flow: Asterisk gives an app's events to its newest WebSocket, so a
     stale connection attempt completing later (a link that froze and came back) silently takes them. Every
-    ``ECHO_S`` the listener sends the app a user event; with no frame for ``DEAF_S`` it is deaf (``hearing`` is
-    False, so no heartbeat is written and ``/readyz`` is red) and reconnects, which takes the app back.
+    ``ECHO_S`` the listener sends the app a user event (the first at once); with no frame for ``DEAF_S`` (on a new
+    connection, no first frame within ``FIRST_FRAME_S``) it is deaf (``hearing`` is False, so no heartbeat is
+    written and ``/readyz`` is red) and reconnects, which takes the app back.
     """
 
     def __init__(
@@ -116,12 +118,17 @@ class AriListener:
         self.on_disconnect = on_disconnect
         self.connected = False
         self._heard_at = 0.0  # monotonic time of the last frame from ARI
+        self._heard = False  # a frame arrived on this connection (its first echo at the latest)
         self._reading = False  # the resync after a (re)connection is over and frames are read
 
     @property
     def hearing(self) -> bool:
-        """Connected, and a frame arrived within ``DEAF_S`` (the echo guarantees one a second)."""
-        return self.connected and time.monotonic() - self._heard_at <= DEAF_S
+        """Connected, a frame arrived on this connection, and one within ``DEAF_S`` (the echo guarantees one a
+        second). A connection that has heard nothing yet is not hearing: the app's events may be going to a stale
+        connection attempt that completed after it (a link that froze and came back), and until the deafness is
+        noticed new callers must go to the fallback queue, not into an app nobody listens to (the frozen-link
+        chaos test: /readyz green 0.2 s after the thaw, the caller dialled then went to the fallback queue)."""
+        return self.connected and self._heard and time.monotonic() - self._heard_at <= DEAF_S
 
     async def run(self) -> None:
         backoff = 0.2
@@ -149,6 +156,7 @@ class AriListener:
         async with await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S) as ws:
             self.connected = True
             self._heard_at = time.monotonic()
+            self._heard = False
             self._reading = False
             log.info("ARI connected (app %s)", self.client.app)
             echo = asyncio.create_task(self._echo(ws), name="ari-echo")
@@ -160,28 +168,31 @@ class AriListener:
         log.warning("ARI WebSocket closed")
 
     async def _echo(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """The first echo at once (hearing it makes the connection count), then one every ``ECHO_S``."""
         while not ws.closed:
-            slept = time.monotonic()
-            await asyncio.sleep(ECHO_S)
-            if time.monotonic() - slept > ECHO_S + 1.0:  # this process was stopped: its silence, not the app's
-                self._heard_at = time.monotonic()
-            silent = time.monotonic() - self._heard_at
-            if self._reading and silent > DEAF_S:
-                log.warning("ARI deaf: no event for %.1f s on an open WebSocket; reconnecting", silent)
-                await ws.close()
-                return
             try:
                 await asyncio.wait_for(
                     self.client.post(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
                 )
             except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
                 log.debug("echo not sent: %s", exc)
+            slept = time.monotonic()
+            await asyncio.sleep(ECHO_S)
+            if time.monotonic() - slept > ECHO_S + 1.0:  # this process was stopped: its silence, not the app's
+                self._heard_at = time.monotonic()
+            silent = time.monotonic() - self._heard_at
+            # a connection that never heard its own echo lost the app to another one at once: no need to wait
+            if self._reading and silent > (DEAF_S if self._heard else FIRST_FRAME_S):
+                log.warning("ARI deaf: no event for %.1f s on an open WebSocket; reconnecting", silent)
+                await ws.close()
+                return
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self._heard_at = time.monotonic()  # the resync (on_connect) is over: from now on a silence means deafness
         self._reading = True
         async for msg in ws:
             self._heard_at = time.monotonic()
+            self._heard = True
             if msg.type == aiohttp.WSMsgType.TEXT:
                 try:
                     event = json.loads(msg.data)
