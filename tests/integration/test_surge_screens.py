@@ -171,6 +171,7 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
 
     callbacks = page.locator("#callbacks tbody tr")
     base = controller.base_url
+    stored = await nobody_lost(repo, page, base, set(numbers), burst_began)
     seen: list[int] = []
     total = await eventually(lambda: _settled_total(page, base, seen), 60, 2.0, "the call-back list to settle")
     assert total >= 150, total
@@ -199,7 +200,6 @@ async def test_an_earthquake_burst_keeps_every_list_one_page_with_totals_and_the
     items = await _all_callbacks(page, base)
     listed = [i["number"] for i in items]
     assert len(listed) == len(set(listed))
-    stored = await nobody_lost(repo, page, base, set(numbers), burst_began)
     print(f"[measure] {stored[0]} calls stored, {stored[1]} numbers never put through, all on the call-back list")
     repeated = {n for n in numbers if numbers.count(n) > 1}
     assert max(i["abandoned_calls"] for i in items if i["number"] in repeated) >= 2
@@ -239,9 +239,10 @@ async def nobody_lost(repo, page: Page, base: str, numbers: set[str], since: dat
 
 
 async def _settled_total(page: Page, base: str, seen: list[int]) -> int:
-    """The call-back total once the controller has handled the last hang-ups (unchanged for 2 s)."""
+    """The call-back total once the controller has handled the last hang-ups: unchanged for 6 s, longer than the
+    5 s between two imports of the fallback queue's calls (CI at load: 249, then 275 a few seconds later)."""
     seen.append(int((await (await page.request.get(f"{base}/api/v1/callbacks?limit=1")).json())["total"]))
-    return seen[-1] if len(seen) > 1 and seen[-1] == seen[-2] else 0
+    return seen[-1] if len(seen) > 3 and len(set(seen[-4:])) == 1 else 0
 
 
 async def _all_callbacks(page: Page, base: str) -> list[dict]:
