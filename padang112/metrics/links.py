@@ -118,6 +118,15 @@ class LinkMetrics:
         yield GaugeMetricFamily(
             "padang112_ari_connected", "1 while ARI events flow (socket open, echo heard)", controller.ari_connected
         )
+        lost = CounterMetricFamily(
+            "padang112_ari_app_lost",
+            "Times the ARI app's events stopped reaching this controller: another WebSocket took the app "
+            "(replaced) or the echo went unheard (deaf); each time it reconnected",
+            labels=["how"],
+        )
+        for how, count in controller.listener.app_lost.items():
+            lost.add_metric([how], count)
+        yield lost
         yield GaugeMetricFamily("padang112_ami_connected", "1 while AMI is logged in", controller.ami.connected)
         yield GaugeMetricFamily(
             "padang112_ari_last_event_age_seconds", "Since the last event read from ARI", now - self.ari_heard_at

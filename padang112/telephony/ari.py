@@ -26,6 +26,7 @@ ECHO_S = 1.0  # a user event to ourselves this often: proof that the app's event
 DEAF_S = 3.0  # no frame for this long on an open WebSocket: deaf (e.g. another connection took the app)
 FIRST_FRAME_S = 1.5  # a new connection's first echo not heard this long after reading began: deaf at once
 ECHO_EVENT = "p112-echo"
+APP_REPLACED_EVENT = "ApplicationReplaced"  # what Asterisk tells the socket whose app another socket just took
 SUBSCRIBE_BATCH = 100  # Asterisk refuses 128 or more event sources in one subscription request
 
 
@@ -92,6 +93,10 @@ async def subscribe(ari: AriClient, app: str, sources: list[str]) -> None:
         await ari.post(f"/applications/{app}/subscription", eventSource=",".join(batch))
 
 
+class AppTaken(Exception):
+    """Another WebSocket took the app (Asterisk said so): this connection will hear nothing more."""
+
+
 class AriListener:
     """Keeps one WebSocket to ARI open, reconnecting with backoff.
 
@@ -99,10 +104,12 @@ class AriListener:
     from the switch instead of assuming an empty one.
 
     An open socket is not proof that events flow: Asterisk gives an app's events to its newest WebSocket, so a
-    stale connection attempt completing later (a link that froze and came back) silently takes them. Every
-    ``ECHO_S`` the listener sends the app a user event (the first at once); with no frame for ``DEAF_S`` (on a new
-    connection, no first frame within ``FIRST_FRAME_S``) it is deaf (``hearing`` is False, so no heartbeat is
-    written and ``/readyz`` is red) and reconnects, which takes the app back.
+    stale connection attempt completing later (a link that froze and came back) takes them. Asterisk says so to
+    the socket it left (``ApplicationReplaced``): the listener reconnects at once, which takes the app back
+    (backing off if it is taken again and again). In case that notice is lost too, every ``ECHO_S`` the listener
+    sends the app a user event (the first at once); with no frame for ``DEAF_S`` (on a new connection, no first
+    frame within ``FIRST_FRAME_S``) it is deaf (``hearing`` is False, so no heartbeat is written and ``/readyz``
+    is red) and reconnects. ``app_lost`` counts both ways of losing the app, for the ops team.
     """
 
     def __init__(
@@ -120,6 +127,7 @@ class AriListener:
         self._heard_at = 0.0  # monotonic time of the last frame from ARI
         self._heard = False  # a frame arrived on this connection (its first echo at the latest)
         self._reading = False  # the resync after a (re)connection is over and frames are read
+        self.app_lost = {"replaced": 0, "deaf": 0}
 
     @property
     def hearing(self) -> bool:
@@ -138,8 +146,10 @@ class AriListener:
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
+            except AppTaken:
+                log.warning("ARI app taken by another WebSocket; taking it back in %.1f s", backoff)
             except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
-                log.warning("ARI connection failed: %s (retry in %.1f s)", exc, backoff)
+                log.warning("ARI connection failed: %s %s (retry in %.1f s)", type(exc).__name__, exc, backoff)
             if self.connected:
                 self.connected = False
                 self.on_disconnect()
@@ -184,6 +194,7 @@ class AriListener:
             # a connection that never heard its own echo lost the app to another one at once: no need to wait
             if self._reading and silent > (DEAF_S if self._heard else FIRST_FRAME_S):
                 log.warning("ARI deaf: no event for %.1f s on an open WebSocket; reconnecting", silent)
+                self.app_lost["deaf"] += 1
                 await ws.close()
                 return
 
@@ -199,6 +210,10 @@ class AriListener:
                 except ValueError:
                     log.error("ARI sent a frame that is not JSON: %r", msg.data[:200])
                     continue
+                if event.get("type") == APP_REPLACED_EVENT:
+                    self._heard = False  # not hearing from now on: no heartbeat, /readyz red until it is back
+                    self.app_lost["replaced"] += 1
+                    raise AppTaken
                 if event.get("eventname") != ECHO_EVENT:
                     self.on_event(event)
             elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
