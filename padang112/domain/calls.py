@@ -63,6 +63,7 @@ class Call:
     state: CallState = CallState.RECEIVED
     seat: str | None = None
     leg: str | None = None  # the seat leg being offered or connected
+    leg_rang: bool = False  # the offered seat's phone said it rings (only then can the seat let it ring out)
     recording: str | None = None
     flagged: bool = False  # prank/silent history: waits behind genuine callers, never blocked
     agency: str | None = None  # warm hand-off: the agency whose duty phone is dialled or in the call

@@ -46,6 +46,15 @@ class PromptsFinished:
 
 
 @dataclass(frozen=True)
+class SeatLegRinging:
+    """The seat's phone says it is ringing (its 180): from now on the call taker has the full ring to answer."""
+
+    call_id: str
+    seat: str
+    leg: str
+
+
+@dataclass(frozen=True)
 class SeatLegAnswered:
     call_id: str
     seat: str
@@ -227,6 +236,7 @@ Command = (
     | CallerLeftApp
     | CallerMoved
     | PromptsFinished
+    | SeatLegRinging
     | SeatLegAnswered
     | SeatLegFailed
     | SeatLegHungUp

@@ -72,9 +72,10 @@ class CallAnnotated:
 class SeatPhoneFailed:
     """A seat's phone could not take the call offered to it (see ``domain/seat_faults.py``).
 
-    ``kind``: busy, rejected, incompatible, unreachable, unknown (a refusal before answer) or dropped (answered and
-    hung up at once); ``cause`` the switch's Q.850 cause if any; ``failures`` in a row so far; the seat rests
-    ``retry_s`` seconds before it is offered a call again, or is ``paused`` (``phone_failing``) after too many.
+    ``kind``: busy, rejected, incompatible, unreachable, unknown (a refusal before answer), no_ring (never said it
+    rings within the ring time) or dropped (answered and hung up at once); ``cause`` the switch's Q.850 cause if
+    any; ``failures`` in a row so far; the seat rests ``retry_s`` seconds before it is offered a call again, or is
+    ``paused`` (``phone_failing``) after too many.
     """
 
     seat: str

@@ -8,9 +8,10 @@ Rules kept here:
 - a call is offered to at most one seat at a time, and a seat holds at most one call;
 - waiting callers are served in arrival order (a call put back after a no-answer keeps its place);
 - the eligible seat that has been idle longest gets the next call;
-- a seat that lets a call ring out is paused as ``not_responding`` and the call goes to the next seat;
-- a seat whose phone refuses or drops a call rests a little and is paused only after several in a row
-  (``seat_faults.py``).
+- a seat that lets a call ring out is paused as ``not_responding`` and the call goes to the next seat; the ring
+  is timed from the phone's own "ringing" (a switch slow to reach it under load is not the call taker's doing);
+- a seat whose phone refuses or drops a call, or never rings within the ring time, rests a little and is paused
+  only after several in a row (``seat_faults.py``).
 """
 
 from __future__ import annotations
@@ -213,12 +214,23 @@ class Room(HandoffRules, SeatFaultRules):
     def _on_SeatLegHungUp(self, cmd: c.SeatLegHungUp, at: datetime, out: Decision) -> None:
         self._leg_gone(cmd.call_id, cmd.leg, at, out, "hung_up", cmd.cause, answered=cmd.answered)
 
+    def _on_SeatLegRinging(self, cmd: c.SeatLegRinging, at: datetime, out: Decision) -> None:
+        call = self.calls.get(cmd.call_id)
+        if call is None or call.state != CallState.OFFERED or call.leg != cmd.leg or call.leg_rang:
+            return
+        call.leg_rang = True
+        out.effects.append(self._ring_timer(call.id, cmd.seat, cmd.leg))
+
     def _on_RingTimeout(self, cmd: c.RingTimeout, at: datetime, out: Decision) -> None:
         call = self.calls.get(cmd.call_id)
         if call is None or call.state != CallState.OFFERED or call.leg != cmd.leg:
             return
-        pause = PauseReason.NOT_RESPONDING.value if cmd.seat_fault else None
-        self._requeue_after_offer(call, at, out, pause, hangup="no_answer")
+        if not cmd.seat_fault:
+            self._requeue_after_offer(call, at, out, None, hangup="no_answer")
+        elif call.leg_rang:
+            self._requeue_after_offer(call, at, out, PauseReason.NOT_RESPONDING.value, hangup="no_answer")
+        else:
+            self._phone_never_rang(call, at, out)
 
     def _leg_gone(
         self,
@@ -449,6 +461,7 @@ class Room(HandoffRules, SeatFaultRules):
             call = self.calls[call_id]
             call.seat = seat.id
             call.leg = leg_id(call.id, seat.id, self._boot, next(self._legs))
+            call.leg_rang = False
             out.events.append(call.move(CallState.OFFERED, at))
             seat.call_id = call.id
             out.events.append(seat.move(SeatState.OFFERED, at))
@@ -457,11 +470,11 @@ class Room(HandoffRules, SeatFaultRules):
                     call.id, seat.id, call.leg, call.caller_number, call.caller_name, self.policy.ring_timeout_s
                 )
             )
-            out.effects.append(
-                fx.StartTimer(
-                    _ring_key(call.leg), self.policy.ring_timeout_s, c.RingTimeout(call.id, seat.id, call.leg)
-                )
-            )
+            out.effects.append(self._ring_timer(call.id, seat.id, call.leg))
+
+    def _ring_timer(self, call_id: str, seat: str, leg: str) -> fx.StartTimer:
+        """Armed at the offer (the phone must start ringing within it) and again when it rings (the full ring)."""
+        return fx.StartTimer(_ring_key(leg), self.policy.ring_timeout_s, c.RingTimeout(call_id, seat, leg))
 
 
 def _ring_key(leg: str) -> str:

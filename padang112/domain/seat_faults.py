@@ -1,7 +1,8 @@
 """What the room does when a seat's phone fails: refuses a call, drops it at once, or leaves while ringing.
 
-A phone that says "not now" within its ring (busy, do-not-disturb, declined, no common codec, unreachable) is not a
-seat that lets a call ring out (that stays a timeout that pauses the seat ``not_responding``). Mixed into
+A phone that says "not now" within its ring (busy, do-not-disturb, declined, no common codec, unreachable), or that
+never says it rings within the ring time, is not a seat that lets a call ring out (a phone that rang the whole
+ring time unanswered: that pauses the seat ``not_responding`` at once). Mixed into
 :class:`padang112.domain.room.Room`. Rules:
 
 - the caller goes straight back to its place in line (the head: it was the first waiting) and the next seat rings;
@@ -96,11 +97,21 @@ class SeatFaultRules:
     ) -> None:
         """The offered seat's leg ended before the controller bridged it, the phone's doing: the caller goes to the
         next seat. A phone that had answered (and hung up at once) dropped the call."""
+        self._offer_failed(call, "dropped" if answered else refusal_kind(cause), cause, at, out, hangup=None)
+
+    def _phone_never_rang(self, call: Call, at: datetime, out: Decision) -> None:
+        """The ring time passed before the phone said it rings: the phone is slow or deaf, or the switch under load
+        was slow to reach it. Nobody let it ring out; it counts as a failure (paused after several in a row)."""
+        self._offer_failed(call, "no_ring", None, at, out, hangup="no_answer")
+
+    def _offer_failed(
+        self, call: Call, kind: str, cause: int | None, at: datetime, out: Decision, hangup: str | None
+    ) -> None:
         seat = self.seats[call.seat or ""]
         failures = seat.failures + 1
         pause = PauseReason.PHONE_FAILING.value if failures >= self.policy.seat_failures_to_pause else None
-        self._requeue_after_offer(call, at, out, pause, hangup=None)
-        self._count_failure(seat, call.id, "dropped" if answered else refusal_kind(cause), cause, at, out)
+        self._requeue_after_offer(call, at, out, pause, hangup=hangup)
+        self._count_failure(seat, call.id, kind, cause, at, out)
 
     def _dropped_at_once(self, call: Call, at: datetime) -> bool:
         return (

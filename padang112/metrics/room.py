@@ -73,7 +73,7 @@ class RoomMetrics:
         self.phone_failures = Counter(
             "padang112_seat_phone_failures",
             "Calls a seat's phone refused or dropped at once, by kind (busy, rejected, incompatible, unreachable, "
-            "unknown, dropped)",
+            "unknown, no_ring, dropped)",
             ["seat", "kind"],
             registry=registry,
         )

@@ -221,7 +221,7 @@ class EffectRunner:
             app=self.ari.app,
             appArgs=f"seat,{e.call_id},{e.seat}",
             callerId=caller_id_for_seat(e.caller_number, e.caller_name),
-            timeout=int(e.timeout_s) + 5,
+            timeout=int(2 * e.timeout_s) + 5,  # the room's own timers (to ringing, then the ring) end it first
         )
 
     async def _FindCaller(self, e: fx.FindCaller) -> None:

@@ -97,6 +97,14 @@ class StasisTranslator:
             return [c.CallerLeftApp(channel_id)]
         return self._gone(event)
 
+    def _ChannelStateChange(self, event: dict[str, Any]) -> list[c.Command]:
+        """A seat leg's phone ringing (its 180): the room times the ring from here."""
+        channel = event["channel"]
+        leg = parse_leg(channel["id"])
+        if leg is None or channel.get("state") != "Ringing":
+            return []
+        return [c.SeatLegRinging(leg[0], leg[1], channel["id"])]
+
     # The first of these for a channel does the work; the room ignores the repeats.
     _ChannelDestroyed = _gone
     _ChannelHangupRequest = _gone

@@ -136,6 +136,7 @@ def test_a_recorded_inbound_call_and_its_seat_leg_translate_to_the_rooms_command
     commands = [command for event in events for command in translator.translate(event)]
     assert commands == [
         c.CallArrived(call, call, "+6281400000002", "", "telkomsel", "112"),
+        c.SeatLegRinging(call, "seat06", leg),  # its 180: the ring is timed from here
         c.SeatLegAnswered(call, "seat06", leg),
         c.PromptsFinished(call),
         c.CallerHungUp(call),  # the caller hung up; the repeats are ignored by the room

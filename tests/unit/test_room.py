@@ -72,8 +72,14 @@ class Desk:
         call = self.call(call_id)
         return self.do(c.SeatLegAnswered(call_id, call.seat, call.leg), after_s)
 
-    def ring_out(self, call_id: str, after_s: float = 15.0) -> Decision:
+    def ring(self, call_id: str, after_s: float = 0.1) -> Decision:
         call = self.call(call_id)
+        return self.do(c.SeatLegRinging(call_id, call.seat, call.leg), after_s)
+
+    def ring_out(self, call_id: str, after_s: float = 15.0) -> Decision:
+        """The seat's phone rings and nobody answers."""
+        call = self.call(call_id)
+        self.ring(call_id)
         return self.do(c.RingTimeout(call_id, call.seat, call.leg), after_s)
 
     def queued_ids(self) -> list[str]:
@@ -340,6 +346,50 @@ def test_a_ring_out_with_no_other_seat_leaves_the_call_waiting():
     out = d.ring_out("c1")
     assert rings(out) == [] and d.queued_ids() == ["c1"]
     assert d.call("c1").state == CallState.QUEUED and d.call("c1").seat is None and d.call("c1").leg is None
+
+
+def test_the_ring_is_timed_from_the_phones_ringing_and_a_repeated_ringing_changes_nothing():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.ring("c1", after_s=3.0)  # the switch, busy with a surge, took 3 s to reach the phone
+    assert out.effects == [fx.StartTimer(f"ring:{leg}", 15.0, c.RingTimeout("c1", "seat01", leg))]
+    assert out.events == []
+    assert d.ring("c1").effects == []  # a repeated 180 does not restart the ring
+
+
+def test_a_phone_that_never_rings_within_the_ring_time_is_counted_not_paused_and_the_caller_moves_on():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    leg = d.leg("c1")
+    out = d.do(c.RingTimeout("c1", "seat01", leg), after_s=15.0)
+    assert fx.Hangup("c1", leg, "no_answer") in out.effects
+    assert d.seat("seat01").state != SeatState.PAUSED and d.seat("seat01").resting
+    [failed] = failures(out)
+    assert (failed.kind, failed.failures, failed.paused) == ("no_ring", 1, False)
+    assert rings(out) == [("c1", "seat02")]
+
+
+def test_a_phone_that_never_rings_three_times_in_a_row_is_paused_phone_failing():
+    d = desk("seat01", registered=("seat01",))
+    d.arrive("c1")
+    for n in range(3):
+        assert d.call("c1").seat == "seat01", n
+        out = d.do(c.RingTimeout("c1", "seat01", d.leg("c1")), after_s=15.0)
+        if n < 2:
+            d.do(c.SeatRested("seat01"), after_s=5.0)
+    assert d.seat("seat01").reason == "phone_failing" and failures(out)[0].paused
+    assert d.queued_ids() == ["c1"]
+
+
+def test_a_ringing_for_a_superseded_leg_changes_nothing():
+    d = desk("seat01", "seat02")
+    d.arrive("c1")
+    old = c.SeatLegRinging("c1", "seat01", d.leg("c1"))
+    d.ring_out("c1")
+    before = snapshot(d.room)
+    out = d.do(old)
+    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
 
 
 def test_a_ring_timeout_for_a_superseded_leg_changes_nothing():
@@ -1013,7 +1063,8 @@ def _random_command(
     if roll < 0.60 and (offered or legs):
         if offered and rng.random() < 0.8:
             k = rng.choice(offered)
-            return c.RingTimeout(k.id, k.seat, k.leg)
+            ringing = c.SeatLegRinging(k.id, k.seat, k.leg)
+            return rng.choice([ringing, ringing, c.RingTimeout(k.id, k.seat, k.leg)])
         cid, seat, leg = rng.choice(legs)
         return rng.choice([c.RingTimeout(cid, seat, leg), c.SeatLegHungUp(cid, seat, leg)])
     if roll < 0.66 and faulty:
