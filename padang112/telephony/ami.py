@@ -121,13 +121,13 @@ class AmiLink:
                 }
             )
 
-    async def db_tree(self, family: str) -> dict[str, str]:
-        """The switch's database entries of ``family`` (AMI DBGetTree): {key: value}, key without the family."""
+    async def db_tree(self, family: str, key: str = "") -> dict[str, str]:
+        """The switch's database entries of ``family`` (AMI DBGetTree): {key: value}, key without the family.
+        With ``key``: only the entries whose key starts with it."""
         if not self.connected:
             raise ConnectionError("AMI is not connected")
-        messages = await asyncio.wait_for(
-            self._manager.send_action({"Action": "DBGetTree", "Family": family}, as_list=True), timeout=10
-        )
+        action = {"Action": "DBGetTree", "Family": family} | ({"Key": key} if key else {})
+        messages = await asyncio.wait_for(self._manager.send_action(action, as_list=True), timeout=10)
         return parse_db_tree(messages, family)
 
     async def fallback_callers(self) -> int:

@@ -76,13 +76,13 @@ class EffectRunner:
         media: ChannelMedia,
         fallback_membership: Callable[[str, bool, bool], Awaitable[None]],
         duty_phone: Callable[[str], str],
-        fallback_notes: Callable[[], Awaitable[frozenset[str]]],
+        fallback_notes: Callable[[str], Awaitable[frozenset[str]]],
         moh_class: str = "default",
         fallback_context: str = "emergency-fallback",
         fallback_entry: str = "waited",
     ) -> None:
         """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else);
-        ``fallback_notes()``: the callers the fallback dialplan has noted (none when they cannot be read)."""
+        ``fallback_notes(channel)``: that caller if the fallback dialplan has noted him (none when unreadable)."""
         self.ari = ari
         self.post = post
         self.media = media
@@ -231,7 +231,7 @@ class EffectRunner:
         return settles the call."""
         where = await self._where_caller_went(e.channel)
         moved = where is not None and where.get("context") in FALLBACK_CONTEXTS
-        moved = moved or e.channel in await self.fallback_notes()
+        moved = moved or e.channel in await self.fallback_notes(e.channel)
         if moved:
             log.info("the caller left the application for the fallback queue", extra={"call_id": e.call_id})
             self.post(c.CallerMoved(e.call_id))

@@ -160,14 +160,15 @@ def _received(call: FallbackCall, via: str) -> CallTransition:
     return CallTransition(call.uniqueid, call.start, None, "received", data=data)
 
 
-async def fallback_notes(ami: AmiLink) -> frozenset[str]:
+async def fallback_notes(ami: AmiLink, uniqueid: str = "") -> frozenset[str]:
     """Unique ids of the calls the fallback dialplan has noted and that are not imported yet (none if AMI is
-    down: logged)."""
+    down: logged); with ``uniqueid``, at most that one (one entry read, not the surge's hundreds)."""
     try:
-        return frozenset(await asyncio.wait_for(ami.db_tree("p112fb"), timeout=2.0))
+        noted = await asyncio.wait_for(ami.db_tree("p112fb", uniqueid), timeout=2.0)
     except (TimeoutError, ConnectionError) as exc:
         log.warning("fallback notes not read: %s", exc)
         return frozenset()
+    return frozenset(noted) & {uniqueid} if uniqueid else frozenset(noted)
 
 
 FORGET_CONTEXT = "p112-fallback-forget"

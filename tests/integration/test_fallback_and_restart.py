@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from padang112.cluster.fence import UNFENCED
 from padang112.simulator import fleet, tones
 from padang112.storage.models import CallbackRow
+from padang112.telephony.ami import AmiLink
+from padang112.telephony.fallback_import import fallback_notes
 from tests.fixtures.controller import eventually
 from tests.integration.test_call_path import call_of
 
@@ -21,7 +24,7 @@ pytestmark = pytest.mark.live
 
 
 async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_queue_and_the_call_is_imported(
-    asterisk, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
+    asterisk, ami_credentials, controller, repo, seat_phones, simulator, seat_pool, live_settings, tmp_path: Path
 ):
     (seat,) = seat_pool(1)
     await seat_phones([seat], answer_after=0.3, tone_hz=1000, hangup_after=2.0)
@@ -48,7 +51,9 @@ async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_q
         ended = await citizen.wait_call_state("f1", "DISCONNECTED", 30)
         assert ended["code"] == 200
         assert tones.contains_tone(tmp_path / "f1.wav", 1000), "the fallback queue did not connect a seat"
-        assert asterisk.db("p112fb"), "the fallback dialplan did not note the call"
+        noted = asterisk.db("p112fb")
+        assert noted, "the fallback dialplan did not note the call"
+        await _one_note_is_read_alone(ami_credentials, live_settings, next(iter(noted)))
         logged = asterisk.logged_since(log_sizes)  # no queue_log ENTERQUEUE with the caller ID (SECURITY.md)
         assert not [name for name, text in logged.items() if caller.lstrip("+") in text], "caller in the switch's log"
     finally:
@@ -57,6 +62,21 @@ async def test_with_the_controller_stopped_a_seat_answers_through_the_fallback_q
     assert call.via == "fallback" and call.seat == seat and call.carrier == "telkom"
     assert (live_settings.recordings_dir / f"fallback-{call.id}.wav").exists()
     await eventually(lambda: _db_empty(asterisk), 10, what="fallback notes deleted after import")
+
+
+async def _one_note_is_read_alone(ami_credentials, live_settings, uniqueid: str) -> None:
+    """What a controller reads for one caller who left its application: that caller's note only (an AMI
+    DBGetTree narrowed by key), not a prefix of another unique id, and nothing for an unknown one."""
+    c = ami_credentials
+    ami = AmiLink(c["host"], c["port"], c["username"], c["secret"], live_settings.calls.fallback_queue, UNFENCED)
+    await ami.start()
+    try:
+        assert ami.connected, "AMI login"
+        assert await fallback_notes(ami, uniqueid) == {uniqueid}
+        assert await fallback_notes(ami, uniqueid[:-1]) == set()  # a prefix of it is another call's id
+        assert await fallback_notes(ami, "1.0") == set()
+    finally:
+        ami.close()
 
 
 async def _db_empty(asterisk) -> bool:

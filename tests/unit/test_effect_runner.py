@@ -39,8 +39,8 @@ async def no_membership(seat: str, member: bool, paused: bool) -> None:
 def runner(ari: FakeAri, posted: list[c.Command] | None = None, noted: frozenset[str] = frozenset()) -> EffectRunner:
     sink = posted if posted is not None else []
 
-    async def notes() -> frozenset[str]:
-        return noted
+    async def notes(uniqueid: str) -> frozenset[str]:
+        return noted & {uniqueid}
 
     return EffectRunner(ari, sink.append, ChannelMedia(), no_membership, lambda agency: f"PJSIP/duty_{agency}", notes)  # type: ignore[arg-type]
 
