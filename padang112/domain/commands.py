@@ -17,6 +17,7 @@ class CallArrived:
     carrier: str
     dialed: str
     flagged: bool = False  # the number's prank/silent history is over the threshold (see domain/prank.py)
+    node: str = ""  # the Asterisk node it arrived on
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,15 @@ class SeatSignOut:
 
 
 @dataclass(frozen=True)
+class NodeLost:
+    """The controller lost an Asterisk node (its ARI link dropped: crashed, killed, cut off). Its calls are gone
+    with it: waiting callers are abandoned and talking ones ended (``NODE_LOST``), so the call-back list has them
+    all; their seats are free for the other nodes' callers. Calls on other nodes are untouched."""
+
+    node: str
+
+
+@dataclass(frozen=True)
 class HandOverWaiting:
     """The controller is shutting down: give every waiting caller to the fallback queue."""
 
@@ -186,6 +196,7 @@ class Reconcile:
     in_use: tuple[str, ...] = ()
     in_fallback: frozenset[str] = frozenset()  # call ids the fallback dialplan noted (p112fb): handed over, not lost
     open_recordings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    node: str | None = None  # the node the snapshot is of: only its calls are rebuilt (None: the whole room)
 
 
 @dataclass(frozen=True)
@@ -242,6 +253,7 @@ Command = (
     | SeatSignIn
     | SeatSignOut
     | HandOverWaiting
+    | NodeLost
     | Reconcile
     | ConferenceAgency
     | AgencyLegAnswered
