@@ -40,6 +40,7 @@ from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.screen_pop import screen_pop
+from padang112.domain.seat_views import SeatViews
 from padang112.domain.seats import SeatState
 from padang112.stats import queries
 from padang112.storage.repository import EventWriter, Repository
@@ -120,6 +121,7 @@ class Controller:
         self.lines: list[Line] = []  # the calls we place that are not part of the room (duty alerts, call-backs)
         self.pranks = PrankScores()
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
+        self.seat_views = SeatViews()  # each node's word on the seats' phones, merged
         self._tasks: list[asyncio.Task[Any]] = []
         self._heartbeat_tasks: list[asyncio.Task[None]] = []
         self._probes: dict[str, asyncio.Task[None]] = {}  # a dropped node being asked whether it still lives
@@ -362,7 +364,7 @@ class Controller:
                 line.tick(item)
             return
         if kind != "ari":
-            self._handle([item])
+            self._handle(self._merged(item))
             return
         node, event = item
         channel = event_channel(event)
@@ -371,10 +373,35 @@ class Controller:
                 for fact in translate(event):
                     line.take(fact)
                 return
-        commands = self.translator.translate(event)
-        if len(self.links) > 1:  # a caller is tagged with the node it arrived on
-            commands = [dataclasses.replace(x, node=node) if isinstance(x, c.CallArrived) else x for x in commands]
-        self._handle(commands)
+        self._handle([self._from_node(node, command) for command in self.translator.translate(event)])
+
+    def _from_node(self, node: str, command: c.Command) -> c.Command:
+        """A node's own report as the room takes it: a caller tagged with its node (several nodes), a seat's phone
+        as every node sees it (``domain/seat_views.py``)."""
+        if isinstance(command, c.CallArrived) and len(self.links) > 1:
+            return dataclasses.replace(command, node=node)
+        if isinstance(command, c.SeatRegistration):
+            return dataclasses.replace(
+                command, registered=self.seat_views.reached(node, command.seat, command.registered)
+            )
+        if isinstance(command, c.SeatDeviceInUse):
+            return dataclasses.replace(command, in_use=self.seat_views.in_use(node, command.seat, command.in_use))
+        return command
+
+    def _merged(self, command: c.Command) -> list[c.Command]:
+        """A node's reconcile with the seats as every node sees them; a lost node's view forgotten with it."""
+        if isinstance(command, c.Reconcile):
+            node = command.node or self.links[0].name
+            registered, in_use = self.seat_views.rebuilt(node, command.registered, command.in_use)
+            return [dataclasses.replace(command, registered=registered, in_use=in_use)]
+        if isinstance(command, c.NodeLost):
+            seen = self.seat_views.forget(command.node, self.settings.seats)
+            return [
+                command,
+                *(c.SeatRegistration(seat, reachable) for seat, reachable, _ in seen),
+                *(c.SeatDeviceInUse(seat, used) for seat, _, used in seen),
+            ]
+        return [command]
 
     def _decide(self, request: Request) -> str | None:
         if isinstance(request, Dispose):
