@@ -12,22 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from padang112 import config
 from padang112.callbacks.store import CallbackStore
+from padang112.edge import topology
 from padang112.simulator import fleet, tones
 from padang112.storage.db import create_engine
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
-from tests.fixtures.asterisk import AsteriskHandle, running_asterisk
+from tests.fixtures.asterisk import AsteriskHandle, SippResult, finish_sipp, running_asterisk, start_sipp
 from tests.fixtures.controller import ControllerProcess, eventually
 from tests.fixtures.edge import EdgeHandle, running_edge
 from tests.slot import SLOT
@@ -234,3 +239,118 @@ def _ring_times(phones: dict[str, Any], placed: dict[str, dict[str, Any]], calls
         if rings:
             out.append(round(min(rings) - sent["t"], 3))
     return sorted(out)
+
+
+RATE = 5.0  # calls a second, as a trunk's burst
+BEFORE_S, AFTER_S = 2.0, 4.0  # calls placed before and after the kill
+STAMP = re.compile(  # SIPp's -trace_msg: a dashed line with the time, "UDP message sent", a blank, the first line
+    r"^-+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\n(UDP message (?:sent|received))[^\n]*\n\n(\S+ \S+)", re.M
+)
+
+
+@dataclasses.dataclass
+class Caller:
+    number: str
+    started: float  # monotonic
+    proc: subprocess.Popen[str]
+    messages: Path
+    result: SippResult | None = None
+
+    def setup_s(self) -> float | None:
+        """INVITE sent -> 200 received, from SIPp's own trace (None: never answered)."""
+        sent = answered = None
+        for stamp, kind, head in STAMP.findall(self.result.messages if self.result else ""):
+            at = datetime.fromisoformat(stamp).timestamp()
+            if sent is None and kind.endswith("sent") and head.startswith("INVITE"):
+                sent = at
+            if answered is None and kind.endswith("received") and head == "SIP/2.0 200":
+                answered = at
+        return round(answered - sent, 3) if sent is not None and answered is not None else None
+
+
+async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_back_list_at_once(
+    world: World, simulator: Any, tmp_path: Path
+) -> None:
+    """5 calls/s through the edge; n2 is SIGKILLed 2 s in. Every call placed after the kill is answered (by n1,
+    the first ones through the edge's failure route until the dispatcher marks n2 inactive); every caller n2 held
+    at the kill (talking or waiting) is on the call-back list; /readyz stays green and names n2 down."""
+    seats = world.settings.seats[:2]
+    await fleet.start_seats(world.settings, seats, simulator, answer_after=0.3, hangup_after=6)
+    await eventually(lambda: _all_available(world, seats), 20, what="two seats available on both nodes")
+    carriers = [c.address for c in world.settings.carriers]
+    callers: list[Caller] = []
+    killed = None
+    listed: dict[str, float] = {}  # number -> when it was first seen on the call-back list
+    watch = None
+    start = time.monotonic()
+    i = 0
+    while time.monotonic() - start < BEFORE_S + AFTER_S:
+        if killed is None and time.monotonic() - start >= BEFORE_S:
+            killed = world.nodes["n2"].kill()
+            watch = asyncio.create_task(_watch(world, listed))
+        number = _number(i, 3)
+        keys = {"caller": number, "caller_name": "burst"}
+        proc, messages = start_sipp(
+            world.edge, "carrier_invite.xml", tmp_path, carriers[i % len(carriers)], service="112", keys=keys,
+            hold_ms=8000, timeout_s=20, tag=f"b{i}",
+        )  # fmt: skip
+        callers.append(Caller(number, time.monotonic(), proc, messages))
+        i += 1
+        await asyncio.sleep(max(0.0, start + i / RATE - time.monotonic()))
+    assert killed is not None
+
+    # the dead node's callers: stored as n2's before the kill, each on the call-back list
+    before = [c for c in callers if c.started < killed]
+    stored = await world.calls(*(c.number for c in before))
+    on_n2 = sorted(number for number, call in stored.items() if call.node == "n2")
+    assert on_n2, {n: c.node for n, c in stored.items()}
+    await eventually(lambda: _all_in(listed, on_n2), 10, what="n2's callers on the call-back list")
+    assert watch is not None
+    watch.cancel()
+    listed_after = max(listed[number] for number in on_n2) - killed
+    await eventually(lambda: _all_in(listed, ["edge"]), 10, what="the edge's dispatcher marking n2 inactive")
+    readyz = await _readyz(world)
+
+    for caller in callers:
+        caller.result = await asyncio.to_thread(finish_sipp, caller.proc, caller.messages, 40)
+    after = [c for c in callers if c.started >= killed]
+    failed = [c.number for c in after if c.result is None or c.result.final != 200]
+    assert not failed, f"{len(failed)} of {len(after)} calls placed after the kill failed"
+    landed = await world.calls(*(c.number for c in after))
+    assert {call.node for call in landed.values()} == {"n1"} and len(landed) == len(after)
+    setups = [(round(c.started - killed, 2), c.setup_s()) for c in after]
+    slow = [s for s in setups if s[1] is None or s[1] > 2.0]
+    assert not slow, f"calls after the kill answered later than 2 s: {slow}"
+    assert readyz[0] == 200 and readyz[1].get("nodes_down") == ["n2"], readyz
+    failed_over = [s for _, s in setups if s is not None and s > 1.0]  # through the edge's failure route (1.5 s)
+    print(
+        f"\n[nodes sigkill] {len(callers)} calls at {RATE}/s, n2 killed after {BEFORE_S} s; "
+        f"{len(after)} placed after the kill, 0 failed, all on n1; INVITE->200 after the kill "
+        f"{[s for _, s in setups]} ({len(failed_over)} through the edge's failure route); the edge marked n2 "
+        f"inactive {listed['edge'] - killed:.2f} s after the kill; "
+        f"n2's {len(on_n2)} callers (of {len(before)} before the kill) on the call-back list {listed_after:.2f} s "
+        "after the kill; "
+        f"/readyz {readyz[0]}, nodes down {readyz[1].get('nodes_down')}"
+    )
+
+
+async def _watch(world: World, listed: dict[str, float]) -> None:
+    """Note when each number first appears on the call-back list, and when the edge marks n2 inactive (key
+    ``"edge"``), every 50 ms."""
+    n2 = topology.node_uri("127.0.0.1", world.nodes["n2"].sip_port)
+    while True:
+        for item in await world.callbacks.active():
+            listed.setdefault(item.number, time.monotonic())
+        if "edge" not in listed and not (await asyncio.to_thread(world.edge.node_flags)).get(n2, "").startswith("A"):
+            listed["edge"] = time.monotonic()
+        await asyncio.sleep(0.05)
+
+
+async def _all_in(listed: dict[str, float], numbers: list[str]) -> bool:
+    return set(numbers) <= set(listed)
+
+
+async def _readyz(world: World) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(world.controller.base_url + "/readyz") as answer:
+            return answer.status, await answer.json()
