@@ -15,6 +15,7 @@ from padang112.domain.callbacks import lost_caller
 from padang112.domain.calls import NODE_LOST, CallState
 from padang112.domain.events import CallTransition, RecordingFinished, SeatTransition
 from padang112.domain.room import Policy, Room
+from padang112.domain.seat_views import SeatViews
 from padang112.domain.seats import SeatState
 from padang112.edge import topology
 from padang112.pbx import render
@@ -205,3 +206,25 @@ async def test_every_request_of_a_call_goes_to_that_calls_node() -> None:
     assert [path for _, path, _ in clients["n2"].requests][:2] == ["/channels/n2-17.1/answer", f"/channels/{leg}"]
     assert any(path == "/bridges/bridge-n2-17.1/addChannel" for _, path, _ in clients["n2"].requests)
     assert [path for _, path, _ in clients["n1"].requests] == ["/channels/n1-17.2/answer"]
+
+
+# ---- the seats as every node sees them ----------------------------------------------------------------------
+
+
+def test_a_seat_is_reachable_once_every_node_reaches_it_and_again_when_the_lagging_node_is_lost() -> None:
+    views = SeatViews()
+    assert views.reached("n1", "seat01", True) is True  # the only node heard so far
+    views.rebuilt("n2", registered=(), in_use=())
+    assert views.reachable("seat01") is False  # n2 has not qualified it yet: a leg there would fail
+    assert views.reached("n2", "seat01", True) is True
+    assert views.reached("n1", "seat01", False) is False
+    assert views.forget("n1", ["seat01"]) == [("seat01", True, False)]  # n1 lost: n2's word holds
+
+
+def test_a_seats_device_is_in_use_when_any_node_says_so_and_a_reconcile_merges_the_others() -> None:
+    views = SeatViews()
+    assert views.in_use("n1", "seat02", True) is True
+    assert views.in_use("n2", "seat02", False) is True  # n1's fallback-queue call still holds it
+    registered, in_use = views.rebuilt("n2", registered=("seat01", "seat02"), in_use=("seat03",))
+    assert registered == ("seat01", "seat02") and in_use == ("seat02", "seat03")  # n1 said nothing of reach yet
+    assert views.rebuilt("n1", ("seat02",), ()) == (("seat02",), ("seat03",))  # now it has: seat01 only on n2
