@@ -119,6 +119,14 @@ class LinkMetrics:
             "padang112_ari_connected", "1 while ARI events flow (socket open, echo heard)", controller.ari_connected
         )
         yield GaugeMetricFamily("padang112_ami_connected", "1 while AMI is logged in", controller.ami.connected)
+        linked = GaugeMetricFamily(
+            "padang112_node_linked",
+            "1 while the Asterisk node's ARI events flow, its calls are rebuilt and its AMI answers",
+            labels=["node"],
+        )
+        for node, status in controller.node_status().items():
+            linked.add_metric([node], status["ari"] and status["ami"])
+        yield linked
         yield GaugeMetricFamily(
             "padang112_ari_last_event_age_seconds", "Since the last event read from ARI", now - self.ari_heard_at
         )
