@@ -246,7 +246,10 @@ class Controller:
         """A node whose link dropped and that does not answer is dead: the room lets its calls go (``NodeLost``),
         unless it came back meanwhile. One that answers keeps them until its reconnection rebuilds them."""
         if not await link.answers() and not link.listener.connected:
-            log.error("node %s is lost: its calls go to the call-back list", link.name)
+            log.error(
+                "node %s mati, panggilannya masuk daftar panggil balik / node lost, its calls go to the call-back list",
+                link.name,
+            )
             self.post(c.NodeLost(link.name))
 
     async def _on_connect(self, link: NodeLink) -> None:

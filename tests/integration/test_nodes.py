@@ -279,14 +279,15 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
     await eventually(lambda: _all_available(world, seats), 20, what="two seats available on both nodes")
     carriers = [c.address for c in world.settings.carriers]
     callers: list[Caller] = []
-    killed = None
+    killed = None  # when SIGKILL was sent; the calls go on meanwhile (kill() waits until the process is gone)
     listed: dict[str, float] = {}  # number -> when it was first seen on the call-back list
-    watch = None
+    watch = kill = None
     start = time.monotonic()
     i = 0
     while time.monotonic() - start < BEFORE_S + AFTER_S:
         if killed is None and time.monotonic() - start >= BEFORE_S:
-            killed = world.nodes["n2"].kill()
+            killed = time.monotonic()
+            kill = asyncio.create_task(asyncio.to_thread(world.nodes["n2"].kill))
             watch = asyncio.create_task(_watch(world, listed))
         number = _number(i, 3)
         keys = {"caller": number, "caller_name": "burst"}
@@ -297,7 +298,8 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
         callers.append(Caller(number, time.monotonic(), proc, messages))
         i += 1
         await asyncio.sleep(max(0.0, start + i / RATE - time.monotonic()))
-    assert killed is not None
+    assert killed is not None and kill is not None
+    gone = await kill - killed
 
     # the dead node's callers: stored as n2's before the kill, each on the call-back list
     before = [c for c in callers if c.started < killed]
@@ -308,7 +310,7 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
     assert watch is not None
     watch.cancel()
     listed_after = max(listed[number] for number in on_n2) - killed
-    await eventually(lambda: _all_in(listed, ["edge"]), 10, what="the edge's dispatcher marking n2 inactive")
+    await eventually(lambda: _all_in(listed, ["I"]), 10, what="the edge's dispatcher marking n2 inactive")
     readyz = await _readyz(world)
 
     for caller in callers:
@@ -322,12 +324,14 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
     slow = [s for s in setups if s[1] is None or s[1] > 2.0]
     assert not slow, f"calls after the kill answered later than 2 s: {slow}"
     assert readyz[0] == 200 and readyz[1].get("nodes_down") == ["n2"], readyz
-    failed_over = [s for _, s in setups if s is not None and s > 1.0]  # through the edge's failure route (1.5 s)
+    failed_over = [(at, s) for at, s in setups if s is not None and s > 1.0]  # the edge's failure route (1.5 s)
+    last = max((at for at, _ in failed_over), default=None)
     print(
-        f"\n[nodes sigkill] {len(callers)} calls at {RATE}/s, n2 killed after {BEFORE_S} s; "
+        f"\n[nodes sigkill] {len(callers)} calls at {RATE}/s, n2 killed after {BEFORE_S} s (gone {gone:.2f} s later); "
         f"{len(after)} placed after the kill, 0 failed, all on n1; INVITE->200 after the kill "
-        f"{[s for _, s in setups]} ({len(failed_over)} through the edge's failure route); the edge marked n2 "
-        f"inactive {listed['edge'] - killed:.2f} s after the kill; "
+        f"{[s for _, s in setups]} ({len(failed_over)} through the edge's failure route, the last placed {last} s "
+        f"after the kill); the edge had n2 trying {listed.get('T', listed['I']) - killed:.2f} s and inactive "
+        f"{listed['I'] - killed:.2f} s after the kill; "
         f"n2's {len(on_n2)} callers (of {len(before)} before the kill) on the call-back list {listed_after:.2f} s "
         "after the kill; "
         f"/readyz {readyz[0]}, nodes down {readyz[1].get('nodes_down')}"
@@ -335,14 +339,15 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
 
 
 async def _watch(world: World, listed: dict[str, float]) -> None:
-    """Note when each number first appears on the call-back list, and when the edge marks n2 inactive (key
-    ``"edge"``), every 50 ms."""
+    """Note when each number first appears on the call-back list, and when the edge's dispatcher first has n2 not
+    active (key ``"T"``: trying, still picked by round robin; ``"I"``: inactive, skipped), every 50 ms."""
     n2 = topology.node_uri("127.0.0.1", world.nodes["n2"].sip_port)
     while True:
         for item in await world.callbacks.active():
             listed.setdefault(item.number, time.monotonic())
-        if "edge" not in listed and not (await asyncio.to_thread(world.edge.node_flags)).get(n2, "").startswith("A"):
-            listed["edge"] = time.monotonic()
+        flag = (await asyncio.to_thread(world.edge.node_flags)).get(n2, "")[:1]
+        if flag in ("T", "I"):
+            listed.setdefault(flag, time.monotonic())
         await asyncio.sleep(0.05)
 
 
