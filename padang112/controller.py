@@ -384,25 +384,33 @@ class Controller:
         if isinstance(command, c.CallArrived) and len(self.links) > 1:
             return dataclasses.replace(command, node=node)
         if isinstance(command, c.SeatRegistration):
-            return dataclasses.replace(
-                command, registered=self.seat_views.reached(node, command.seat, command.registered)
-            )
+            view = self.seat_views.reached(node, command.seat, command.registered)
+            return c.SeatRegistration(command.seat, view.online, view.unreachable)
         if isinstance(command, c.SeatDeviceInUse):
-            return dataclasses.replace(command, in_use=self.seat_views.in_use(node, command.seat, command.in_use))
+            return c.SeatDeviceInUse(command.seat, self.seat_views.in_use(node, command.seat, command.in_use).in_use)
         return command
 
     def _merged(self, command: c.Command) -> list[c.Command]:
         """A node's reconcile with the seats as every node sees them; a lost node's view forgotten with it."""
+        seats = self.settings.seats
         if isinstance(command, c.Reconcile):
-            node = command.node or self.links[0].name
-            registered, in_use = self.seat_views.rebuilt(node, command.registered, command.in_use)
-            return [dataclasses.replace(command, registered=registered, in_use=in_use)]
+            self.seat_views.rebuilt(command.node or self.links[0].name, command.registered, command.in_use)
+            views = {seat: self.seat_views.view(seat) for seat in seats}
+            return [
+                dataclasses.replace(
+                    command,
+                    registered=tuple(seat for seat in seats if views[seat].online),
+                    in_use=tuple(seat for seat in seats if views[seat].in_use),
+                    unreachable={seat: view.unreachable for seat, view in views.items() if view.unreachable},
+                )
+            ]
         if isinstance(command, c.NodeLost):
-            seen = self.seat_views.forget(command.node, self.settings.seats)
+            self.seat_views.forget(command.node)
+            views = {seat: self.seat_views.view(seat) for seat in seats}
             return [
                 command,
-                *(c.SeatRegistration(seat, reachable) for seat, reachable, _ in seen),
-                *(c.SeatDeviceInUse(seat, used) for seat, _, used in seen),
+                *(c.SeatRegistration(seat, view.online, view.unreachable) for seat, view in views.items()),
+                *(c.SeatDeviceInUse(seat, view.in_use) for seat, view in views.items()),
             ]
         return [command]
 

@@ -103,8 +103,12 @@ class WrapUpDone:
 
 @dataclass(frozen=True)
 class SeatRegistration:
+    """The seat's phone is online (some node reaches it) or not; ``unreachable``: the nodes that do not reach it
+    (several nodes: it takes no call that arrived on one of them)."""
+
     seat: str
     registered: bool
+    unreachable: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,7 @@ class Reconcile:
     in_fallback: frozenset[str] = frozenset()  # call ids the fallback dialplan noted (p112fb): handed over, not lost
     open_recordings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     node: str | None = None  # the node the snapshot is of: only its calls are rebuilt (None: the whole room)
+    unreachable: dict[str, frozenset[str]] = field(default_factory=dict)  # seat -> nodes that do not reach it
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,7 @@ def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: dateti
         if cmd.node is not None and held is not None and held.node != cmd.node:
             continue
         seat.registered = seat.id in cmd.registered
+        seat.unreachable = cmd.unreachable.get(seat.id, frozenset())
         seat.device_in_use = seat.id in cmd.in_use
         seat.failures = 0  # like a controller's pause, its count of refused calls does not outlive a resync
         reason = None

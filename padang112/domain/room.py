@@ -262,6 +262,8 @@ class Room(HandoffRules, SeatFaultRules):
 
     def _on_SeatRegistration(self, cmd: c.SeatRegistration, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
+        if seat is not None:
+            seat.unreachable = cmd.unreachable
         if seat is None or seat.registered == cmd.registered:
             return
         seat.registered = cmd.registered
@@ -458,13 +460,20 @@ class Room(HandoffRules, SeatFaultRules):
         self._finished.append(call.id)
 
     def _assign(self, at: datetime, out: Decision) -> None:
-        while self.queue:
+        """Callers in their order, each to the longest idle eligible seat its node reaches. With several nodes a
+        caller whose node reaches no free seat is passed over, never holding up the callers behind it."""
+        waiting = 0
+        while waiting < len(self.queue):
             ready = [s for s in self.seats.values() if s.eligible]
             if not ready:
                 return
+            call = self.calls[self.queue[waiting][-1]]
+            ready = [s for s in ready if call.node not in s.unreachable]
+            if not ready:
+                waiting += 1
+                continue
             seat = min(ready, key=lambda s: (s.idle_since or at, s.id))
-            call_id = self.queue.pop(0)[-1]
-            call = self.calls[call_id]
+            self.queue.pop(waiting)
             call.seat = seat.id
             call.leg = leg_id(call.id, seat.id, self._boot, next(self._legs))
             out.events.append(call.move(CallState.OFFERED, at))

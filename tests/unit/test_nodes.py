@@ -15,7 +15,7 @@ from padang112.domain.callbacks import lost_caller
 from padang112.domain.calls import NODE_LOST, CallState
 from padang112.domain.events import CallTransition, RecordingFinished, SeatTransition
 from padang112.domain.room import Policy, Room
-from padang112.domain.seat_views import SeatViews
+from padang112.domain.seat_views import SeatView, SeatViews
 from padang112.domain.seats import SeatState
 from padang112.edge import topology
 from padang112.pbx import render
@@ -211,20 +211,34 @@ async def test_every_request_of_a_call_goes_to_that_calls_node() -> None:
 # ---- the seats as every node sees them ----------------------------------------------------------------------
 
 
-def test_a_seat_is_reachable_once_every_node_reaches_it_and_again_when_the_lagging_node_is_lost() -> None:
+def test_a_seat_is_online_when_some_node_reaches_it_and_names_the_nodes_that_do_not() -> None:
     views = SeatViews()
-    assert views.reached("n1", "seat01", True) is True  # the only node heard so far
+    assert views.reached("n1", "seat01", True) == SeatView(True, frozenset(), False)
     views.rebuilt("n2", registered=(), in_use=())
-    assert views.reachable("seat01") is False  # n2 has not qualified it yet: a leg there would fail
-    assert views.reached("n2", "seat01", True) is True
-    assert views.reached("n1", "seat01", False) is False
-    assert views.forget("n1", ["seat01"]) == [("seat01", True, False)]  # n1 lost: n2's word holds
+    assert views.view("seat01") == SeatView(True, frozenset({"n2"}), False)  # n2 has not qualified it yet
+    assert views.reached("n2", "seat01", True).unreachable == frozenset()
+    assert views.reached("n1", "seat01", False) == SeatView(True, frozenset({"n1"}), False)
+    views.forget("n2")  # n2 lost: only n1's word is left, and n1 does not reach it
+    assert views.view("seat01") == SeatView(False, frozenset({"n1"}), False)
 
 
-def test_a_seats_device_is_in_use_when_any_node_says_so_and_a_reconcile_merges_the_others() -> None:
+def test_a_seats_device_is_in_use_when_any_node_says_so() -> None:
     views = SeatViews()
-    assert views.in_use("n1", "seat02", True) is True
-    assert views.in_use("n2", "seat02", False) is True  # n1's fallback-queue call still holds it
-    registered, in_use = views.rebuilt("n2", registered=("seat01", "seat02"), in_use=("seat03",))
-    assert registered == ("seat01", "seat02") and in_use == ("seat02", "seat03")  # n1 said nothing of reach yet
-    assert views.rebuilt("n1", ("seat02",), ()) == (("seat02",), ("seat03",))  # now it has: seat01 only on n2
+    assert views.in_use("n1", "seat02", True).in_use
+    assert views.in_use("n2", "seat02", False).in_use  # n1's fallback-queue call still holds it
+    views.rebuilt("n1", registered=("seat02",), in_use=())
+    assert not views.view("seat02").in_use
+
+
+def test_a_caller_gets_only_a_seat_its_node_reaches_and_does_not_hold_up_the_others() -> None:
+    clock = Clock()
+    clock.do(c.SeatRegistration("seat01", True, unreachable=frozenset({"n2"})))
+    clock.arrive("n2-first", "n2")
+    clock.arrive("n1-second", "n1")
+    assert clock.room.calls["n1-second"].seat == "seat01"  # n2's caller was passed over, not the line stopped
+    assert [entry[-1] for entry in clock.room.queue] == ["n2-first"]
+    _, effects = clock.do(c.SeatRegistration("seat02", True))
+    assert [e.call_id for e in effects if isinstance(e, fx.RingSeat)] == ["n2-first"]
+    # a reconcile brings the nodes that do not reach a seat too
+    clock.do(c.Reconcile((), {}, ("seat01", "seat02"), node="n2", unreachable={"seat02": frozenset({"n1"})}))
+    assert clock.room.seats["seat02"].unreachable == frozenset({"n1"})  # its n2 caller gone with the snapshot
