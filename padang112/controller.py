@@ -140,7 +140,7 @@ class Controller:
         )
         for link in self.links:
             await link.ari.open()
-            await link.ami.start()
+        await asyncio.gather(*(link.ami.start() for link in self.links))  # a silent node delays none of the others
         self._tasks = [
             asyncio.create_task(self._room_loop(), name="room"),
             asyncio.create_task(self._line_clock(), name="line-clock"),
