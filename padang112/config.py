@@ -52,6 +52,10 @@ class AsteriskSettings:
     tls_cert: str = ""  # SIP TLS certificate and key (PEM), copied into the instance's configuration
     tls_key: str = ""
     secure_phones: tuple[str, ...] = ()  # seats/duty phones that must use TLS + SRTP; "*" for all of them
+    # This Asterisk's systemname (asterisk.conf): the prefix of its channels' unique ids, so two nodes' call ids
+    # never collide and a call id names its node. Empty on the single box (ids as before); a node's name with
+    # several nodes ([[nodes]]).
+    systemname: str = ""
 
     @property
     def ari_url(self) -> str:
@@ -157,6 +161,18 @@ class EdgeSettings:
     kamailio: str = "/usr/sbin/kamailio"
 
 
+@dataclass(frozen=True)
+class Node:
+    """One Asterisk node the controller works (issue 13). ``name`` is that Asterisk's ``systemname``: every call id
+    it makes starts with ``<name>-``, which is how the controller knows a call's node (``padang112.nodes``)."""
+
+    name: str
+    ari_url: str  # http://<management address>:<http port>
+    ami_host: str
+    ami_port: int
+    sip: str  # host:port the edge dispatches carriers' calls to
+
+
 @dataclass
 class Settings:
     state_dir: Path = Path("/var/lib/padang112")
@@ -173,6 +189,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)
     carriers: list[Carrier] = field(default_factory=_default_carriers)
+    nodes: list[Node] = field(default_factory=list)  # [[nodes]]; empty: the one [asterisk] of this box
     config_path: Path | None = None
 
     @property
@@ -235,6 +252,8 @@ def _apply(obj: Any, data: dict[str, Any], where: str) -> None:
             _apply(current, value, f"{where}{key}.")
         elif key == "carriers":
             setattr(obj, key, [Carrier(str(c["name"]), str(c["address"])) for c in value])
+        elif key == "nodes":
+            setattr(obj, key, [_node(n) for n in value])
         elif isinstance(value, str):
             setattr(obj, key, _coerce(value, current))
         elif isinstance(current, tuple):
@@ -243,6 +262,15 @@ def _apply(obj: Any, data: dict[str, Any], where: str) -> None:
             setattr(obj, key, Path(value))
         else:
             setattr(obj, key, value)
+
+
+def _node(table: dict[str, Any]) -> Node:
+    unknown = set(table) - {f.name for f in dataclasses.fields(Node)}
+    if unknown:
+        raise ValueError(f"unknown setting nodes.{sorted(unknown)[0]}")
+    return Node(
+        str(table["name"]), str(table["ari_url"]), str(table["ami_host"]), int(table["ami_port"]), str(table["sip"])
+    )
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:

@@ -6,6 +6,13 @@ subscribers, and the effects to the runner. That task never waits on the network
 REST call or fsync cannot delay the next caller. A console request (:meth:`Controller.ask`) waits in that queue
 for its turn like an ARI event and is answered through a future: accepted, or the room's refusal code.
 
+The controller works every Asterisk node (``padang112.nodes``; one by default): one :class:`NodeLink` per node (ARI
+client and listener, AMI, heartbeat), all feeding the one inbox, so the room is one queue and one seat pool across
+nodes. An event is taken with its node: a caller is tagged with the node it arrived on, and an effect is carried out
+on its call's node (the call id names it), so a seat leg is placed on the caller's node and bridged there. A node
+(re)connecting rebuilds only its own calls; a node that dropped and no longer answers takes its calls with it
+(``NodeLost``: their callers go to the call-back list).
+
 Calls the controller places besides the room's (duty-phone alerts, call-backs) belong to a :class:`Line`: its
 channel ids carry the line's prefix, so the ARI events of those channels, taken from the same inbox in the same
 order, go to that line, and after every (re)connection each line is given the switch's snapshot to reconcile its own
@@ -22,7 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from padang112 import logs
+from padang112 import logs, nodes
 from padang112.cluster.fence import UNFENCED, Fence
 from padang112.config import Settings
 from padang112.domain import commands as c
@@ -33,16 +40,16 @@ from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.screen_pop import screen_pop
+from padang112.domain.seat_views import SeatViews
 from padang112.domain.seats import SeatState
 from padang112.stats import queries
 from padang112.storage.repository import EventWriter, Repository
-from padang112.telephony.ami import AmiLink
-from padang112.telephony.ari import AriClient, AriListener, subscribe
+from padang112.telephony.ari import AriClient, subscribe
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
-from padang112.telephony.heartbeat import HeartbeatWriter
 from padang112.telephony.lines import Line, event_channel, translate
+from padang112.telephony.node_link import NodeLink
 from padang112.telephony.snapshot import live_snapshot
 from padang112.telephony.stasis import StasisTranslator
 
@@ -62,6 +69,7 @@ class Controller:
         secrets = settings.secrets()
         ast = settings.asterisk
         calls = settings.calls
+        nodes.check(settings)
         policy = Policy(
             calls.ring_timeout_s,
             calls.wrap_up_s,
@@ -73,15 +81,26 @@ class Controller:
         )
         self.room = Room(settings.seats, policy, str(settings.recordings_dir))
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self.ari = AriClient(ast.ari_url, "padang112", secrets.ari_password, ast.app, fence)
-        self.ami = AmiLink(
-            ast.manager_address, ast.ami_port, "padang112", secrets.ami_password, calls.fallback_queue, fence
-        )
+        self.links = [
+            NodeLink(
+                node,
+                ast.app,
+                (secrets.ari_password, secrets.ami_password),
+                calls.fallback_queue,
+                self._on_node_event,
+                self._on_connect,
+                self._on_disconnect,
+                fence,
+            )
+            for node in nodes.nodes(settings)
+        ]
+        self.by_name = {link.name: link for link in self.links}
+        first = self.links[0]  # the single box's one node; the lines (duty phones, call-backs) place calls here
+        self.ari, self.ami, self.listener, self.heartbeat = first.ari, first.ami, first.listener, first.heartbeat
         self.media = ChannelMedia()
         self.translator = StasisTranslator(
             ast.app, set(settings.seats), self.room.calls.__contains__, self.media.playback_of
         )
-        self.listener = AriListener(self.ari, self._on_ari_event, self._on_connect, self._on_disconnect)
         self.subscribers: list[Subscriber] = []
         self.ari_observers: list[Callable[[dict[str, Any]], None]] = []  # every ARI event, as read (metrics)
         self.dial_policy = DialPolicy(
@@ -94,18 +113,18 @@ class Controller:
             self.ari,
             self.post,
             self.media,
-            self.ami.set_member,
+            self._set_member,
             self.dial_policy.duty_phone,
-            functools.partial(fallback_notes, self.ami),
+            self._fallback_notes,
+            ari_of=self.ari_of,
         )
         self.lines: list[Line] = []  # the calls we place that are not part of the room (duty alerts, call-backs)
         self.pranks = PrankScores()
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
-        self.reconciled = False  # the room has been rebuilt from the switch since the last (re)connection
-        self.switch_started: datetime | None = None  # Asterisk's start, read at each (re)connection
-        self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.hearing and self.reconciled)
+        self.seat_views = SeatViews()  # each node's word on the seats' phones, merged
         self._tasks: list[asyncio.Task[Any]] = []
-        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._heartbeat_tasks: list[asyncio.Task[None]] = []
+        self._probes: dict[str, asyncio.Task[None]] = {}  # a dropped node being asked whether it still lives
         self._writes: set[asyncio.Task[None]] = set()
         self._closed = False  # stopped: the inbox is no longer taken
 
@@ -119,16 +138,22 @@ class Controller:
         self.history.load(
             EarlierCall(r.id, r.caller_number or "", r.received_at, r.state, r.disposition, r.seat) for r in stored
         )
-        await self.ari.open()
-        await self.ami.start()
+        for link in self.links:
+            await link.ari.open()
+        await asyncio.gather(*(link.ami.start() for link in self.links))  # a silent node delays none of the others
         self._tasks = [
             asyncio.create_task(self._room_loop(), name="room"),
-            asyncio.create_task(self.listener.run(), name="ari-listener"),
-            asyncio.create_task(self._ami_loop(), name="ami-upkeep"),
-            asyncio.create_task(self.ami.keepalive(), name="ami-keepalive"),
             asyncio.create_task(self._line_clock(), name="line-clock"),
         ]
-        self._heartbeat_task = asyncio.create_task(self.heartbeat.run(), name="heartbeat")
+        for link in self.links:
+            self._tasks += [
+                asyncio.create_task(link.listener.run(), name=f"ari-listener:{link.name}"),
+                asyncio.create_task(self._ami_loop(link), name=f"ami-upkeep:{link.name}"),
+                asyncio.create_task(link.ami.keepalive(), name=f"ami-keepalive:{link.name}"),
+            ]
+        self._heartbeat_tasks = [
+            asyncio.create_task(link.heartbeat.run(), name=f"heartbeat:{link.name}") for link in self.links
+        ]
 
     async def stop(self) -> None:
         """Stop taking calls, then hand every waiting caller to the fallback queue before leaving.
@@ -136,13 +161,14 @@ class Controller:
         Connected calls stay bridged on the switch; a restarted controller adopts them (reconcile). The heartbeat
         is stopped and zeroed first, so the dialplan sends new calls to the fallback queue from now on.
         """
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-            await asyncio.gather(self._heartbeat_task, return_exceptions=True)
-            await self.heartbeat.mark_dead()
-        for task in self._tasks:
+        for task in self._heartbeat_tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._heartbeat_tasks:
+            await asyncio.gather(*self._heartbeat_tasks, return_exceptions=True)
+            await asyncio.gather(*(link.heartbeat.mark_dead() for link in self.links))
+        for task in [*self._tasks, *self._probes.values()]:
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._probes.values(), return_exceptions=True)
         self._closed = True
         while not self.inbox.empty():  # what arrived before the WebSocket closed is still handled
             self._take(*self.inbox.get_nowait())
@@ -151,13 +177,34 @@ class Controller:
         await self.runner.close()
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
-        self.ami.close()
-        await self.ari.close()
+        for link in self.links:
+            link.ami.close()
+            await link.ari.close()
 
     @property
     def ari_connected(self) -> bool:
-        """The WebSocket is open and events flow on it (our echo comes back)."""
+        """The first node's WebSocket is open and events flow on it (our echo comes back)."""
         return self.listener.hearing
+
+    @property
+    def reconciled(self) -> bool:
+        """The room has been rebuilt from the first node since its last (re)connection."""
+        return self.links[0].reconciled
+
+    @property
+    def switch_started(self) -> datetime | None:
+        return self.links[0].switch_started
+
+    def link_of(self, call_id: str) -> NodeLink:
+        """The links of the node a call is on (its id names it; the first node's for any other id)."""
+        return self.by_name[nodes.node_of(call_id, list(self.by_name))]
+
+    def ari_of(self, call_id: str) -> AriClient:
+        return self.link_of(call_id).ari
+
+    def node_status(self) -> dict[str, dict[str, bool]]:
+        """Per node: ARI linked (events flow, calls rebuilt) and AMI alive; for /readyz."""
+        return {link.name: {"ari": link.linked, "ami": link.ami.alive} for link in self.links}
 
     def add_line(self, line: Line) -> Callable[[], None]:
         """Route the line's channels to it; returns the function that removes it."""
@@ -179,37 +226,91 @@ class Controller:
             self.inbox.put_nowait(("ask", (request, answer)))
         return answer
 
-    def _on_ari_event(self, event: dict[str, Any]) -> None:
+    def _on_ari_event(self, event: dict[str, Any], node: str | None = None) -> None:
+        """An ARI event as read from ``node`` (the first node's when not named)."""
         for observe in self.ari_observers:
             observe(event)
-        self.inbox.put_nowait(("ari", event))
+        self.inbox.put_nowait(("ari", (node or self.links[0].name, event)))
 
-    def _on_disconnect(self) -> None:
-        self.reconciled = False
-        log.warning("ARI disconnected: calls in progress stay up; new calls go to the fallback queue")
+    def _on_node_event(self, link: NodeLink, event: dict[str, Any]) -> None:
+        self._on_ari_event(event, link.name)
 
-    async def _on_connect(self) -> None:
-        """Subscribe to the seats' registrations and device states, then resync from the switch."""
+    def _on_disconnect(self, link: NodeLink) -> None:
+        link.reconciled = False
+        log.warning(
+            "ARI of node %s disconnected: calls in progress stay up; its new calls go to its fallback queue", link.name
+        )
+        if len(self.links) > 1 and link.name not in self._probes and not self._closed:
+            task = asyncio.create_task(self._probe(link), name=f"node-probe:{link.name}")
+            self._probes[link.name] = task
+            task.add_done_callback(lambda _: self._probes.pop(link.name, None))
+
+    async def _probe(self, link: NodeLink) -> None:
+        """A node whose link dropped and that does not answer is dead: the room lets its calls go (``NodeLost``),
+        unless it came back meanwhile. One that answers keeps them until its reconnection rebuilds them."""
+        if not await link.answers() and not link.listener.connected:
+            log.error(
+                "node %s mati, panggilannya masuk daftar panggil balik / node lost, its calls go to the call-back list",
+                link.name,
+            )
+            self.post(c.NodeLost(link.name))
+
+    async def _on_connect(self, link: NodeLink) -> None:
+        """Subscribe to the seats' registrations and device states, then resync from the node: with one node the
+        whole room, with several only this node's calls (the others' go on untouched)."""
         app = self.settings.asterisk.app
         sources = [f"endpoint:PJSIP/{s}" for s in self.settings.seats]
         sources += [f"deviceState:PJSIP/{s}" for s in self.settings.seats]
-        await subscribe(self.ari, app, sources)
-        snapshot = await live_snapshot(self.ari, app, set(self.settings.seats))
-        self.switch_started = snapshot.switch_started
-        open_calls = await self.repo.open_calls()
+        await subscribe(link.ari, app, sources)
+        snapshot = await live_snapshot(link.ari, app, set(self.settings.seats))
+        link.switch_started = snapshot.switch_started
+        several = len(self.links) > 1
+        open_calls = {
+            call: state
+            for call, state in (await self.repo.open_calls()).items()
+            if not several or nodes.node_of(call, list(self.by_name)) == link.name
+        }
         paused = {
             seat: reason or ""
             for seat, (state, reason, _) in (await self.repo.seat_states()).items()
             if state == "paused"
         }
         in_use = tuple(sorted(seat for seat, used in snapshot.devices_in_use.items() if used))
-        noted = await fallback_notes(self.ami) if self.ami.connected else frozenset()
-        recordings = await self.repo.open_recordings()
-        self.post(c.Reconcile(snapshot.channels, open_calls, snapshot.registered, paused, in_use, noted, recordings))
-        for line in self.lines:
-            line.reconcile(snapshot, paused)
+        noted = await fallback_notes(link.ami) if link.ami.connected else frozenset()
+        stored = await self.repo.open_recordings()
+        recordings = {call: names for call, names in stored.items() if call in open_calls}
+        self.post(
+            c.Reconcile(
+                snapshot.channels,
+                open_calls,
+                snapshot.registered,
+                paused,
+                in_use,
+                noted,
+                recordings,
+                node=link.name if several else None,
+            )
+        )
+        if link is self.links[0]:  # the lines place their calls on the first node
+            for line in self.lines:
+                line.reconcile(snapshot, paused)
 
-    async def _ami_loop(self, interval: float = 5.0) -> None:
+    async def _set_member(self, seat: str, member: bool, paused: bool) -> None:
+        """A seat's membership of the fallback queue, on every node that is linked (the others are resynced by
+        their AMI upkeep once they are back)."""
+        for link in self.links:
+            if link.ami.connected:
+                try:
+                    await link.ami.set_member(seat, member, paused)
+                except Exception as exc:  # one node's AMI must not keep the seat out of the others' queues
+                    log.warning("fallback queue of node %s: %s not updated: %s", link.name, seat, exc)
+
+    async def _fallback_notes(self, channel: str) -> frozenset[str]:
+        """That caller, if the fallback dialplan of the node he is on has noted him."""
+        link = self.link_of(channel)
+        return await fallback_notes(link.ami, channel) if link.ami.connected else frozenset()
+
+    async def _ami_loop(self, link: NodeLink, interval: float = 5.0) -> None:
         """Over AMI: resync the fallback queue after each (re)connection, import fallback calls.
 
         Only a controller that knows the seats (reconciled with a live switch) touches the queue, and the resync
@@ -218,26 +319,26 @@ class Controller:
         synced = False
         while True:
             try:
-                if not self.ami.connected:
+                if not link.ami.connected:
                     synced = False
                 else:
-                    if not synced and self.reconciled:
+                    if not synced and link.reconciled:
                         for seat in self.room.seats.values():
                             if seat.signed_in:
-                                await self.ami.set_member(seat.id, True, seat.state == SeatState.PAUSED)
+                                await link.ami.set_member(seat.id, True, seat.state == SeatState.PAUSED)
                         synced = True
                     await import_fallback_calls(
-                        self.ami,
+                        link.ami,
                         self.repo,
                         str(self.settings.recordings_dir),
-                        functools.partial(forget_over_ari, self.ari),
+                        functools.partial(forget_over_ari, link.ari),
                         publish=self._notify,
-                        switch_started=self.switch_started,
+                        switch_started=link.switch_started,
                     )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # AMI trouble must never stop call handling
-                log.warning("AMI upkeep failed: %s", exc)
+                log.warning("AMI upkeep of node %s failed: %s", link.name, exc)
                 synced = False
             await asyncio.sleep(interval)
 
@@ -266,15 +367,52 @@ class Controller:
                 line.tick(item)
             return
         if kind != "ari":
-            self._handle([item])
+            self._handle(self._merged(item))
             return
-        channel = event_channel(item)
+        node, event = item
+        channel = event_channel(event)
         for line in self.lines:
             if channel.startswith(line.prefix):
-                for fact in translate(item):
+                for fact in translate(event):
                     line.take(fact)
                 return
-        self._handle(self.translator.translate(item))
+        self._handle([self._from_node(node, command) for command in self.translator.translate(event)])
+
+    def _from_node(self, node: str, command: c.Command) -> c.Command:
+        """A node's own report as the room takes it: a caller tagged with its node (several nodes), a seat's phone
+        as every node sees it (``domain/seat_views.py``)."""
+        if isinstance(command, c.CallArrived) and len(self.links) > 1:
+            return dataclasses.replace(command, node=node)
+        if isinstance(command, c.SeatRegistration):
+            view = self.seat_views.reached(node, command.seat, command.registered)
+            return c.SeatRegistration(command.seat, view.online, view.unreachable)
+        if isinstance(command, c.SeatDeviceInUse):
+            return c.SeatDeviceInUse(command.seat, self.seat_views.in_use(node, command.seat, command.in_use).in_use)
+        return command
+
+    def _merged(self, command: c.Command) -> list[c.Command]:
+        """A node's reconcile with the seats as every node sees them; a lost node's view forgotten with it."""
+        seats = self.settings.seats
+        if isinstance(command, c.Reconcile):
+            self.seat_views.rebuilt(command.node or self.links[0].name, command.registered, command.in_use)
+            views = {seat: self.seat_views.view(seat) for seat in seats}
+            return [
+                dataclasses.replace(
+                    command,
+                    registered=tuple(seat for seat in seats if views[seat].online),
+                    in_use=tuple(seat for seat in seats if views[seat].in_use),
+                    unreachable={seat: view.unreachable for seat, view in views.items() if view.unreachable},
+                )
+            ]
+        if isinstance(command, c.NodeLost):
+            self.seat_views.forget(command.node)
+            views = {seat: self.seat_views.view(seat) for seat in seats}
+            return [
+                command,
+                *(c.SeatRegistration(seat, view.online, view.unreachable) for seat, view in views.items()),
+                *(c.SeatDeviceInUse(seat, view.in_use) for seat, view in views.items()),
+            ]
+        return [command]
 
     def _decide(self, request: Request) -> str | None:
         if isinstance(request, Dispose):
@@ -302,9 +440,11 @@ class Controller:
                 log.exception("room failed on %s", command)
                 refused = "failed"
                 continue
-            if isinstance(command, c.Reconcile) and not self.reconciled:
-                self.reconciled = True
-                self.heartbeat.wake()  # new calls come to this controller from now on, not a second later
+            if isinstance(command, c.Reconcile):
+                link = self.by_name[command.node] if command.node is not None else self.links[0]
+                if not link.reconciled:
+                    link.reconciled = True
+                    link.heartbeat.wake()  # new calls come to this controller from now on, not a second later
             refused = decision.refused
             self._apply(dataclasses.replace(decision, events=[self._with_screen_pop(e) for e in decision.events]))
         return refused

@@ -13,6 +13,9 @@ import enum
 import re
 from datetime import timedelta
 
+from padang112.domain.calls import NODE_LOST
+from padang112.domain.events import CallTransition
+
 NUMBER_RE = re.compile(r"^\+?[0-9]{3,20}$")  # what gets an item; which of them are dialled: domain/numbering.py
 DAILY_CAP_WINDOW = timedelta(hours=24)  # rolling, so a cap cannot be doubled around midnight
 
@@ -38,6 +41,12 @@ _NO_ANSWER_CAUSES = frozenset({18, 19, 16})
 
 def callable_number(number: str | None) -> bool:
     return bool(number) and NUMBER_RE.match(number or "") is not None
+
+
+def lost_caller(event: CallTransition) -> bool:
+    """A caller to call back: who hung up before anyone had the call, or whose call died with its Asterisk node
+    (waiting or talking: ``NODE_LOST``)."""
+    return event.to_state == "abandoned" or (event.to_state == "ended" and event.data.get("ended_by") == NODE_LOST)
 
 
 def over_daily_cap(attempts_in_window: int, cap: int) -> bool:

@@ -46,6 +46,7 @@ ALLOWED: dict[CallState, frozenset[CallState]] = {
 }
 
 TERMINAL = frozenset({CallState.ENDED, CallState.ABANDONED, CallState.HANDED_OVER})
+NODE_LOST = "node_lost"  # ended_by of a call whose Asterisk node died under it: its caller is to be called back
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Call:
     agency_joined: bool = False
     seat_lost: bool = False  # its call taker vanished (controller away, phone dropped the call): first in line again
     connected_at: datetime | None = None  # when a seat answered it (this controller saw it)
+    node: str = ""  # the Asterisk node it arrived on (its channels, bridge and seat legs live there)
     history: list[CallState] = field(default_factory=list)
 
     @property

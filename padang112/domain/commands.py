@@ -17,6 +17,7 @@ class CallArrived:
     carrier: str
     dialed: str
     flagged: bool = False  # the number's prank/silent history is over the threshold (see domain/prank.py)
+    node: str = ""  # the Asterisk node it arrived on
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,12 @@ class WrapUpDone:
 
 @dataclass(frozen=True)
 class SeatRegistration:
+    """The seat's phone is online (some node reaches it) or not; ``unreachable``: the nodes that do not reach it
+    (several nodes: it takes no call that arrived on one of them)."""
+
     seat: str
     registered: bool
+    unreachable: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,15 @@ class SeatSignIn:
 @dataclass(frozen=True)
 class SeatSignOut:
     seat: str
+
+
+@dataclass(frozen=True)
+class NodeLost:
+    """The controller lost an Asterisk node (its ARI link dropped: crashed, killed, cut off). Its calls are gone
+    with it: waiting callers are abandoned and talking ones ended (``NODE_LOST``), so the call-back list has them
+    all; their seats are free for the other nodes' callers. Calls on other nodes are untouched."""
+
+    node: str
 
 
 @dataclass(frozen=True)
@@ -195,6 +209,8 @@ class Reconcile:
     in_use: tuple[str, ...] = ()
     in_fallback: frozenset[str] = frozenset()  # call ids the fallback dialplan noted (p112fb): handed over, not lost
     open_recordings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    node: str | None = None  # the node the snapshot is of: only its calls are rebuilt (None: the whole room)
+    unreachable: dict[str, frozenset[str]] = field(default_factory=dict)  # seat -> nodes that do not reach it
 
 
 @dataclass(frozen=True)
@@ -252,6 +268,7 @@ Command = (
     | SeatSignIn
     | SeatSignOut
     | HandOverWaiting
+    | NodeLost
     | Reconcile
     | ConferenceAgency
     | AgencyLegAnswered

@@ -39,7 +39,7 @@ def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None
         leg = legs.get(ch.call_id)
         connected = leg is not None and leg.bridged and ch.bridged and leg.seat in room.seats
         stored = cmd.open_calls.get(ch.call_id)
-        call = room.calls.get(ch.call_id) or _adopt(room, ch, stored, at, out)
+        call = room.calls.get(ch.call_id) or _adopt(room, cmd, ch, stored, at, out)
         if not ch.answered:
             out.effects.append(fx.Answer(call.id, call.channel))
         agency = agencies.get(ch.call_id)
@@ -96,7 +96,7 @@ def _close_vanished_calls(
         return (CallState.ENDED if live else CallState.ABANDONED), {"ended_by": "unknown", "reconciled": True}
 
     for call in list(room.calls.values()):
-        if call.id in inbound:
+        if call.id in inbound or (cmd.node is not None and call.node != cmd.node):
             continue
         _finish_recordings(call.id, _unfinished(call, cmd), at, out)
         target, data = closing(call.id, call.state.value)
@@ -133,13 +133,16 @@ def _finish_recordings(call_id: str, names: tuple[str, ...], at: datetime, out: 
     out.events += [RecordingFinished(call_id, at, name) for name in names]
 
 
-def _adopt(room: Room, ch: c.LiveChannel, stored_state: str | None, at: datetime, out: Decision) -> Call:
+def _adopt(
+    room: Room, cmd: c.Reconcile, ch: c.LiveChannel, stored_state: str | None, at: datetime, out: Decision
+) -> Call:
     """A live caller the room does not know (controller restarted): take it over.
 
     A call the database already holds keeps its stored state as the starting point, so its history reads
     on (``connected -> connected`` is no move at all); an unknown one starts as received.
     """
     call = Call(ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier, ch.dialed, at)
+    call.node = cmd.node or ""
     room.calls[call.id] = call
     if stored_state is not None:
         call.state = CallState(stored_state)
@@ -158,6 +161,7 @@ def _adopt(room: Room, ch: c.LiveChannel, stored_state: str | None, at: datetime
                 "channel_id": ch.channel,
                 "via": "controller",
                 "reconciled": True,
+                **({"node": cmd.node} if cmd.node else {}),
             },
         )
     )
@@ -173,8 +177,13 @@ def _force_call(call: Call, state: CallState, at: datetime, out: Decision) -> No
 
 
 def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: datetime, out: Decision) -> None:
+    """Every seat from the snapshot, except (a node's reconcile) a seat holding a call on another node."""
     for seat in room.seats.values():
+        held = room.calls.get(seat.call_id or "")
+        if cmd.node is not None and held is not None and held.node != cmd.node:
+            continue
         seat.registered = seat.id in cmd.registered
+        seat.unreachable = cmd.unreachable.get(seat.id, frozenset())
         seat.device_in_use = seat.id in cmd.in_use
         seat.failures = 0  # like a controller's pause, its count of refused calls does not outlive a resync
         reason = None

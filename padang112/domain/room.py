@@ -27,7 +27,7 @@ from datetime import datetime
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
-from padang112.domain.calls import TERMINAL, Call, CallState
+from padang112.domain.calls import NODE_LOST, TERMINAL, Call, CallState
 from padang112.domain.events import CallTransition, DomainEvent, RecordingFinished, RecordingStarted
 from padang112.domain.handoff import HandoffRules
 from padang112.domain.naming import bridge_id, leg_id, recording_name
@@ -114,6 +114,7 @@ class Room(HandoffRules, SeatFaultRules):
             cmd.dialed,
             at,
             flagged=cmd.flagged,
+            node=cmd.node,
         )
         self.calls[call.id] = call
         out.events.append(
@@ -130,6 +131,7 @@ class Room(HandoffRules, SeatFaultRules):
                     "channel_id": cmd.channel,
                     "via": "controller",
                     "flagged": cmd.flagged,
+                    **({"node": cmd.node} if cmd.node else {}),
                 },
             )
         )
@@ -272,6 +274,8 @@ class Room(HandoffRules, SeatFaultRules):
 
     def _on_SeatRegistration(self, cmd: c.SeatRegistration, at: datetime, out: Decision) -> None:
         seat = self.seats.get(cmd.seat)
+        if seat is not None:
+            seat.unreachable = cmd.unreachable
         if seat is None or seat.registered == cmd.registered:
             return
         seat.registered = cmd.registered
@@ -349,6 +353,22 @@ class Room(HandoffRules, SeatFaultRules):
             out.effects.append(fx.ContinueToFallback(call.id, call.channel))
             self._finish(call, CallState.HANDED_OVER, at, out, ended_by="system", disposition=None)
         self.queue = []
+
+    def _on_NodeLost(self, cmd: c.NodeLost, at: datetime, out: Decision) -> None:
+        for call in [c_ for c_ in self.calls.values() if c_.node == cmd.node]:
+            self._dequeue(call)
+            seat = self.seats.get(call.seat or "")
+            if call.state == CallState.OFFERED and seat is not None:  # not the seat's fault: it keeps its place
+                self._withdraw_offer(call, seat, at, out, pause_reason=None, hangup=None)
+            if call.state in (CallState.CONNECTED, CallState.TRANSFERRED):
+                if call.recording:
+                    out.events.append(RecordingFinished(call.id, at, call.recording))
+                if seat is not None and seat.call_id == call.id and seat.state == SeatState.BUSY:
+                    out.events.append(seat.move(SeatState.WRAP_UP, at))
+                    self._start_wrap_up(seat, out)
+                self._finish(call, CallState.ENDED, at, out, ended_by=NODE_LOST, disposition=None)
+            else:
+                self._finish(call, CallState.ABANDONED, at, out, ended_by=NODE_LOST, disposition="abandoned")
 
     def _on_SeatSignIn(self, cmd: c.SeatSignIn, at: datetime, out: Decision) -> None:
         """A call taker holds one seat: taking another leaves the one they had."""
@@ -452,13 +472,20 @@ class Room(HandoffRules, SeatFaultRules):
         self._finished.append(call.id)
 
     def _assign(self, at: datetime, out: Decision) -> None:
-        while self.queue:
+        """Callers in their order, each to the longest idle eligible seat its node reaches. With several nodes a
+        caller whose node reaches no free seat is passed over, never holding up the callers behind it."""
+        waiting = 0
+        while waiting < len(self.queue):
             ready = [s for s in self.seats.values() if s.eligible]
             if not ready:
                 return
+            call = self.calls[self.queue[waiting][-1]]
+            ready = [s for s in ready if call.node not in s.unreachable]
+            if not ready:
+                waiting += 1
+                continue
             seat = min(ready, key=lambda s: (s.idle_since or at, s.id))
-            call_id = self.queue.pop(0)[-1]
-            call = self.calls[call_id]
+            self.queue.pop(waiting)
             call.seat = seat.id
             call.leg = leg_id(call.id, seat.id, self._boot, next(self._legs))
             call.leg_rang = False

@@ -63,6 +63,7 @@ class Seat:
     call_id: str | None = None
     failures: int = 0  # calls its phone refused or dropped in a row (domain/seat_faults.py)
     resting: bool = False  # its phone refused a call: not offered one until it has rested
+    unreachable: frozenset[str] = frozenset()  # nodes that do not reach its phone (several nodes): no leg from there
 
     def move(self, to: SeatState, at: datetime, reason: str | None = None) -> SeatTransition:
         if to not in ALLOWED[self.state]:

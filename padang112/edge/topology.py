@@ -6,7 +6,8 @@
 - Seats and duty phones named in ``[edge] phones`` register at the edge; Asterisk reaches them through it (a
   static contact ``sip:<phone>@<edge>`` that it qualifies). TLS phones (``secure_phones``) stay direct: the edge
   speaks UDP only.
-- The edge dispatches to ``[edge] nodes`` (``host:port``), by default this box's Asterisk.
+- The edge dispatches to ``[edge] nodes`` (``host:port``), by default the controller's nodes' SIP addresses
+  (``[[nodes]] sip``, or this box's Asterisk).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 
 from padang112 import config
+from padang112 import nodes as asterisk_nodes
 from padang112.pbx import sip_tls
 
 EDGE_ENDPOINT = "edge"
@@ -26,11 +28,10 @@ def enabled(settings: config.Settings) -> bool:
 
 
 def nodes(settings: config.Settings) -> list[tuple[str, int]]:
-    """The Asterisk nodes' SIP addresses, in the configured order."""
-    if not settings.edge.nodes:
-        return [(settings.asterisk.bind_address, settings.asterisk.sip_port)]
+    """The Asterisk nodes' SIP addresses, in the configured order: ``[edge] nodes``, else those of the controller's
+    nodes (``[[nodes]]`` or this box's ``[asterisk]``)."""
     out = []
-    for node in settings.edge.nodes:
+    for node in settings.edge.nodes or [node.sip for node in asterisk_nodes.nodes(settings)]:
         host, sep, port = node.rpartition(":")
         if not sep or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"[edge] nodes: {node!r} is not host:port")

@@ -121,13 +121,21 @@ class LinkMetrics:
         lost = CounterMetricFamily(
             "padang112_ari_app_lost",
             "Times the ARI app's events stopped reaching this controller: another WebSocket took the app "
-            "(replaced) or the echo went unheard (deaf); each time it reconnected",
+            "(replaced) or the echo went unheard (deaf); each time it reconnected (every node's link together)",
             labels=["how"],
         )
-        for how, count in controller.listener.app_lost.items():
-            lost.add_metric([how], count)
+        for how in ("replaced", "deaf"):
+            lost.add_metric([how], sum(link.listener.app_lost[how] for link in controller.links))
         yield lost
         yield GaugeMetricFamily("padang112_ami_connected", "1 while AMI is logged in", controller.ami.connected)
+        linked = GaugeMetricFamily(
+            "padang112_node_linked",
+            "1 while the Asterisk node's ARI events flow, its calls are rebuilt and its AMI answers",
+            labels=["node"],
+        )
+        for node, status in controller.node_status().items():
+            linked.add_metric([node], status["ari"] and status["ami"])
+        yield linked
         yield GaugeMetricFamily(
             "padang112_ari_last_event_age_seconds", "Since the last event read from ARI", now - self.ari_heard_at
         )

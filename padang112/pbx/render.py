@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from padang112 import config
+from padang112 import config, nodes
 from padang112.edge import topology
 from padang112.pbx import prompt_texts, sip_tls
 from padang112.pbx.layout import Layout, layout
@@ -127,6 +127,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
     check_secrets(secrets)
     sip_tls.check(settings)
     topology.check(settings)
+    nodes.check(settings)
     lay: Layout = layout(settings)
     ast = settings.asterisk
     calls = settings.calls
@@ -134,6 +135,7 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
     return {
         "instance": ast.instance,
         "ast": ast,
+        "entity_id": nodes.entity_id(ast.systemname),
         "app": ast.app,
         "dirs": {
             "inner": lay.inner,

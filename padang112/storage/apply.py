@@ -35,7 +35,7 @@ EVENT_TYPES = (CallTransition, SeatTransition, RecordingStarted, RecordingFinish
 
 # Keys of CallTransition.data copied onto the call row (all of them also land in call_events.data).
 CALL_COLUMNS = frozenset(
-    {"caller_number", "caller_name", "carrier", "dialed", "channel_id", "disposition", "ended_by", "via"}
+    {"caller_number", "caller_name", "carrier", "dialed", "channel_id", "disposition", "ended_by", "via", "node"}
 )
 
 # The call column that records when the call (last) entered a state.

@@ -67,6 +67,7 @@ class Call(Base):
     disposition: Mapped[str | None] = mapped_column(STATE)
     seat: Mapped[str | None] = mapped_column(ID)
     via: Mapped[str] = mapped_column(STATE)  # 'controller', 'fallback' or 'early' (hung up before either had it)
+    node: Mapped[str | None] = mapped_column(String(32))  # the Asterisk node it arrived on (migration 0013)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -29,6 +29,7 @@ class CallRecord:
     ended_at: datetime | None = None
     ended_by: str | None = None
     recording: str | None = None
+    node: str | None = None  # the Asterisk node it arrived on (several nodes only)
 
     @classmethod
     def of(cls, row: models.Call) -> CallRecord:
@@ -51,6 +52,7 @@ class CallRecord:
             ended_at=row.ended_at,
             ended_by=row.ended_by,
             recording=row.recording,
+            node=row.node,
         )
 
 

@@ -28,7 +28,7 @@ from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.domain import numbering
 from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
-from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number
+from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number, lost_caller
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.legs import LegFact
 from padang112.storage.repository import Repository
@@ -96,9 +96,9 @@ class CallbackDialer:
             self._queue.put_nowait(lambda: self._answered(event.call_id))
         elif event.to_state in ("ended", "abandoned", "handed_over"):
             number, carrier = self._numbers.pop(event.call_id, ("", ""))
-            if event.to_state == "abandoned" and not number:  # e.g. handed over, then abandoned in the fallback
+            if lost_caller(event) and not number:  # e.g. handed over then abandoned in the fallback; adopted
                 self._queue.put_nowait(lambda: self._abandoned_stored(event.call_id))
-            elif event.to_state == "abandoned" and callable_number(number) and carrier:
+            elif lost_caller(event) and callable_number(number) and carrier:
                 self._queue.put_nowait(lambda: self._abandoned(event.call_id, number, carrier))
 
     def take(self, fact: LegFact) -> None:

@@ -80,10 +80,13 @@ class EffectRunner:
         moh_class: str = "default",
         fallback_context: str = "emergency-fallback",
         fallback_entry: str = "waited",
+        ari_of: Callable[[str], AriClient] | None = None,
     ) -> None:
         """``duty_phone(agency)``: the dial policy's endpoint for an agency (raises for anything else);
-        ``fallback_notes(channel)``: that caller if the fallback dialplan has noted him (none when unreadable)."""
+        ``fallback_notes(channel)``: that caller if the fallback dialplan has noted him (none when unreadable);
+        ``ari_of(call_id)``: the ARI of the node the call is on (several nodes; else always ``ari``)."""
         self.ari = ari
+        self.ari_of = ari_of or (lambda _call_id: ari)
         self.post = post
         self.media = media
         self.fallback_membership = fallback_membership
@@ -182,54 +185,55 @@ class EffectRunner:
             self.post(c.AgencyLegGone(effect.call_id, effect.leg, f"originate: {exc}"))
 
     async def _run(self, effect: fx.Effect) -> None:
-        runner: Callable[[Any], Awaitable[None]] = getattr(self, "_" + type(effect).__name__)
-        await runner(effect)
+        """On the node of the effect's call: a seat leg is placed where its caller is, so they bridge there."""
+        runner: Callable[[AriClient, Any], Awaitable[None]] = getattr(self, "_" + type(effect).__name__)
+        await runner(self.ari_of(getattr(effect, "call_id", "")), effect)
 
-    async def _Answer(self, e: fx.Answer) -> None:
-        await self.ari.post(f"/channels/{e.channel}/answer")
+    async def _Answer(self, ari: AriClient, e: fx.Answer) -> None:
+        await ari.post(f"/channels/{e.channel}/answer")
 
-    async def _silence(self, channel: str) -> None:
+    async def _silence(self, ari: AriClient, channel: str) -> None:
         playback = self.media.current.pop(channel, None)
         if playback is not None:
-            await self.ari.delete(f"/playbacks/{playback}")
+            await ari.delete(f"/playbacks/{playback}")
         # a greeting a controller that died (or restarted) started is unknown to this one: its id is fixed per
         # channel, so it is stopped too, else it plays over the call taker (404 when it has ended)
-        await self.ari.delete(f"/playbacks/{greeting_playback(channel)}")
-        await self.ari.delete(f"/channels/{channel}/moh")
+        await ari.delete(f"/playbacks/{greeting_playback(channel)}")
+        await ari.delete(f"/channels/{channel}/moh")
 
-    async def _stop_prompt(self, channel: str) -> None:
+    async def _stop_prompt(self, ari: AriClient, channel: str) -> None:
         playback = self.media.current.pop(channel, None)
         if playback is not None:
-            await self.ari.delete(f"/playbacks/{playback}")
+            await ari.delete(f"/playbacks/{playback}")
 
-    async def _PlayPrompts(self, e: fx.PlayPrompts) -> None:
+    async def _PlayPrompts(self, ari: AriClient, e: fx.PlayPrompts) -> None:
         """Prompts play over the hold music the dialplan started; Asterisk resumes the music after them."""
-        await self._stop_prompt(e.channel)
+        await self._stop_prompt(ari, e.channel)
         playback = greeting_playback(e.channel) if GREETING in e.prompts else f"pb-{uuid.uuid4().hex}"
         self.media.current[e.channel] = playback
         media = ",".join(f"sound:{p}" for p in e.prompts)
-        await self.ari.post(f"/channels/{e.channel}/play/{playback}", media=media, lang="id")
+        await ari.post(f"/channels/{e.channel}/play/{playback}", media=media, lang="id")
 
-    async def _StartHoldMusic(self, e: fx.StartHoldMusic) -> None:
+    async def _StartHoldMusic(self, ari: AriClient, e: fx.StartHoldMusic) -> None:
         self.media.current.pop(e.channel, None)
-        await self.ari.post(f"/channels/{e.channel}/moh", mohClass=self.moh_class)
+        await ari.post(f"/channels/{e.channel}/moh", mohClass=self.moh_class)
 
-    async def _RingSeat(self, e: fx.RingSeat) -> None:
-        await self.ari.post(
+    async def _RingSeat(self, ari: AriClient, e: fx.RingSeat) -> None:
+        await ari.post(
             f"/channels/{e.leg}",
             endpoint=f"PJSIP/{e.seat}",
-            app=self.ari.app,
+            app=ari.app,
             appArgs=f"seat,{e.call_id},{e.seat}",
             callerId=caller_id_for_seat(e.caller_number, e.caller_name),
             timeout=int(2 * e.timeout_s) + 5,  # the room's own timers (to ringing, then the ring) end it first
         )
 
-    async def _FindCaller(self, e: fx.FindCaller) -> None:
+    async def _FindCaller(self, ari: AriClient, e: fx.FindCaller) -> None:
         """In a fallback context, or gone with a fallback note (moved, then his call ended while this controller
         was stopped): moved. Gone without a note, or in his hang-up handler: hung up. Unsure (AMI down): hung
         up, so he is on the call-back list. A failed ARI request posts nothing: the reconcile after the link's
         return settles the call."""
-        where = await self._where_caller_went(e.channel)
+        where = await self._where_caller_went(ari, e.channel)
         moved = where is not None and where.get("context") in FALLBACK_CONTEXTS
         moved = moved or e.channel in await self.fallback_notes(e.channel)
         if moved:
@@ -239,11 +243,11 @@ class EffectRunner:
             log.info("the caller left the application hung up (no hang-up announced)", extra={"call_id": e.call_id})
             self.post(c.CallerHungUp(e.call_id))
 
-    async def _where_caller_went(self, channel: str) -> dict[str, Any] | None:
+    async def _where_caller_went(self, ari: AriClient, channel: str) -> dict[str, Any] | None:
         """The channel's dialplan place once the switch shows it out of ``Stasis()`` (None: it is gone)."""
         for _ in range(FIND_CALLER_TRIES):
             try:
-                found = await self.ari.get(f"/channels/{channel}")
+                found = await ari.get(f"/channels/{channel}")
             except AriError as exc:
                 if exc.status != 404:
                     raise
@@ -254,30 +258,30 @@ class EffectRunner:
             await asyncio.sleep(FIND_CALLER_PAUSE_S)
         return None
 
-    async def _DialAgency(self, e: fx.DialAgency) -> None:
-        await self.ari.post(
+    async def _DialAgency(self, ari: AriClient, e: fx.DialAgency) -> None:
+        await ari.post(
             f"/channels/{e.leg}",
             endpoint=self.duty_phone(e.agency),
-            app=self.ari.app,
+            app=ari.app,
             appArgs=f"handoff,{e.call_id},{e.agency}",
             callerId=caller_id_for_seat(e.caller_number, "112"),
             timeout=30,
         )
 
-    async def _AddToBridge(self, e: fx.AddToBridge) -> None:
-        await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=e.channel)
+    async def _AddToBridge(self, ari: AriClient, e: fx.AddToBridge) -> None:
+        await ari.post(f"/bridges/{e.bridge}/addChannel", channel=e.channel)
 
-    async def _Bridge(self, e: fx.Bridge) -> None:
-        await self._silence(e.channels[0])
+    async def _Bridge(self, ari: AriClient, e: fx.Bridge) -> None:
+        await self._silence(ari, e.channels[0])
         try:
-            await self.ari.post(f"/bridges/{e.bridge}", type="mixing", name=e.call_id)
+            await ari.post(f"/bridges/{e.bridge}", type="mixing", name=e.call_id)
         except AriError as exc:
             if exc.status != 409:  # a bridge left from before a restart: use it
                 raise
-        await self.ari.post(f"/bridges/{e.bridge}/addChannel", channel=",".join(e.channels))
+        await ari.post(f"/bridges/{e.bridge}/addChannel", channel=",".join(e.channels))
 
-    async def _StartRecording(self, e: fx.StartRecording) -> None:
-        await self.ari.post(
+    async def _StartRecording(self, ari: AriClient, e: fx.StartRecording) -> None:
+        await ari.post(
             f"/bridges/{e.bridge}/record",
             name=e.name,
             format="wav",
@@ -286,40 +290,40 @@ class EffectRunner:
             terminateOn="none",
         )
 
-    async def _DestroyBridge(self, e: fx.DestroyBridge) -> None:
-        await self.ari.delete(f"/bridges/{e.bridge}")
+    async def _DestroyBridge(self, ari: AriClient, e: fx.DestroyBridge) -> None:
+        await ari.delete(f"/bridges/{e.bridge}")
 
-    async def _Hangup(self, e: fx.Hangup) -> None:
+    async def _Hangup(self, ari: AriClient, e: fx.Hangup) -> None:
         self.media.current.pop(e.channel, None)
-        await self.ari.delete(f"/channels/{e.channel}", reason="normal")
+        await ari.delete(f"/channels/{e.channel}", reason="normal")
 
-    async def _ContinueToFallback(self, e: fx.ContinueToFallback) -> None:
-        await self._stop_prompt(e.channel)  # the music plays on until the fallback queue's own starts
-        await self.ari.post(
+    async def _ContinueToFallback(self, ari: AriClient, e: fx.ContinueToFallback) -> None:
+        await self._stop_prompt(ari, e.channel)  # the music plays on until the fallback queue's own starts
+        await ari.post(
             f"/channels/{e.channel}/continue", context=self.fallback_context, extension=self.fallback_entry, priority=1
         )
 
-    async def _Originate(self, e: fx.Originate) -> None:
-        await self.ari.post(
+    async def _Originate(self, ari: AriClient, e: fx.Originate) -> None:
+        await ari.post(
             f"/channels/{e.channel}",
             endpoint=e.endpoint,
-            app=self.ari.app,
+            app=ari.app,
             appArgs=e.app_args,
             callerId=e.caller_id,
             timeout=int(e.timeout_s),
         )
 
-    async def _Ringing(self, e: fx.Ringing) -> None:
+    async def _Ringing(self, ari: AriClient, e: fx.Ringing) -> None:
         if e.on:
-            await self.ari.post(f"/channels/{e.channel}/ring")
+            await ari.post(f"/channels/{e.channel}/ring")
         else:
-            await self.ari.delete(f"/channels/{e.channel}/ring")
+            await ari.delete(f"/channels/{e.channel}/ring")
 
-    async def _Play(self, e: fx.Play) -> None:
-        await self.ari.post(f"/channels/{e.channel}/play/{e.playback}", media=e.media, lang="id")
+    async def _Play(self, ari: AriClient, e: fx.Play) -> None:
+        await ari.post(f"/channels/{e.channel}/play/{e.playback}", media=e.media, lang="id")
 
-    async def _StopPlayback(self, e: fx.StopPlayback) -> None:
-        await self.ari.delete(f"/playbacks/{e.playback}")
+    async def _StopPlayback(self, ari: AriClient, e: fx.StopPlayback) -> None:
+        await ari.delete(f"/playbacks/{e.playback}")
 
-    async def _FallbackMembership(self, e: fx.FallbackMembership) -> None:
+    async def _FallbackMembership(self, ari: AriClient, e: fx.FallbackMembership) -> None:
         await self.fallback_membership(e.seat, e.member, e.paused)

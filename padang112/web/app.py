@@ -70,14 +70,26 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     controller = request.app[CONTROLLER]
-    # ARI counts once its events flow and the room has been rebuilt from the switch (the controller takes calls)
-    checks = {"ari": controller.ari_connected and controller.reconciled, "ami": controller.ami.alive, "database": False}
+    # ARI counts once its events flow and the room has been rebuilt from the switch (the controller takes calls).
+    # With several nodes one node fully linked is enough: calls on a live node are served while another is dead;
+    # "nodes" says which one is down.
+    nodes = controller.node_status()
+    up = [name for name, node in nodes.items() if node["ari"] and node["ami"]]
+    checks = {
+        "ari": any(node["ari"] for node in nodes.values()),
+        "ami": any(node["ami"] for node in nodes.values()),
+        "database": False,
+    }
+    if len(nodes) > 1:
+        checks["node"] = bool(up)  # some node has both links
     try:
         await request.app[REPOSITORY].ping()
         checks["database"] = True
     except Exception as exc:  # reported, not raised: this is a probe
         log.warning("readiness: database check failed: %s", exc)
     body: dict[str, object] = {"checks": checks}
+    if len(nodes) > 1:
+        body.update(nodes=nodes, nodes_down=sorted(set(nodes) - set(up)))
     fence = request.app[RUNTIME].fence
     if isinstance(fence, Leadership):  # PostgreSQL: two controllers, this one leads (a standby has its own page)
         checks["leadership"] = fence.valid()

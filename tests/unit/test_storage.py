@@ -35,7 +35,7 @@ from padang112.storage.nul import storable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
-HEAD_REVISION = "0012"  # the newest migration in padang112/storage/migrations/versions/
+HEAD_REVISION = "0013"  # the newest migration in padang112/storage/migrations/versions/
 TABLES = {"calls", "call_events", "seats", "seat_events", "recordings", "fallback_imports", "alembic_version"}
 
 pytestmark = pytest.mark.engines("sqlite", "postgresql")
