@@ -1,0 +1,164 @@
+"""PostgreSQL crashes and comes back while the room runs on it (issue 13, "no single machine").
+
+One ``padang112 serve`` under the restart-on-death supervisor, on a database of the session's PostgreSQL 15, the
+slot's Asterisk, two seats whose phones play a tone. The server is stopped as by a crash (``pg_ctl -m immediate``)
+while c1 and c2 talk and c3 waits; c4 calls 1 s later (the controller still holds a valid lease: it takes the call,
+its events wait in the writer) and c5 4.5 s later (the lease lapsed: the dialplan's fallback queue answers). After
+``OUTAGE_S`` the server starts again; c6 calls once the controller is ready. Asserted:
+
+- ``/readyz`` is red within 1 s of the crash and green within 5 s of the server accepting connections again;
+- every caller is answered and put through to a call taker, none hears more than 2 s of silence while waiting;
+- c6, after the return, is the controller's (not the fallback queue's) and went to one of the room's seats;
+- every domain event the controller published (its log: one line per event) is stored, in the same order per
+  call and per seat; the call-event hash chain is intact;
+- the controller never restarted (it kept its room and its lease: nobody could have taken it meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from padang112 import config
+from padang112.integrity.verify import verify
+from padang112.storage.db import create_engine
+from padang112.storage.repository import Repository
+from tests.chaos.crowd import Crowd, all_stored_ended
+from tests.chaos.supervisor import Supervisor
+from tests.chaos.watch import readyz_sampler
+from tests.fixtures.controller import eventually
+from tests.fixtures.postgres import Cluster
+from tests.integration.test_call_path import call_of
+
+pytestmark = pytest.mark.live
+
+OUTAGE_S = 8.0  # longer than the lease (3 s): the leader cannot renew it and must stop acting meanwhile
+RED_WITHIN_S = 1.0
+GREEN_WITHIN_S = 5.0
+CALL_LINE = re.compile(r" padang112\.calls .*?(call|seat) (\S+): (\S+) -> (\S+)")
+
+
+@pytest.fixture
+async def room(
+    pg_room_url: str, live_settings: config.Settings, artefacts_dir: Path
+) -> AsyncIterator[tuple[Supervisor, AsyncEngine]]:
+    log_path = artefacts_dir / "postgres-restart-controller.log"
+    log_path.unlink(missing_ok=True)  # the events are read back from this process's log
+    sup = Supervisor(
+        replace(live_settings, database_url=pg_room_url), log_path, env={"PADANG112_DATABASE_URL": pg_room_url}
+    )
+    engine = create_engine(pg_room_url, pool_pre_ping=True)
+    try:
+        await sup.start()
+        yield sup, engine
+    finally:
+        await sup.stop()
+        await engine.dispose()
+
+
+async def test_postgres_crash_and_restart_loses_no_call_and_no_event(
+    room: tuple[Supervisor, AsyncEngine],
+    pg_cluster: Cluster,
+    seat_phones: Any,
+    simulator: Any,
+    seat_pool: Any,
+    live_settings: config.Settings,
+    tmp_path: Path,
+) -> None:
+    sup, engine = room
+    repo = Repository(engine)
+    seats = seat_pool(2)
+    await seat_phones(seats, answer_after=0.3, hangup_after=2.5, tone_hz=1000)
+
+    async def seats_ready() -> bool:
+        states = await repo.seat_states()
+        return all(states.get(s) and states[s][0] == "available" for s in seats)
+
+    await eventually(seats_ready, 15, what="both seats available")
+    crowd = Crowd(simulator, live_settings, tmp_path, reuse_lines=False)
+    numbers = {f"c{i}": f"+62813130000{i:02d}" for i in range(1, 7)}
+    readiness = readyz_sampler(sup, 0.1)
+    try:
+        await crowd.call("c1", numbers["c1"])
+        await eventually(lambda: call_of(repo, numbers["c1"], "connected"), 15, what="c1 connected")
+        await crowd.call("c2", numbers["c2"])
+        await eventually(lambda: call_of(repo, numbers["c2"], "connected"), 15, what="c2 connected")
+        await crowd.call("c3", numbers["c3"])
+        await eventually(lambda: call_of(repo, numbers["c3"], "queued"), 10, what="c3 queued")
+        await asyncio.to_thread(pg_cluster.crash)
+        crashed = time.monotonic()
+        await asyncio.sleep(1.0)
+        await crowd.call("c4", numbers["c4"])  # the lease is still valid: the controller's caller
+        await asyncio.sleep(3.5)
+        await crowd.call("c5", numbers["c5"])  # the lease lapsed: the fallback queue's caller
+        await asyncio.sleep(max(0.0, crashed + OUTAGE_S - time.monotonic()))
+        await asyncio.to_thread(pg_cluster.restart)
+        back = time.monotonic()
+        green = await sup.wait_ready(GREEN_WITHIN_S + 25) - back
+        await crowd.call("c6", numbers["c6"])  # after the return: the controller's seats again
+        await crowd.all_ended(90)
+    finally:
+        await crowd.close()
+        await readiness.stop()
+
+    red = readiness.first_after(crashed, lambda status: status != 200)
+    red_after = float("inf") if red is None else red - crashed
+    callers = crowd.callers
+    gaps = {name: round(c.worst_gap(), 2) for name, c in callers.items()}
+    served = {name: c.served for name, c in callers.items()}
+    stored = await all_stored_ended(repo, numbers, 30, "every call stored as ended (fallback calls imported)")
+    published, kept = _published_events(sup.log_path), await _stored_events(engine)
+    missing = {key: seq for key, seq in published.items() if kept.get(key, [])[: len(seq)] != seq}
+    report = await verify(engine, live_settings.recordings_dir)
+    print(
+        f"\n[postgres restart] crash -> /readyz red {red_after:.2f} s; server back -> green {green:.2f} s; "
+        f"outage {OUTAGE_S:.0f} s; callers answered {sum(c.answered is not None for c in callers.values())}"
+        f"/{len(callers)}, put through {sum(s is not None for s in served.values())}/{len(callers)}; worst silent "
+        f"gap {gaps}; via {({n: c.via for n, c in stored.items()})}; events published "
+        f"{sum(map(len, published.values()))}, missing or out of order {sum(map(len, missing.values()))}; "
+        f"restarts {len(sup.starts) - 1}"
+    )
+    assert red_after <= RED_WITHIN_S, red_after
+    assert green <= GREEN_WITHIN_S, green
+    assert all(c.answered is not None for c in callers.values()), {n: c.states for n, c in callers.items()}
+    assert all(served[n] is not None for n in callers), f"callers never put through: {served}"
+    assert max(gaps.values()) <= 2.0, gaps
+    assert all(call.seat in seats for call in stored.values()), stored
+    assert stored["c6"].via != "fallback", stored["c6"]
+    assert missing == {}, f"published but not stored in that order: {missing}"
+    assert report.breaks == [], report.breaks
+    assert sup.exits == [], f"the controller exited: {sup.exits}"
+
+
+def _published_events(log_path: Path) -> dict[str, list[tuple[str, str]]]:
+    """('call' or 'seat', id) -> the transitions the controller logged for it, in order (one line per event)."""
+    published: dict[str, list[tuple[str, str]]] = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        found = CALL_LINE.search(line)
+        if found:
+            kind, key, before, after = found.groups()
+            published.setdefault(f"{kind} {key.rstrip(':')}", []).append((before, after))
+    return published
+
+
+async def _stored_events(engine: AsyncEngine) -> dict[str, list[tuple[str, str]]]:
+    """The same, from the database: call and seat transitions in id order."""
+    stored: dict[str, list[tuple[str, str]]] = {}
+    queries = (
+        ("call", "SELECT call_id, from_state, to_state FROM call_events WHERE kind = 'transition' ORDER BY id"),
+        ("seat", "SELECT seat_id, from_state, to_state FROM seat_events ORDER BY id"),
+    )
+    async with engine.connect() as conn:
+        for kind, query in queries:
+            for key, before, after in (await conn.execute(text(query))).all():
+                stored.setdefault(f"{kind} {key}", []).append((before or "-", after))
+    return stored
