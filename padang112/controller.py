@@ -51,6 +51,9 @@ log = logging.getLogger("padang112.calls")
 Subscriber = Callable[[DomainEvent], None]
 LINE_TICK_S = 1.0  # how often the lines are asked what has fallen due
 STOPPING = "stopping"  # the refusal of a request that came after the controller stopped taking its inbox
+SUSPENDED = "suspended"  # the refusal of a request while this controller may not act (its lease is not renewed)
+FLUSH_BEFORE_RECONCILE_S = 5.0  # a reconcile waits this long for the room's earlier events to be stored
+WRITES_ON_STOP_S = 5.0  # stop() waits this long for its events to be stored
 
 
 class Controller:
@@ -103,7 +106,8 @@ class Controller:
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
         self.reconciled = False  # the room has been rebuilt from the switch since the last (re)connection
         self.switch_started: datetime | None = None  # Asterisk's start, read at each (re)connection
-        self.heartbeat = HeartbeatWriter(self.ari, lambda: self.listener.hearing and self.reconciled)
+        self.fence = fence
+        self.heartbeat = HeartbeatWriter(self.ari, lambda: fence.valid() and self.listener.hearing and self.reconciled)
         self._tasks: list[asyncio.Task[Any]] = []
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
@@ -149,8 +153,8 @@ class Controller:
         self._handle([c.HandOverWaiting()])
         await self.runner.drain(timeout=3.0)
         await self.runner.close()
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        if self._writes:  # a database that is away: the writer's own stop gives the rest its last chance
+            await asyncio.wait(self._writes, timeout=WRITES_ON_STOP_S)
         self.ami.close()
         await self.ari.close()
 
@@ -171,10 +175,13 @@ class Controller:
 
     def ask(self, request: Request) -> asyncio.Future[str | None]:
         """A console request, decided in its turn among the ARI events and timers (one order of decisions). The
-        future gives the room's refusal code, None when accepted; ``STOPPING`` once the controller has stopped."""
+        future gives the room's refusal code, None when accepted; ``STOPPING`` once the controller has stopped,
+        ``SUSPENDED`` while it may not act (``_held``)."""
         answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         if self._closed:
             answer.set_result(STOPPING)
+        elif not self.fence.valid():
+            answer.set_result(SUSPENDED)
         else:
             self.inbox.put_nowait(("ask", (request, answer)))
         return answer
@@ -196,6 +203,9 @@ class Controller:
         await subscribe(self.ari, app, sources)
         snapshot = await live_snapshot(self.ari, app, set(self.settings.seats))
         self.switch_started = snapshot.switch_started
+        # what the room decided before is stored first (after a database outage: the events that waited for it),
+        # so the stored open calls and seat states below are the room's own last word
+        await asyncio.wait_for(self.writer.flushed(), FLUSH_BEFORE_RECONCILE_S)
         open_calls = await self.repo.open_calls()
         paused = {
             seat: reason or ""
@@ -243,7 +253,40 @@ class Controller:
 
     async def _room_loop(self) -> None:
         while True:
-            self._take(*await self.inbox.get())
+            entry = await self.inbox.get()
+            if self.fence.valid():
+                self._take(*entry)
+            else:
+                await self._held(entry)
+
+    async def _held(self, first: tuple[str, Any]) -> None:
+        """This controller may not act now: its lease could not be renewed (the database is away; see
+        ``cluster/leadership.py``). It decides nothing meanwhile: every request a decision makes would be refused,
+        and a refused ring sends the room on to the next seat at once, over and over, each try a few events for a
+        database that takes none. The ARI link is dropped (the dialplan's fallback takes callers), what arrives is
+        held in order, and once the controller may act again its reconnection's ``Reconcile`` is taken first: the
+        room learns from the switch what happened meanwhile. Then the held timers, commands and requests are
+        taken (the room ignores those about calls and legs that are gone); the held ARI events are not, the
+        switch's snapshot superseded them."""
+        log.warning("tidak bertindak: menahan kotak masuk / not acting: the inbox is held until the reconcile")
+        self.listener.drop()
+        held = [first]
+        while True:
+            entry = await self.inbox.get()
+            kind, item = entry
+            if kind == "cmd" and isinstance(item, c.Reconcile) and self.fence.valid():
+                break
+            held.append(entry)
+        self._take(kind, item)
+        stale = [held_entry for held_entry in held if held_entry[0] == "ari"]
+        log.warning(
+            "bertindak lagi / acting again: %d held entries taken, %d ARI events superseded",
+            len(held) - len(stale),
+            len(stale),
+        )
+        for held_entry in held:
+            if held_entry[0] != "ari":
+                self._take(*held_entry)
 
     async def _line_clock(self) -> None:
         """The lines' timer (a duty call's retry falls due): a tick through the inbox every ``LINE_TICK_S``, so

@@ -1,17 +1,20 @@
 """PostgreSQL crashes and comes back while the room runs on it (issue 13, "no single machine").
 
-One ``padang112 serve`` under the restart-on-death supervisor, on a database of the session's PostgreSQL 15, the
-slot's Asterisk, two seats whose phones play a tone. The server is stopped as by a crash (``pg_ctl -m immediate``)
-while c1 and c2 talk and c3 waits; c4 calls 1 s later (the controller still holds a valid lease: it takes the call,
-its events wait in the writer) and c5 4.5 s later (the lease lapsed: the dialplan's fallback queue answers). After
-``OUTAGE_S`` the server starts again; c6 calls once the controller is ready. Asserted:
+One ``padang112 serve`` under the restart-on-death supervisor (alone, then with a standby ``serve`` on the same
+database), on a database of the session's PostgreSQL 15, the slot's Asterisk, two seats whose phones play a tone.
+The server is stopped as by a crash (``pg_ctl -m immediate``) while c1 and c2 talk and c3 waits; c4 calls 1 s later
+(the controller still holds a valid lease: it takes the call, its events wait in the writer) and c5 4.5 s later
+(the lease lapsed: the dialplan's fallback queue answers). After ``OUTAGE_S`` the server starts again; c6 calls
+once the controller is ready. Asserted:
 
 - ``/readyz`` is red within 1 s of the crash and green within 5 s of the server accepting connections again;
 - every caller is answered and put through to a call taker, none hears more than 2 s of silence while waiting;
 - c6, after the return, is the controller's (not the fallback queue's) and went to one of the room's seats;
 - every domain event the controller published (its log: one line per event) is stored, in the same order per
   call and per seat; the call-event hash chain is intact;
-- the controller never restarted (it kept its room and its lease: nobody could have taken it meanwhile).
+- the controller never restarted and leads with its first epoch: suspended while the database was away, it resumed
+  its own lease (nobody took it); the standby, if any, is still the standby (the lease's grace after the database's
+  start, ``cluster/leadership.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +38,7 @@ from padang112.storage.db import create_engine
 from padang112.storage.repository import Repository
 from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.chaos.supervisor import Supervisor
+from tests.chaos.test_standby_takeover import STANDBY_PORT_SHIFT
 from tests.chaos.watch import readyz_sampler
 from tests.fixtures.controller import eventually
 from tests.fixtures.postgres import Cluster
@@ -47,26 +52,46 @@ GREEN_WITHIN_S = 5.0
 CALL_LINE = re.compile(r" padang112\.calls .*?(call|seat) (\S+): (\S+) -> (\S+)")
 
 
-@pytest.fixture
+@dataclass
+class Room:
+    leader: Supervisor
+    standby: Supervisor | None
+    engine: AsyncEngine
+
+
+@pytest.fixture(params=["alone", "with-standby"])
 async def room(
-    pg_room_url: str, live_settings: config.Settings, artefacts_dir: Path
-) -> AsyncIterator[tuple[Supervisor, AsyncEngine]]:
-    log_path = artefacts_dir / "postgres-restart-controller.log"
+    request: pytest.FixtureRequest, pg_room_url: str, live_settings: config.Settings, artefacts_dir: Path
+) -> AsyncIterator[Room]:
+    """The leader, alone or with a standby ``serve`` on the same database (the deployment of issue 13)."""
+    log_path = artefacts_dir / f"postgres-restart-{request.param}.log"
     log_path.unlink(missing_ok=True)  # the events are read back from this process's log
-    sup = Supervisor(
+    leader = Supervisor(
         replace(live_settings, database_url=pg_room_url), log_path, env={"PADANG112_DATABASE_URL": pg_room_url}
     )
-    engine = create_engine(pg_room_url, pool_pre_ping=True)
+    standby = None
+    if request.param == "with-standby":
+        port = live_settings.web.port + STANDBY_PORT_SHIFT
+        standby = Supervisor(
+            replace(live_settings, database_url=pg_room_url, web=replace(live_settings.web, port=port)),
+            artefacts_dir / "postgres-restart-standby.log",
+            env={"PADANG112_DATABASE_URL": pg_room_url, "PADANG112_WEB__PORT": str(port)},
+        )
+    engine = create_engine(pg_room_url)
     try:
-        await sup.start()
-        yield sup, engine
+        await leader.start()
+        if standby is not None:
+            await standby.start(until=503)  # "siaga"
+        yield Room(leader, standby, engine)
     finally:
-        await sup.stop()
+        if standby is not None:
+            await standby.stop()
+        await leader.stop()
         await engine.dispose()
 
 
 async def test_postgres_crash_and_restart_loses_no_call_and_no_event(
-    room: tuple[Supervisor, AsyncEngine],
+    room: Room,
     pg_cluster: Cluster,
     seat_phones: Any,
     simulator: Any,
@@ -74,7 +99,7 @@ async def test_postgres_crash_and_restart_loses_no_call_and_no_event(
     live_settings: config.Settings,
     tmp_path: Path,
 ) -> None:
-    sup, engine = room
+    sup, engine = room.leader, room.engine
     repo = Repository(engine)
     seats = seat_pool(2)
     await seat_phones(seats, answer_after=0.3, hangup_after=2.5, tone_hz=1000)
@@ -123,7 +148,7 @@ async def test_postgres_crash_and_restart_loses_no_call_and_no_event(
         f"\n[postgres restart] crash -> /readyz red {red_after:.2f} s; server back -> green {green:.2f} s; "
         f"outage {OUTAGE_S:.0f} s; callers answered {sum(c.answered is not None for c in callers.values())}"
         f"/{len(callers)}, put through {sum(s is not None for s in served.values())}/{len(callers)}; worst silent "
-        f"gap {gaps}; via {({n: c.via for n, c in stored.items()})}; events published "
+        f"gap {gaps}; via { ({n: c.via for n, c in stored.items()}) }; events published "
         f"{sum(map(len, published.values()))}, missing or out of order {sum(map(len, missing.values()))}; "
         f"restarts {len(sup.starts) - 1}"
     )
@@ -137,6 +162,14 @@ async def test_postgres_crash_and_restart_loses_no_call_and_no_event(
     assert missing == {}, f"published but not stored in that order: {missing}"
     assert report.breaks == [], report.breaks
     assert sup.exits == [], f"the controller exited: {sup.exits}"
+    assert (await _body(sup))["epoch"] == 1, "the leader did not resume its own lease"
+    if room.standby is not None:
+        assert await room.standby.readyz() == 503 and room.standby.exits == [], "the standby took over"
+
+
+async def _body(sup: Supervisor) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(sup.url + "/readyz") as answer:
+        return dict(await answer.json())
 
 
 def _published_events(log_path: Path) -> dict[str, list[tuple[str, str]]]:
