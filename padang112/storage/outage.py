@@ -11,6 +11,8 @@ says anything about the events written: the event writer keeps them, in order, a
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.exc import DBAPIError
 
 from padang112.cluster.fence import Suspended
@@ -31,3 +33,12 @@ def is_unreachable(exc: BaseException) -> bool:
 def must_wait(exc: BaseException) -> bool:
     """A write that failed for a reason outside it: the database is unreachable, or this leader is suspended."""
     return isinstance(exc, Suspended) or is_unreachable(exc)
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A loop that tries again later failed: one line when nothing could be reached (the database restarting would
+    otherwise fill the log with the same traceback every round), the traceback for anything else."""
+    if is_unreachable(exc):
+        logger.warning("%s, dicoba lagi / tried again: %r", what, exc)
+    else:
+        logger.error(what, exc_info=exc)
