@@ -15,11 +15,11 @@ Contract:
   leader that was paused (SIGSTOP, a frozen VM) and wakes up finds itself invalid before it does anything else.
 - **Suspended, not lost.** A leader whose renewals fail (the database is down or restarting, or this host cannot
   reach it) stops acting when its local validity lapses: :meth:`check` raises :class:`Suspended` (a
-  :class:`Fenced`), so it sends no ARI
-  request or AMI action and stores nothing. It keeps its process, its room and its unstored events, and tries the
-  database every ``poll_s``. The renewal does not require the lease to be unexpired: if the row still names this
-  holder *and this epoch*, nobody took the lease meanwhile (taking it adds 1 to the epoch), so nobody acted, and
-  this process resumes. If the epoch moved on, another controller leads: lost. The same holds after a pause.
+  :class:`Fenced`), so it sends no ARI request or AMI action and stores nothing. It keeps its process, its room and
+  its unstored events, and tries the database every ``poll_s``. The renewal does not require the lease to be
+  unexpired: if the row still names this holder *and this epoch*, nobody took the lease meanwhile (taking it adds 1
+  to the epoch), so nobody acted, and this process resumes. If the epoch moved on, another controller leads: lost.
+  The same holds after a pause.
 - Losing is final for the process: ``on_lost`` is called once (``serve`` logs and exits with
   :data:`EXIT_LEADERSHIP_LOST`; systemd starts it again as a standby).
 

@@ -137,7 +137,7 @@ class AriListener:
         while True:
             try:
                 await self._session_once()
-                backoff = 0.2
+                backoff, fenced = 0.2, ""
             except asyncio.CancelledError:
                 raise
             except Fenced as exc:  # a suspended leader: it connects again once it may act (cluster/leadership.py)
