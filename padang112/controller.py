@@ -58,6 +58,9 @@ log = logging.getLogger("padang112.calls")
 Subscriber = Callable[[DomainEvent], None]
 LINE_TICK_S = 1.0  # how often the lines are asked what has fallen due
 STOPPING = "stopping"  # the refusal of a request that came after the controller stopped taking its inbox
+SUSPENDED = "suspended"  # the refusal of a request while this controller may not act (its lease is not renewed)
+FLUSH_BEFORE_RECONCILE_S = 5.0  # a reconcile waits this long for the room's earlier events to be stored
+WRITES_ON_STOP_S = 5.0  # stop() waits this long for its events to be stored
 
 
 class Controller:
@@ -122,6 +125,7 @@ class Controller:
         self.pranks = PrankScores()
         self.history = CallerHistory()  # earlier calls per number: the screen-pop travels with the offer
         self.seat_views = SeatViews()  # each node's word on the seats' phones, merged
+        self.fence = fence
         self._tasks: list[asyncio.Task[Any]] = []
         self._heartbeat_tasks: list[asyncio.Task[None]] = []
         self._probes: dict[str, asyncio.Task[None]] = {}  # a dropped node being asked whether it still lives
@@ -175,8 +179,8 @@ class Controller:
         self._handle([c.HandOverWaiting()])
         await self.runner.drain(timeout=3.0)
         await self.runner.close()
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        if self._writes:  # a database that is away: the writer's own stop gives the rest its last chance
+            await asyncio.wait(self._writes, timeout=WRITES_ON_STOP_S)
         for link in self.links:
             link.ami.close()
             await link.ari.close()
@@ -218,10 +222,13 @@ class Controller:
 
     def ask(self, request: Request) -> asyncio.Future[str | None]:
         """A console request, decided in its turn among the ARI events and timers (one order of decisions). The
-        future gives the room's refusal code, None when accepted; ``STOPPING`` once the controller has stopped."""
+        future gives the room's refusal code, None when accepted; ``STOPPING`` once the controller has stopped,
+        ``SUSPENDED`` while it may not act (``_held``)."""
         answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         if self._closed:
             answer.set_result(STOPPING)
+        elif not self.fence.valid():
+            answer.set_result(SUSPENDED)
         else:
             self.inbox.put_nowait(("ask", (request, answer)))
         return answer
@@ -265,6 +272,9 @@ class Controller:
         snapshot = await live_snapshot(link.ari, app, set(self.settings.seats))
         link.switch_started = snapshot.switch_started
         several = len(self.links) > 1
+        # what the room decided before is stored first (after a database outage: the events that waited for it),
+        # so the stored open calls and seat states below are the room's own last word
+        await asyncio.wait_for(self.writer.flushed(), FLUSH_BEFORE_RECONCILE_S)
         open_calls = {
             call: state
             for call, state in (await self.repo.open_calls()).items()
@@ -344,7 +354,41 @@ class Controller:
 
     async def _room_loop(self) -> None:
         while True:
-            self._take(*await self.inbox.get())
+            entry = await self.inbox.get()
+            if self.fence.valid():
+                self._take(*entry)
+            else:
+                await self._held(entry)
+
+    async def _held(self, first: tuple[str, Any]) -> None:
+        """This controller may not act now: its lease could not be renewed (the database is away; see
+        ``cluster/leadership.py``). It decides nothing meanwhile: every request a decision makes would be refused,
+        and a refused ring sends the room on to the next seat at once, over and over, each try a few events for a
+        database that takes none. The ARI link is dropped (the dialplan's fallback takes callers), what arrives is
+        held in order, and once the controller may act again its reconnection's ``Reconcile`` is taken first: the
+        room learns from the switch what happened meanwhile. Then the held timers, commands and requests are
+        taken (the room ignores those about calls and legs that are gone); the held ARI events are not, the
+        switch's snapshot superseded them."""
+        log.warning("tidak bertindak: menahan kotak masuk / not acting: the inbox is held until the reconcile")
+        for link in self.links:
+            link.listener.drop()
+        held = [first]
+        while True:
+            entry = await self.inbox.get()
+            kind, item = entry
+            if kind == "cmd" and isinstance(item, c.Reconcile) and self.fence.valid():
+                break
+            held.append(entry)
+        self._take(kind, item)
+        stale = [held_entry for held_entry in held if held_entry[0] == "ari"]
+        log.warning(
+            "bertindak lagi / acting again: %d held entries taken, %d ARI events superseded",
+            len(held) - len(stale),
+            len(stale),
+        )
+        for held_entry in held:
+            if held_entry[0] != "ari":
+                self._take(*held_entry)
 
     async def _line_clock(self) -> None:
         """The lines' timer (a duty call's retry falls due): a tick through the inbox every ``LINE_TICK_S``, so

@@ -57,6 +57,7 @@ from padang112.ops.keep import KeepStore
 from padang112.ops.retention import Retention
 from padang112.storage.db import create_engine
 from padang112.storage.migrate import upgrade_async
+from padang112.storage.outage import log_failure
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.duty_caller import DutyCaller
@@ -227,8 +228,8 @@ class Runtime:
                 self.duty.sync(await self.incidents.escalated_waiting())
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the watch must keep watching
-                log.exception("escalation check failed")
+            except Exception as exc:  # the watch must keep watching
+                log_failure(log, "escalation check failed", exc)
             await asyncio.sleep(ESCALATION_INTERVAL_S)
 
     async def _reap_restreams(self) -> None:

@@ -21,6 +21,7 @@ from padang112.cameras.model import Camera, ProbeResult
 from padang112.cameras.registry import CameraRegistry
 from padang112.cameras.restream import Restreamer
 from padang112.cameras.urls import split_credentials, with_credentials
+from padang112.storage.outage import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,6 @@ class ProbeLoop:
                 await self.round()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the watch must keep watching
-                log.exception("camera probe round failed")
+            except Exception as exc:  # the watch must keep watching
+                log_failure(log, "camera probe round failed", exc)
             await asyncio.sleep(max(0.0, self.interval_s - (loop.time() - started)))

@@ -20,6 +20,12 @@ class Fenced(RuntimeError):
     """This process may no longer act: another controller leads, or may."""
 
 
+class Suspended(Fenced):
+    """This process may not act *now*: its lease could not be renewed (the database is down or unreachable) and its
+    validity lapsed. It acts again once the database confirms that nobody took the lease meanwhile; what it has
+    not stored yet waits (``padang112.cluster.leadership``)."""
+
+
 class Fence(Protocol):
     @property
     def application_name(self) -> str:
@@ -29,7 +35,8 @@ class Fence(Protocol):
         """May this process act now? (No I/O.)"""
 
     def check(self) -> None:
-        """Raise :class:`Fenced` unless this process still holds a lease it renewed recently (no I/O)."""
+        """Raise :class:`Fenced` unless this process still holds a lease it renewed recently (no I/O);
+        :class:`Suspended` while the lease could not be renewed but is not known to be lost."""
 
     async def check_stored(self, session: AsyncSession) -> None:
         """Raise :class:`Fenced` unless the database, in ``session``'s transaction, still names this holder and

@@ -45,7 +45,7 @@ async def leading(
     if not await _first(_migrated(settings.db_url), stop.wait()):  # the leadership table exists before contending
         yield None
         return
-    engine = create_engine(settings.db_url, pool_size=2, pool_pre_ping=True)
+    engine = create_engine(settings.db_url, pool_size=2)
     leadership = Leadership(engine, on_lost=on_lost)
     try:
         if not await _first(leadership.acquire(), stop.wait()):

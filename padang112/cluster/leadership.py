@@ -5,14 +5,21 @@ Contract:
 - :meth:`Leadership.acquire` returns once this process holds the lease. While another holder's lease is
   unexpired it waits (trying every ``poll_s``); taking an expired lease, or the first one, adds 1 to ``epoch``, so
   epochs strictly increase with every change of holder. Expiry is the database's clock (``clock_timestamp()``):
-  two hosts' clocks are never compared.
-- :meth:`Leadership.hold` renews every ``renew_s`` (``UPDATE ... WHERE holder = me AND epoch = mine AND not
-  expired``); 0 rows means another controller took over: lost. A renewal that fails (database unreachable) is
-  tried again until the local validity lapses: lost.
+  two hosts' clocks are never compared. A lease is not taken in the first ``lease_s`` after the database server
+  started (``pg_postmaster_start_time()``): after a database restart its holder gets that long to resume it.
+- :meth:`Leadership.hold` renews every ``renew_s`` (``UPDATE ... WHERE holder = me AND epoch = mine``); 0 rows
+  means another controller took over: lost.
 - :meth:`Leadership.valid` is local and costs no round trip: true only while the last successful renewal was
   *sent* less than ``lease_s - margin_s`` ago (``time.monotonic``). The database computed the expiry after it
   received that renewal, so the lease in the database outlives the local validity by at least ``margin_s``. A
   leader that was paused (SIGSTOP, a frozen VM) and wakes up finds itself invalid before it does anything else.
+- **Suspended, not lost.** A leader whose renewals fail (the database is down or restarting, or this host cannot
+  reach it) stops acting when its local validity lapses: :meth:`check` raises :class:`Suspended` (a
+  :class:`Fenced`), so it sends no ARI request or AMI action and stores nothing. It keeps its process, its room and
+  its unstored events, and tries the database every ``poll_s``. The renewal does not require the lease to be
+  unexpired: if the row still names this holder *and this epoch*, nobody took the lease meanwhile (taking it adds 1
+  to the epoch), so nobody acted, and this process resumes. If the epoch moved on, another controller leads: lost.
+  The same holds after a pause.
 - Losing is final for the process: ``on_lost`` is called once (``serve`` logs and exits with
   :data:`EXIT_LEADERSHIP_LOST`; systemd starts it again as a standby).
 
@@ -23,7 +30,8 @@ downstream can refuse it. For stored events the event writer re-reads holder and
 the take (:meth:`_end_stale_sessions`); a row lock (``FOR SHARE``) instead would let a leader paused while
 holding it block the takeover.
 
-With ``lease_s`` 3 s and a poll of 0.25 s, a standby takes over at most ~3.3 s after the leader's last renewal.
+With ``lease_s`` 3 s and a poll of 0.25 s, a standby takes over at most ~3.3 s after the leader's last renewal
+(~3.3 s after the database server started, if it restarted meanwhile).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from padang112.cluster.fence import Fenced
+from padang112.cluster.fence import Fenced, Suspended
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +65,14 @@ _TAKE = text(
     ON CONFLICT (id) DO UPDATE
         SET holder = EXCLUDED.holder, epoch = leadership.epoch + 1, expires_at = EXCLUDED.expires_at
         WHERE leadership.expires_at < clock_timestamp()
+          AND pg_postmaster_start_time() + make_interval(secs => :lease) < clock_timestamp()
     RETURNING epoch
     """
 )
 _RENEW = text(
     """
     UPDATE leadership SET expires_at = clock_timestamp() + make_interval(secs => :lease)
-    WHERE id = 1 AND holder = :holder AND epoch = :epoch AND expires_at > clock_timestamp()
+    WHERE id = 1 AND holder = :holder AND epoch = :epoch
     RETURNING epoch
     """
 )
@@ -163,7 +172,7 @@ class Leadership:
 
     # ---- holding it --------------------------------------------------------------------------------------
     async def renew(self) -> bool:
-        """Extend the lease; False when it is no longer this process's (0 rows)."""
+        """Extend the lease, expired or not; False when it is no longer this process's (0 rows: the epoch moved)."""
         if self.epoch is None:
             return False
         sent = time.monotonic()
@@ -181,21 +190,41 @@ class Leadership:
         return time.monotonic() - self._renewed_at < self.lease_s - self.margin_s
 
     async def hold(self) -> str:
-        """Renew until the lease is lost; returns why (after ``on_lost`` was called)."""
+        """Renew until the lease is lost; returns why (after ``on_lost`` was called). While suspended (renewals
+        failing, validity lapsed) it tries every ``poll_s``, so acting resumes soon after the database is back."""
+        suspended, failure = False, ""
         while self.lost_reason is None:
-            await asyncio.sleep(self.renew_s)
-            if not self.valid():
-                break
+            await asyncio.sleep(self.renew_s if self.valid() else self.poll_s)
             try:
                 if not await asyncio.wait_for(self.renew(), timeout=self.renew_s):
                     self._lose("sewa diambil pengendali lain / lease taken by another controller")
+                failure = ""
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # tried again until the local validity lapses
-                log.warning("perpanjangan sewa gagal / lease renewal failed: %r", exc)
-        self._lose_locally()
+            except Exception as exc:  # tried again; meanwhile the local validity lapses: suspended
+                if repr(exc) != failure:
+                    log.warning("perpanjangan sewa gagal / lease renewal failed: %r", exc)
+                failure = repr(exc)
+            if self.lost_reason is None and suspended == self.valid():
+                suspended = not suspended
+                self._said_suspended(suspended)
         assert self.lost_reason is not None
         return self.lost_reason
+
+    def _said_suspended(self, suspended: bool) -> None:
+        if suspended:
+            log.critical(
+                "kepemimpinan ditangguhkan: sewa tidak dapat diperpanjang, tidak bertindak sampai basis data menjawab "
+                "/ leadership suspended: the lease cannot be renewed, not acting until the database answers "
+                "(epoch %s)",
+                self.epoch,
+            )
+        else:
+            log.warning(
+                "kepemimpinan dilanjutkan: tak ada yang mengambil sewa / leadership resumed: nobody took the lease "
+                "(epoch %s)",
+                self.epoch,
+            )
 
     async def release(self) -> None:
         """An orderly stop: expire the lease now, so the standby takes over at once (not after ``lease_s``)."""
@@ -208,9 +237,10 @@ class Leadership:
 
     # ---- the fence (padang112.cluster.fence.Fence) -------------------------------------------------------
     def check(self) -> None:
-        if not self.valid():
-            self._lose_locally()
+        if self.lost_reason is not None:
             raise Fenced(f"not the leader: {self.lost_reason}")
+        if not self.valid():
+            raise Suspended(f"not acting now: {self._lapsed()}")
 
     async def check_stored(self, session: AsyncSession) -> None:
         self.check()
@@ -222,12 +252,11 @@ class Leadership:
     def _mine(self) -> dict[str, object]:
         return {"holder": self.holder, "epoch": self.epoch, "lease": self.lease_s}
 
-    def _lose_locally(self) -> None:
-        if self.lost_reason is None and self._renewed_at is not None:
-            age = time.monotonic() - self._renewed_at
-            self._lose(f"sewa tidak diperpanjang selama {age:.1f} s / lease not renewed for {age:.1f} s (paused?)")
-        elif self.lost_reason is None:
-            self._lose("tidak pernah memimpin / never led")
+    def _lapsed(self) -> str:
+        if self._renewed_at is None:
+            return "tidak pernah memimpin / never led"
+        age = time.monotonic() - self._renewed_at
+        return f"ditangguhkan, sewa tak diperpanjang selama {age:.1f} s / suspended, lease not renewed for {age:.1f} s"
 
     def _lose(self, reason: str) -> None:
         if self.lost_reason is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from padang112.domain.callbacks import CallbackState
 from padang112.storage.db import for_writing, session_factory
 from padang112.storage.models import CallbackEventRow, CallbackRow, Recording, RecordingSeal
+from padang112.storage.outage import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,8 @@ class Sealer:
                 await self.seal_pending()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the next pass tries again; call handling never depends on this
-                log.exception("sealing recordings failed")
+            except Exception as exc:  # the next pass tries again; call handling never depends on this
+                log_failure(log, "sealing recordings failed", exc)
             await asyncio.sleep(self._interval)
 
     async def seal_pending(self) -> int:

@@ -158,6 +158,15 @@ class LinkMetrics:
             "padang112_event_writer_events", "Domain events committed by the event writer", self._writer.events
         )
         yield GaugeMetricFamily(
+            "padang112_event_writer_backlog", "Domain events written and not yet stored", self._writer.backlog
+        )
+        waiting_since = self._writer.waiting_since
+        yield GaugeMetricFamily(
+            "padang112_event_writer_waiting_seconds",
+            "How long the event writer has been waiting for the database (0: it is not)",
+            0.0 if waiting_since is None else time.monotonic() - waiting_since,
+        )
+        yield GaugeMetricFamily(
             "padang112_room_inbox_depth",
             "ARI events, timers and requests waiting for the room",
             controller.inbox.qsize(),

@@ -26,7 +26,9 @@ READ COMMITTED: every statement after the lock sees what the previous writer com
 ``lock_timeout`` is the SQLite busy timeout, so a writer that cannot get the lock fails after as long. None of
 the pragmas apply (PostgreSQL is durable and enforces foreign keys by default). Schema and column types are the
 same on both engines: times are the same fixed-width UTC text (:mod:`padang112.storage.types`), so they sort and
-compare alike. PostgreSQL's text cannot hold NUL: see :mod:`padang112.storage.nul`.
+compare alike. PostgreSQL's text cannot hold NUL: see :mod:`padang112.storage.nul`. A PostgreSQL pool pings a
+connection before lending it (``pool_pre_ping``): after a server restart no caller gets a dead one
+(:mod:`padang112.storage.outage`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ SQLITE_PRAGMAS = (
 )
 _BEGIN_IMMEDIATE = "padang112_begin_immediate"  # execution option read by the "begin" hooks
 WRITE_LOCK_KEY = 112_112  # PostgreSQL advisory lock of for_writing sessions (scoped to the database)
+CONNECT_TIMEOUT_S = 5.0  # asyncpg waits 60 s by default for a server that does not answer
 
 
 def create_engine(url: str | URL, *, application_name: str = APPLICATION_NAME, **kwargs: Any) -> AsyncEngine:
@@ -82,6 +85,8 @@ def _postgresql_engine(url: URL, application_name: str, **kwargs: Any) -> AsyncE
     settings = {"application_name": application_name, "lock_timeout": str(BUSY_TIMEOUT_MS)}
     connect_args = kwargs.pop("connect_args", {})
     connect_args["server_settings"] = {**settings, **connect_args.get("server_settings", {})}
+    connect_args.setdefault("timeout", CONNECT_TIMEOUT_S)
+    kwargs.setdefault("pool_pre_ping", True)  # a server restart leaves every pooled connection dead: none is used
     engine = create_async_engine(url, connect_args=connect_args, **kwargs)
     event.listen(engine.sync_engine, "begin", _on_begin_postgresql)
     nul.install(engine)

@@ -3,6 +3,11 @@
 SQLite takes one writer at a time and every commit costs an fsync (``synchronous=FULL``). So all live events
 go through a single task that commits whatever has queued up meanwhile in one transaction (group commit):
 under load, a hundred writers share one fsync instead of waiting for a hundred.
+
+While the database cannot be reached (a PostgreSQL restart: :mod:`padang112.storage.outage`) the writer keeps the
+batch it holds and everything written after it, in order, and tries again every ``RETRY_S``; the controller goes on
+(its lease permitting) and its events are committed, in the order they were made, once the database answers. The
+backlog is bounded (``max_backlog`` events): a write beyond it is refused, not queued.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from padang112.storage.models import (
     Seat,
     SeatEvent,
 )
+from padang112.storage.outage import must_wait
 from padang112.storage.records import (
     CallEventRecord,
     CallRecord,
@@ -44,12 +50,20 @@ from padang112.storage.types import require_aware
 log = logging.getLogger(__name__)
 
 OPEN_STATES = tuple(state.value for state in CallState if state not in TERMINAL)
+MAX_BACKLOG = 10_000  # events written and not yet committed; ~3 MB. A 50 calls/s surge makes ~400 events a second.
+RETRY_S = 0.25  # a batch the database could not take is tried again this often
+STOP_GRACE_S = 10.0  # after stop(), events still waiting for an unreachable database are given up this much later
+
+
+class BacklogFull(RuntimeError):
+    """The database has not taken events for so long that ``max_backlog`` of them wait: this write is refused."""
 
 
 @dataclass(frozen=True)
 class _Write:
     events: tuple[DomainEvent, ...]
-    done: asyncio.Future[None]
+    done: asyncio.Future[None]  # the writer's caller awaits it (and may cancel it)
+    settled: asyncio.Event  # set once committed or failed, whatever the caller did
 
 
 class EventWriter:
@@ -57,21 +71,30 @@ class EventWriter:
 
     :meth:`write` returns once its events are committed; writes are applied in the order they were made,
     each one all-or-nothing. If a batch fails, its writes are retried one by one so that a bad write (say,
-    a recording for an unknown call) fails alone and the others still commit. The task survives database
-    errors; it ends only with :meth:`stop`, which first commits everything already written.
+    a recording for an unknown call) fails alone and the others still commit. A batch that fails because the
+    database cannot be reached (or the leader is suspended) is not a bad write: it is tried again, and the writes
+    behind it wait (module docstring). The task survives database errors; it ends only with :meth:`stop`, which
+    first commits everything already written (giving up ``STOP_GRACE_S`` after the stop on a database still away).
     """
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 200, fence: Fence = UNFENCED) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, max_batch: int = 200, fence: Fence = UNFENCED, max_backlog: int = MAX_BACKLOG
+    ) -> None:
         """``fence``: checked inside each batch's transaction, so a controller that is no longer the leader has its
         events refused by the database itself (:mod:`padang112.cluster.fence`)."""
         self._sessions = session_factory(for_writing(engine))
         self._fence = fence
         self._max_batch = max_batch
+        self._max_backlog = max_backlog
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._accepting = False
         self._commits = 0
         self._events = 0
+        self._backlog = 0  # events written and not yet settled
+        self._last: _Write | None = None  # the newest write: settled after every earlier one
+        self._give_up_at: float | None = None  # monotonic; set by stop()
+        self.waiting_since: float | None = None  # monotonic start of the current wait for the database, or None
         # called after each committed batch with (events, seconds from taking the batch to its commit)
         self.batch_observers: list[Callable[[int, float], None]] = []
 
@@ -90,6 +113,11 @@ class EventWriter:
         """Writes waiting for the next batch."""
         return self._queue.qsize()
 
+    @property
+    def backlog(self) -> int:
+        """Events written and not yet committed (nor refused)."""
+        return self._backlog
+
     async def start(self) -> None:
         if self._task is not None:
             raise RuntimeError("EventWriter already started")
@@ -101,12 +129,14 @@ class EventWriter:
         if self._task is None:
             return
         self._accepting = False
+        self._give_up_at = time.monotonic() + STOP_GRACE_S
         self._queue.put_nowait(None)
         task, self._task = self._task, None
         await task
 
     async def write(self, events: Sequence[DomainEvent]) -> None:
-        """Persist ``events``; returns when they are committed, raises what made their transaction fail.
+        """Persist ``events``; returns when they are committed, raises what made their transaction fail
+        (:class:`BacklogFull` at once when ``max_backlog`` events already wait).
 
         Cancelling the caller does not take the events back: they are committed all the same.
         """
@@ -115,9 +145,28 @@ class EventWriter:
             raise RuntimeError("EventWriter is not running")
         if not events:
             return
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Write(tuple(events), done))
-        await done
+        if self._backlog + len(events) > self._max_backlog:
+            raise BacklogFull(f"{self._backlog} events wait for the database: {len(events)} more refused")
+        write = _Write(tuple(events), asyncio.get_running_loop().create_future(), asyncio.Event())
+        self._backlog += len(events)
+        self._last = write
+        self._queue.put_nowait(write)
+        await write.done
+
+    async def flushed(self) -> None:
+        """Return once every write made before this call is settled (committed or failed)."""
+        if self._last is not None:
+            await self._last.settled.wait()
+
+    def _settle(self, write: _Write, error: BaseException | None) -> None:
+        self._backlog -= len(write.events)
+        write.settled.set()
+        if write.done.done():  # the writer's caller was cancelled
+            return
+        if error is None:
+            write.done.set_result(None)
+        else:
+            write.done.set_exception(error)
 
     async def _run(self) -> None:
         batch: list[_Write] = []
@@ -135,7 +184,7 @@ class EventWriter:
                 if (item := self._queue.get_nowait()) is not None:
                     batch.append(item)
             for write in batch:
-                _settle(write, RuntimeError("EventWriter cancelled: events may not be committed"))
+                self._settle(write, RuntimeError("EventWriter cancelled: events may not be committed"))
 
     async def _next_batch(self) -> tuple[list[_Write], bool]:
         """Wait for a write, then take whatever else is queued, up to ``max_batch`` events.
@@ -157,11 +206,11 @@ class EventWriter:
         events = [ev for write in batch for ev in write.events]
         began = time.perf_counter()
         try:
-            await retry_when_busy(lambda: self._apply(events), f"a batch of {len(events)} events")
+            await self._stored(events)
         except Exception as exc:
             if len(batch) == 1:
                 log.error("storage: write of %d events failed: %r", len(events), exc, exc_info=exc)
-                _settle(batch[0], exc)
+                self._settle(batch[0], exc)
                 return
             log.warning("storage: batch of %d writes failed (%r); retrying them one by one", len(batch), exc)
             for write in batch:
@@ -172,21 +221,39 @@ class EventWriter:
         for observe in self.batch_observers:
             observe(len(events), time.perf_counter() - began)
         for write in batch:
-            _settle(write, None)
+            self._settle(write, None)
+
+    async def _stored(self, events: list[DomainEvent]) -> None:
+        """One transaction, tried again while the database is locked (``busy.py``), and while it cannot be reached
+        or this leader is suspended (``outage.py``): then every ``RETRY_S``, until :meth:`stop`'s grace is over."""
+        while True:
+            try:
+                await retry_when_busy(lambda: self._apply(events), f"a batch of {len(events)} events")
+            except Exception as exc:
+                if not must_wait(exc) or (self._give_up_at is not None and time.monotonic() > self._give_up_at):
+                    raise
+                if self.waiting_since is None:
+                    self.waiting_since = time.monotonic()
+                    log.error(
+                        "storage: basis data tidak menerima peristiwa, disimpan berurutan begitu kembali / the "
+                        "database takes no events (%r); %d wait, in order, for its return",
+                        exc,
+                        self._backlog,
+                    )
+                await asyncio.sleep(RETRY_S)
+                continue
+            if self.waiting_since is not None:
+                log.warning(
+                    "storage: basis data kembali / the database is back after %.1f s; the waiting events are stored",
+                    time.monotonic() - self.waiting_since,
+                )
+                self.waiting_since = None
+            return
 
     async def _apply(self, events: list[DomainEvent]) -> None:
         async with self._sessions.begin() as session:
             await self._fence.check_stored(session)
             await apply_events(session, events)
-
-
-def _settle(write: _Write, error: BaseException | None) -> None:
-    if write.done.done():  # the writer's caller was cancelled
-        return
-    if error is None:
-        write.done.set_result(None)
-    else:
-        write.done.set_exception(error)
 
 
 class Repository:

@@ -16,7 +16,7 @@ import time
 
 from panoramisk import Manager
 
-from padang112.cluster.fence import UNFENCED, Fence
+from padang112.cluster.fence import UNFENCED, Fence, Fenced
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class AmiLink:
                 try:
                     await self._send({"Action": "Ping"}, timeout=PING_TIMEOUT_S)
                     self.last_pong = time.monotonic()
+                except Fenced:  # a suspended leader pings nothing (so it is not alive: /readyz red)
+                    pass
                 except (TimeoutError, ConnectionError) as exc:
                     if not self.alive:
                         log.warning("AMI does not answer (%s): reconnecting", exc or "timeout")

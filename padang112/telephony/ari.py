@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from padang112.cluster.fence import UNFENCED, Fence
+from padang112.cluster.fence import UNFENCED, Fence, Fenced
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,8 @@ class AriListener:
         self._heard = False  # a frame arrived on this connection (its first echo at the latest)
         self._reading = False  # the resync after a (re)connection is over and frames are read
         self.app_lost = {"replaced": 0, "deaf": 0}
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._dropping: asyncio.Task[bool] | None = None
 
     @property
     def hearing(self) -> bool:
@@ -139,15 +141,19 @@ class AriListener:
         return self.connected and self._heard and time.monotonic() - self._heard_at <= DEAF_S
 
     async def run(self) -> None:
-        backoff = 0.2
+        backoff, fenced = 0.2, ""
         while True:
             try:
                 await self._session_once()
-                backoff = 0.2
+                backoff, fenced = 0.2, ""
             except asyncio.CancelledError:
                 raise
             except AppTaken:
                 log.warning("ARI app taken by another WebSocket; taking it back in %.1f s", backoff)
+            except Fenced as exc:  # a suspended leader: it connects again once it may act (cluster/leadership.py)
+                if str(exc).split(":")[0] != fenced:
+                    log.warning("ARI not connected: %s", exc)
+                fenced = str(exc).split(":")[0]
             except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
                 log.warning("ARI connection failed: %s %s (retry in %.1f s)", type(exc).__name__, exc, backoff)
             if self.connected:
@@ -164,6 +170,7 @@ class AriListener:
         # PING_S / 2 closes it. A connection attempt into a dead link gives up after CONNECT_TIMEOUT_S.
         connecting = self.client._session.ws_connect(self.client.websocket_url(), params=params, heartbeat=PING_S)
         async with await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S) as ws:
+            self._ws = ws
             self.connected = True
             self._heard_at = time.monotonic()
             self._heard = False
@@ -177,14 +184,26 @@ class AriListener:
                 echo.cancel()
         log.warning("ARI WebSocket closed")
 
+    def drop(self) -> None:
+        """Close the WebSocket now (if one is open): the listener connects again when it can, and the controller
+        reconciles then."""
+        if self._ws is not None and not self._ws.closed:
+            self._dropping = asyncio.get_running_loop().create_task(self._ws.close(), name="ari-drop")
+
     async def _echo(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """The first echo at once (hearing it makes the connection count), then one every ``ECHO_S``."""
+        """The first echo at once (hearing it makes the connection count), then one every ``ECHO_S``. A leader that
+        may no longer act (its lease could not be renewed) closes the WebSocket: Asterisk then finds the app inactive
+        and the dialplan's fallback takes new callers at once; connecting again later brings a reconcile."""
         while not ws.closed:
+            if not self.client.fence.valid():
+                log.warning("ARI: pengendali tidak boleh bertindak, WebSocket ditutup / may not act: WebSocket closed")
+                await ws.close()
+                return
             try:
                 await asyncio.wait_for(
                     self.client.post(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
                 )
-            except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError, AriError, Fenced) as exc:
                 log.debug("echo not sent: %s", exc)
             slept = time.monotonic()
             await asyncio.sleep(ECHO_S)

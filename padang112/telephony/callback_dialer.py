@@ -31,6 +31,7 @@ from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
 from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number, lost_caller
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.legs import LegFact
+from padang112.storage.outage import log_failure
 from padang112.storage.repository import Repository
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
 from padang112.telephony.executor import EffectRunner
@@ -120,8 +121,8 @@ class CallbackDialer:
                 await job()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # one failure must not stop the list
-                log.exception("callback handling failed")
+            except Exception as exc:  # one failure must not stop the list
+                log_failure(log, "callback handling failed", exc)
 
     async def place(self, callback_id: int, user: str, seat: str) -> Callback:
         """A call taker takes an item: pause their seat, ring their phone. Raises ``CallbackError``."""

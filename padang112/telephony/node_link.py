@@ -53,7 +53,9 @@ class NodeLink:
         )
         self.reconciled = False  # the room holds this node's calls as the node has them, since its last connection
         self.switch_started: datetime | None = None  # the node's Asterisk start, read at each (re)connection
-        self.heartbeat = HeartbeatWriter(self.ari, lambda: self.linked)
+        # a suspended leader (its lease not renewed: the database is away) writes no heartbeat: callers go to the
+        # node's fallback queue rather than to a room that decides nothing meanwhile
+        self.heartbeat = HeartbeatWriter(self.ari, lambda: fence.valid() and self.linked)
 
     @property
     def linked(self) -> bool:

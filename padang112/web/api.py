@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from padang112.accounts.users import UserRecord
-from padang112.controller import STOPPING
+from padang112.controller import STOPPING, SUSPENDED
 from padang112.desk import Desk, Refused
 from padang112.domain import commands as c
 from padang112.domain.events import CallAnnotated
@@ -39,8 +39,12 @@ ERRORS = {
     "bad_disposition": ("Jenis panggilan tidak dikenal.", "Unknown disposition."),
     "not_your_call": ("Panggilan ini bukan milik kursi Anda.", "This call was not handled at your seat."),
     STOPPING: ("Pusat kendali sedang berhenti; coba lagi sebentar.", "The controller is stopping; try again shortly."),
+    SUSPENDED: (
+        "Basis data tidak terjangkau; panggilan dijawab antrean cadangan. Coba lagi sebentar.",
+        "The database is unreachable; the fallback queue answers calls. Try again shortly.",
+    ),
 }
-STATUS = {"no_seat": 404, "seat_taken": 409, "busy": 409, STOPPING: 503}  # the refusals of seat commands
+STATUS = {"no_seat": 404, "seat_taken": 409, "busy": 409, STOPPING: 503, SUSPENDED: 503}  # seat commands' refusals
 
 
 HTTP_ERRORS: dict[int, type[web.HTTPException]] = {

@@ -7,6 +7,7 @@ the typed keys of :mod:`padang112.web.keys`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -51,6 +52,8 @@ from padang112.web.live import HUB, Hub
 
 log = logging.getLogger(__name__)
 
+READY_DB_TIMEOUT_S = 1.0  # /readyz: a database that does not answer within this is not ready
+
 
 async def _live(app: web.Application) -> AsyncIterator[None]:
     """The live hub: the controller's domain events and the runtime's notices to the signed-in browsers."""
@@ -82,12 +85,13 @@ async def readyz(request: web.Request) -> web.Response:
     }
     if len(nodes) > 1:
         checks["node"] = bool(up)  # some node has both links
-    try:
-        await request.app[REPOSITORY].ping()
+    try:  # the store answers now (a restarting PostgreSQL refuses at once; a silent one is given a second)
+        await asyncio.wait_for(request.app[REPOSITORY].ping(), READY_DB_TIMEOUT_S)
         checks["database"] = True
     except Exception as exc:  # reported, not raised: this is a probe
-        log.warning("readiness: database check failed: %s", exc)
-    body: dict[str, object] = {"checks": checks}
+        log.warning("readiness: database check failed: %r", exc)
+    # events the database has not taken yet (it was away): they are stored, in order, once it answers
+    body: dict[str, object] = {"checks": checks, "events_waiting": controller.writer.backlog}
     if len(nodes) > 1:
         body.update(nodes=nodes, nodes_down=sorted(set(nodes) - set(up)))
     fence = request.app[RUNTIME].fence

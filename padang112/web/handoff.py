@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from padang112.controller import STOPPING
+from padang112.controller import STOPPING, SUSPENDED
 from padang112.desk import Outcome, Refused
 from padang112.domain import commands as c
 from padang112.domain.events import CallAnnotated, DomainEvent
@@ -30,6 +30,7 @@ ERRORS = {
     "not_connected": (409, "Panggilan belum terhubung.", "The call is not connected."),
     "agency_busy": (409, "Sudah ada OPD yang sedang disambungkan.", "An agency is already being connected."),
     STOPPING: (503, *API_ERRORS[STOPPING]),
+    SUSPENDED: (503, *API_ERRORS[SUSPENDED]),
     "agency_not_joined": (
         409,
         "OPD belum bergabung; Anda belum dapat meninggalkan panggilan.",

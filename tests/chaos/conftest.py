@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import pytest
 from padang112 import config
 from tests.chaos.relay import FreezableRelay
 from tests.chaos.supervisor import Supervisor
+from tests.fixtures.postgres import Cluster
 
 
 @pytest.fixture
@@ -44,3 +45,21 @@ async def supervised_via_relay(
     await sup.start()
     yield sup
     await sup.stop()
+
+
+@pytest.fixture
+def pg_room_url(no_controller: Any, live_settings: config.Settings, pg_cluster: Cluster) -> Iterator[str]:
+    """A new PostgreSQL database for the scenario's own controllers (issue 13's redundant room).
+
+    Their calls are recorded by the session's Asterisk into the session's recordings directory but stored in this
+    database: left there, they are files the session's database does not know (the backup test's restored room
+    found them: "EXTRA"), so they are removed after the test. Nobody else recorded meanwhile (``no_controller``).
+    """
+    recordings = live_settings.recordings_dir
+    before = {path.name for path in recordings.iterdir()}
+    try:
+        yield pg_cluster.url(pg_cluster.create_database())
+    finally:
+        for path in recordings.iterdir():
+            if path.name not in before:
+                path.unlink()

@@ -35,7 +35,6 @@ from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.chaos.relay import FreezableRelay
 from tests.chaos.supervisor import Supervisor
 from tests.fixtures.controller import eventually
-from tests.fixtures.postgres import Cluster
 from tests.integration.test_call_path import call_of
 
 pytestmark = pytest.mark.live
@@ -55,13 +54,9 @@ class Pair:
 
 @pytest.fixture
 async def pair(
-    no_controller: Any,
-    live_settings: config.Settings,
-    pg_cluster: Cluster,
-    ari_relay: FreezableRelay,
-    artefacts_dir: Path,
+    pg_room_url: str, live_settings: config.Settings, ari_relay: FreezableRelay, artefacts_dir: Path
 ) -> AsyncIterator[Pair]:
-    url = pg_cluster.url(pg_cluster.create_database())
+    url = pg_room_url
     standby_port = live_settings.web.port + STANDBY_PORT_SHIFT
     a = Supervisor(
         replace(live_settings, database_url=url),
@@ -74,8 +69,6 @@ async def pair(
         env={"PADANG112_DATABASE_URL": url, "PADANG112_WEB__PORT": str(standby_port)},
     )
     engine = create_engine(url)
-    recordings = live_settings.recordings_dir
-    before = {path.name for path in recordings.iterdir()}
     try:
         await a.start()
         await b.start(until=503)  # /readyz red: "siaga"
@@ -84,12 +77,6 @@ async def pair(
         await b.stop()
         await a.stop()
         await engine.dispose()
-        # The pair's calls were recorded by the session's Asterisk into the session's recordings directory, but
-        # stored in the pair's own database: left there, they are files the session's database does not know
-        # (the backup test's restored room found them: "EXTRA"). Nobody else recorded meanwhile (no_controller).
-        for path in recordings.iterdir():
-            if path.name not in before:
-                path.unlink()
 
 
 async def _seat_ready(pair: Pair, seat: str) -> None:

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
 from padang112.callbacks.store import CallbackError
-from padang112.controller import STOPPING, Controller
+from padang112.cluster.fence import Suspended
+from padang112.controller import STOPPING, SUSPENDED, Controller
 from padang112.desk import Accepted, Desk, Refused
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
@@ -138,3 +139,55 @@ async def test_a_call_back_is_taken_through_the_desk_from_the_call_takers_own_se
     with pytest.raises(CallbackError) as unknown:
         await desk.call_back(7, "rina")  # seat06's call taker: the line is asked (here: it knows no item 7)
     assert unknown.value.code == "no_callback"
+
+
+class SwitchedFence:
+    """A lease that lapses and comes back (the database away, then back: ``cluster/leadership.py``)."""
+
+    application_name = "padang112-leader-1"
+
+    def __init__(self) -> None:
+        self.ok = True
+
+    def valid(self) -> bool:
+        return self.ok
+
+    def check(self) -> None:
+        if not self.ok:
+            raise Suspended("not acting now: test")
+
+    async def check_stored(self, session: Any) -> None:
+        self.check()
+
+
+async def test_a_suspended_controller_decides_nothing_and_takes_the_reconcile_first_when_it_may_act_again(
+    settings: config.Settings, engine: AsyncEngine, writer: EventWriter
+) -> None:
+    fence = SwitchedFence()
+    controller = Controller(settings, writer, Repository(engine), fence)
+    controller.runner = Runner()  # type: ignore[assignment]
+    published: list[DomainEvent] = []
+    loop = asyncio.create_task(controller._room_loop())
+    desk = Desk(controller, NoCallbacks())
+    desk.subscribe(published.append)
+    try:
+        controller.post(c.SeatRegistration(SEAT, True))
+        assert await desk.do(c.SeatSignIn(SEAT, "rina")) == Accepted()
+        published.clear()
+
+        fence.ok = False  # the lease lapsed: the database is away
+        for event in arrival():
+            controller._on_ari_event(event)  # a caller arrives on the link about to be dropped
+        controller.post(c.SeatPause(SEAT, "break"))  # a command already on its way (a timer, a line)
+        assert await desk.do(c.SeatReady(SEAT)) == Refused(SUSPENDED)  # the console is told at once
+        await asyncio.sleep(0.05)
+        assert published == [], "a suspended controller decided something"
+
+        fence.ok = True  # the lease resumed; the reconnection's reconcile: the caller is gone from the switch
+        controller.post(c.Reconcile((), registered=(SEAT,)))
+        await asyncio.sleep(0.05)
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    assert story(published) == ["seat available->paused [break]"], story(published)  # the held command, after it
+    assert controller.reconciled and not any(isinstance(e, CallTransition) for e in published)

@@ -16,12 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config
-from padang112.cluster.fence import UNFENCED, Fence, Fenced
+from padang112.cluster.fence import UNFENCED, Fence, Fenced, Suspended
 from padang112.cluster.lead import leading
 from padang112.cluster.leadership import Leadership
 from padang112.domain.events import CallTransition
 from padang112.storage.db import WRITE_LOCK_KEY, create_engine
 from padang112.storage.repository import EventWriter
+from tests.fixtures.controller import eventually
 from tests.unit.conftest import sql
 
 pytestmark = pytest.mark.engines("postgresql")
@@ -74,17 +75,54 @@ async def test_a_stale_holder_cannot_renew_after_a_takeover(
     assert await sql(engine, "SELECT holder, epoch FROM leadership") == [("b", 2)]
 
 
-async def test_a_paused_leader_knows_at_once_that_it_may_not_act(contenders: Callable[[str], Leadership]) -> None:
+async def test_a_paused_leader_knows_at_once_that_it_may_not_act_and_resumes_when_nobody_took_over(
+    contenders: Callable[[str], Leadership], engine: AsyncEngine
+) -> None:
     lost: list[str] = []
     a = contenders("a")
     a.on_lost = lost.append
     await a.acquire()
-    time.sleep(LEASE_S - MARGIN_S + 0.05)  # the whole event loop stands still, as under SIGSTOP
+    time.sleep(LEASE_S + 0.05)  # the whole event loop stands still, as under SIGSTOP; the lease expired meanwhile
     assert not a.valid()
-    with pytest.raises(Fenced):
+    with pytest.raises(Suspended):
         a.check()
-    assert len(lost) == 1 and "paused" in lost[0]
+    assert lost == []  # not known to be lost: nobody took the lease (epoch 1 is still in the row)
+    holding = asyncio.create_task(a.hold())
+    await eventually(lambda: _now(a.valid()), 1, 0.02, what="a resumed")
+    assert lost == [] and a.epoch == 1 and not holding.done()
+    assert await sql(engine, "SELECT holder, epoch FROM leadership") == [("a", 1)]
+    holding.cancel()
+
+
+async def test_a_paused_leader_woken_after_a_takeover_loses_at_its_first_round_trip(
+    contenders: Callable[[str], Leadership],
+) -> None:
+    lost: list[str] = []
+    a, b = contenders("a"), contenders("b")
+    a.on_lost = lost.append
+    await a.acquire()
+    await asyncio.sleep(LEASE_S + 0.05)
+    assert await b.try_acquire() and b.epoch == 2
     assert await asyncio.wait_for(a.hold(), 1) == lost[0]
+    assert "another controller" in lost[0]
+    with pytest.raises(Fenced) as refused:
+        a.check()
+    assert not isinstance(refused.value, Suspended)
+
+
+async def test_a_lease_is_not_taken_in_its_first_lease_after_the_database_started(
+    contenders: Callable[[str], Leadership], engine: AsyncEngine
+) -> None:
+    """After a database restart its holder gets one lease's time to resume: a standby whose lease is longer than
+    the server has been up (here absurdly long) cannot take even an expired lease."""
+    a = contenders("a")
+    await a.acquire()
+    await asyncio.sleep(LEASE_S + 0.05)
+    up = await sql(engine, "SELECT extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())")
+    patient = contenders("b")
+    patient.lease_s = float(up[0][0]) + 3600
+    assert not await patient.try_acquire()
+    assert await contenders("c").try_acquire()  # the ordinary lease: the server has been up longer than it
 
 
 async def test_epochs_strictly_increase_with_every_change_of_holder(
@@ -193,3 +231,7 @@ async def test_the_new_leader_ends_a_paused_leaders_open_write_transaction(
         with contextlib.suppress(Exception):
             await conn.close()
         await stale.dispose()
+
+
+async def _now(value: bool) -> bool:
+    return value

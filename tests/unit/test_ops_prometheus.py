@@ -59,6 +59,7 @@ def test_every_required_alert_is_defined() -> None:
         "FallbackQueueInUse",
         "AriDown",
         "AriSilent",
+        "DatabaseNotStoring",
         "AmiDown",
         "AmiSilent",
         "AgencyPastDeadline",
