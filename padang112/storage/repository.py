@@ -50,6 +50,7 @@ OPEN_STATES = tuple(state.value for state in CallState if state not in TERMINAL)
 class _Write:
     events: tuple[DomainEvent, ...]
     done: asyncio.Future[None]
+    made: float  # time.perf_counter() when write() was called: its commit lag is measured from here
 
 
 class EventWriter:
@@ -72,8 +73,12 @@ class EventWriter:
         self._accepting = False
         self._commits = 0
         self._events = 0
+        # The call-event chain's last link as this writer committed it (None: read it in the next transaction).
+        self._tail: tuple[int, str] | None = None
         # called after each committed batch with (events, seconds from taking the batch to its commit)
         self.batch_observers: list[Callable[[int, float], None]] = []
+        # called for each committed write with the seconds from write() to its commit (the event lag)
+        self.lag_observers: list[Callable[[float], None]] = []
 
     @property
     def commits(self) -> int:
@@ -116,7 +121,7 @@ class EventWriter:
         if not events:
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Write(tuple(events), done))
+        self._queue.put_nowait(_Write(tuple(events), done, time.perf_counter()))
         await done
 
     async def _run(self) -> None:
@@ -167,17 +172,32 @@ class EventWriter:
             for write in batch:
                 await self._commit([write])
             return
+        committed = time.perf_counter()
         self._commits += 1
         self._events += len(events)
         for observe in self.batch_observers:
-            observe(len(events), time.perf_counter() - began)
+            observe(len(events), committed - began)
         for write in batch:
+            for observe_lag in self.lag_observers:
+                observe_lag(committed - write.made)
             _settle(write, None)
 
     async def _apply(self, events: list[DomainEvent]) -> None:
+        """One transaction. With the chain's tail from memory, a failure may mean another writer appended to the
+        chain meanwhile (the ids after our tail were taken: a primary-key error): tried once more, tail read."""
+        tail, self._tail = self._tail, None  # known again only once this transaction commits
+        try:
+            self._tail = await self._transaction(events, tail)
+        except Exception:
+            if tail is None:
+                raise
+            log.info("storage: a batch failed with the chain's tail from memory; again with the tail read")
+            self._tail = await self._transaction(events, None)
+
+    async def _transaction(self, events: list[DomainEvent], tail: tuple[int, str] | None) -> tuple[int, str]:
         async with self._sessions.begin() as session:
             await self._fence.check_stored(session)
-            await apply_events(session, events)
+            return await apply_events(session, events, tail)
 
 
 def _settle(write: _Write, error: BaseException | None) -> None:
