@@ -6,7 +6,9 @@ the controller (greeting, recording, stored events: everything on), then "queue<
 pjsua2 seats answer after 100 ms; SIPp callers from all six carriers' addresses send G.711 audio once answered
 (bench/caller_audio.xml), hold, and hang up. Each step places rate x duration calls; tcpdump on loopback
 (capture filter: the instance's SIP port) timestamps both the caller's INVITE and the seat's INVITE in the
-kernel, one clock. CPU per call is the step's utime+stime delta (/proc/<pid>/stat) over the calls placed.
+kernel, one clock. CPU per call is the step's utime+stime delta (/proc/<pid>/stat) over the calls placed. The
+controller's event lag (a decision's events handed to the writer -> committed) is its own histogram
+``padang112_event_commit_lag_seconds``, read from ``/metrics`` before and after the step.
 
     .venv/bin/python bench/load.py                       # steps 2,10,20,50 calls/s, 15 s each (~4 min)
     .venv/bin/python bench/load.py --steps 10 --duration 30
@@ -32,6 +34,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import pyspy
 from stack import Stack, bench_settings, bench_stack, percentile
@@ -51,6 +56,7 @@ exten => _[0-9+].,1,Answer()
 """
 CALLS = {"wrap_up_s": 0.0}  # a seat takes the next call at once: seats are never the bottleneck
 ANSWER_AFTER_S = 0.1
+COMMIT_LAG = "padang112_event_commit_lag_seconds"  # the event writer's histogram (padang112/metrics/links.py)
 FROM_RE = re.compile(rb"^(?:From|f):[^<\r\n]*<sips?:([^@;>]+)@", re.M | re.I)
 
 
@@ -65,6 +71,7 @@ class Step:
     cpu_ms: dict[str, float]  # process -> CPU ms per call placed
     rss_mib: dict[str, float]  # process -> RSS at the end of the step
     load: float = 0.0  # the machine's 1-minute load average as the step began (the machine may be shared)
+    commit_lag_ms: tuple[float, float] | None = None  # the controller's event -> committed p50, p99 (its metric)
 
 
 # ---- pure helpers (tests/unit/test_bench_load.py) ---------------------------------------------------------
@@ -113,6 +120,34 @@ def setup_times(pcap: bytes, sip_port: int) -> tuple[dict[str, float], dict[str,
     return callers, seats
 
 
+def lag_buckets(exposition: str) -> dict[float, float]:
+    """Upper bound (s) -> cumulative count of the controller's ``padang112_event_commit_lag_seconds`` histogram."""
+    out: dict[float, float] = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name == COMMIT_LAG:
+            for sample in family.samples:
+                if sample.name == f"{COMMIT_LAG}_bucket":
+                    out[float(sample.labels["le"])] = sample.value
+    return out
+
+
+def histogram_quantile(q: float, before: dict[float, float], after: dict[float, float]) -> float:
+    """Prometheus's ``histogram_quantile`` of what was observed between two scrapes (linear within a bucket;
+    the +Inf bucket answers its lower bound). NaN when nothing was observed."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    if not counts or counts[-1] <= 0:
+        return float("nan")
+    rank, lower, below = q * counts[-1], 0.0, 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1e-12)
+        lower, below = bound, count
+    return lower
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x" if b > 0 else "-"
 
@@ -120,7 +155,8 @@ def ratio(a: float, b: float) -> str:
 def table(steps: list[Step]) -> str:
     """One row a step and system; padang112's rows end with its p50 and p99 over app_queue's."""
     head = "| calls/s | system | p50 ms | p90 ms | p99 ms | max ms | placed | failed | no seat | Asterisk CPU ms/call "
-    head += "| controller CPU ms/call | Asterisk RSS MiB | controller RSS MiB | p50 ratio | p99 ratio | load |"
+    head += "| controller CPU ms/call | Asterisk RSS MiB | controller RSS MiB | event→commit p50 ms | p99 ms "
+    head += "| p50 ratio | p99 ratio | load |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     base = {s.rate: s for s in steps if s.system == "app_queue"}
     for s in sorted(steps, key=lambda s: (s.rate, s.system != "padang112")):
@@ -134,6 +170,7 @@ def table(steps: list[Step]) -> str:
         cells += [str(s.placed), str(s.failed), str(s.no_seat)]
         cells += [f"{s.cpu_ms.get(p, 0):.1f}" if p in s.cpu_ms else "-" for p in ("asterisk", "controller")]
         cells += [f"{s.rss_mib[p]:.0f}" if p in s.rss_mib else "-" for p in ("asterisk", "controller")]
+        cells += [f"{ms:.1f}" for ms in s.commit_lag_ms] if s.commit_lag_ms else ["-", "-"]
         lines.append("| " + " | ".join([*cells, *ratios, f"{s.load:.1f}"]) + " |")
     return "\n".join(lines)
 
@@ -150,6 +187,12 @@ def usage(pid: int) -> tuple[float, float]:
     """(CPU seconds so far, RSS in MiB) of a process."""
     ticks, pages = parse_stat(Path(f"/proc/{pid}/stat").read_text())
     return ticks / os.sysconf("SC_CLK_TCK"), pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def commit_lags(stack: Stack) -> dict[float, float]:
+    """The controller's commit-lag histogram now (its ``/metrics``, served to loopback)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{stack.base_url}/metrics") as response:
+        return lag_buckets(await response.text())
 
 
 def free_udp_port(address: str) -> int:
@@ -238,6 +281,7 @@ async def run_step(
     spy = None
     if profile is not None and stack.controller_pid is not None:
         spy = pyspy.start(stack.controller_pid, profile / f"{system}-{rate:g}.txt", duration)
+    lags_before = await commit_lags(stack) if system == "padang112" else None
     with capture(settings.asterisk.sip_port, work / "sip.pcap"):
         before = {name: usage(pid)[0] for name, pid in procs.items()}
         carriers = settings.carriers
@@ -253,6 +297,13 @@ async def run_step(
     delays = [(rang[n] - sent[n]) * 1000 for n in numbers if n in sent and n in rang]
     failed = sum(max(0, sipp_failed(work / f"{c.address}.csv")) for c in carriers)
     failed += sum(1 for n in numbers if n not in sent)  # never left SIPp
+    lags = None
+    if lags_before is not None:
+        lags_after = await commit_lags(stack)
+        lags = (
+            histogram_quantile(0.5, lags_before, lags_after) * 1000,
+            histogram_quantile(0.99, lags_before, lags_after) * 1000,
+        )
     step = Step(
         system,
         rate,
@@ -263,6 +314,7 @@ async def run_step(
         {name: (after[name][0] - before[name]) * 1000 / count for name in procs},
         {name: after[name][1] for name in procs},
         load,
+        lags,
     )
     if spy is not None:
         await asyncio.to_thread(spy.wait, 30)
@@ -273,7 +325,8 @@ async def run_step(
     print(
         f"[load] {system} {rate:g} calls/s: p50 {percentile(d, 50):.1f} ms, p99 {percentile(d, 99):.1f} ms, "
         f"{step.failed} failed, {step.no_seat} never reached a seat; "
-        + ", ".join(f"{name} {step.cpu_ms[name]:.1f} ms CPU/call" for name in procs),
+        + ", ".join(f"{name} {step.cpu_ms[name]:.1f} ms CPU/call" for name in procs)
+        + (f"; event→commit p50 {lags[0]:.1f} ms, p99 {lags[1]:.1f} ms" if lags else ""),
         flush=True,
     )
     return step

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +34,7 @@ from tests.fixtures.postgres import PORT, SLOT, Cluster
 
 T0 = datetime(2023, 8, 7, 1, 0, tzinfo=UTC)
 TASKS = 100
+T = TypeVar("T")
 
 
 async def measure(url: str, events: int) -> dict[str, tuple[list[float], float]]:
@@ -81,16 +83,23 @@ def row(engine: str, scenario: str, latencies: list[float], seconds: float) -> s
     return f"{engine:<11} {scenario:<11} {p50:>8.2f} {p99:>8.2f} {top:>8.2f} {rate:>10.0f}"
 
 
-async def main(events: int) -> int:
-    results: dict[str, dict[str, tuple[list[float], float]]] = {}
+async def each_engine(measure: Callable[[str], Awaitable[T]]) -> dict[str, T]:
+    """``measure(url)`` on a fresh durable SQLite file, then on a fresh database of a durable PostgreSQL 15 cluster
+    of its own (port beside the slot's tests' one); engine name -> its result."""
+    results: dict[str, T] = {}
     with tempfile.TemporaryDirectory(prefix="p112-bench-") as tmp:
-        results["sqlite"] = await measure(f"sqlite+aiosqlite:///{tmp}/bench.db", events)
+        results["sqlite"] = await measure(f"sqlite+aiosqlite:///{tmp}/bench.db")
     cluster = Cluster(Path(f"/tmp/padang112-pg-bench-slot{SLOT}"), PORT + 1, durable=True)
     cluster.start()
     try:
-        results["postgresql"] = await measure(cluster.url(cluster.create_database()), events)
+        results["postgresql"] = await measure(cluster.url(cluster.create_database()))
     finally:
         cluster.stop()
+    return results
+
+
+async def main(events: int) -> int:
+    results = await each_engine(lambda url: measure(url, events))
     print(f"[bench] EventWriter, {events} single-event writes per scenario, durable commits (ms per write)")
     print(f"{'engine':<11} {'scenario':<11} {'p50':>8} {'p99':>8} {'max':>8} {'events/s':>10}")
     for scenario in results["sqlite"]:

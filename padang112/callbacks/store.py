@@ -2,6 +2,11 @@
 
 Each write reads the row, checks the state the domain allows and writes, in one ``BEGIN IMMEDIATE`` transaction,
 so two call takers taking one item cannot both succeed.
+
+Every call the room receives and every call it connects is shown to the list (:meth:`CallbackStore.arrived`,
+:meth:`CallbackStore.answered`), and almost always there is nothing to note: those two first look without the
+write lock, and take it (and look again) only when an item is there. So a busy room's calls do not queue a write
+transaction each behind the event writer's commits.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from padang112.domain.callbacks import ACTIVE, TAKEABLE, CallbackState
 from padang112.storage.busy import busy_retried
@@ -24,6 +29,21 @@ _ACTIVE_BY_DEADLINE = (
     .where(CallbackRow.state.in_([s.value for s in ACTIVE]))
     .order_by(CallbackRow.deadline, CallbackRow.id)
 )
+
+
+def _open_for(number: str) -> Select[CallbackRow]:
+    """The number's open item (an item being dialled or connected is not matched by a new call)."""
+    open_item = CallbackRow.state == CallbackState.OPEN.value
+    return select(CallbackRow).where(CallbackRow.number == number, open_item).limit(1)
+
+
+def _matched_by(call_id: str) -> Select[CallbackRow]:
+    """The open item that ``call_id`` (a new call from its number) was noted on."""
+    return (
+        select(CallbackRow)
+        .where(CallbackRow.matched_call_id == call_id, CallbackRow.state == CallbackState.OPEN.value)
+        .limit(1)
+    )
 
 
 class CallbackError(Exception):
@@ -101,30 +121,34 @@ class CallbackStore(ClockedStore):
                 self._event(session, row, now, SYSTEM, "abandoned_again", {"call_id": call_id})
             return Callback.of(row)
 
-    @busy_retried
     async def arrived(self, call_id: str, number: str) -> Callback | None:
         """The number calls 112 again: note the new call on its open item (matched once that call is answered)."""
+        if not await self._any(_open_for(number)):
+            return None
+        return await self._arrived(call_id, number)
+
+    @busy_retried
+    async def _arrived(self, call_id: str, number: str) -> Callback | None:
         now = self._now()
         async with self._write.begin() as session:
-            row = await self._active_for(session, number)
-            if row is None or CallbackState(row.state) is not CallbackState.OPEN:
+            row = (await session.scalars(_open_for(number))).first()
+            if row is None:
                 return None
             row.matched_call_id = call_id
             self._event(session, row, now, SYSTEM, "called_again", {"call_id": call_id})
             return Callback.of(row)
 
-    @busy_retried
     async def answered(self, call_id: str) -> Callback | None:
         """That new call reached a call taker: nobody needs to call the number back any more."""
+        if not await self._any(_matched_by(call_id)):
+            return None
+        return await self._answered(call_id)
+
+    @busy_retried
+    async def _answered(self, call_id: str) -> Callback | None:
         now = self._now()
         async with self._write.begin() as session:
-            row = (
-                await session.scalars(
-                    select(CallbackRow).where(
-                        CallbackRow.matched_call_id == call_id, CallbackRow.state == CallbackState.OPEN.value
-                    )
-                )
-            ).first()
+            row = (await session.scalars(_matched_by(call_id))).first()
             if row is None:
                 return None
             row.state, row.closed_at = CallbackState.MATCHED.value, now
@@ -230,6 +254,11 @@ class CallbackStore(ClockedStore):
                 )
             ).all()
             return [{"at": r.at, "by": r.by, "kind": r.kind, "data": r.data} for r in rows]
+
+    async def _any(self, query: Select[CallbackRow]) -> bool:
+        """Does ``query`` find a row? (A read: no write lock.)"""
+        async with self._read() as session:
+            return (await session.scalar(query.with_only_columns(CallbackRow.id))) is not None
 
     @staticmethod
     async def _active_for(session: Any, number: str) -> CallbackRow | None:

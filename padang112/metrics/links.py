@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVENT = "padang112-heartbeat"
 LAG_BUCKETS_S = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 BATCH_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+COMMIT_LAG_BUCKETS_S = (0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class LinkMetrics:
@@ -53,8 +54,15 @@ class LinkMetrics:
             buckets=BATCH_BUCKETS_S,
             registry=registry,
         )
+        self.commit_lag = Histogram(
+            "padang112_event_commit_lag_seconds",
+            "From the room's decision handing its events to the writer to their commit (queue wait included)",
+            buckets=COMMIT_LAG_BUCKETS_S,
+            registry=registry,
+        )
         controller.ari_observers.append(self.on_ari_event)
         writer.batch_observers.append(self.on_batch)
+        writer.lag_observers.append(self.commit_lag.observe)
         registry.register(self)
 
     # ---- observers ---------------------------------------------------------------------------------
@@ -81,6 +89,7 @@ class LinkMetrics:
         for observers, observer in (
             (self._controller.ari_observers, self.on_ari_event),
             (self._writer.batch_observers, self.on_batch),
+            (self._writer.lag_observers, self.commit_lag.observe),
         ):
             if observer in observers:
                 observers.remove(observer)  # type: ignore[arg-type]

@@ -4,13 +4,16 @@ Each row holds ``prev_hash`` (the hash of the row before it in the same table, b
 SHA-256 over ``prev_hash`` and the row's canonical content. Changing, removing or reordering a row breaks
 the link to the next one, which ``padang112 verify`` reports.
 
-The hashes are computed by one ``before_flush`` hook for every session, so every writer of these tables
-chains without knowing it: the controller's :class:`~padang112.storage.repository.EventWriter` (the single
-writer of call events; its group commit pays one look-up of the last hash per batch), the fallback import and
-the incident stores. Writers take the database's write lock up front (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL:
-an advisory lock, see :mod:`padang112.storage.db`), so the last hash they read cannot change under them: no two
-rows ever share a predecessor. (A writer that skipped the lock would pick an id another one took and fail on the
-primary key, not fork the chain.)
+The hashes of rows the ORM flushes are computed by one ``before_flush`` hook for every session, so those writers
+chain without knowing it (the incident stores, tests). Call events are written with Core statements
+(:mod:`padang112.storage.apply`), which chain them with :func:`link_rows` after the tail their caller gives: the
+controller's :class:`~padang112.storage.repository.EventWriter` (the single writer of call events) keeps the tail
+it committed last in memory instead of reading it per batch; the fallback import reads it. Writers take the
+database's write lock up front (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock, see
+:mod:`padang112.storage.db`), so the last hash they read cannot change under them: no two rows ever share a
+predecessor. A writer whose tail is stale (another writer appended since: the fallback import, a second engine)
+picks an id that is taken and fails on the primary key, it does not fork the chain; the event writer then reads
+the tail and tries once more.
 
 Retention deletes old rows; it leaves a :class:`~padang112.storage.models.ChainTombstone` (id and hashes, no
 content) for each, so the chain still verifies across what the law required us to delete.
@@ -100,22 +103,30 @@ def _apply_defaults(obj: Any, table: str) -> None:
             setattr(obj, name, default.arg)
 
 
-def _chain_new_rows(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    """Give every new chained row its id and hashes, in insertion order, before it is written.
+def link_rows(last: tuple[int, str], table: str, rows: list[dict[str, Any]]) -> tuple[int, str]:
+    """Give new rows (their values, in insertion order) ids and hashes after the link ``last``; returns the new last
+    link. Ids are assigned here rather than by the database so that the hash covers them (a row moved is noticed)."""
+    last_id, prev = last
+    for offset, row in enumerate(rows, start=1):
+        row["id"] = last_id + offset
+        row["prev_hash"] = prev
+        row["row_hash"] = prev = link(prev, table, row)
+    return last_id + len(rows), prev
 
-    Ids are assigned here rather than by the database so that the hash covers them (a row moved is noticed).
-    """
+
+def _chain_new_rows(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    """Give every new chained row the ORM flushes its id and hashes, in insertion order, before it is written."""
     for table, model in MODELS.items():
         new = [obj for obj in session.new if isinstance(obj, model)]
         if not new:
             continue
         new.sort(key=lambda obj: instance_state(obj).insert_order or 0)
-        last_id, prev = tail(session, table)
-        for offset, obj in enumerate(new, start=1):
+        for obj in new:
             _apply_defaults(obj, table)
-            obj.id = last_id + offset
-            obj.prev_hash = prev
-            obj.row_hash = prev = link(prev, table, row_values(obj, table))
+        rows = [row_values(obj, table) for obj in new]
+        link_rows(tail(session, table), table, rows)
+        for obj, row in zip(new, rows, strict=True):
+            obj.id, obj.prev_hash, obj.row_hash = row["id"], row["prev_hash"], row["row_hash"]
 
 
 def install() -> None:

@@ -64,6 +64,7 @@ class _Write:
     events: tuple[DomainEvent, ...]
     done: asyncio.Future[None]  # the writer's caller awaits it (and may cancel it)
     settled: asyncio.Event  # set once committed or failed, whatever the caller did
+    made: float  # time.perf_counter() when write() was called: its commit lag is measured from here
 
 
 class EventWriter:
@@ -95,8 +96,12 @@ class EventWriter:
         self._last: _Write | None = None  # the newest write: settled after every earlier one
         self._give_up_at: float | None = None  # monotonic; set by stop()
         self.waiting_since: float | None = None  # monotonic start of the current wait for the database, or None
+        # The call-event chain's last link as this writer committed it (None: read it in the next transaction).
+        self._tail: tuple[int, str] | None = None
         # called after each committed batch with (events, seconds from taking the batch to its commit)
         self.batch_observers: list[Callable[[int, float], None]] = []
+        # called for each committed write with the seconds from write() to its commit (the event lag)
+        self.lag_observers: list[Callable[[float], None]] = []
 
     @property
     def commits(self) -> int:
@@ -147,7 +152,8 @@ class EventWriter:
             return
         if self._backlog + len(events) > self._max_backlog:
             raise BacklogFull(f"{self._backlog} events wait for the database: {len(events)} more refused")
-        write = _Write(tuple(events), asyncio.get_running_loop().create_future(), asyncio.Event())
+        loop = asyncio.get_running_loop()
+        write = _Write(tuple(events), loop.create_future(), asyncio.Event(), time.perf_counter())
         self._backlog += len(events)
         self._last = write
         self._queue.put_nowait(write)
@@ -216,11 +222,14 @@ class EventWriter:
             for write in batch:
                 await self._commit([write])
             return
+        committed = time.perf_counter()
         self._commits += 1
         self._events += len(events)
         for observe in self.batch_observers:
-            observe(len(events), time.perf_counter() - began)
+            observe(len(events), committed - began)
         for write in batch:
+            for observe_lag in self.lag_observers:
+                observe_lag(committed - write.made)
             self._settle(write, None)
 
     async def _stored(self, events: list[DomainEvent]) -> None:
@@ -251,9 +260,21 @@ class EventWriter:
             return
 
     async def _apply(self, events: list[DomainEvent]) -> None:
+        """One transaction. With the chain's tail from memory, a failure may mean another writer appended to the
+        chain meanwhile (the ids after our tail were taken: a primary-key error): tried once more, tail read."""
+        tail, self._tail = self._tail, None  # known again only once this transaction commits
+        try:
+            self._tail = await self._transaction(events, tail)
+        except Exception:
+            if tail is None:
+                raise
+            log.info("storage: a batch failed with the chain's tail from memory; again with the tail read")
+            self._tail = await self._transaction(events, None)
+
+    async def _transaction(self, events: list[DomainEvent], tail: tuple[int, str] | None) -> tuple[int, str]:
         async with self._sessions.begin() as session:
             await self._fence.check_stored(session)
-            await apply_events(session, events)
+            return await apply_events(session, events, tail)
 
 
 class Repository:

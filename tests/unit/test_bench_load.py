@@ -63,7 +63,42 @@ def test_table_puts_padang112_over_app_queue_side_by_side() -> None:
     assert lines[1].count("---") == lines[0].count("|") - 1  # a markdown table: one rule a column
     assert lines[2].startswith("| 10 | padang112 | 15.0 | 15.0 | 40.0 | 40.0 | 100 | 1 | 2 | 30.0 | 50.0 | 90 | 85 |")
     assert lines[2].endswith("| 3.0x | 4.0x | 0.0 |")
-    assert lines[3] == "| 10 | app_queue | 5.0 | 5.0 | 10.0 | 10.0 | 100 | 0 | 0 | 10.0 | - | 80 | - | - | - | 0.0 |"
+    queue_row = "| 10 | app_queue | 5.0 | 5.0 | 10.0 | 10.0 | 100 | 0 | 0 | 10.0 | - | 80 | - | - | - | - | - | 0.0 |"
+    assert lines[3] == queue_row
+
+
+def test_the_commit_lag_column_shows_the_controllers_p50_and_p99() -> None:
+    step = load.Step("padang112", 10, [15.0], 1, 0, 0, {}, {}, 1.5, (4.25, 38.0))
+    assert load.table([step]).splitlines()[2].endswith("| - | - | 4.2 | 38.0 | - | - | 1.5 |")
+
+
+EXPOSITION = """# HELP padang112_event_commit_lag_seconds lag
+# TYPE padang112_event_commit_lag_seconds histogram
+padang112_event_commit_lag_seconds_bucket{{le="0.01"}} {a}
+padang112_event_commit_lag_seconds_bucket{{le="0.02"}} {b}
+padang112_event_commit_lag_seconds_bucket{{le="0.05"}} {c}
+padang112_event_commit_lag_seconds_bucket{{le="+Inf"}} {c}
+padang112_event_commit_lag_seconds_count {c}
+padang112_event_commit_lag_seconds_sum 1.0
+# HELP padang112_event_writer_batch_seconds other
+# TYPE padang112_event_writer_batch_seconds histogram
+padang112_event_writer_batch_seconds_bucket{{le="0.01"}} 99
+padang112_event_writer_batch_seconds_bucket{{le="+Inf"}} 99
+"""
+
+
+def test_lag_buckets_reads_only_the_commit_lag_histogram() -> None:
+    buckets = load.lag_buckets(EXPOSITION.format(a=1, b=2, c=3))
+    assert buckets == {0.01: 1.0, 0.02: 2.0, 0.05: 3.0, float("inf"): 3.0}
+
+
+def test_histogram_quantile_counts_only_what_the_step_observed_and_interpolates_in_the_bucket() -> None:
+    before = load.lag_buckets(EXPOSITION.format(a=50, b=50, c=50))  # an earlier step: all under 10 ms
+    after = load.lag_buckets(EXPOSITION.format(a=50, b=150, c=250))  # this step: 100 in 10-20 ms, 100 in 20-50 ms
+    assert abs(load.histogram_quantile(0.5, before, after) - 0.02) < 1e-9
+    assert abs(load.histogram_quantile(0.25, before, after) - 0.015) < 1e-9
+    assert abs(load.histogram_quantile(0.99, before, after) - 0.0494) < 1e-9
+    assert load.histogram_quantile(0.99, after, after) != load.histogram_quantile(0.99, after, after)  # NaN: none
 
 
 def test_hold_is_shortened_only_where_the_seats_would_fill_up() -> None:

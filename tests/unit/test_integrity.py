@@ -22,7 +22,7 @@ from padang112.integrity.verify import render, verify
 from padang112.storage import chain, migrate
 from padang112.storage.db import create_engine
 from padang112.storage.models import CallEvent, RecordingSeal
-from padang112.storage.repository import EventWriter
+from padang112.storage.repository import EventWriter, Repository
 from tests.unit.conftest import sql
 
 pytestmark = pytest.mark.engines("sqlite", "postgresql")  # the storage contract, on both engines
@@ -105,6 +105,27 @@ async def test_two_nodes_writing_at_once_keep_one_unbroken_chain(
         assert report.rows_checked["incident_events"] >= 10
     finally:
         await other.dispose()
+
+
+async def test_the_writer_keeps_the_tail_in_memory_and_catches_up_when_another_writer_appended(
+    engine: AsyncEngine, writer: EventWriter, recordings: Path
+) -> None:
+    """The event writer chains after the tail it committed last, without reading it; the fallback import (another
+    session, same process) appends behind its back: the writer's next batch fails on the taken id, reads the tail
+    and commits on its second try. Nothing lost, one unbroken chain."""
+    await writer.write(recorded_call("c1", T0))
+    story = [
+        CallTransition("fb", T0, None, "received", data={"via": "fallback", "caller_number": "0813"}),
+        CallTransition("fb", T0, "received", "ended", data={"ended_by": "caller"}),
+    ]
+    assert await Repository(engine).import_fallback_call("u-fb", "fb", story)
+    await writer.write(recorded_call("c2", T0 + timedelta(minutes=1)))
+    await writer.write(recorded_call("c3", T0 + timedelta(minutes=2)))
+    report = await verify(engine, recordings)
+    assert report.breaks == [] and report.rows_checked["call_events"] == 3 * 5 + 2
+    async with engine.connect() as conn:
+        ids = (await conn.execute(select(CallEvent.id).order_by(CallEvent.id))).scalars().all()
+    assert list(ids) == list(range(1, 18))
 
 
 async def test_a_closed_recording_is_sealed_with_its_sha256_and_size(

@@ -234,6 +234,16 @@ async def session_of(server: TestServer, role: str) -> str:
     return (await server.app[auth.AUTH].sessions.open(user.id)).token
 
 
+async def test_each_committed_write_is_observed_as_its_event_to_commit_lag(
+    metrics_server: TestServer, writer: EventWriter
+) -> None:
+    for n in range(3):
+        await writer.write([CallTransition(f"lag-{n}", datetime(2026, 12, 3, 1, 0, tzinfo=UTC), None, "received")])
+    _, text = await get_metrics(metrics_server, "127.0.0.1")
+    assert "padang112_event_commit_lag_seconds_count 3.0" in text
+    assert 'padang112_event_commit_lag_seconds_bucket{le="10.0"} 3.0' in text
+
+
 async def test_metrics_are_served_to_a_scrape_address_without_a_session(metrics_server: TestServer) -> None:
     status, text = await get_metrics(metrics_server, "127.0.0.1")
     assert status == 200
