@@ -140,15 +140,24 @@ async def bench_stack(
             await wait_ready(f"{stack.base_url}/readyz")
         yield stack
     finally:
-        for sim in stack.sims:
-            await sim.close()
-        if stack.controller is not None:
-            stack.controller.terminate()
-            stack.controller.wait(timeout=30)
-        if kamailio is not None:
-            kamailio.terminate()
-            kamailio.wait(timeout=15)
-        chroot.stop(settings)
+        try:
+            for sim in stack.sims:
+                await sim.close()
+            for proc, wait_s in ((stack.controller, 60), (kamailio, 15)):
+                if proc is not None:
+                    stop_process(proc, wait_s)
+        finally:
+            chroot.stop(settings)  # always: a switch left behind holds its callers (and the machine's CPU)
+
+
+def stop_process(proc: subprocess.Popen[bytes], wait_s: float) -> None:
+    """SIGTERM, and SIGKILL after ``wait_s`` (a controller handing over a thousand waiting callers takes a while)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -238,6 +238,16 @@ def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answe
     assert {k: q.get(k) for k in expected} == expected
 
 
+def test_the_controllers_ari_connections_fit_in_the_switchs_http_sessions(files: dict[str, str]) -> None:
+    """Beyond ``sessionlimit`` Asterisk refuses connections: the controller's two pools (calls' requests; WebSocket,
+    echo and heartbeat) must fit with room to spare (Prometheus's scrapes, tools), or a busy switch starves the
+    heartbeat and the WebSocket's reconnection (bench/waiting.py with 1,000 callers)."""
+    from padang112.telephony import ari
+
+    limit = int(confparse.one(confparse.parse(files["http.conf"]), "general").get("sessionlimit") or 0)
+    assert limit - 16 >= ari.REQUEST_CONNECTIONS + ari.LIVENESS_CONNECTIONS
+
+
 def test_everything_listens_on_the_bind_address_only(files: dict[str, str]) -> None:
     pjsip = confparse.parse(files["pjsip.conf"])
     transports = confparse.by_type(pjsip, "transport")
