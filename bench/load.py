@@ -201,15 +201,25 @@ def free_udp_port(address: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def sipp(settings: config.Settings, source: str, numbers: list[str], rate: float, hold: float, work: Path):
-    """One SIPp process for one carrier: ``numbers`` at ``rate`` calls/s; statistics in <work>/<source>.csv."""
+def sipp(
+    settings: config.Settings,
+    source: str,
+    numbers: list[str],
+    rate: float,
+    hold: float,
+    work: Path,
+    scenario: Path = SCENARIO,
+    timeout_s: int = 180,
+):
+    """One SIPp process for one carrier: ``numbers`` at ``rate`` calls/s; statistics in <work>/<source>.csv.
+    ``timeout_s``: the whole run's limit (bench/waiting.py's callers wait minutes for a seat)."""
     callers = work / f"{source}.numbers"
     callers.write_text("SEQUENTIAL\n" + "".join(f"{n};\n" for n in numbers))
     ast = settings.asterisk
-    cmd = ["sipp", "-sf", str(SCENARIO), "-s", "112", "-i", source, "-p", str(free_udp_port(source))]
+    cmd = ["sipp", "-sf", str(scenario), "-s", "112", "-i", source, "-p", str(free_udp_port(source))]
     cmd += ["-mp", str(free_udp_port(source)), "-inf", str(callers), "-r", str(len(numbers))]
     cmd += ["-rp", str(round(len(numbers) / rate * 1000)), "-m", str(len(numbers)), "-l", "10000"]
-    cmd += ["-d", str(round(hold * 1000)), "-nostdin", "-timeout", "180s", "-recv_timeout", "20000"]
+    cmd += ["-d", str(round(hold * 1000)), "-nostdin", "-timeout", f"{timeout_s}s", "-recv_timeout", "20000"]
     cmd += ["-trace_stat", "-stf", str(work / f"{source}.csv"), f"{ast.bind_address}:{ast.sip_port}"]
     return subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -28,6 +28,13 @@ FIRST_FRAME_S = 1.5  # a new connection's first echo not heard this long after r
 ECHO_EVENT = "p112-echo"
 APP_REPLACED_EVENT = "ApplicationReplaced"  # what Asterisk tells the socket whose app another socket just took
 SUBSCRIBE_BATCH = 100  # Asterisk refuses 128 or more event sources in one subscription request
+# Connections to ARI's HTTP server (asterisk/http.conf.j2 sessionlimit, 100: beyond it Asterisk refuses new ones):
+# the calls' requests share a pool of REQUEST_CONNECTIONS; the WebSocket, its echo and the heartbeat have their own
+# LIVENESS_CONNECTIONS, so proof of life never waits behind call requests. With one pool of 100 (aiohttp's
+# default), 1,000 waiting callers' requests on a slow switch took every connection: the heartbeat went stale, every
+# caller was moved to the fallback queue, and the WebSocket could not reconnect ("HTTP session count exceeded").
+REQUEST_CONNECTIONS = 64
+LIVENESS_CONNECTIONS = 4
 
 
 class AriError(Exception):
@@ -46,23 +53,37 @@ class AriClient:
         self.fence = fence
         self._auth = aiohttp.BasicAuth(user, password)
         self._session: aiohttp.ClientSession | None = None
+        self._liveness: aiohttp.ClientSession | None = None  # the WebSocket, the echo, the heartbeat
 
     async def open(self) -> None:
         timeout = aiohttp.ClientTimeout(total=10)
-        self._session = aiohttp.ClientSession(auth=self._auth, timeout=timeout)
+        self._session = aiohttp.ClientSession(
+            auth=self._auth, timeout=timeout, connector=aiohttp.TCPConnector(limit=REQUEST_CONNECTIONS)
+        )
+        self._liveness = aiohttp.ClientSession(
+            auth=self._auth, timeout=timeout, connector=aiohttp.TCPConnector(limit=LIVENESS_CONNECTIONS)
+        )
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._liveness):
+            if session is not None:
+                await session.close()
+        self._session = self._liveness = None
 
     async def request(
-        self, method: str, path: str, params: dict[str, Any] | None = None, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        liveness: bool = False,
     ) -> Any:
-        assert self._session is not None, "AriClient.open() first"
+        """``liveness``: on the connections kept for proof of life (the echo, the heartbeat)."""
+        session = self._liveness if liveness else self._session
+        assert session is not None, "AriClient.open() first"
         self.fence.check()
         clean = {k: str(v) for k, v in (params or {}).items() if v is not None}
-        async with self._session.request(method, f"{self.base_url}/ari{path}", params=clean, json=body) as resp:
+        async with session.request(method, f"{self.base_url}/ari{path}", params=clean, json=body) as resp:
             text = await resp.text()
             if resp.status >= 300:
                 raise AriError(method, path, resp.status, text)
@@ -73,6 +94,10 @@ class AriClient:
 
     async def post(self, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         return await self.request("POST", path, params, body)
+
+    async def post_liveness(self, path: str, **params: Any) -> Any:
+        """A POST that never waits behind the calls' requests (the echo, the heartbeat)."""
+        return await self.request("POST", path, params, liveness=True)
 
     async def delete(self, path: str, missing_ok: bool = True, **params: Any) -> Any:
         try:
@@ -163,12 +188,12 @@ class AriListener:
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     async def _session_once(self) -> None:
-        assert self.client._session is not None
+        assert self.client._liveness is not None
         self.client.fence.check()  # a fenced ex-leader never takes the app's WebSocket back
         params = {"app": self.client.app, "subscribeAll": "false"}
         # A link that dies silently (packets dropped, no close) is noticed by the ping: no pong within
         # PING_S / 2 closes it. A connection attempt into a dead link gives up after CONNECT_TIMEOUT_S.
-        connecting = self.client._session.ws_connect(self.client.websocket_url(), params=params, heartbeat=PING_S)
+        connecting = self.client._liveness.ws_connect(self.client.websocket_url(), params=params, heartbeat=PING_S)
         async with await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S) as ws:
             self._ws = ws
             self.connected = True
@@ -201,7 +226,7 @@ class AriListener:
                 return
             try:
                 await asyncio.wait_for(
-                    self.client.post(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
+                    self.client.post_liveness(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
                 )
             except (TimeoutError, aiohttp.ClientError, OSError, AriError, Fenced) as exc:
                 log.debug("echo not sent: %s", exc)

@@ -59,7 +59,7 @@ class HeartbeatWriter:
     async def _write(self, variable: str, value: str) -> None:
         try:
             await asyncio.wait_for(
-                self.ari.post("/asterisk/variable", variable=variable, value=value), timeout=REQUEST_TIMEOUT_S
+                self.ari.post_liveness("/asterisk/variable", variable=variable, value=value), timeout=REQUEST_TIMEOUT_S
             )
             if variable == VARIABLE:
                 self.last_written = time.monotonic()

@@ -29,10 +29,10 @@ def _carrier(asterisk: AsteriskHandle, name: str) -> str:
 def _foreign_channels(asterisk: AsteriskHandle, dialed: str) -> list[str]:
     """Channels that dial out or belong to the rejected call (concise: name!context!exten!prio!state!app!...).
 
-    An emergency caller's own watchdog (Local/<its unique id>@p112-watchdog) may still be ending from an earlier
+    An emergency caller's own watchdog (Local/<its channel name>@p112-watchdog) may still be ending from an earlier
     test; it is not a route out (tests/unit/test_pbx_render.py pins what it can do)."""
     lines = asterisk.rx("core show channels concise").splitlines()
-    ours = [ln for ln in lines if not re.match(r"^Local/[0-9.]+@p112-watchdog-", ln)]
+    ours = [ln for ln in lines if not re.match(r"^Local/[^@/]+@p112-watchdog-", ln)]
     return [ln for ln in ours if dialed in ln or "!Dial!" in ln or ln.startswith("Local/")]
 
 

@@ -15,7 +15,8 @@ class FakeAri:
     def __init__(self) -> None:
         self.writes: list[str] = []
 
-    async def post(self, path: str, **params: Any) -> None:
+    async def post_liveness(self, path: str, **params: Any) -> None:
+        """The heartbeat goes on the connections kept for proof of life, never behind the calls' requests."""
         assert path == "/asterisk/variable" and params["variable"] == heartbeat.VARIABLE
         self.writes.append(params["value"])
 

@@ -133,11 +133,15 @@ def test_nothing_a_carrier_can_reach_routes_a_call_out(plan: dict[str, list[conf
         "p112-fallback-answered",
     }
     # the one exception: each caller's watchdog, a Local channel into [p112-watchdog] that can only move that
-    # same caller (its unique id) into the fallback queue
+    # same caller (its channel name, found by name: a look-up by unique id compares every channel) into the fallback
     originate = [s.args for s in plan["emergency"] if s.app == "Originate"]
-    assert originate == ["Local/${UNIQUEID}@p112-watchdog/n,app,Wait,86400,,,a"]
+    assert originate == ["Local/${CUT(P112_SELF,/,2)}@p112-watchdog/n,app,Wait,86400,,,a"]
+    assert [s.args for s in plan["emergency"] if s.args.startswith("P112_SELF=")] == ["P112_SELF=${CHANNEL(name)}"]
+    assert [s.args for s in plan["p112-watchdog"] if s.args.startswith("P112_CALLER=")] == [
+        "P112_CALLER=PJSIP/${EXTEN}"
+    ]
     redirects = [s.args for s in plan["p112-watchdog"] if s.app == "ChannelRedirect"]
-    assert redirects == ["${EXTEN},emergency-fallback,${P112_ENTRY},1"]
+    assert redirects == ["${P112_CALLER},emergency-fallback,${P112_ENTRY},1"]
     assert {s.app for s in plan["p112-watchdog"]} & ROUTE_OUT == {"ChannelRedirect"}
     for ctx in reachable:
         apps = {s.app for s in plan[ctx]} - ({"Originate"} if ctx == "emergency" else set())
@@ -159,7 +163,13 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
     assert stale == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?fallback"]
     assert apps.index("GotoIf") < apps.index("Originate") < apps.index("Stasis")
     stale_watch = [s.args for s in plan["p112-watchdog"] if "GLOBAL(P112_ALIVE)" in s.args]
-    assert stale_watch == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
+    assert stale_watch[1:] == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
+    # the usual second is one step: the same conditions as the checks after it, all calm at once
+    steps = [s.args for s in plan["p112-watchdog"]]
+    assert steps[steps.index("1") + 1] == stale_watch[0] == (
+        '$["${IMPORT(${P112_CALLER},P112_IN_APP)}" = "1" & "${IMPORT(${P112_CALLER},BRIDGEPEER)}" = "" & '
+        "${EPOCH} - 0${GLOBAL(P112_ALIVE)} <= 2 & 0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
+    )
 
 
 def test_a_caller_of_the_outage_joins_the_fallback_queue_while_anyone_waits_there(
@@ -173,7 +183,7 @@ def test_a_caller_of_the_outage_joins_the_fallback_queue_while_anyone_waits_ther
     args = [s.args for s in steps]
     watch = args.index(follow + "?away:loop")
     assert args[watch - 1] == "$[0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
-    assert "P112_ARRIVED_DS=${IMPORT(${EXTEN},P112_ARRIVED)}" in args
+    assert "P112_ARRIVED_DS=${IMPORT(${P112_CALLER},P112_ARRIVED)}" in args
     assert not [s for s in plan["emergency"] if s.args.startswith(follow)]  # new arrivals are not held back
 
 
@@ -232,6 +242,16 @@ def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answe
         "periodic-announce-frequency": str(int(main_settings.calls.position_announce_s)),
     }
     assert {k: q.get(k) for k in expected} == expected
+
+
+def test_the_controllers_ari_connections_fit_in_the_switchs_http_sessions(files: dict[str, str]) -> None:
+    """Beyond ``sessionlimit`` Asterisk refuses connections: the controller's two pools (calls' requests; WebSocket,
+    echo and heartbeat) must fit with room to spare (Prometheus's scrapes, tools), or a busy switch starves the
+    heartbeat and the WebSocket's reconnection (bench/waiting.py with 1,000 callers)."""
+    from padang112.telephony import ari
+
+    limit = int(confparse.one(confparse.parse(files["http.conf"]), "general").get("sessionlimit") or 0)
+    assert limit - 16 >= ari.REQUEST_CONNECTIONS + ari.LIVENESS_CONNECTIONS
 
 
 def test_everything_listens_on_the_bind_address_only(files: dict[str, str]) -> None:
@@ -420,11 +440,11 @@ def test_written_configuration_is_not_world_readable(
 
 
 def test_each_caller_notes_who_arrived_just_before_it_under_a_lock(plan: dict[str, list[confparse.Step]]) -> None:
-    """The watchdog keeps arrival order by waiting for P112_PREV: it must be exactly the previous unique id."""
+    """The watchdog keeps arrival order by waiting for P112_PREV: it must be exactly the previous caller's channel."""
     args = [s.args for s in plan["emergency"]]
     lock = args.index("P112_LOCKED=${LOCK(p112-arrival)}")
     assert args[lock + 1 : lock + 4] == [
         'P112_PREV=${IF($["${GLOBAL(P112_LAST_ARRIVAL)}" = ""]?none:${GLOBAL(P112_LAST_ARRIVAL)})}',
-        "GLOBAL(P112_LAST_ARRIVAL)=${UNIQUEID}",
+        "GLOBAL(P112_LAST_ARRIVAL)=${CHANNEL(name)}",
         "P112_LOCKED=${UNLOCK(p112-arrival)}",
     ]
