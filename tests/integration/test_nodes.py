@@ -164,9 +164,8 @@ async def test_carriers_calls_through_the_edge_reach_seats_on_both_nodes_with_au
     phones = await fleet.start_seats(
         world.settings, seats, simulator, answer_after=0.2, tone_hz=1000, record_dir=tmp_path, hangup_after=2.5
     )
-    await eventually(
-        lambda: _all_available(world, seats), 20, what="every seat available through the edge on both nodes"
-    )
+    await eventually(lambda: _all_available(world, seats), 20, what="every seat available through the edge")
+    await eventually(lambda: _reached_by_both(world, seats), 20, what="every seat qualified by both nodes")
     citizens = [await simulator("citizens1"), await simulator("citizens2")]
     carrier = fleet.carrier_address(world.settings, "telkomsel")
     numbers = [_number(i, 1) for i in range(4)]
@@ -218,6 +217,15 @@ async def test_carriers_calls_through_the_edge_reach_seats_on_both_nodes_with_au
 async def _all_available(world: World, seats: list[str]) -> bool:
     states = await world.repo.seat_states()
     return all(states.get(seat) is not None and states[seat].state == "available" for seat in seats)
+
+
+async def _reached_by_both(world: World, seats: list[str]) -> bool:
+    """Each node has each seat's static contact (through the edge) qualified as available."""
+    for node in world.nodes.values():
+        contacts = await asyncio.to_thread(node.rx, "pjsip show contacts")
+        if not all(re.search(rf"{seat}/sip:\S+\s+\S+\s+Avail", contacts) for seat in seats):
+            return False
+    return True
 
 
 async def _all_ended(world: World, numbers: list[str]) -> dict[str, CallRecord] | None:
@@ -276,7 +284,8 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
     at the kill (talking or waiting) is on the call-back list; /readyz stays green and names n2 down."""
     seats = world.settings.seats[:2]
     await fleet.start_seats(world.settings, seats, simulator, answer_after=0.3, hangup_after=6)
-    await eventually(lambda: _all_available(world, seats), 20, what="two seats available on both nodes")
+    await eventually(lambda: _all_available(world, seats), 20, what="two seats available")
+    await eventually(lambda: _reached_by_both(world, seats), 20, what="both seats qualified by both nodes")
     carriers = [c.address for c in world.settings.carriers]
     callers: list[Caller] = []
     killed = None  # when SIGKILL was sent; the calls go on meanwhile (kill() waits until the process is gone)
