@@ -368,3 +368,66 @@ async def _readyz(world: World) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
         async with session.get(world.controller.base_url + "/readyz") as answer:
             return answer.status, await answer.json()
+
+
+async def test_a_controller_starting_while_a_node_is_dead_lists_that_nodes_callers(
+    world: World, tmp_path: Path
+) -> None:
+    """The machine holding a controller and a node dies: the controller that starts (here the same one again) finds
+    the node dead and lists the callers the database still holds open on it."""
+    n2 = world.nodes["n2"]
+    await asyncio.to_thread(n2.start)
+    await eventually(lambda: _nodes_down(world, []), 30, what="n2 linked again")
+    await asyncio.to_thread(world.edge.rpc, "dispatcher.set_state", "ap", "1", _uri(world, "n2"))
+    carriers = [c.address for c in world.settings.carriers]
+    callers = []
+    for i in range(4):  # no seat signed in: they wait, two on each node
+        keys = {"caller": _number(i, 4), "caller_name": "stranded"}
+        source = carriers[i % len(carriers)]
+        callers.append(
+            start_sipp(
+                world.edge,
+                "carrier_invite.xml",
+                tmp_path,
+                source,
+                service="112",
+                keys=keys,
+                hold_ms=30000,
+                timeout_s=40,
+                tag=f"s{i}",
+            )
+        )
+        await asyncio.sleep(0.2)
+    numbers = [_number(i, 4) for i in range(4)]
+
+    async def waiting_on_n2() -> list[str]:
+        calls = await world.calls(*numbers)
+        return sorted(n for n, c in calls.items() if c.node == "n2" and c.state == "queued") if len(calls) == 4 else []
+
+    on_n2 = await eventually(waiting_on_n2, 15, what="callers waiting on n2")
+    world.controller.stop(kill=True)
+    await asyncio.to_thread(n2.kill)
+    started = time.monotonic()
+    await world.controller.start(timeout=30)
+    listed: dict[str, float] = {}
+    watch = asyncio.create_task(_watch(world, listed))
+    try:
+        await eventually(lambda: _all_in(listed, on_n2), 20, what="the dead node's callers on the call-back list")
+    finally:
+        watch.cancel()
+    for proc, messages in callers:
+        proc.kill()
+        await asyncio.to_thread(finish_sipp, proc, messages, 10)
+    print(
+        f"\n[nodes dead at start] controller and n2 SIGKILLed together; the new controller listed n2's {len(on_n2)} "
+        f"waiting callers {max(listed[n] for n in on_n2) - started:.2f} s after it was started"
+    )
+
+
+def _uri(world: World, name: str) -> str:
+    return topology.node_uri("127.0.0.1", world.nodes[name].sip_port)
+
+
+async def _nodes_down(world: World, down: list[str]) -> bool:
+    status, body = await _readyz(world)
+    return status == 200 and body.get("nodes_down") == down
