@@ -61,6 +61,7 @@ STOPPING = "stopping"  # the refusal of a request that came after the controller
 SUSPENDED = "suspended"  # the refusal of a request while this controller may not act (its lease is not renewed)
 FLUSH_BEFORE_RECONCILE_S = 5.0  # a reconcile waits this long for the room's earlier events to be stored
 WRITES_ON_STOP_S = 5.0  # stop() waits this long for its events to be stored
+FIRST_CONTACT_S = 3.0  # a node not linked this long after the start is probed (several nodes)
 
 
 class Controller:
@@ -158,6 +159,11 @@ class Controller:
         self._heartbeat_tasks = [
             asyncio.create_task(link.heartbeat.run(), name=f"heartbeat:{link.name}") for link in self.links
         ]
+        if len(self.links) > 1:
+            self._tasks += [
+                asyncio.create_task(self._first_contact(link), name=f"node-first-contact:{link.name}")
+                for link in self.links
+            ]
 
     async def stop(self) -> None:
         """Stop taking calls, then hand every waiting caller to the fallback queue before leaving.
@@ -253,14 +259,27 @@ class Controller:
             task.add_done_callback(lambda _: self._probes.pop(link.name, None))
 
     async def _probe(self, link: NodeLink) -> None:
-        """A node whose link dropped and that does not answer is dead: the room lets its calls go (``NodeLost``),
-        unless it came back meanwhile. One that answers keeps them until its reconnection rebuilds them."""
+        """A node whose link dropped and that does not answer is dead: the room lets its calls go (``NodeLost``, with
+        those the database holds open on it), unless it came back meanwhile. One that answers keeps them until its
+        reconnection rebuilds them."""
         if not await link.answers() and not link.listener.connected:
+            stored = {
+                call: state
+                for call, state in (await self.repo.open_calls()).items()
+                if nodes.node_of(call, list(self.by_name)) == link.name
+            }
             log.error(
                 "node %s mati, panggilannya masuk daftar panggil balik / node lost, its calls go to the call-back list",
                 link.name,
             )
-            self.post(c.NodeLost(link.name))
+            self.post(c.NodeLost(link.name, stored))
+
+    async def _first_contact(self, link: NodeLink) -> None:
+        """A node not linked ``FIRST_CONTACT_S`` after the start is asked as after a drop: one that is dead (the
+        machine of a controller that died with it, say) has its calls the database holds open closed and listed."""
+        await asyncio.sleep(FIRST_CONTACT_S)
+        if not link.listener.connected and link.name not in self._probes:
+            await self._probe(link)
 
     async def _on_connect(self, link: NodeLink) -> None:
         """Subscribe to the seats' registrations and device states, then resync from the node: with one node the

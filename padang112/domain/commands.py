@@ -162,9 +162,12 @@ class SeatSignOut:
 class NodeLost:
     """The controller lost an Asterisk node (its ARI link dropped: crashed, killed, cut off). Its calls are gone
     with it: waiting callers are abandoned and talking ones ended (``NODE_LOST``), so the call-back list has them
-    all; their seats are free for the other nodes' callers. Calls on other nodes are untouched."""
+    all; their seats are free for the other nodes' callers. Calls on other nodes are untouched. ``stored``: the
+    calls the database holds open on that node (id -> state), closed too when the room does not hold them (a
+    controller that started while the node was already dead)."""
 
     node: str
+    stored: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

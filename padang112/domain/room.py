@@ -369,6 +369,14 @@ class Room(HandoffRules, SeatFaultRules):
                 self._finish(call, CallState.ENDED, at, out, ended_by=NODE_LOST, disposition=None)
             else:
                 self._finish(call, CallState.ABANDONED, at, out, ended_by=NODE_LOST, disposition="abandoned")
+        for call_id, state in cmd.stored.items():
+            if call_id in self.calls or call_id in self._finished:
+                continue
+            talking = state in (CallState.CONNECTED.value, CallState.TRANSFERRED.value)
+            data = {"ended_by": NODE_LOST} if talking else {"ended_by": NODE_LOST, "disposition": "abandoned"}
+            target = CallState.ENDED if talking else CallState.ABANDONED
+            out.events.append(CallTransition(call_id, at, state, target.value, data=data))
+            self._finished.append(call_id)
 
     def _on_SeatSignIn(self, cmd: c.SeatSignIn, at: datetime, out: Decision) -> None:
         """A call taker holds one seat: taking another leaves the one they had."""

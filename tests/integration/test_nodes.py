@@ -164,9 +164,8 @@ async def test_carriers_calls_through_the_edge_reach_seats_on_both_nodes_with_au
     phones = await fleet.start_seats(
         world.settings, seats, simulator, answer_after=0.2, tone_hz=1000, record_dir=tmp_path, hangup_after=2.5
     )
-    await eventually(
-        lambda: _all_available(world, seats), 20, what="every seat available through the edge on both nodes"
-    )
+    await eventually(lambda: _all_available(world, seats), 20, what="every seat available through the edge")
+    await eventually(lambda: _reached_by_both(world, seats), 20, what="every seat qualified by both nodes")
     citizens = [await simulator("citizens1"), await simulator("citizens2")]
     carrier = fleet.carrier_address(world.settings, "telkomsel")
     numbers = [_number(i, 1) for i in range(4)]
@@ -218,6 +217,15 @@ async def test_carriers_calls_through_the_edge_reach_seats_on_both_nodes_with_au
 async def _all_available(world: World, seats: list[str]) -> bool:
     states = await world.repo.seat_states()
     return all(states.get(seat) is not None and states[seat].state == "available" for seat in seats)
+
+
+async def _reached_by_both(world: World, seats: list[str]) -> bool:
+    """Each node has each seat's static contact (through the edge) qualified as available."""
+    for node in world.nodes.values():
+        contacts = await asyncio.to_thread(node.rx, "pjsip show contacts")
+        if not all(re.search(rf"{seat}/sip:\S+\s+\S+\s+Avail", contacts) for seat in seats):
+            return False
+    return True
 
 
 async def _all_ended(world: World, numbers: list[str]) -> dict[str, CallRecord] | None:
@@ -276,7 +284,8 @@ async def test_a_killed_node_loses_no_new_call_and_its_callers_are_on_the_call_b
     at the kill (talking or waiting) is on the call-back list; /readyz stays green and names n2 down."""
     seats = world.settings.seats[:2]
     await fleet.start_seats(world.settings, seats, simulator, answer_after=0.3, hangup_after=6)
-    await eventually(lambda: _all_available(world, seats), 20, what="two seats available on both nodes")
+    await eventually(lambda: _all_available(world, seats), 20, what="two seats available")
+    await eventually(lambda: _reached_by_both(world, seats), 20, what="both seats qualified by both nodes")
     carriers = [c.address for c in world.settings.carriers]
     callers: list[Caller] = []
     killed = None  # when SIGKILL was sent; the calls go on meanwhile (kill() waits until the process is gone)
@@ -359,3 +368,66 @@ async def _readyz(world: World) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
         async with session.get(world.controller.base_url + "/readyz") as answer:
             return answer.status, await answer.json()
+
+
+async def test_a_controller_starting_while_a_node_is_dead_lists_that_nodes_callers(
+    world: World, tmp_path: Path
+) -> None:
+    """The machine holding a controller and a node dies: the controller that starts (here the same one again) finds
+    the node dead and lists the callers the database still holds open on it."""
+    n2 = world.nodes["n2"]
+    await asyncio.to_thread(n2.start)
+    await eventually(lambda: _nodes_down(world, []), 30, what="n2 linked again")
+    await asyncio.to_thread(world.edge.rpc, "dispatcher.set_state", "ap", "1", _uri(world, "n2"))
+    carriers = [c.address for c in world.settings.carriers]
+    callers = []
+    for i in range(4):  # no seat signed in: they wait, two on each node
+        keys = {"caller": _number(i, 4), "caller_name": "stranded"}
+        source = carriers[i % len(carriers)]
+        callers.append(
+            start_sipp(
+                world.edge,
+                "carrier_invite.xml",
+                tmp_path,
+                source,
+                service="112",
+                keys=keys,
+                hold_ms=30000,
+                timeout_s=40,
+                tag=f"s{i}",
+            )
+        )
+        await asyncio.sleep(0.2)
+    numbers = [_number(i, 4) for i in range(4)]
+
+    async def waiting_on_n2() -> list[str]:
+        calls = await world.calls(*numbers)
+        return sorted(n for n, c in calls.items() if c.node == "n2" and c.state == "queued") if len(calls) == 4 else []
+
+    on_n2 = await eventually(waiting_on_n2, 15, what="callers waiting on n2")
+    world.controller.stop(kill=True)
+    await asyncio.to_thread(n2.kill)
+    started = time.monotonic()
+    await world.controller.start(timeout=30)
+    listed: dict[str, float] = {}
+    watch = asyncio.create_task(_watch(world, listed))
+    try:
+        await eventually(lambda: _all_in(listed, on_n2), 20, what="the dead node's callers on the call-back list")
+    finally:
+        watch.cancel()
+    for proc, messages in callers:
+        proc.kill()
+        await asyncio.to_thread(finish_sipp, proc, messages, 10)
+    print(
+        f"\n[nodes dead at start] controller and n2 SIGKILLed together; the new controller listed n2's {len(on_n2)} "
+        f"waiting callers {max(listed[n] for n in on_n2) - started:.2f} s after it was started"
+    )
+
+
+def _uri(world: World, name: str) -> str:
+    return topology.node_uri("127.0.0.1", world.nodes[name].sip_port)
+
+
+async def _nodes_down(world: World, down: list[str]) -> bool:
+    status, body = await _readyz(world)
+    return status == 200 and body.get("nodes_down") == down

@@ -155,6 +155,20 @@ def test_a_lost_node_takes_its_calls_to_the_call_back_list_and_leaves_the_others
     assert set(clock.room.calls) == {"n1-waiting"}
 
 
+def test_a_node_dead_before_this_controller_started_has_its_stored_calls_closed_for_the_call_back_list() -> None:
+    clock = Clock()
+    clock.arrive("n1-live", "n1")
+    stored = {"n2-waiting": "queued", "n2-talking": "connected", "n1-live": "queued"}  # n1's is not n2's: ignored
+    events, _ = clock.do(c.NodeLost("n2", {k: v for k, v in stored.items() if k.startswith("n2-")}))
+    ends = {e.call_id: e for e in events if isinstance(e, CallTransition)}
+    assert (ends["n2-waiting"].from_state, ends["n2-waiting"].to_state) == ("queued", "abandoned")
+    assert (ends["n2-talking"].from_state, ends["n2-talking"].to_state) == ("connected", "ended")
+    assert all(lost_caller(e) for e in ends.values()) and set(ends) == {"n2-waiting", "n2-talking"}
+    assert "n1-live" in clock.room.calls
+    events, _ = clock.do(c.NodeLost("n2", {"n2-waiting": "queued"}))  # told twice: closed once
+    assert not [e for e in events if isinstance(e, CallTransition)]
+
+
 def test_a_nodes_reconcile_rebuilds_only_its_own_calls_and_seats() -> None:
     clock = Clock()
     clock.do(c.SeatRegistration("seat01", True))
