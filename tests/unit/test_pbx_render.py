@@ -166,9 +166,13 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
     assert stale_watch[1:] == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
     # the usual second is one step: the same conditions as the checks after it, all calm at once
     steps = [s.args for s in plan["p112-watchdog"]]
-    assert steps[steps.index("1") + 1] == stale_watch[0] == (
-        '$["${IMPORT(${P112_CALLER},P112_IN_APP)}" = "1" & "${IMPORT(${P112_CALLER},BRIDGEPEER)}" = "" & '
-        "${EPOCH} - 0${GLOBAL(P112_ALIVE)} <= 2 & 0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
+    assert (
+        steps[steps.index("1") + 1]
+        == stale_watch[0]
+        == (
+            '$["${IMPORT(${P112_CALLER},P112_IN_APP)}" = "1" & "${IMPORT(${P112_CALLER},BRIDGEPEER)}" = "" & '
+            "${EPOCH} - 0${GLOBAL(P112_ALIVE)} <= 2 & 0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
+        )
     )
 
 
