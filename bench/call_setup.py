@@ -2,7 +2,8 @@
 
 Starts its own Asterisk instance ("bench", own ports) and controller, registers simulated seats that answer
 after 300 ms (the citizen hangs up 1.5 s after the answer), places N calls at a steady rate from all six
-carriers, and prints p50/p90/p99/max of (seat INVITE arrival - caller INVITE sent), both taken from the same machine's clock.
+carriers, and prints p50/p90/p99/max of (seat INVITE arrival - caller INVITE sent), both taken from the same
+machine's clock.
 
     .venv/bin/python bench/call_setup.py --calls 50 --rate 2
 

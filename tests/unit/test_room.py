@@ -382,20 +382,11 @@ def test_a_phone_that_never_rings_three_times_in_a_row_is_paused_phone_failing()
     assert d.queued_ids() == ["c1"]
 
 
-def test_a_ringing_for_a_superseded_leg_changes_nothing():
+@pytest.mark.parametrize("late", [c.SeatLegRinging, c.RingTimeout])
+def test_a_ringing_or_ring_timeout_for_a_superseded_leg_changes_nothing(late):
     d = desk("seat01", "seat02")
     d.arrive("c1")
-    old = c.SeatLegRinging("c1", "seat01", d.leg("c1"))
-    d.ring_out("c1")
-    before = snapshot(d.room)
-    out = d.do(old)
-    assert out.events == [] and out.effects == [] and snapshot(d.room) == before
-
-
-def test_a_ring_timeout_for_a_superseded_leg_changes_nothing():
-    d = desk("seat01", "seat02")
-    d.arrive("c1")
-    old = c.RingTimeout("c1", "seat01", d.leg("c1"))
+    old = late("c1", "seat01", d.leg("c1"))
     d.ring_out("c1")
     before = snapshot(d.room)
     out = d.do(old)
