@@ -99,6 +99,7 @@ class Controller:
             for node in nodes.nodes(settings)
         ]
         self.by_name = {link.name: link for link in self.links}
+        self.node_names = tuple(self.by_name)  # what ``nodes.node_of`` reads a call id's prefix against
         first = self.links[0]  # the single box's one node; the lines (duty phones, call-backs) place calls here
         self.ari, self.ami, self.listener, self.heartbeat = first.ari, first.ami, first.listener, first.heartbeat
         self.media = ChannelMedia()
@@ -207,7 +208,7 @@ class Controller:
 
     def link_of(self, call_id: str) -> NodeLink:
         """The links of the node a call is on (its id names it; the first node's for any other id)."""
-        return self.by_name[nodes.node_of(call_id, list(self.by_name))]
+        return self.by_name[nodes.node_of(call_id, self.node_names)]
 
     def ari_of(self, call_id: str) -> AriClient:
         return self.link_of(call_id).ari
@@ -263,11 +264,7 @@ class Controller:
         those the database holds open on it), unless it came back meanwhile. One that answers keeps them until its
         reconnection rebuilds them."""
         if not await link.answers() and not link.listener.connected:
-            stored = {
-                call: state
-                for call, state in (await self.repo.open_calls()).items()
-                if nodes.node_of(call, list(self.by_name)) == link.name
-            }
+            stored = await self._open_calls_on(link)
             log.error(
                 "node %s mati, panggilannya masuk daftar panggil balik / node lost, its calls go to the call-back list",
                 link.name,
@@ -294,11 +291,7 @@ class Controller:
         # what the room decided before is stored first (after a database outage: the events that waited for it),
         # so the stored open calls and seat states below are the room's own last word
         await asyncio.wait_for(self.writer.flushed(), FLUSH_BEFORE_RECONCILE_S)
-        open_calls = {
-            call: state
-            for call, state in (await self.repo.open_calls()).items()
-            if not several or nodes.node_of(call, list(self.by_name)) == link.name
-        }
+        open_calls = await self._open_calls_on(link) if several else await self.repo.open_calls()
         paused = {
             seat: reason or ""
             for seat, (state, reason, _) in (await self.repo.seat_states()).items()
@@ -323,6 +316,11 @@ class Controller:
         if link is self.links[0]:  # the lines place their calls on the first node
             for line in self.lines:
                 line.reconcile(snapshot, paused)
+
+    async def _open_calls_on(self, link: NodeLink) -> dict[str, str]:
+        """The calls the database holds open on that node (their ids name it)."""
+        stored = await self.repo.open_calls()
+        return {call: state for call, state in stored.items() if nodes.node_of(call, self.node_names) == link.name}
 
     async def _set_member(self, seat: str, member: bool, paused: bool) -> None:
         """A seat's membership of the fallback queue, on every node that is linked (the others are resynced by
