@@ -84,9 +84,10 @@ document.getElementById("ask-cancel").addEventListener("click", () => dialog.clo
 const pager = new Pager(document.getElementById("incidents-pages"), 10, () => load());
 
 async function load() {
-  const [queue, info] = await Promise.all([api("GET", `/api/v1/agency/queue?${pager.query()}`),
+  const asked = pager.ask();
+  const [queue, info] = await Promise.all([api("GET", `/api/v1/agency/queue?${asked.query}`),
                                            api("GET", "/api/v1/info-requests?state=all")]);
-  if (!pager.update(queue)) return;
+  if (!pager.update(queue, asked)) return;
   threads = new Map();
   for (const request of info.requests) threads.set(request.incident_id, [...(threads.get(request.incident_id) || []), request]);
   agency = queue.agency;

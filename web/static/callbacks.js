@@ -76,8 +76,9 @@ async function callBack(id, button) {
 }
 
 async function load() {
-  const data = await api("GET", `/api/v1/callbacks?${pager.query()}`);
-  if (!pager.update(data)) return;  // it asked for the last page instead
+  const asked = pager.ask();
+  const data = await api("GET", `/api/v1/callbacks?${asked.query}`);
+  if (!pager.update(data, asked)) return;  // a newer request renders, or it asked for the last page instead
   items = data.callbacks;
   summary(data);
   render();

@@ -8,6 +8,7 @@ export class Pager {
     this.limit = limit;
     this.offset = 0;
     this.total = 0;
+    this.seq = 0;  // the newest request: an answer to an older one (a live reload racing a click) is dropped
     this.onChange = onChange;
     this.label = el("span", "", "page-label");
     this.prev = el("button", T.page_prev);
@@ -19,15 +20,18 @@ export class Pager {
     nav.replaceChildren(this.prev, this.label, this.next);
   }
 
-  query() { return `limit=${this.limit}&offset=${this.offset}`; }
+  // A request for the current page: pass it back to update() with its answer.
+  ask() { return {query: `limit=${this.limit}&offset=${this.offset}`, seq: ++this.seq}; }
 
   go(offset) {
     this.offset = Math.max(0, offset);
     this.onChange();
   }
 
-  // After each answer: the total may have shrunk under us (items done): step back to the last page.
-  update(data) {
+  // After each answer: false for an answer a newer request superseded (its rows are another page's: the label
+  // and rows would disagree), or when the total shrank under us (items done): then it steps back to the last page.
+  update(data, asked) {
+    if (asked.seq !== this.seq) return false;
     this.total = data.total;
     if (this.offset > 0 && this.offset >= this.total) { this.go(Math.floor((this.total - 1) / this.limit) * this.limit); return false; }
     const last = Math.min(this.offset + this.limit, this.total);

@@ -13,8 +13,9 @@ const cameraPanel = new IncidentCameraPanel(document.getElementById("incident-ca
 const incidentPager = new Pager(document.getElementById("incidents-pages"), 10, () => loadIncidents());
 
 async function loadIncidents() {
-  const data = await api("GET", `/api/v1/incidents?${incidentPager.query()}`);
-  if (!incidentPager.update(data)) return;
+  const asked = incidentPager.ask();
+  const data = await api("GET", `/api/v1/incidents?${asked.query}`);
+  if (!incidentPager.update(data, asked)) return;
   document.getElementById("incidents-count").textContent = data.total ? `(${data.total})` : "";
   document.querySelector("#open-incidents tbody").replaceChildren(...data.incidents.map((i) => {
     const camerasCell = el("td");
