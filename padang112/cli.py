@@ -44,6 +44,12 @@ def _edge(settings: config.Settings, args: argparse.Namespace) -> int:
     return {"check": process.check, "run": process.run}[args.action](settings)
 
 
+def _cluster(settings: config.Settings, args: argparse.Namespace) -> int:
+    from padang112.cluster import command
+
+    return command.run(settings, args.action)
+
+
 def _listen_address(text: str) -> tuple[str, int]:
     from padang112.pbx import taskprocessors
 
@@ -130,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     edge = sub.add_parser("edge", help="the SIP edge (Kamailio, [edge]): render, check or run it in the foreground")
     edge.add_argument("action", choices=["render", "check", "run"])
     edge.set_defaults(func=_edge)
+
+    cluster = sub.add_parser(
+        "cluster",
+        help="the redundant room on this machine's loopback ([cluster]: PostgreSQL, the nodes' Asterisk, the edge, "
+        "two controllers): up, down or status",
+    )
+    cluster.add_argument("action", choices=["up", "down", "status"])
+    cluster.set_defaults(func=_cluster)
 
     serve = sub.add_parser(
         "serve", help="run the call controller and the web console (PostgreSQL: waits as standby until it leads)"

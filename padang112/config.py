@@ -23,6 +23,7 @@ CARRIERS = ("telkom", "telkomsel", "xl", "indosat", "three", "smartfren")
 # database_url schemes padang112 runs on -> the engine (storage/db.py); "postgresql" alone means asyncpg
 DATABASE_SCHEMES = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql", "postgresql": "postgresql"}
 DATABASE_FORMS = "sqlite+aiosqlite:///<file> or postgresql+asyncpg://<user>:<password>@<host>:<port>/<database>"
+CLUSTER_ROLE = "padang112"  # the local cluster's PostgreSQL role and database ([cluster])
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,19 @@ class EdgeSettings:
     kamailio: str = "/usr/sbin/kamailio"
 
 
+@dataclass
+class ClusterSettings:
+    """The local cluster of ``padang112 cluster up`` (issue 13; ``padang112/cluster/local.py``): a PostgreSQL server,
+    one Asterisk instance per ``[[nodes]]``, the SIP edge and two controllers, all on this machine's loopback, to
+    see the redundant room work (the demo, the tests). Off: the commands refuse; nothing else reads it but the
+    database's address (:attr:`Settings.db_url`)."""
+
+    enabled: bool = False
+    postgres_port: int = 5440  # the cluster's own PostgreSQL server, on 127.0.0.1 only
+    postgres_dir: Path = Path("/var/lib/postgresql/padang112-cluster")  # its data (owned by the postgres account)
+    standby_web_port: int = 8181  # the second controller's console; the first one's is [web] port
+
+
 @dataclass(frozen=True)
 class Node:
     """One Asterisk node the controller works (issue 13). ``name`` is that Asterisk's ``systemname``: every call id
@@ -188,13 +202,23 @@ class Settings:
     operations: OperationsSettings = field(default_factory=OperationsSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     edge: EdgeSettings = field(default_factory=EdgeSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     carriers: list[Carrier] = field(default_factory=_default_carriers)
     nodes: list[Node] = field(default_factory=list)  # [[nodes]]; empty: the one [asterisk] of this box
     config_path: Path | None = None
 
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.state_dir / 'padang112.db'}"
+        """``database_url``; else the local cluster's PostgreSQL (its password from the secrets file, so no
+        configuration file holds one); else the SQLite file in ``state_dir``."""
+        if self.database_url:
+            return self.database_url
+        if self.cluster.enabled:
+            password = self.secrets().database_password
+            return (
+                f"postgresql+asyncpg://{CLUSTER_ROLE}:{password}@127.0.0.1:{self.cluster.postgres_port}/{CLUSTER_ROLE}"
+            )
+        return f"sqlite+aiosqlite:///{self.state_dir / 'padang112.db'}"
 
     @property
     def seats(self) -> list[str]:
@@ -224,6 +248,7 @@ class Secrets:
     seat_passwords: dict[str, str]
     duty_passwords: dict[str, str] = field(default_factory=dict)
     metrics_password: str = ""  # Basic auth of Asterisk's own /metrics (res_prometheus)
+    database_password: str = ""  # the local cluster's PostgreSQL role ([cluster])
 
 
 def _coerce(value: str, current: Any) -> Any:
@@ -327,7 +352,7 @@ def write_private(path: Path, text: str, mode: int = 0o600) -> None:
     os.replace(tmp, path)
 
 
-KEYS = ("ami_password", "ari_password", "session_key", "metrics_password")
+KEYS = ("ami_password", "ari_password", "session_key", "metrics_password", "database_password")
 
 
 def load_or_create_secrets(path: Path, seats: list[str], duty_phones: list[str] | None = None) -> Secrets:
@@ -361,4 +386,5 @@ def load_or_create_secrets(path: Path, seats: list[str], duty_phones: list[str] 
         seat_passwords={s: data["seat_passwords"][s] for s in seats},
         duty_passwords={d: data["duty_passwords"][d] for d in duty_phones or []},
         metrics_password=data["metrics_password"],
+        database_password=data["database_password"],
     )

@@ -66,6 +66,12 @@ def _require_root() -> None:
         raise InstallError("must run as root (chroot and mount need it)")
 
 
+def installed(settings: config.Settings) -> bool:
+    """The chroot holds Asterisk (``install`` has run; instances then only need ``start``)."""
+    lay = layout(settings)
+    return (lay.root / ASTERISK_BIN.relative_to("/")).exists()
+
+
 def _require_installed(lay: Layout) -> None:
     if not (lay.root / ASTERISK_BIN.relative_to("/")).exists():
         raise InstallError(f"no Asterisk in {lay.root}: run `padang112 asterisk install` first")

@@ -129,7 +129,7 @@ class Demo:
         self.seats = seats
         answer = self.args.answer_after if self.args.answer_after is not None else [1.0, 3.0]
         talk = self.args.talk if self.args.talk is not None else [5.0, 20.0]
-        self.say(f"mendaftarkan {len(seats)} kursi ke {fleet.registrar(self.settings)}")
+        self.say(f"mendaftarkan {len(seats)} kursi ke {fleet.registrar(self.settings, seats[0] if seats else None)}")
         try:
             await fleet.start_seats(self.settings, seats, self.start_sim, answer_after=answer, hangup_after=talk)
             duty = list(self.settings.duty_phones.values())

@@ -35,8 +35,10 @@ def edge_address(settings: config.Settings) -> str:
 
 
 def target_uri(settings: config.Settings, number: str = "112", via_edge: bool = False) -> str:
-    """Where a carrier trunk sends an emergency call: the switch's own SIP address, or the SIP edge's."""
-    return f"sip:{number}@{edge_address(settings) if via_edge else registrar(settings)}"
+    """Where a carrier trunk sends an emergency call: the switch's own SIP address, or the SIP edge's (always with
+    several nodes: no one switch is the room's)."""
+    edge = via_edge or (topology.enabled(settings) and bool(settings.nodes))
+    return f"sip:{number}@{edge_address(settings) if edge else registrar(settings)}"
 
 
 def carrier_address(settings: config.Settings, name: str) -> str:
