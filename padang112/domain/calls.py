@@ -76,8 +76,11 @@ class Call:
     history: list[CallState] = field(default_factory=list)
 
     @property
-    def queue_key(self) -> tuple[int, int]:
-        return (-1 if self.seat_lost else 1 if self.flagged else 0, self.seq)
+    def queue_key(self) -> tuple[int, datetime, int]:
+        """Whose turn comes first: a caller whose call taker vanished, then genuine callers, then flagged ones; each
+        group in arrival order. Arrival is the time, not only ``seq``: a call adopted from one node's snapshot
+        (reconcile) takes its place by when it arrived among the calls of the nodes rebuilt before it."""
+        return (-1 if self.seat_lost else 1 if self.flagged else 0, self.received_at, self.seq)
 
     def move(self, to: CallState, at: datetime, **data: Any) -> CallTransition:
         if to not in ALLOWED[self.state]:

@@ -141,7 +141,10 @@ def _adopt(
     A call the database already holds keeps its stored state as the starting point, so its history reads
     on (``connected -> connected`` is no move at all); an unknown one starts as received.
     """
-    call = Call(ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier, ch.dialed, at)
+    arrived = _arrival(ch, at)
+    call = Call(
+        ch.call_id, ch.channel, next(room._seq), ch.caller_number, ch.caller_name, ch.carrier, ch.dialed, arrived
+    )
     call.node = cmd.node or ""
     room.calls[call.id] = call
     if stored_state is not None:
@@ -166,6 +169,14 @@ def _adopt(
         )
     )
     return call
+
+
+def _arrival(ch: c.LiveChannel, at: datetime) -> datetime:
+    """When the caller arrived: its channel's creation time on the switch (``at``, now, if the switch gave none)."""
+    try:
+        return datetime.fromisoformat(ch.created)
+    except ValueError:
+        return at
 
 
 def _force_call(call: Call, state: CallState, at: datetime, out: Decision) -> None:

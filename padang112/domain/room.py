@@ -71,8 +71,8 @@ class Room(HandoffRules, SeatFaultRules):
         self.recordings_dir = recordings_dir
         self.calls: dict[str, Call] = {}
         self.seats: dict[str, Seat] = {s: Seat(s) for s in seats}
-        # (flagged?, seq, call id) of calls in state queued, sorted: genuine callers first, then arrival order
-        self.queue: list[tuple[int, int, str]] = []
+        # (*Call.queue_key, call id) of calls in state queued, sorted: whose turn comes first
+        self.queue: list[tuple[int, datetime, int, str]] = []
         self._seq = itertools.count(1)
         self._legs = itertools.count(1)
         self._boot = uuid.uuid4().hex[:6]  # leg ids never repeat across controller restarts
@@ -88,8 +88,8 @@ class Room(HandoffRules, SeatFaultRules):
 
     # ---- queries -----------------------------------------------------------------------------------
     def position(self, call_id: str) -> int | None:
-        for i, (_, _, cid) in enumerate(self.queue):
-            if cid == call_id:
+        for i, entry in enumerate(self.queue):
+            if entry[-1] == call_id:
                 return i + 1
         return None
 

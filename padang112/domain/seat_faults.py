@@ -70,7 +70,7 @@ class SeatFaultRules:
     calls: dict[str, Call]
     seats: dict[str, Seat]
     policy: Policy
-    queue: list[tuple[int, int, str]]
+    queue: list[tuple[int, datetime, int, str]]
 
     def _requeue_after_offer(
         self, call: Call, at: datetime, out: Decision, pause_reason: str | None, hangup: str | None

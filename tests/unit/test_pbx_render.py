@@ -12,6 +12,7 @@ import pytest
 from padang112 import config
 from padang112.pbx import confparse, render
 from padang112.pbx.layout import layout
+from padang112.telephony import heartbeat
 
 # everything that could place a call, run a program or hand the channel to something we do not control
 ROUTE_OUT = {
@@ -160,10 +161,11 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
     apps = [s.app for s in plan["emergency"]]
     assert apps.index("Answer") < apps.index("StartMusicOnHold") < apps.index("Stasis")
     stale = [s.args for s in plan["emergency"] if s.app == "GotoIf" and "P112_ALIVE" in s.args]
-    assert stale == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?fallback"]
+    stale_s = heartbeat.STALE_AFTER_S
+    assert stale == [f"$[${{EPOCH}} - 0${{GLOBAL(P112_ALIVE)}} > {stale_s}]?fallback"]
     assert apps.index("GotoIf") < apps.index("Originate") < apps.index("Stasis")
     stale_watch = [s.args for s in plan["p112-watchdog"] if "GLOBAL(P112_ALIVE)" in s.args]
-    assert stale_watch[1:] == ["$[${EPOCH} - 0${GLOBAL(P112_ALIVE)} > 2]?away"]
+    assert stale_watch[1:] == [f"$[${{EPOCH}} - 0${{GLOBAL(P112_ALIVE)}} > {stale_s}]?away"]
     # the usual second is one step: the same conditions as the checks after it, all calm at once
     steps = [s.args for s in plan["p112-watchdog"]]
     assert (
@@ -171,7 +173,8 @@ def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartb
         == stale_watch[0]
         == (
             '$["${IMPORT(${P112_CALLER},P112_IN_APP)}" = "1" & "${IMPORT(${P112_CALLER},BRIDGEPEER)}" = "" & '
-            "${EPOCH} - 0${GLOBAL(P112_ALIVE)} <= 2 & 0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
+            f"${{EPOCH}} - 0${{GLOBAL(P112_ALIVE)}} <= {stale_s} & "
+            "0${P112_ARRIVED_DS:0:-1} >= 0${GLOBAL(P112_ALIVE_SINCE)}]?loop"
         )
     )
 

@@ -196,7 +196,7 @@ def test_a_live_caller_whose_seat_leg_was_only_ringing_is_requeued_with_hold_mus
     assert fx.StartTimer("announce:c1", r.policy.position_announce_s, c.AnnouncePosition("c1")) in out.effects
     call = r.calls["c1"]
     assert (call.state, call.seat, call.leg) == (CallState.QUEUED, None, None)
-    assert r.queue == [(0, call.seq, "c1")]
+    assert r.queue == [(*call.queue_key, "c1")]
     assert call_moves(out, "c1") == [(None, "received"), ("received", "queued")]
     assert r.seats["seat01"].state == SeatState.OFFLINE
 
@@ -380,6 +380,18 @@ def test_callers_found_on_the_switch_are_queued_in_their_arrival_order():
     early = dataclasses.replace(caller("early"), created="2026-12-02T10:00:01.000+0000")
     reconcile(r, late, early)
     assert [entry[-1] for entry in r.queue] == ["early", "late"]
+
+
+def test_two_nodes_rebuilt_one_after_the_other_give_one_line_in_arrival_order():
+    """A standby that leads rebuilds each node from its own snapshot, one after the other: the callers of the node
+    rebuilt second take their places by arrival among those of the first, not behind all of them."""
+    r = room()
+    n1 = [dataclasses.replace(caller(f"n1-{s}"), created=f"2026-12-02T10:00:0{s}.000+0000") for s in (2, 4)]
+    n2 = [dataclasses.replace(caller(f"n2-{s}"), created=f"2026-12-02T10:00:0{s}.000+0000") for s in (1, 3, 5)]
+    reconcile(r, *n1, node="n1")
+    reconcile(r, *n2, node="n2")
+    assert [entry[-1] for entry in r.queue] == ["n2-1", "n1-2", "n2-3", "n1-4", "n2-5"]
+    assert r.calls["n2-1"].received_at == datetime(2026, 12, 2, 10, 0, 1, tzinfo=UTC)  # waiting since it arrived
 
 
 def test_a_caller_whose_call_taker_left_during_the_outage_goes_first_and_out_of_the_old_bridge():

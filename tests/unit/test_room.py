@@ -1143,7 +1143,7 @@ def _check_invariants(room: Room, cmd: c.Command, out: Decision, eligible_before
             k = calls[moved.call_id]
             assert k.seat_lost, where
             if k.state != CallState.OFFERED:
-                ahead = [calls[cid] for _, _, cid in room.queue[: [e[-1] for e in room.queue].index(k.id)]]
+                ahead = [calls[entry[-1]] for entry in room.queue[: [e[-1] for e in room.queue].index(k.id)]]
                 assert all(a.seat_lost and a.seq < k.seq for a in ahead), where
     # a seat is rung only if it was eligible just before, and once per decision
     rung = of(out, fx.RingSeat)
