@@ -181,7 +181,7 @@ async def test_a_paused_leader_woken_after_the_takeover_sends_no_ari_request_and
     assert all(served[n] is not None for n in served), served
     assert sorted(served, key=lambda n: served[n] or 0) == ["c1", "c2", "c3"], served
     await all_stored_ended(pair.repo, {n: numbers[n] for n in ("c1", "c2", "c3")}, 30, "every call stored ended")
-    assert await _offered_twice(pair.engine) == [], "a call was offered again before its offer ended"
+    assert await offered_twice(pair.engine) == [], "a call was offered again before its offer ended"
 
 
 async def _one_ready(pair: Pair, timeout: float) -> float:
@@ -204,7 +204,7 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def _offered_twice(engine: AsyncEngine) -> list[str]:
+async def offered_twice(engine: AsyncEngine) -> list[str]:
     """Calls whose stored story has an offer directly after an offer (two seats ringing for one caller)."""
     async with engine.connect() as conn:
         rows = (await conn.execute(text("SELECT call_id, to_state FROM call_events ORDER BY id"))).all()
