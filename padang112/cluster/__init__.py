@@ -1,1 +1,3 @@
-"""Two controllers on one PostgreSQL database: one leads and acts, the other waits (issue 13)."""
+"""No single machine (issue 13): two controllers on one PostgreSQL database, one leads and acts, the other waits
+(``leadership``, ``lead``, ``fence``); and the whole redundant room on one machine's loopback for the demo and the
+tests (``local``, ``command``, ``postgres``: ``padang112 cluster up|down|status``)."""
