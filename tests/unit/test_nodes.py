@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config, nodes
+from padang112.callbacks.store import CallbackStore
 from padang112.domain import callback_attempt as ca
 from padang112.domain import commands as c
 from padang112.domain import duty_alerts as da
@@ -23,11 +25,14 @@ from padang112.domain.seat_views import SeatView, SeatViews
 from padang112.domain.seats import SeatState
 from padang112.edge import topology
 from padang112.pbx import render
+from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.duty_caller import DutyCaller
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.snapshot import PlacedChannel, Snapshot, placed_of
+from tests.unit.conftest import FakeClock
 from tests.unit.test_ari_transcripts import Incidents
+from tests.unit.test_callback_dialer import Desk, always, feed, stasis
 from tests.unit.test_effect_runner import FakeAri, no_membership
 
 T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -290,6 +295,29 @@ async def test_a_duty_call_placed_on_n2_has_every_request_on_n2_and_is_reconcile
     )
     assert sorted(nodes.node_of(ch, ["n1", "n2"]) for ch in duty.alerts._by_channel) == ["n1", "n2"]
     assert duty.alerts.reconcile([ch.id for ch in both.placed], now) == [da.HangUp("n2-duty-9-dlh-old1")]
+
+
+async def test_a_call_back_placed_on_n2_rings_dials_bridges_records_and_hangs_up_on_n2_only(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    store = CallbackStore(engine, clock)
+    item = await store.abandoned("n2-17.1", "+6281234500009", "xl", 300)
+    clients, runner = _two_node_runner()
+    policy = DialPolicy({}, {"xl"}, always)
+    dialer = CallbackDialer(runner, policy, store, Desk(), lambda m: None, 300, 30, "/rec", where=lambda: "n2")
+    await dialer.place(item.id, "rina", "seat01")
+    (legs,) = {attempt.legs for attempt in dialer._attempts.values()}
+    seat_leg, caller_leg, bridge = legs.seat_leg, legs.caller_leg, legs.bridge
+    assert (seat_leg, bridge) == (f"n2-cb-{item.id}-seat-{legs.token}", f"n2-bridge-cb-{item.id}-{legs.token}")
+    await feed(dialer, stasis("StasisStart", seat_leg))  # the seat answered: the caller is dialled, on n2 too
+    await feed(dialer, stasis("StasisStart", caller_leg))
+    await feed(dialer, stasis("ChannelDestroyed", caller_leg, cause=16))
+    assert not clients["n1"].requests
+    paths = [path for _, path, _ in clients["n2"].requests]
+    assert paths[:3] == [f"/channels/{seat_leg}", f"/channels/{seat_leg}/ring", f"/channels/{caller_leg}"]
+    assert f"/bridges/{bridge}/addChannel" in paths and f"/bridges/{bridge}/record" in paths
+    assert paths[-3:] == [f"/channels/{seat_leg}", f"/channels/{caller_leg}", f"/bridges/{bridge}"]  # hung up
+    assert (await store.get(item.id)).state.value == "done"
 
 
 # ---- the runner ---------------------------------------------------------------------------------------------
