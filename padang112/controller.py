@@ -16,7 +16,10 @@ on its call's node (the call id names it), so a seat leg is placed on the caller
 Calls the controller places besides the room's (duty-phone alerts, call-backs) belong to a :class:`Line`: its
 channel ids carry the line's prefix, so the ARI events of those channels, taken from the same inbox in the same
 order, go to that line, and after every (re)connection each line is given the switch's snapshot to reconcile its own
-channels. Every ARI request, the room's and the lines', is written by the effect runner (``telephony/executor.py``).
+channels. A line places its call on a node that is linked (:meth:`Controller.line_node`: the first when it is) and
+names that node in the call's ids, so its later requests go there by the same rule as the room's; its snapshot is
+then every node's that answers. Every ARI request, the room's and the lines', is written by the effect runner
+(``telephony/executor.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from padang112.domain import prank
 from padang112.domain.caller_history import CallerHistory, EarlierCall
 from padang112.domain.console import ClearPrank, Dispose, Request
 from padang112.domain.events import CallTransition, DomainEvent
+from padang112.domain.line_ids import split
 from padang112.domain.prank import PRANK_DISPOSITIONS, PrankScores
 from padang112.domain.room import Decision, Policy, Room
 from padang112.domain.screen_pop import screen_pop
@@ -49,8 +53,8 @@ from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import ChannelMedia, EffectRunner
 from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
 from padang112.telephony.lines import Line, event_channel, translate
-from padang112.telephony.node_link import NodeLink
-from padang112.telephony.snapshot import live_snapshot
+from padang112.telephony.node_link import PROBE_TIMEOUT_S, NodeLink
+from padang112.telephony.snapshot import Snapshot, live_snapshot, placed_of
 from padang112.telephony.stasis import StasisTranslator
 
 log = logging.getLogger("padang112.calls")
@@ -100,7 +104,7 @@ class Controller:
         ]
         self.by_name = {link.name: link for link in self.links}
         self.node_names = tuple(self.by_name)  # what ``nodes.node_of`` reads a call id's prefix against
-        first = self.links[0]  # the single box's one node; the lines (duty phones, call-backs) place calls here
+        first = self.links[0]  # what the first node's link tells (``ari_connected``, ``reconciled``, metrics)
         self.ari, self.ami, self.listener, self.heartbeat = first.ari, first.ami, first.listener, first.heartbeat
         self.media = ChannelMedia()
         self.translator = StasisTranslator(
@@ -213,6 +217,10 @@ class Controller:
     def ari_of(self, call_id: str) -> AriClient:
         return self.link_of(call_id).ari
 
+    def line_node(self) -> str:
+        """The node a line places its next call on, as its ids name it ("" on the single box: ``nodes.line_node``)."""
+        return nodes.line_node(self.node_names, {link.name for link in self.links if link.linked})
+
     def node_status(self) -> dict[str, dict[str, bool]]:
         """Per node: ARI linked (events flow, calls rebuilt) and AMI alive; for /readyz."""
         return {link.name: {"ari": link.linked, "ami": link.ami.alive} for link in self.links}
@@ -313,9 +321,27 @@ class Controller:
                 node=link.name if several else None,
             )
         )
-        if link is self.links[0]:  # the lines place their calls on the first node
+        if self.lines:
+            placed = await self._placed_everywhere(link, snapshot)
             for line in self.lines:
-                line.reconcile(snapshot, paused)
+                line.reconcile(placed, paused)
+
+    async def _placed_everywhere(self, link: NodeLink, snapshot: Snapshot) -> Snapshot:
+        """The lines' channels and bridges on every node that answers now (their calls may be on any node): the
+        reconnected node's from its snapshot, the others' read now; a node that does not answer has lost them."""
+        others = [other for other in self.links if other is not link]
+        read = await asyncio.gather(*(self._placed_on(other) for other in others))
+        return placed_of([snapshot, *(found for found in read if found is not None)])
+
+    async def _placed_on(self, link: NodeLink) -> Snapshot | None:
+        try:
+            app = self.settings.asterisk.app
+            return await asyncio.wait_for(live_snapshot(link.ari, app, set(self.settings.seats)), PROBE_TIMEOUT_S)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # refused, silent, an error page: its line calls are gone with it
+            log.warning("node %s does not answer: its line calls are taken as ended (%s)", link.name, exc)
+            return None
 
     async def _open_calls_on(self, link: NodeLink) -> dict[str, str]:
         """The calls the database holds open on that node (their ids name it)."""
@@ -433,7 +459,7 @@ class Controller:
         node, event = item
         channel = event_channel(event)
         for line in self.lines:
-            if channel.startswith(line.prefix):
+            if split(channel, line.prefix) is not None:
                 for fact in translate(event):
                     line.take(fact)
                 return

@@ -5,14 +5,16 @@ links to each of them (``telephony/node_link.py``) and the edge dispatches carri
 Asterisk renders its name as ``systemname``, so Asterisk starts every unique id it makes with ``<name>-``: a call's id
 (its inbound channel's unique id) says which node it is on, and so do its seat legs, bridge and recordings, which
 carry the call id. That is the one rule by which effects reach the right node (:func:`node_of`), also after a
-controller restart, with no table to keep.
+controller restart, with no table to keep. The calls the controller places itself (its lines: duty phones,
+call-backs) go on a node that is linked (:func:`line_node`), and their ids start with its name in the same way
+(``domain/line_ids.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from padang112 import config
 
@@ -48,10 +50,19 @@ def check(settings: config.Settings) -> None:
 
 
 def node_of(call_id: str, names: Sequence[str]) -> str:
-    """The node a call (or a channel id that starts with its call id) is on: the prefix Asterisk gave it; an id
-    without a known prefix (the single box, a call-back or duty-phone line's own channel) is the first node's."""
+    """The node a call (or a channel id that starts with its call id) is on: the prefix Asterisk gave it, or the one
+    a line named its call by; an id without a known prefix (the single box) is the first node's."""
     prefix = call_id.partition("-")[0]
     return prefix if prefix in names else names[0]
+
+
+def line_node(names: Sequence[str], linked: Collection[str]) -> str:
+    """The node a line places its next call on: "" on the single box (its ids stay as they were); else the first
+    node when it is linked, the next linked one when not, and the first again when none is (the attempt then fails
+    as on the single box with ARI away, and the line tries again later as it does then)."""
+    if len(names) == 1:
+        return ""
+    return next((name for name in names if name in linked), names[0])
 
 
 def entity_id(systemname: str) -> str:

@@ -153,7 +153,12 @@ class Runtime:
         store = IncidentStore(self.engine, clock=_utc_now)
         self.incidents = IncidentService(store, self.notify, routing.ack_deadline_s)
         self.duty = DutyCaller(
-            controller.runner, controller.dial_policy, self.incidents, calls.duty_retry_s, calls.duty_ring_s
+            controller.runner,
+            controller.dial_policy,
+            self.incidents,
+            calls.duty_retry_s,
+            calls.duty_ring_s,
+            where=controller.line_node,
         )
         self._stack.callback(controller.add_line(self.duty))
         self._spawn(self._escalation_watch(), "incident-escalation")
@@ -171,6 +176,7 @@ class Runtime:
             settings.calls.callback_deadline_s,
             settings.calls.ring_timeout_s * 2,
             str(settings.recordings_dir),
+            where=controller.line_node,
         )
         controller.subscribers.append(self.dialer.on_domain_event)
         self._stack.callback(controller.subscribers.remove, self.dialer.on_domain_event)

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from padang112.domain.callbacks import outcome_of_cause
 from padang112.domain.legs import LegFact, LegGone, LegUp
+from padang112.domain.line_ids import on_node, split
 
 CHANNEL_PREFIX = "cb-"
+BRIDGE_PREFIX = f"bridge-{CHANNEL_PREFIX}"
 PAUSE_REASON = "callback"  # the seat's pause reason while it calls back
 
 
@@ -33,35 +35,40 @@ class Step(enum.Enum):
 
 @dataclass(frozen=True)
 class Legs:
-    """The identifiers of one attempt, all derived from the item and a token (so a restart can find them)."""
+    """The identifiers of one attempt, all derived from the item, a token and the node both legs are placed on (""
+    on the single box; ``domain/line_ids.py``), so a restart can find them and each request reaches that node."""
 
     item: int
     token: str
+    node: str = ""
 
     @property
     def seat_leg(self) -> str:
-        return f"{CHANNEL_PREFIX}{self.item}-seat-{self.token}"
+        return on_node(self.node, f"{CHANNEL_PREFIX}{self.item}-seat-{self.token}")
 
     @property
     def caller_leg(self) -> str:
-        return f"{CHANNEL_PREFIX}{self.item}-caller-{self.token}"
+        return on_node(self.node, f"{CHANNEL_PREFIX}{self.item}-caller-{self.token}")
 
     @property
     def bridge(self) -> str:
-        return f"bridge-{CHANNEL_PREFIX}{self.item}-{self.token}"
+        return on_node(self.node, f"{BRIDGE_PREFIX}{self.item}-{self.token}")
 
     def recording(self, attempt: int) -> str:
         return f"callback-{self.item}-{attempt}"
 
 
 def parse_leg(channel_id: str) -> tuple[Legs, str] | None:
-    """``cb-<item>-seat|caller-<token>`` -> (its attempt's legs, "seat" or "caller"); None for other channels."""
-    if not channel_id.startswith(CHANNEL_PREFIX):
+    """``[<node>-]cb-<item>-seat|caller-<token>`` -> (its attempt's legs, "seat" or "caller"); None for other
+    channels."""
+    found = split(channel_id, CHANNEL_PREFIX)
+    if found is None:
         return None
-    parts = channel_id[len(CHANNEL_PREFIX) :].split("-")
+    node, local = found
+    parts = local[len(CHANNEL_PREFIX) :].split("-")
     if len(parts) != 3 or parts[1] not in ("seat", "caller") or not parts[0].isdigit() or not parts[2]:
         return None
-    return Legs(int(parts[0]), parts[2]), parts[1]
+    return Legs(int(parts[0]), parts[2], node), parts[1]
 
 
 # ---- what the dialer is asked to do ------------------------------------------------------------------------
@@ -168,9 +175,9 @@ class Resync:
 def reconcile(
     live: Iterable[LiveLeg], bridges: Iterable[str], taken: dict[int, str], paused_for_callback: Iterable[str]
 ) -> Resync:
-    """``live``: the ``cb-`` channels on the switch; ``bridges``: the ids of its bridges; ``taken``: item id -> seat
-    of the items stored as being called back (dialing or connected); ``paused_for_callback``: seats the room has
-    paused with reason ``callback``."""
+    """``live``: the ``cb-`` channels on the switch (on every node that answers); ``bridges``: the ids of its
+    bridges; ``taken``: item id -> seat of the items stored as being called back (dialing or connected);
+    ``paused_for_callback``: seats the room has paused with reason ``callback``."""
     by_attempt: dict[Legs, dict[str, LiveLeg]] = {}
     for leg in live:
         parsed = parse_leg(leg.channel)
@@ -193,7 +200,7 @@ def reconcile(
         out.destroy.append(legs.bridge)
     kept = {a.legs.bridge for a in out.adopted}
     out.destroy += sorted(
-        b for b in set(bridges) if b.startswith(f"bridge-{CHANNEL_PREFIX}") and b not in kept and b not in out.destroy
+        b for b in set(bridges) if split(b, BRIDGE_PREFIX) is not None and b not in kept and b not in out.destroy
     )
     adopted_items = {a.legs.item for a in out.adopted}
     out.ended = {item: "failed" for item in taken if item not in adopted_items}

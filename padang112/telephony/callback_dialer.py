@@ -31,6 +31,7 @@ from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
 from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number, lost_caller
 from padang112.domain.events import CallTransition, DomainEvent
 from padang112.domain.legs import LegFact
+from padang112.domain.line_ids import split
 from padang112.storage.outage import log_failure
 from padang112.storage.repository import Repository
 from padang112.telephony.dial_policy import DialPolicy, DialRefused
@@ -66,7 +67,10 @@ class CallbackDialer:
         deadline_s: float,
         ring_s: float,
         recordings_dir: str,
+        where: Callable[[], str] = lambda: "",
     ) -> None:
+        """``where()``: the node an attempt's two legs are placed on, named in their ids (``Controller.line_node``;
+        "" on the single box)."""
         self.runner = runner
         self.policy = policy
         self.store = store
@@ -76,6 +80,7 @@ class CallbackDialer:
         self.deadline_s = deadline_s
         self.ring_s = ring_s
         self.recordings_dir = recordings_dir
+        self.where = where
         self._token = secrets.token_hex(3)
         self._n = itertools.count(1)
         self._attempts: dict[str, ca.Attempt] = {}  # by both leg ids
@@ -144,7 +149,7 @@ class CallbackDialer:
         except Exception:
             self.desk.post(c.SeatReady(seat))
             raise
-        attempt = ca.Attempt(ca.Legs(item.id, f"{self._token}{next(self._n)}"), seat)
+        attempt = ca.Attempt(ca.Legs(item.id, f"{self._token}{next(self._n)}", self.where()), seat)
         self._track(attempt, item)
         self._changed(item)
         try:
@@ -270,7 +275,7 @@ class CallbackDialer:
         live = [
             ca.LiveLeg(ch.id, ch.up, ch.bridge)
             for ch in snapshot.placed
-            if ch.id.startswith(CHANNEL_PREFIX) and ch.id not in self._attempts
+            if split(ch.id, CHANNEL_PREFIX) is not None and ch.id not in self._attempts
         ]
         busy = {a.seat for a in self._attempts.values()}
         seats = [seat for seat, reason in paused.items() if reason == PAUSE_REASON and seat not in busy]

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from padang112.domain import duty_alerts as da
 from padang112.domain import effects as fx
 from padang112.domain.legs import KeyPressed, LegFact, LegUp, PlaybackDone
+from padang112.domain.line_ids import on_node, split
 from padang112.incidents.model import AGENCY_NAMES, TaskState
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.executor import EffectRunner
@@ -59,7 +60,10 @@ class DutyCaller:
         retry_s: float,
         ring_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        where: Callable[[], str] = lambda: "",
     ) -> None:
+        """``where()``: the node the next call is placed on, named in its channel id (``Controller.line_node``;
+        "" on the single box)."""
         self.runner = runner
         self.policy = policy
         self.incidents = incidents
@@ -68,7 +72,8 @@ class DutyCaller:
         boot = secrets.token_hex(3)
         counter = itertools.count(1)
         self.alerts = da.DutyAlerts(
-            retry_s, lambda incident, agency: f"{CHANNEL_PREFIX}{incident}-{agency}-{boot}{next(counter)}"
+            retry_s,
+            lambda incident, agency: on_node(where(), f"{CHANNEL_PREFIX}{incident}-{agency}-{boot}{next(counter)}"),
         )
         self._notices: dict[str, str] = {}  # channel -> its notice playback id
         self._thanks: dict[str, str] = {}  # channel -> the thank-you playback id; hang up when it finishes
@@ -80,7 +85,7 @@ class DutyCaller:
         self._queue.put_nowait(lambda: self._on(fact))
 
     def reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
-        live = [ch.id for ch in snapshot.placed if ch.id.startswith(CHANNEL_PREFIX)]
+        live = [ch.id for ch in snapshot.placed if split(ch.id, CHANNEL_PREFIX) is not None]
         self._queue.put_nowait(lambda: self._carry_out(self.alerts.reconcile(live, self.clock())))
 
     def sync(self, wanted: set[tuple[int, str]]) -> None:

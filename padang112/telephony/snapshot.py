@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,15 @@ class Snapshot:
     placed: tuple[PlacedChannel, ...] = ()  # every channel that is neither a room call's nor a seat leg
     bridges: tuple[str, ...] = ()
     switch_started: datetime | None = None  # Asterisk's start: a fallback note older than that ended with a crash
+
+
+def placed_of(snapshots: Iterable[Snapshot]) -> Snapshot:
+    """What the lines reconcile with: the placed channels and the bridges of several nodes' snapshots."""
+    taken = list(snapshots)
+    return Snapshot(
+        placed=tuple(ch for snap in taken for ch in snap.placed),
+        bridges=tuple(b for snap in taken for b in snap.bridges),
+    )
 
 
 def _inbound_args(channel: dict[str, Any], app: str) -> list[str] | None:

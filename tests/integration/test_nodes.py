@@ -28,6 +28,10 @@ import pytest
 from padang112 import config
 from padang112.callbacks.store import CallbackStore
 from padang112.edge import topology
+from padang112.incidents.model import IncidentDraft
+from padang112.incidents.store import IncidentStore
+from padang112.pbx import chroot
+from padang112.pbx.render import ARI_USER
 from padang112.simulator import fleet, tones
 from padang112.storage.db import create_engine
 from padang112.storage.records import CallRecord
@@ -431,3 +435,81 @@ def _uri(world: World, name: str) -> str:
 async def _nodes_down(world: World, down: list[str]) -> bool:
     status, body = await _readyz(world)
     return status == 200 and body.get("nodes_down") == down
+
+
+async def test_with_the_first_node_dead_a_duty_phone_is_called_through_the_second_and_acknowledges_with_1(
+    world: World, simulator: Any
+) -> None:
+    """The controller's own calls (its lines) go on a node that is linked: n1 (the first node) is SIGKILLed, an
+    agency task misses its acknowledge deadline, and the agency's duty phone (registered at the edge) is rung
+    through n2, whose ARI holds the call (its id names n2); the phone answers and presses 1, and the task is
+    stored as acknowledged by the duty phone on the first attempt. n1 is started again afterwards."""
+    await _both_nodes_up(world)
+    duty = world.settings.duty_phones["pupr"]
+    phones = await fleet.start_seats(world.settings, [duty], simulator, answer_after=None, tone_hz=1000)
+    phone = phones[duty]
+    await eventually(lambda: _reached(world, "n2", [duty]), 20, what="the duty phone qualified by n2")
+    engine = create_engine(world.settings.db_url)
+    incidents = IncidentStore(engine, lambda: datetime.now(UTC))
+    killed = await asyncio.to_thread(world.nodes["n1"].kill)
+    try:
+        await eventually(lambda: _nodes_down(world, ["n1"]), 20, what="n1 known dead")
+        mark = phone.mark()
+        draft = IncidentDraft("infrastructure_damage", 1, "Pauh", "jembatan retak", agencies=("pupr",), source="radio")
+        incident = await incidents.create(draft, "test", lambda _priority: -1)  # its deadline already missed
+        created = time.monotonic()
+        ring = await phone.wait_event(
+            lambda e: e.get("event") == "seat_ringing" and e.get("seat") == duty, 20, since=mark
+        )
+        rang = time.monotonic()
+        on_n2 = await _channels(world, "n2")
+        assert any(ch.startswith("n2-duty-") for ch in on_n2), on_n2
+        await phone.request("seat_answer", seat=duty)
+        await phone.wait_event(lambda e: e.get("event") == "seat_media" and e.get("seat") == duty, 10, since=mark)
+        await phone.seat_dtmf(duty, "1")
+        ended = await phone.wait_event(
+            lambda e: e.get("event") == "seat_call_ended" and e.get("seat") == duty, 20, since=mark
+        )
+        assert ended["code"] in (0, 200), ended  # thanked and hung up by the switch
+
+        async def acknowledged() -> Any:
+            found = await incidents.get(incident.id)
+            return found if found is not None and found.tasks[0].state.value == "acknowledged" else None
+
+        await eventually(acknowledged, 10, what="the task acknowledged by the duty phone")
+        trail = await incidents.events(incident.id)
+        ack = next(e for e in trail if e.kind == "task_state" and e.to_state == "acknowledged")
+        assert ack.by == "telepon piket Dinas PUPR" and "panggilan ke-1" in ack.data.get("note", ""), ack
+        assert not [e for e in trail if e.kind == "duty_call"], "an attempt failed before the one through n2"
+        print(
+            f"\n[nodes lines] n1 SIGKILLed; a task past its deadline rang the duty phone through n2 "
+            f"{rang - created:.2f} s after it was stored (escalation watch every 5 s), {rang - killed:.2f} s after the "
+            f"kill; {ring['seat']} acknowledged with key 1 on the first attempt, the call's id on n2"
+        )
+    finally:
+        await engine.dispose()
+        await _both_nodes_up(world)
+
+
+async def _both_nodes_up(world: World) -> None:
+    """Start a node a test left dead, wait until the controller has it linked and the edge has it active again."""
+    for node in world.nodes.values():
+        if chroot.pid(node.settings) is None:
+            await asyncio.to_thread(node.start)
+    await eventually(lambda: _nodes_down(world, []), 30, what="both nodes linked")
+    for name in world.nodes:
+        await asyncio.to_thread(world.edge.rpc, "dispatcher.set_state", "ap", "1", _uri(world, name))
+
+
+async def _reached(world: World, name: str, phones: list[str]) -> bool:
+    contacts = await asyncio.to_thread(world.nodes[name].rx, "pjsip show contacts")
+    return all(re.search(rf"{phone}/sip:\S+\s+\S+\s+Avail", contacts) for phone in phones)
+
+
+async def _channels(world: World, name: str) -> list[str]:
+    """The ids of the channels node ``name``'s Asterisk holds now (over its ARI)."""
+    node = world.nodes[name]
+    auth = {"Authorization": aiohttp.encode_basic_auth(ARI_USER, node.secrets.ari_password)}
+    async with aiohttp.ClientSession(headers=auth) as session:
+        async with session.get(f"{node.ari_url}/channels") as answer:
+            return [str(ch["id"]) for ch in await answer.json()]

@@ -7,19 +7,32 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from padang112 import config, nodes
+from padang112.callbacks.store import CallbackStore
+from padang112.domain import callback_attempt as ca
 from padang112.domain import commands as c
+from padang112.domain import duty_alerts as da
 from padang112.domain import effects as fx
 from padang112.domain.callbacks import lost_caller
 from padang112.domain.calls import NODE_LOST, CallState
 from padang112.domain.events import CallTransition, RecordingFinished, SeatTransition
+from padang112.domain.legs import LegUp
+from padang112.domain.line_ids import on_node, split
 from padang112.domain.room import Policy, Room
 from padang112.domain.seat_views import SeatView, SeatViews
 from padang112.domain.seats import SeatState
 from padang112.edge import topology
 from padang112.pbx import render
+from padang112.telephony.callback_dialer import CallbackDialer
+from padang112.telephony.dial_policy import DialPolicy
+from padang112.telephony.duty_caller import DutyCaller
 from padang112.telephony.executor import ChannelMedia, EffectRunner
+from padang112.telephony.snapshot import PlacedChannel, Snapshot, placed_of
+from tests.unit.conftest import FakeClock
+from tests.unit.test_ari_transcripts import Incidents
+from tests.unit.test_callback_dialer import Desk, always, feed, stasis
 from tests.unit.test_effect_runner import FakeAri, no_membership
 
 T0 = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
@@ -191,13 +204,129 @@ def test_a_nodes_reconcile_rebuilds_only_its_own_calls_and_seats() -> None:
     assert set(clock.room.calls) == {"n2-x"}
 
 
+# ---- the lines (duty phones, call-backs) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("names", "linked", "node"),
+    [
+        (["main"], [], ""),  # the single box: ids as before, whether its ARI is there or not
+        (["main"], ["main"], ""),
+        (["n1", "n2"], ["n1", "n2"], "n1"),  # the first node while it is linked
+        (["n1", "n2"], ["n2"], "n2"),  # n1 dead or its ARI away: the next linked one
+        (["n1", "n2", "n3"], ["n3"], "n3"),
+        (["n1", "n2", "n3"], ["n3", "n2"], "n2"),  # in the configured order
+        (["n1", "n2"], [], "n1"),  # none linked: the first, where the attempt fails and the line retries
+    ],
+)
+def test_a_line_places_its_call_on_the_first_linked_node(names: list[str], linked: list[str], node: str) -> None:
+    assert nodes.line_node(names, linked) == node
+
+
+@pytest.mark.parametrize(
+    ("channel", "prefix", "split_as"),
+    [
+        ("duty-4-pupr-ab1", "duty-", ("", "duty-4-pupr-ab1")),  # the single box
+        ("n2-duty-4-pupr-ab1", "duty-", ("n2", "duty-4-pupr-ab1")),
+        ("n2-cb-5-seat-ab1", "cb-", ("n2", "cb-5-seat-ab1")),
+        ("n2-bridge-cb-5-ab1", "bridge-cb-", ("n2", "bridge-cb-5-ab1")),
+        ("n2-cb-5-seat-ab1", "duty-", None),  # another line's
+        ("duty-4-pupr-ab1", "cb-", None),
+        ("n2-1796235370.23", "duty-", None),  # the room's: a caller, its seat leg, its hand-off leg
+        ("leg-n2-1796235370.23-seat01-ab1", "cb-", None),
+        ("hoff-n2-1796235370.23-pupr-ab1", "duty-", None),
+        ("-duty-4", "duty-", None),
+        ("", "duty-", None),
+    ],
+)
+def test_a_lines_channel_is_told_by_its_prefix_after_the_node(
+    channel: str, prefix: str, split_as: tuple[str, str] | None
+) -> None:
+    assert split(channel, prefix) == split_as
+    if split_as is not None:
+        assert on_node(*split_as) == channel
+
+
+def test_a_call_backs_legs_and_bridge_name_its_node_and_are_parsed_back_with_it() -> None:
+    legs = ca.Legs(5, "ab1", "n2")
+    assert (legs.seat_leg, legs.caller_leg, legs.bridge) == (
+        "n2-cb-5-seat-ab1",
+        "n2-cb-5-caller-ab1",
+        "n2-bridge-cb-5-ab1",
+    )
+    assert {nodes.node_of(i, ["n1", "n2"]) for i in (legs.seat_leg, legs.caller_leg, legs.bridge)} == {"n2"}
+    assert ca.parse_leg("n2-cb-5-caller-ab1") == (legs, "caller")
+    assert ca.parse_leg("cb-5-caller-ab1") == (ca.Legs(5, "ab1"), "caller")  # the single box, as before
+    live = [ca.LiveLeg(leg, True, legs.bridge) for leg in (legs.seat_leg, legs.caller_leg)]
+    plan = ca.reconcile(live, [legs.bridge, "n1-bridge-cb-6-ab2", "bridge-n1-17.1"], {5: "seat01"}, ["seat01"])
+    assert [a.legs for a in plan.adopted] == [legs]  # a restarted controller adopts it on its node
+    assert plan.destroy == ["n1-bridge-cb-6-ab2"] and not plan.hang_up  # a room's bridge is not the line's
+
+
+async def test_a_duty_call_placed_on_n2_has_every_request_on_n2_and_is_reconciled_with_every_nodes_channels() -> None:
+    clients, runner = _two_node_runner()
+    where = ["n2"]
+    duty = DutyCaller(
+        runner,
+        DialPolicy({"pupr": "duty_pupr", "dlh": "duty_dlh"}, set(), lambda *a: None),
+        Incidents(),
+        2.0,
+        8.0,
+        where=lambda: where[0],
+    )  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    await duty._carry_out(duty.alerts.sync({(1, "pupr")}, now))
+    (channel,) = duty.alerts._by_channel
+    assert channel.startswith("n2-duty-1-pupr-")
+    await duty._on(LegUp(channel))  # answered: the notice plays
+    await duty._carry_out([da.HangUp(channel)])
+    assert not clients["n1"].requests
+    assert [(m, p.split("/")[1]) for m, p, _ in clients["n2"].requests] == [
+        ("POST", "channels"),
+        ("POST", "channels"),
+        ("DELETE", "channels"),
+    ]
+    # n1 back: the next alert goes there; a reconcile sees both nodes' channels and keeps both calls
+    where[0] = "n1"
+    await duty._carry_out(duty.alerts.sync({(1, "pupr"), (2, "dlh")}, now))
+    both = placed_of(
+        [Snapshot(placed=(PlacedChannel(ch, False, None),)) for ch in duty.alerts._by_channel]
+        + [Snapshot(placed=(PlacedChannel("n2-duty-9-dlh-old1", False, None),))]
+    )
+    assert sorted(nodes.node_of(ch, ["n1", "n2"]) for ch in duty.alerts._by_channel) == ["n1", "n2"]
+    assert duty.alerts.reconcile([ch.id for ch in both.placed], now) == [da.HangUp("n2-duty-9-dlh-old1")]
+
+
+async def test_a_call_back_placed_on_n2_rings_dials_bridges_records_and_hangs_up_on_n2_only(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    store = CallbackStore(engine, clock)
+    item = await store.abandoned("n2-17.1", "+6281234500009", "xl", 300)
+    clients, runner = _two_node_runner()
+    policy = DialPolicy({}, {"xl"}, always)
+    dialer = CallbackDialer(runner, policy, store, Desk(), lambda m: None, 300, 30, "/rec", where=lambda: "n2")
+    await dialer.place(item.id, "rina", "seat01")
+    (legs,) = {attempt.legs for attempt in dialer._attempts.values()}
+    seat_leg, caller_leg, bridge = legs.seat_leg, legs.caller_leg, legs.bridge
+    assert (seat_leg, bridge) == (f"n2-cb-{item.id}-seat-{legs.token}", f"n2-bridge-cb-{item.id}-{legs.token}")
+    await feed(dialer, stasis("StasisStart", seat_leg))  # the seat answered: the caller is dialled, on n2 too
+    await feed(dialer, stasis("StasisStart", caller_leg))
+    await feed(dialer, stasis("ChannelDestroyed", caller_leg, cause=16))
+    assert not clients["n1"].requests
+    paths = [path for _, path, _ in clients["n2"].requests]
+    assert paths[:3] == [f"/channels/{seat_leg}", f"/channels/{seat_leg}/ring", f"/channels/{caller_leg}"]
+    assert f"/bridges/{bridge}/addChannel" in paths and f"/bridges/{bridge}/record" in paths
+    assert paths[-3:] == [f"/channels/{seat_leg}", f"/channels/{caller_leg}", f"/bridges/{bridge}"]  # hung up
+    assert (await store.get(item.id)).state.value == "done"
+
+
 # ---- the runner ---------------------------------------------------------------------------------------------
 
 
-async def test_every_request_of_a_call_goes_to_that_calls_node() -> None:
+def _two_node_runner() -> tuple[dict[str, FakeAri], EffectRunner]:
     clients = {"n1": FakeAri(), "n2": FakeAri()}
 
-    async def notes() -> frozenset[str]:
+    async def notes(channel: str) -> frozenset[str]:
         return frozenset()
 
     runner = EffectRunner(
@@ -209,6 +338,11 @@ async def test_every_request_of_a_call_goes_to_that_calls_node() -> None:
         notes,
         ari_of=lambda call_id: clients[nodes.node_of(call_id, ["n1", "n2"])],  # type: ignore[arg-type,return-value]
     )
+    return clients, runner
+
+
+async def test_every_request_of_a_call_goes_to_that_calls_node() -> None:
+    clients, runner = _two_node_runner()
     leg = "leg-n2-17.1-seat01-ab1"
     for effect in (
         fx.Answer("n2-17.1", "n2-17.1"),
