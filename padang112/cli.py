@@ -140,9 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     cluster = sub.add_parser(
         "cluster",
         help="the redundant room on this machine's loopback ([cluster]: PostgreSQL, the nodes' Asterisk, the edge, "
-        "two controllers): up, down or status",
+        "two controllers): up, down, status, or render (what docker-compose.yml's profile cluster mounts)",
     )
-    cluster.add_argument("action", choices=["up", "down", "status"])
+    cluster.add_argument("action", choices=["up", "down", "status", "render"])
     cluster.set_defaults(func=_cluster)
 
     serve = sub.add_parser(

@@ -1,4 +1,4 @@
-"""``padang112 cluster up|down|status``: the whole redundant room on this machine's loopback (issue 13).
+"""``padang112 cluster up|down|status|render``: the whole redundant room on this machine's loopback (issue 13).
 
 ``up`` starts what is not running, in the order each part needs the one before: PostgreSQL (initialised and
 migrated on first use; its data kept across ``down``), every node's Asterisk, the SIP edge (ready once its
@@ -12,6 +12,9 @@ runs and who leads; exit code 0 only when every part runs.
 The edge and the controllers run detached from this command, with their output in ``<state_dir>/cluster/log``
 and their pids in ``<state_dir>/cluster/run``. The nodes are instances of the shared chroot (``padang112 asterisk``
 starts and stops them the same way); PostgreSQL runs under ``pg_ctl``.
+
+``render`` starts nothing: it writes the configuration docker-compose.yml's profile ``cluster`` mounts into the
+same parts as containers (the nodes', the edge's, the database password file).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from padang112 import config
 from padang112.cluster import local
 from padang112.cluster.postgres import PostgresMissing, Server, port_taken
 from padang112.edge import control, topology
+from padang112.edge import render as edge_render
 from padang112.pbx import chroot
 
 EDGE_READY_S = 20.0
@@ -47,16 +51,12 @@ def say(text: str) -> None:
     print(f"[cluster] {text}", flush=True)
 
 
-def _base(settings: config.Settings) -> Path:
-    return settings.state_dir / "cluster"
-
-
 def _pid_file(settings: config.Settings, name: str) -> Path:
-    return _base(settings) / "run" / f"{name}.pid"
+    return local.base_dir(settings) / "run" / f"{name}.pid"
 
 
 def _log(settings: config.Settings, name: str) -> Path:
-    return _base(settings) / "log" / f"{name}.log"
+    return local.base_dir(settings) / "log" / f"{name}.log"
 
 
 def _server(settings: config.Settings) -> Server:
@@ -247,6 +247,26 @@ def down(settings: config.Settings) -> int:
     return 0
 
 
+# ---- render: what docker-compose.yml's profile "cluster" mounts ----------------------------------------------
+
+
+def render(settings: config.Settings) -> int:
+    """Write, without starting anything, what the containers read: every node's Asterisk configuration (the
+    instance ``cluster up`` would start, in the shared chroot's ``srv/padang112/<instance>/etc``), the edge's,
+    the PostgreSQL role's password file (0640) and the recordings directory the nodes write into."""
+    local.check(settings)
+    for node in settings.nodes:
+        if chroot.render(local.node_settings(settings, node)) != 0:
+            raise ClusterError(f"node {node.name}: its configuration was not written (see above)")
+    say(f"edge: {edge_render.write_all(settings)}")
+    password = local.database_password_file(settings)
+    config.write_private(password, settings.secrets().database_password, mode=0o640)
+    say(f"postgresql: kata sandi / the role's password in {password}")
+    Path(settings.recordings_dir).mkdir(mode=0o770, parents=True, exist_ok=True)
+    say(f"rekaman / recordings: {settings.recordings_dir}")
+    return 0
+
+
 # ---- status -------------------------------------------------------------------------------------------------
 
 
@@ -306,7 +326,7 @@ def _host_port(address: str) -> tuple[str, int]:
 def run(settings: config.Settings, action: str) -> int:
     """The CLI's entry: known failures become one ``[cluster] error:`` line and exit code 1."""
     try:
-        return {"up": up, "down": down, "status": status}[action](settings)
+        return {"up": up, "down": down, "status": status, "render": render}[action](settings)
     except (ClusterError, PostgresMissing, ValueError, RuntimeError, OSError) as exc:
         print(f"[cluster] error: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -8,6 +8,9 @@ One configuration file describes it (``ops/cluster/padang112.toml``): ``[cluster
 - the controllers are two ``padang112 serve`` processes on the same settings: ``a`` with the console on ``[web]
   port``, ``b`` on ``[cluster] standby_web_port``; whichever takes the lease in the database first leads;
 - the store is the cluster's own PostgreSQL server (``padang112/cluster/postgres.py``) at ``Settings.db_url``.
+
+docker-compose.yml's profile ``cluster`` runs the same parts as containers, from what ``padang112 cluster render``
+writes: the nodes' configuration (``node_settings``), the edge's, and ``database_password_file``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from padang112 import config
@@ -95,3 +99,14 @@ def node_settings(settings: config.Settings, node: config.Node) -> config.Settin
 def controllers(settings: config.Settings) -> list[Controller]:
     ports = (settings.web.port, settings.cluster.standby_web_port)
     return [Controller(name, port) for name, port in zip(CONTROLLERS, ports, strict=True)]
+
+
+def base_dir(settings: config.Settings) -> Path:
+    """The cluster's own files in the state directory: pids and logs (``cluster up``), the password file."""
+    return settings.state_dir / "cluster"
+
+
+def database_password_file(settings: config.Settings) -> Path:
+    """The PostgreSQL role's password alone (secrets.toml's ``database_password``), for the compose server, which
+    sets it on every start: the container reads this one secret, not the whole secrets file."""
+    return base_dir(settings) / "database-password"

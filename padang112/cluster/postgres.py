@@ -59,6 +59,28 @@ class Server:
     def initialised(self) -> bool:
         return (self.data / "PG_VERSION").exists()
 
+    def initdb_options(self) -> list[str]:
+        """``initdb``'s options but the data directory (docker-compose.yml's server is made with the same)."""
+        return [
+            "--username=postgres",
+            "--auth-local=trust",  # the socket in root (0700): only postgres and root reach it
+            "--auth-host=scram-sha-256",  # TCP: passwords, as in a real installation
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",  # text sorts by code point, as SQLite's BINARY collation does (README)
+            *(() if self.durable else ("--no-sync",)),
+        ]
+
+    def options(self) -> list[str]:
+        """The server's settings (``postgres -c <each>``): 127.0.0.1 only, its socket in ``root``."""
+        return [
+            "listen_addresses=127.0.0.1",
+            f"port={self.port}",
+            f"unix_socket_directories={self.root}",
+            "shared_buffers=64MB",
+            "max_connections=200",
+            *(() if self.durable else NOT_DURABLE),
+        ]
+
     def running(self) -> bool:
         done = run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"], as_postgres=True, check=False)
         return done.returncode == 0
@@ -76,27 +98,14 @@ class Server:
                 str(PG_BIN / "initdb"),
                 "--pgdata",
                 str(self.data),
-                "--username=postgres",
-                "--auth-local=trust",  # the socket in root (0700): only postgres and root reach it
-                "--auth-host=scram-sha-256",  # TCP: passwords, as in a real installation
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",  # text sorts by code point, as SQLite's BINARY collation does (README)
-                *(() if self.durable else ("--no-sync",)),
+                *self.initdb_options(),
             ],
             as_postgres=True,
         )
 
     def start(self) -> None:
         """Start the server on the existing data directory; returns once it accepts connections (``pg_ctl -w``)."""
-        options = [
-            "listen_addresses=127.0.0.1",
-            f"port={self.port}",
-            f"unix_socket_directories={self.root}",
-            "shared_buffers=64MB",
-            "max_connections=200",
-            *(() if self.durable else NOT_DURABLE),
-        ]
-        opts = " ".join(f"-c {o}" for o in options)
+        opts = " ".join(f"-c {o}" for o in self.options())
         run(
             [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-o", opts, "start"],
             as_postgres=True,
