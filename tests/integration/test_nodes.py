@@ -27,6 +27,7 @@ import pytest
 
 from padang112 import config
 from padang112.callbacks.store import CallbackStore
+from padang112.cluster import local
 from padang112.edge import topology
 from padang112.incidents.model import IncidentDraft
 from padang112.incidents.store import IncidentStore
@@ -36,6 +37,7 @@ from padang112.simulator import fleet, tones
 from padang112.storage.db import create_engine
 from padang112.storage.records import CallRecord
 from padang112.storage.repository import Repository
+from padang112.telephony import heartbeat
 from tests.fixtures.asterisk import AsteriskHandle, SippResult, finish_sipp, running_asterisk, start_sipp
 from tests.fixtures.controller import ControllerProcess, eventually
 from tests.fixtures.edge import EdgeHandle, running_edge
@@ -84,13 +86,13 @@ recordings_dir = "{state / "recordings"}"
 log_level = "DEBUG"
 
 [asterisk]
-instance = "nodes{SLOT}n1"
+instance = "nodes{SLOT}"  # the nodes' instances: nodes<slot>-n1, nodes<slot>-n2 (cluster/local.py)
 systemname = "n1"
 sip_port = {5080 + SHIFT}
 ami_port = {5081 + SHIFT}
 http_port = {8081 + SHIFT}
 rtp_start = {50000 + 1000 * SLOT}
-rtp_end = {50499 + 1000 * SLOT}
+rtp_end = {50999 + 1000 * SLOT}  # shared out: 500 ports a node
 
 [edge]
 enabled = true
@@ -111,23 +113,6 @@ insecure_http = true
 {nodes}"""
 
 
-def _node_settings(world: config.Settings, i: int) -> config.Settings:
-    """The world's settings as node ``i``'s Asterisk is rendered from: its instance, ports and systemname."""
-    ast = world.asterisk
-    rtp = ast.rtp_start + 500 * i
-    node = dataclasses.replace(
-        ast,
-        instance=f"nodes{SLOT}{NAMES[i]}",
-        systemname=NAMES[i],
-        sip_port=5080 + 2 * i + SHIFT,
-        ami_port=5081 + 2 * i + SHIFT,
-        http_port=8081 + i + SHIFT,
-        rtp_start=rtp,
-        rtp_end=rtp + 499,
-    )
-    return dataclasses.replace(world, asterisk=node)
-
-
 @pytest.fixture(scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory, artefacts_dir: Path) -> AsyncIterator[World]:
     state = tmp_path_factory.mktemp("nodes")
@@ -138,7 +123,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory, artefacts_dir: Path) -
     cli = [sys.executable, "-m", "padang112.cli", "--config", str(toml)]
     with contextlib.ExitStack() as stack:
         nodes = {
-            name: stack.enter_context(running_asterisk(_node_settings(settings, i))) for i, name in enumerate(NAMES)
+            node.name: stack.enter_context(running_asterisk(local.node_settings(settings, node)))
+            for node in settings.nodes
         }
         edge = stack.enter_context(running_edge(settings, [*cli, "edge", "run"], artefacts_dir / "edge-nodes.log"))
         controller = ControllerProcess(settings, artefacts_dir / "controller-nodes.log")
@@ -171,25 +157,28 @@ async def test_carriers_calls_through_the_edge_reach_seats_on_both_nodes_with_au
     await eventually(lambda: _all_available(world, seats), 20, what="every seat available through the edge")
     await eventually(lambda: _reached_by_both(world, seats), 20, what="every seat qualified by both nodes")
     citizens = [await simulator("citizens1"), await simulator("citizens2")]
-    carrier = fleet.carrier_address(world.settings, "telkomsel")
-    numbers = [_number(i, 1) for i in range(4)]
+    carriers = [carrier.name for carrier in world.settings.carriers]  # one call from each of the six
+    numbers = [_number(i, 1) for i in range(len(carriers))]
     placed = {}
-    for i, number in enumerate(numbers):
-        placed[number] = await citizens[i % 2].call(
-            f"c{i}",
-            world.edge.target_uri(),
-            bind=carrier,
-            caller=number,
-            tone_hz=440,
-            record=tmp_path / f"c{i}.wav",
-            hangup_after=3,
-        )
-        await asyncio.sleep(0.3)
-    for i in range(len(numbers)):
-        ended = await citizens[i % 2].wait_call_state(f"c{i}", "DISCONNECTED", 30)
-        assert ended["code"] == 200, ended
-    calls = await eventually(lambda: _all_ended(world, numbers), 20, what="the four calls stored as ended")
+    for wave in (range(0, 3), range(3, 6)):  # fewer calls than seats at a time: the ring is never a wait for a seat
+        await eventually(lambda: _all_available(world, seats), 10, what="every seat available (wrap-up over)")
+        for i in wave:
+            placed[numbers[i]] = await citizens[i % 2].call(
+                f"c{i}",
+                world.edge.target_uri(),
+                bind=fleet.carrier_address(world.settings, carriers[i]),
+                caller=numbers[i],
+                tone_hz=440,
+                record=tmp_path / f"c{i}.wav",
+                hangup_after=3,
+            )
+            await asyncio.sleep(0.3)
+        for i in wave:
+            ended = await citizens[i % 2].wait_call_state(f"c{i}", "DISCONNECTED", 30)
+            assert ended["code"] == 200, ended
+    calls = await eventually(lambda: _all_ended(world, numbers), 20, what="the six calls stored as ended")
     assert {call.node for call in calls.values()} == set(NAMES), {n: c.node for n, c in calls.items()}
+    assert [calls[number].carrier for number in numbers] == carriers  # named by the edge from the source address
     for number, call in calls.items():
         assert call.id.startswith(f"{call.node}-") and call.seat in seats and call.connected_at is not None
     for i in range(len(numbers)):
@@ -206,7 +195,11 @@ async def test_carriers_calls_through_the_edge_reach_seats_on_both_nodes_with_au
     for i in range(4):
         number = _number(i, 2)
         direct[number] = await citizens[i % 2].call(
-            f"d{i}", f"sip:112@{n1.sip_host}:{n1.sip_port}", bind=carrier, caller=number, hangup_after=1
+            f"d{i}",
+            f"sip:112@{n1.sip_host}:{n1.sip_port}",
+            bind=fleet.carrier_address(world.settings, carriers[i]),
+            caller=number,
+            hangup_after=1,
         )
         await asyncio.sleep(0.3)
     straight = await eventually(lambda: _all_ended(world, list(direct)), 30, what="the direct calls ended")
@@ -382,6 +375,9 @@ async def test_a_controller_starting_while_a_node_is_dead_lists_that_nodes_calle
     n2 = world.nodes["n2"]
     await asyncio.to_thread(n2.start)
     await eventually(lambda: _nodes_down(world, []), 30, what="n2 linked again")
+    # and its dialplan hears the controller: a caller who arrives before the first heartbeat goes to the fallback
+    # queue, and the callers after him join him there (one line), none of them waiting for the controller
+    await eventually(lambda: _heartbeat_fresh(n2), 10, what="the controller's heartbeat on n2")
     await asyncio.to_thread(world.edge.rpc, "dispatcher.set_state", "ap", "1", _uri(world, "n2"))
     carriers = [c.address for c in world.settings.carriers]
     callers = []
@@ -426,6 +422,12 @@ async def test_a_controller_starting_while_a_node_is_dead_lists_that_nodes_calle
         f"\n[nodes dead at start] controller and n2 SIGKILLed together; the new controller listed n2's {len(on_n2)} "
         f"waiting callers {max(listed[n] for n in on_n2) - started:.2f} s after it was started"
     )
+
+
+async def _heartbeat_fresh(node: AsteriskHandle) -> bool:
+    globals_ = await asyncio.to_thread(node.rx, "dialplan show globals")  # ARI sets dialplan globals
+    found = re.search(rf"{heartbeat.VARIABLE}=(\d+)", globals_)
+    return found is not None and time.time() - int(found.group(1)) <= heartbeat.STALE_AFTER_S - 1
 
 
 def _uri(world: World, name: str) -> str:
