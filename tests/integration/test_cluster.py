@@ -35,6 +35,7 @@ from padang112.storage.repository import Repository
 from tests.chaos.crowd import Crowd, all_stored_ended
 from tests.chaos.test_standby_takeover import offered_twice
 from tests.fixtures.controller import eventually
+from tests.fixtures.nodes import nodes_toml
 from tests.integration.test_call_path import call_of
 from tests.slot import SLOT
 
@@ -49,17 +50,7 @@ PG_DIR = Path(f"/tmp/padang112-cluster-pg-slot{SLOT}")
 
 
 def _toml(state: Path) -> str:
-    nodes = "".join(
-        f"""
-[[nodes]]
-name = "{name}"
-ari_url = "http://127.0.0.1:{8084 + i + SHIFT}"
-ami_host = "127.0.0.1"
-ami_port = {5087 + 2 * i + SHIFT}
-sip = "127.0.0.1:{5086 + 2 * i + SHIFT}"
-"""
-        for i, name in enumerate(("n1", "n2"))
-    )
+    nodes = nodes_toml(("n1", "n2"), ari_port=8084 + SHIFT, sip_port=5086 + SHIFT)
     return f"""
 state_dir = "{state}"
 recordings_dir = "{state / "recordings"}"

@@ -41,6 +41,7 @@ from padang112.telephony import heartbeat
 from tests.fixtures.asterisk import AsteriskHandle, SippResult, finish_sipp, running_asterisk, start_sipp
 from tests.fixtures.controller import ControllerProcess, eventually
 from tests.fixtures.edge import EdgeHandle, running_edge
+from tests.fixtures.nodes import nodes_toml
 from tests.slot import SLOT
 
 pytestmark = pytest.mark.live
@@ -69,17 +70,7 @@ class World:
 
 
 def _toml(state: Path) -> str:
-    nodes = "".join(
-        f"""
-[[nodes]]
-name = "{name}"
-ari_url = "http://127.0.0.1:{8081 + i + SHIFT}"
-ami_host = "127.0.0.1"
-ami_port = {5081 + 2 * i + SHIFT}
-sip = "127.0.0.1:{5080 + 2 * i + SHIFT}"
-"""
-        for i, name in enumerate(NAMES)
-    )
+    nodes = nodes_toml(NAMES, ari_port=8081 + SHIFT, sip_port=5080 + SHIFT)
     return f"""
 state_dir = "{state}"
 recordings_dir = "{state / "recordings"}"
