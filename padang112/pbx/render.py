@@ -161,6 +161,9 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
             "variable": heartbeat.VARIABLE,
             "since_variable": heartbeat.SINCE_VARIABLE,
             "stale_s": heartbeat.STALE_AFTER_S,
+            # Stasis() retried every 0.5 s while no controller holds the app: past the heartbeat going stale and
+            # the watchdog's move (its second, and at most 2 s behind the caller before)
+            "app_tries": 2 * (heartbeat.STALE_AFTER_S + 3),
         },
         "prio_horizon_ds": fallback_priority_horizon(time.time()),
         "queue": {

@@ -125,6 +125,8 @@ async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts
     citizen = await simulator("citizen")
     target, trunk = fleet.target_uri(live_settings), fleet.carrier_address(live_settings, "telkomsel")
     answered_before = await prometheus.value('sum(padang112_call_answer_time_seconds_count{carrier="telkomsel"})') or 0
+    within_5s = 'sum(padang112_call_answer_time_seconds_bucket{carrier="telkomsel",le="5.0"})'
+    within_before = await prometheus.value(within_5s) or 0  # the session's earlier callers may have waited longer
     for n in range(3):
         await citizen.call(f"quick{n}", target, bind=trunk, caller=f"+62812000091{n}", hangup_after=3)
         await citizen.wait_call_state(f"quick{n}", "DISCONNECTED", 20)
@@ -134,13 +136,10 @@ async def test_prometheus_reads_answer_times_and_fires_the_waiting_caller_alerts
     await eventually(
         lambda: _at_least(prometheus, answered, answered_before + 3), 10, what="3 more answered calls in Prometheus"
     )
-    within_5s = 'sum(padang112_call_answer_time_seconds_bucket{carrier="telkomsel",le="5.0"})'
-    assert await prometheus.value(within_5s) >= answered_before + 3, "answered after 0.5 s: all in the 5 s bucket"
+    assert await prometheus.value(within_5s) >= within_before + 3, "answered after 0.5 s: all in the 5 s bucket"
     seconds = 'sum(padang112_call_answer_time_seconds_sum{carrier="telkomsel"})'
     mean = await prometheus.value(f"{seconds} / {answered}")
-    print(
-        f"\nPrometheus: {answered_before + 3:.0f} answered calls in the <=5 s bucket, mean time to answer {mean:.2f} s"
-    )
+    print(f"\nPrometheus: 3 more answered calls, all in the <=5 s bucket; mean time to answer {mean:.2f} s (session)")
 
     # the seat is busy with a long call; the next caller waits with no seat ready
     await citizen.call("long", target, bind=trunk, caller="+628120000920", hangup_after=40)

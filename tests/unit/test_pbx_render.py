@@ -148,11 +148,15 @@ def test_nothing_a_carrier_can_reach_routes_a_call_out(plan: dict[str, list[conf
         apps = {s.app for s in plan[ctx]} - ({"Originate"} if ctx == "emergency" else set())
         assert not apps & ROUTE_OUT, f"[{ctx}] uses {apps & ROUTE_OUT}"
     assert "Dial(" not in "".join(f"{s.app}({s.args})" for s in plan["from-carrier"])
-    # the controller only ever returns a channel to the dialplan explicitly: after Stasis it is hung up
+    # the controller only ever returns a channel to the dialplan explicitly: after Stasis it is hung up; a Stasis()
+    # that failed (no controller holds the app) is tried again, else the fallback queue: nowhere else
     emergency = plan["emergency"]
-    after = emergency[[s.app for s in emergency].index("Stasis") + 1 :]
-    assert [s.app for s in after] == ["Set", "GotoIf", "Goto", "Hangup"]
-    assert after[2].args == "emergency-fallback,s,1" and after[2].label == "fallback"
+    stasis = [s.app for s in emergency].index("Stasis")
+    after = emergency[stasis + 1 :]
+    assert [s.app for s in after] == ["GotoIf", "Set", "GotoIf", "Wait", "Goto", "Set", "Goto", "Hangup"]
+    assert after[0].args == '$["${STASISSTATUS}" = "SUCCESS"]?done' and after[-1].label == "done"
+    assert emergency[stasis].label == "app" and after[4].args == "app"
+    assert after[6].args == "emergency-fallback,s,1" and after[6].label == "fallback"
 
 
 def test_the_caller_hears_music_at_once_and_goes_to_the_fallback_when_the_heartbeat_is_stale(
