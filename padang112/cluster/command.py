@@ -178,25 +178,36 @@ def _postgres_up(settings: config.Settings) -> None:
     migrate.upgrade(settings.db_url)
 
 
-def _nodes_up(settings: config.Settings) -> None:
+def _nodes_up(settings: config.Settings) -> bool:
+    """Every node's Asterisk running; whether any had to be started."""
+    started = False
     for node in settings.nodes:
         node_settings = local.node_settings(settings, node)
+        started = started or not chroot.is_running(node_settings)
         if not chroot.installed(node_settings):
             say("asterisk: memasang chroot (sekali, beberapa menit) / installing the chroot (once, minutes)")
             if chroot.install(node_settings) != 0:
                 raise ClusterError("padang112 asterisk install failed (see above)")
         if chroot.start(node_settings) != 0:
             raise ClusterError(f"node {node.name}: Asterisk did not start (see above)")
+    return started
 
 
-def _edge_up(settings: config.Settings) -> None:
-    if _running_pid(settings, "edge", "kamailio") is not None:
+def _edge_up(settings: config.Settings, nodes_started: bool) -> None:
+    """The edge running, with every node active in its dispatcher. A node started again under a running edge must
+    stay active over two probes and a probe's timeout: the edge may still hold what it saw of the dead one."""
+    pid = _running_pid(settings, "edge", "kamailio")
+    steady = 0.0
+    if pid is not None:
         say("edge: sudah berjalan / already running")
-        return
-    pid = _spawn(settings, "edge", ["edge", "run"], {})
-    say(f"edge: dimulai / started (pid {pid}, SIP {settings.edge.address}:{settings.edge.port})")
+        if nodes_started:
+            steady = 2 * settings.edge.probe_interval_s + settings.edge.node_timeout_ms / 1000
+    else:
+        pid = _spawn(settings, "edge", ["edge", "run"], {})
+        say(f"edge: dimulai / started (pid {pid}, SIP {settings.edge.address}:{settings.edge.port})")
+    running = pid
     try:
-        control.wait_active(settings, lambda: _alive(pid), EDGE_READY_S)
+        control.wait_active(settings, lambda: _alive(running), EDGE_READY_S, steady_s=steady)
     except control.EdgeUnreachable as exc:
         raise ClusterError(f"edge: {exc}; see {_log(settings, 'edge')}") from None
     say("edge: semua node aktif / every node active")
@@ -219,14 +230,25 @@ def _controller_up(settings: config.Settings, controller: local.Controller) -> N
     say(f"{name}: {_role(readiness(settings, controller))}")
 
 
+def _every_node_linked(settings: config.Settings) -> None:
+    """Until the leader works every node (``/readyz`` names none down): a node started again is linked anew."""
+
+    def linked() -> bool:
+        answers = [readiness(settings, controller) for controller in local.controllers(settings)]
+        return any(_role(a) == "leader" and a.get("nodes_down") == [] for a in answers if a is not None)
+
+    _wait("the leader's link to every node", CONTROLLER_READY_S, linked, lambda: True, _log(settings, "controller-a"))
+    say("pemimpin terhubung ke semua node / the leader works every node")
+
+
 def up(settings: config.Settings) -> int:
     local.check(settings)
     started = time.monotonic()
     _postgres_up(settings)
-    _nodes_up(settings)
-    _edge_up(settings)
+    _edge_up(settings, nodes_started=_nodes_up(settings))
     for controller in local.controllers(settings):
         _controller_up(settings, controller)
+    _every_node_linked(settings)
     say(f"klaster siap dalam {time.monotonic() - started:.1f} s / the cluster is up")
     return status(settings)
 

@@ -41,14 +41,20 @@ def registered(settings: config.Settings) -> set[str]:
 
 
 def wait_active(
-    settings: config.Settings, running: Callable[[], bool], timeout_s: float, live: set[str] | None = None
+    settings: config.Settings,
+    running: Callable[[], bool],
+    timeout_s: float,
+    live: set[str] | None = None,
+    steady_s: float = 0.0,
 ) -> None:
-    """Until the dispatcher has the nodes ``live`` (URIs; None: all of them) active after their first probes.
+    """Until the dispatcher has the nodes ``live`` (URIs; None: all of them) active after their first probes, and
+    for ``steady_s`` in a row (a node just started again: the edge may not have probed it yet).
 
     Raises EdgeUnreachable when the edge stops ``running`` or ``timeout_s`` passes first.
     """
     deadline = time.monotonic() + timeout_s
     flags: dict[str, str] = {}
+    since: float | None = None  # when every wanted node was first seen active (this stretch)
     while time.monotonic() < deadline:
         if not running():
             raise EdgeUnreachable("Kamailio exited")
@@ -58,6 +64,10 @@ def wait_active(
             flags = {}
         wanted = set(flags) if live is None else live
         if flags and all(flags.get(uri, "").startswith("A") for uri in wanted):
-            return
+            since = time.monotonic() if since is None else since
+            if time.monotonic() - since >= steady_s:
+                return
+        else:
+            since = None
         time.sleep(0.1)
     raise EdgeUnreachable(f"the edge's nodes are not active after {timeout_s:g} s: {flags}")

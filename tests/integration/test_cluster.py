@@ -217,6 +217,23 @@ async def test_the_leader_killed_with_callers_waiting_on_both_nodes(
     assert f"controller-{leader}: standby" in up.stdout, up.stdout
 
 
+def test_up_starts_a_killed_node_again_and_returns_once_the_edge_and_the_leader_use_it(cluster: Cluster) -> None:
+    settings = cluster.settings
+    n2 = local.node_settings(settings, settings.nodes[1])
+    pid = chroot.pid(n2)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    while chroot.is_running(n2):
+        time.sleep(0.05)
+    down = cluster.cli("status")
+    assert down.returncode == command.EXIT_SOMETHING_DOWN and re.search(r"asterisk n2 +MATI / DOWN", down.stdout)
+    up = cluster.cli("up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert re.search(r"edge .*n\d aktif / active, n\d aktif / active", up.stdout), up.stdout  # its closing status
+    answers = [command.readiness(settings, c) for c in local.controllers(settings)]
+    assert [a.get("nodes_down") for a in answers if a and a.get("role") == "leader"] == [[]], answers
+
+
 def test_down_stops_every_part_and_keeps_the_data(cluster: Cluster) -> None:
     settings = cluster.settings
     pids = [cluster.pid(c.name) for c in local.controllers(settings)]
