@@ -262,10 +262,15 @@ def down(settings: config.Settings) -> int:
     for controller in leader_last:
         _stop_process(settings, f"controller-{controller.name}", "serve")
     _stop_process(settings, "edge", "kamailio")
-    for node in reversed(settings.nodes):
-        chroot.stop(local.node_settings(settings, node))
-    _server(settings).stop()
-    say("postgresql: berhenti / stopped (its data kept for the next `cluster up`)")
+    left = [node.name for node in reversed(settings.nodes) if chroot.stop(local.node_settings(settings, node)) != 0]
+    server = _server(settings)
+    server.stop()
+    if server.running():  # pg_ctl's own failure is in its log, not worth a traceback here
+        left.append(f"postgresql (see {server.log})")
+    else:
+        say("postgresql: berhenti / stopped (its data kept for the next `cluster up`)")
+    if left:
+        raise ClusterError(f"masih berjalan / still running: {', '.join(left)}")
     return 0
 
 
