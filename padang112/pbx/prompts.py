@@ -7,7 +7,9 @@ the same folder so that a channel with any other language (say "en") still finds
 Asterisk's language-less fallback. Referenced as ``padang112/<name>`` (dialplan) or
 ``sound:padang112/<name>`` (ARI).
 
-Only stdlib imports: the Docker image build runs ``python3 -m padang112.pbx.prompts <dir>`` without the
+It also cuts the switch's music on hold into the fallback queue's hold music (``cut_hold_music``).
+
+Only stdlib imports: the Docker image build runs ``python3 -m padang112.pbx.prompts ...`` without the
 project's dependencies.
 """
 
@@ -20,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import wave
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +31,12 @@ from padang112.pbx import prompt_texts
 MANIFEST = ".padang112-prompts.json"
 SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
 FOLDER = "padang112"
+MOH_DIR = PurePosixPath("/usr/share/asterisk/moh")  # asterisk-moh-opsound-wav: 8 kHz mono 16-bit WAV songs
+HOLD_MUSIC_DIR = PurePosixPath("/usr/share/asterisk/padang112-hold")
+# Asterisk plays the fallback queue's music class's announcement (please-hold) between two of its files: the
+# pieces' length is how often a caller waiting there is told to stay on the line (~30 s with the prompt).
+HOLD_PIECE_S = 25
+HOLD_MANIFEST = ".padang112-hold.json"
 
 
 def _fingerprint(text: str) -> str:
@@ -87,6 +96,48 @@ def generate(directory: Path, log: Callable[[str], None] = _print) -> list[str]:
     return done
 
 
+def cut_hold_music(source: Path, target: Path, log: Callable[[str], None] = _print) -> int:
+    """Cut every song in ``source`` into ``HOLD_PIECE_S`` pieces in ``target``; returns the pieces written (0: the
+    pieces there are already those). The fallback queue's music class plays please-hold between two pieces instead
+    of app_queue's periodic announcement, which blocked ringing: a seat that became free while a caller heard the
+    5.5 s announcement stayed idle until it ended (tests/chaos/test_duplicate_and_deaf_controller.py)."""
+    songs = sorted(source.glob("*.wav"))
+    if not songs:
+        raise RuntimeError(f"no music on hold in {source} (apt-get install asterisk-moh-opsound-wav)")
+    wanted = {"piece_s": HOLD_PIECE_S, "songs": {song.name: song.stat().st_size for song in songs}}
+    try:
+        if json.loads((target / HOLD_MANIFEST).read_text()) == wanted:
+            return 0
+    except (OSError, ValueError):
+        pass
+    # built beside the target and swapped in: test workers install side by side, and Asterisk may be reading it
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    written = 0
+    for song in songs:
+        with wave.open(str(song), "rb") as music:
+            params = music.getparams()
+            frames = HOLD_PIECE_S * params.framerate
+            while chunk := music.readframes(frames):
+                written += 1
+                with wave.open(str(building / f"{song.stem}-{written:03d}.wav"), "wb") as piece:
+                    piece.setparams(params)
+                    piece.writeframes(chunk)
+    (building / HOLD_MANIFEST).write_text(json.dumps(wanted, indent=1, sort_keys=True) + "\n")
+    for piece_path in building.iterdir():
+        piece_path.chmod(0o644)
+    building.chmod(0o755)
+    old = target.with_name(f".{target.name}-old-{os.getpid()}")
+    try:
+        if target.exists():
+            target.rename(old)
+        building.rename(target)
+    except OSError:  # another installer swapped the same pieces in at that instant
+        shutil.rmtree(building, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    log(f"cut {len(songs)} song(s) into {written} hold music piece(s) of {HOLD_PIECE_S} s in {target}")
+    return written
+
+
 def resolve_in_root(root: Path, inner: PurePosixPath) -> Path:
     """Host path of ``inner`` inside the chroot ``root``, following symlinks as the chroot would see them.
 
@@ -114,10 +165,12 @@ def resolve_in_root(root: Path, inner: PurePosixPath) -> Path:
 
 
 def install(root: Path, log: Callable[[str], None] = _print) -> Path:
-    """Generate the prompts straight into the chroot's shared sounds directory; returns that directory."""
+    """Generate the prompts straight into the chroot's shared sounds directory, and the fallback queue's hold
+    music; returns the prompts' directory."""
     lang = prompt_texts.LANGUAGE
     target = resolve_in_root(root, SOUNDS_DIR / lang / FOLDER)
     generate(target, log)
+    cut_hold_music(resolve_in_root(root, MOH_DIR), resolve_in_root(root, HOLD_MUSIC_DIR), log)
     # language-less fallback link: sounds/padang112 -> <lang>/padang112
     link = resolve_in_root(root, SOUNDS_DIR) / FOLDER
     wanted = f"{lang}/{FOLDER}"
@@ -128,11 +181,15 @@ def install(root: Path, log: Callable[[str], None] = _print) -> Path:
     return target
 
 
-if __name__ == "__main__":  # used by asterisk/Dockerfile: python3 -m padang112.pbx.prompts <sounds dir>
-    if len(sys.argv) != 2:
-        print("usage: python3 -m padang112.pbx.prompts <asterisk sounds dir>", file=sys.stderr)
+if __name__ == "__main__":  # used by asterisk/Dockerfile
+    if len(sys.argv) != 4:
+        print(
+            "usage: python3 -m padang112.pbx.prompts <asterisk sounds dir> <music on hold dir> <hold music dir>",
+            file=sys.stderr,
+        )
         sys.exit(2)
     sounds = Path(sys.argv[1])
+    cut_hold_music(Path(sys.argv[2]), Path(sys.argv[3]))
     generate(sounds / prompt_texts.LANGUAGE / FOLDER)
     fallback = sounds / FOLDER
     if not fallback.exists():

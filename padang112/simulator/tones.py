@@ -12,7 +12,8 @@ tone do not smear the result:
   two equally loud tones, about ``2 / block_samples`` for white noise, 0.0 for silence);
 - ``tone_seconds``: how long the tone dominates (blocks whose own level is at least ``min_level``);
 - ``contains_tone``: either of the two above passes a threshold;
-- ``is_silent``: RMS below a threshold in dBFS.
+- ``is_silent``: RMS below a threshold in dBFS;
+- ``prompt_at``: where a known voice prompt was heard (its loudness contour matched, not its frequencies).
 """
 
 from __future__ import annotations
@@ -206,3 +207,29 @@ def first_tone_at(
         if run == need:
             return (i + 1 - need) * size / audio.rate
     return None
+
+
+def _contour(audio: Audio, block_s: float) -> list[float]:
+    """Log loudness per block: speech's syllables and pauses, which survive the codecs of a phone line."""
+    return [math.log(math.sqrt(sum(x * x for x in block) / len(block)) + 1e-4) for block in _blocks(audio, block_s)]
+
+
+def _standardised(values: list[float]) -> list[float]:
+    mean = sum(values) / len(values)
+    centred = [v - mean for v in values]
+    spread = math.sqrt(sum(c * c for c in centred))
+    return [c / spread for c in centred] if spread > 0 else [0.0] * len(values)
+
+
+def prompt_at(path: str | Path, prompt: str | Path, min_match: float = 0.9, block_s: float = 0.02) -> float | None:
+    """Seconds into the recording where ``prompt`` (a WAV of the voice prompt the switch plays) was heard: where
+    the prompt's loudness contour correlates best with the recording's, if at least ``min_match`` (1.0: the same
+    contour); None if nowhere. Music and other prompts stay far below 0.9."""
+    wanted = _standardised(_contour(read_wav(prompt), block_s))
+    heard = _contour(read_wav(path), block_s)
+    best, at = min_match, None
+    for start in range(len(heard) - len(wanted) + 1):
+        match = sum(w * h for w, h in zip(wanted, _standardised(heard[start : start + len(wanted)]), strict=True))
+        if match >= best:
+            best, at = match, start * block_s
+    return at

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from padang112 import config
+from padang112.pbx import prompt_texts, prompts
 from padang112.simulator import fleet, tones
 from padang112.simulator.client import Simulator
 from tests.fixtures.controller import eventually
@@ -51,6 +52,12 @@ class Caller:
         """Monotonic time this caller was put through to a seat."""
         after = self.put_through_after()
         return None if after is None or self.answered is None else self.answered + after
+
+    def heard_prompt_at(self, root: Path, name: str) -> float | None:
+        """Seconds from being answered to hearing the switch's voice prompt ``name`` (None: never); ``root`` is
+        the switch's chroot."""
+        folder = prompts.resolve_in_root(root, prompts.SOUNDS_DIR / prompt_texts.LANGUAGE / prompts.FOLDER)
+        return tones.prompt_at(self.record, folder / f"{name}.wav") if self.record.exists() else None
 
     def worst_gap(self) -> float:
         """Longest silence this caller heard while waiting (from answer until put through, or the end)."""

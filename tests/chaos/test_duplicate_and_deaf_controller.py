@@ -79,7 +79,8 @@ async def test_a_controller_stopped_for_20_s_strands_nobody(
     """At the stop: d0 talks with seat A (the caller leaves after 6 s, the call taker after 8 s), seat B rings for d1
     (its phone answers after 3 s, into a controller that does not listen: B is stuck until the controller is back
     and hangs that leg up), d2 waits. d3 dials 1 s into the stop. Seat A, free at 8 s, serves d1 and d2 through the
-    fallback queue while the controller is stopped; d3 follows, in arrival order, whoever puts it through."""
+    fallback queue while the controller is stopped; d3 follows, in arrival order, whoever puts it through. In the
+    fallback queue the music tells them to hold on."""
     seat_a, seat_b = seat_pool(2)
     await seat_phones([seat_a], answer_after=0.3, hangup_after=8.0, tone_hz=1000)
     await seat_phones([seat_b], answer_after=3.0, hangup_after=30.0, tone_hz=1000)  # its answer is stranded
@@ -121,6 +122,11 @@ async def test_a_controller_stopped_for_20_s_strands_nobody(
     assert new_answered <= 3.0
     assert sorted(waiting, key=lambda n: served[n] or 0) == waiting
     assert (served["d1"] or 0) < resumed, "d1 waited for the controller instead of the fallback queue"
+    # seat A, free again at about 17.6 s (d1's 8 s and its 1 s wrap-up), must not sit idle while d2 hears a reminder
+    assert (served["d2"] or 0) < resumed, "d2 waited for the controller although seat A was free"
+    # moved to the fallback queue at about 6 s, d3 is told to hold on by its music (5.5 s after its answer at 1 s)
+    told = await asyncio.to_thread(callers["d3"].heard_prompt_at, asterisk.layout.root, "please-hold")
+    assert told is not None and told < (callers["d3"].put_through_after() or 0), told
 
     await all_stored_ended(repo, numbers, 40, "every call stored as ended")
     states = await repo.seat_states()

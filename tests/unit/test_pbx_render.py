@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from padang112 import config
-from padang112.pbx import confparse, render
+from padang112.pbx import confparse, prompts, render
 from padang112.pbx.layout import layout
 from padang112.telephony import heartbeat
 
@@ -246,13 +246,16 @@ def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answe
         "joinempty": "yes",
         "leavewhenempty": "no",
         "retry": "1",
-        "musicclass": "default",
+        "musicclass": render.FALLBACK_MUSIC_CLASS,
         "announce-position": "no",
-        "periodic-announce": "padang112/please-hold",
         "timeout": str(int(main_settings.calls.ring_timeout_s)),
-        "periodic-announce-frequency": str(int(main_settings.calls.position_announce_s)),
     }
     assert {k: q.get(k) for k in expected} == expected
+    # app_queue's periodic announcement keeps a free seat from ringing while it plays: the music says it instead
+    assert q.get("periodic-announce") is None
+    music = confparse.one(confparse.parse(files["musiconhold.conf"]), render.FALLBACK_MUSIC_CLASS)
+    assert music.get("announcement") == "padang112/please-hold"
+    assert music.get("directory") == str(prompts.HOLD_MUSIC_DIR) and music.get("mode") == "files"
 
 
 def test_the_controllers_ari_connections_fit_in_the_switchs_http_sessions(files: dict[str, str]) -> None:

@@ -162,3 +162,23 @@ def test_first_tone_at_tells_when_the_call_taker_was_put_through(tmp_path: Path)
     path = _concat(tmp_path / "all.wav", [music, seat])
     assert tones.first_tone_at(path, 1000) == pytest.approx(2.0, abs=0.06)
     assert tones.first_tone_at(music, 1000) is None
+
+
+def _spoken(path: Path, rate: int, syllables: list[float], seed: int) -> Path:
+    """A stand-in for a voice prompt: bursts of noisy vowels of the given lengths, with pauses between them."""
+    parts = []
+    for i, length in enumerate(syllables):
+        parts.append(write_wav(path.with_name(f"{path.stem}-s{i}.wav"), rate, [220, 660], length, 0.3, noise=0.05))
+        parts.append(write_wav(path.with_name(f"{path.stem}-p{i}.wav"), rate, [], 0.08 + 0.05 * (i % 3), seed=seed))
+    return concat(path, rate, *parts)
+
+
+def test_a_voice_prompt_is_found_where_it_was_heard_between_music_and_not_where_it_was_not(tmp_path: Path) -> None:
+    rate = 8000
+    prompt = _spoken(tmp_path / "hold.wav", rate, [0.2, 0.35, 0.15, 0.3, 0.25, 0.4, 0.2], seed=2)
+    other = _spoken(tmp_path / "other.wav", rate, [0.4, 0.15, 0.15, 0.35, 0.2, 0.2, 0.3], seed=3)
+    music = write_wav(tmp_path / "music.wav", rate, [330, 392, 494], 3.0, amp=0.2, noise=0.02)
+    heard = concat(tmp_path / "heard.wav", rate, music, prompt, music)
+    assert tones.prompt_at(heard, prompt) == pytest.approx(3.0, abs=0.04)
+    assert tones.prompt_at(heard, other) is None
+    assert tones.prompt_at(concat(tmp_path / "none.wav", rate, music, other, music), prompt) is None
