@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from padang112.domain.calls import ALLOWED, CallState
 from padang112.domain.events import CallTransition, RecordingStarted
-from padang112.telephony.fallback_import import fallback_events, parse_fallback_calls
+from padang112.storage import Repository
+from padang112.telephony.fallback_import import (
+    FORGET_AT_ONCE,
+    fallback_events,
+    import_fallback_calls,
+    parse_fallback_calls,
+)
 
 
 def b64(text: str) -> str:
@@ -70,3 +79,48 @@ def test_a_fallback_call_cut_off_by_a_crash_ends_when_the_switch_started_again()
     assert talking.end == waiting.end == datetime.fromtimestamp(1796250790, UTC)
     assert [e.to_state for e in fallback_events(talking, "/rec") if isinstance(e, CallTransition)][-1] == "ended"
     assert [e.to_state for e in fallback_events(waiting, "/rec") if isinstance(e, CallTransition)][-1] == "abandoned"
+
+
+class SwitchNotes:
+    """The switch's database as AMI's DBGetTree reads it (families of key -> value), and a clean-up that fails for
+    some calls as a switch under load does."""
+
+    def __init__(self, notes: dict[str, dict[str, str]], failing: set[str]) -> None:
+        self.notes = notes
+        self.failing = failing
+        self.at_once = self.most_at_once = 0
+
+    async def db_tree(self, family: str) -> dict[str, str]:
+        return dict(self.notes.get(family, {}))
+
+    async def forget(self, uniqueid: str) -> None:
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        await asyncio.sleep(0.01)
+        self.at_once -= 1
+        if uniqueid in self.failing:
+            raise ConnectionError("409 channel fbforget-... already exists")
+        for family in self.notes.values():
+            family.pop(uniqueid, None)
+
+
+async def test_a_clean_up_that_fails_for_one_call_neither_stops_the_others_nor_loses_that_one(
+    engine: AsyncEngine,
+) -> None:
+    """40 callers the fallback queue let go during a surge; deleting the notes of the 3rd fails twice."""
+    uids = [f"1796.{n}" for n in range(1, 41)]
+    start = {u: f"17962508{n:02d}|xl|{b64(f'+62817000{n:04d}')}|{b64('')}|112|{u}" for n, u in enumerate(uids)}
+    end = {u: f"17962509{n:02d}|TIMEOUT||" for n, u in enumerate(uids)}
+    switch = SwitchNotes({"p112fb": start, "p112fb_end": end}, failing={uids[2]})
+    repo = Repository(engine)
+
+    async def round_() -> int:
+        return await import_fallback_calls(switch, repo, "/rec", switch.forget)  # type: ignore[arg-type]
+
+    assert await round_() == 40  # every call stored (on the call-back list), the failed clean-up notwithstanding
+    assert set(switch.notes["p112fb"]) == {uids[2]} and switch.most_at_once == FORGET_AT_ONCE
+    assert await round_() == 0  # the notes left are a no-op to import again
+    switch.failing.clear()
+    assert await round_() == 0 and switch.notes["p112fb"] == {}
+    stored = [await repo.get_call(u) for u in uids]
+    assert all(c is not None and c.state == "abandoned" for c in stored)
