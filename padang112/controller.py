@@ -28,7 +28,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,6 +66,24 @@ SUSPENDED = "suspended"  # the refusal of a request while this controller may no
 FLUSH_BEFORE_RECONCILE_S = 5.0  # a reconcile waits this long for the room's earlier events to be stored
 WRITES_ON_STOP_S = 5.0  # stop() waits this long for its events to be stored
 FIRST_CONTACT_S = 3.0  # a node not linked this long after the start is probed (several nodes)
+
+
+async def together(*steps: Awaitable[Any]) -> list[Any]:
+    """Run ``steps`` at the same time, their results in order; the first failure cancels the others and is raised
+    (``asyncio.gather`` alone would leave them running)."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _nothing_noted() -> frozenset[str]:
+    """The fallback notes of a node whose AMI is not connected: none known."""
+    return frozenset()
 
 
 class Controller:
@@ -287,27 +305,18 @@ class Controller:
             await self._probe(link)
 
     async def _on_connect(self, link: NodeLink) -> None:
-        """Subscribe to the seats' registrations and device states, then resync from the node: with one node the
-        whole room, with several only this node's calls (the others' go on untouched)."""
-        app = self.settings.asterisk.app
-        sources = [f"endpoint:PJSIP/{s}" for s in self.settings.seats]
-        sources += [f"deviceState:PJSIP/{s}" for s in self.settings.seats]
-        await subscribe(link.ari, app, sources)
-        snapshot = await live_snapshot(link.ari, app, set(self.settings.seats))
-        link.switch_started = snapshot.switch_started
+        """Resync from the node: with one node the whole room, with several only this node's calls (the others' go
+        on untouched). What the switch has, what the database holds and the fallback dialplan's notes are read at
+        the same time: each is a round trip to another process, and one after the other they were most of a
+        reconnection's time on a loaded machine (up to 0.25 s of the frozen-link chaos test's)."""
         several = len(self.links) > 1
-        # what the room decided before is stored first (after a database outage: the events that waited for it),
-        # so the stored open calls and seat states below are the room's own last word
-        await asyncio.wait_for(self.writer.flushed(), FLUSH_BEFORE_RECONCILE_S)
-        open_calls = await self._open_calls_on(link) if several else await self.repo.open_calls()
-        paused = {
-            seat: reason or ""
-            for seat, (state, reason, _) in (await self.repo.seat_states()).items()
-            if state == "paused"
-        }
+        snapshot, (open_calls, paused, stored), noted = await together(
+            self._switch_now(link),
+            self._stored_now(link, several),
+            fallback_notes(link.ami) if link.ami.connected else _nothing_noted(),
+        )
+        link.switch_started = snapshot.switch_started
         in_use = tuple(sorted(seat for seat, used in snapshot.devices_in_use.items() if used))
-        noted = await fallback_notes(link.ami) if link.ami.connected else frozenset()
-        stored = await self.repo.open_recordings()
         recordings = {call: names for call, names in stored.items() if call in open_calls}
         self.post(
             c.Reconcile(
@@ -325,6 +334,30 @@ class Controller:
             placed = await self._placed_everywhere(link, snapshot)
             for line in self.lines:
                 line.reconcile(placed, paused)
+
+    async def _switch_now(self, link: NodeLink) -> Snapshot:
+        """Subscribe to the seats' registrations and device states (first: none is missed between the two), then
+        read the node's snapshot."""
+        app = self.settings.asterisk.app
+        sources = [f"endpoint:PJSIP/{s}" for s in self.settings.seats]
+        sources += [f"deviceState:PJSIP/{s}" for s in self.settings.seats]
+        await subscribe(link.ari, app, sources)
+        return await live_snapshot(link.ari, app, set(self.settings.seats))
+
+    async def _stored_now(
+        self, link: NodeLink, several: bool
+    ) -> tuple[dict[str, str], dict[str, str], dict[str, tuple[str, ...]]]:
+        """The open calls (this node's, with several), the paused seats with their reasons, the open recordings."""
+        # what the room decided before is stored first (after a database outage: the events that waited for it),
+        # so the stored open calls and seat states below are the room's own last word
+        await asyncio.wait_for(self.writer.flushed(), FLUSH_BEFORE_RECONCILE_S)
+        open_calls, states, recordings = await together(
+            self._open_calls_on(link) if several else self.repo.open_calls(),
+            self.repo.seat_states(),
+            self.repo.open_recordings(),
+        )
+        paused = {seat: reason or "" for seat, (state, reason, _) in states.items() if state == "paused"}
+        return open_calls, paused, recordings
 
     async def _placed_everywhere(self, link: NodeLink, snapshot: Snapshot) -> Snapshot:
         """The lines' channels and bridges on every node that answers now (their calls may be on any node): the

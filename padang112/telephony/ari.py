@@ -16,15 +16,18 @@ from typing import Any
 import aiohttp
 
 from padang112.cluster.fence import UNFENCED, Fence, Fenced
+from padang112.telephony.reconnect import Reconnect
 
 log = logging.getLogger(__name__)
 
 PING_S = 2.0  # WebSocket ping after this long without a frame; the pong must come within half of it
-CONNECT_TIMEOUT_S = 1.0
-MAX_BACKOFF_S = 0.5  # /readyz must turn green within 2 s of the link coming back
+CONNECT_TIMEOUT_S = 1.0  # longer than reconnect.MAX_S: the next attempt after a timeout starts at once
 ECHO_S = 1.0  # a user event to ourselves this often: proof that the app's events still reach this WebSocket
-DEAF_S = 3.0  # no frame for this long on an open WebSocket: deaf (e.g. another connection took the app)
-FIRST_FRAME_S = 1.5  # a new connection's first echo not heard this long after reading began: deaf at once
+DEAF_S = 3.0  # no frame for this long on an open WebSocket (a new one: since it opened): deaf
+# Asterisk hands a user event to the app's socket before it answers the POST: a new connection whose first echo was
+# answered and which heard nothing this long after the answer gets nothing of the app (another socket has it)
+FIRST_ECHO_S = 0.5
+ECHO_ANSWERED, ECHO_NO_APP = "answered", "no app"  # Asterisk's answers to an echo ("" when none came)
 ECHO_EVENT = "p112-echo"
 APP_REPLACED_EVENT = "ApplicationReplaced"  # what Asterisk tells the socket whose app another socket just took
 SUBSCRIBE_BATCH = 100  # Asterisk refuses 128 or more event sources in one subscription request
@@ -118,23 +121,31 @@ async def subscribe(ari: AriClient, app: str, sources: list[str]) -> None:
         await ari.post(f"/applications/{app}/subscription", eventSource=",".join(batch))
 
 
+CLOSED_TYPES = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+
+
 class AppTaken(Exception):
     """Another WebSocket took the app (Asterisk said so): this connection will hear nothing more."""
 
 
 class AriListener:
-    """Keeps one WebSocket to ARI open, reconnecting with backoff.
+    """Keeps one WebSocket to ARI open, reconnecting with backoff (``reconnect.py``).
 
-    ``on_connect`` runs after each (re)connection, before events are read, so the caller can resync
-    from the switch instead of assuming an empty one.
+    ``on_connect`` runs after each (re)connection once the connection has heard its first frame, before the other
+    events are read, so the caller can resync from the switch instead of assuming an empty one.
 
     An open socket is not proof that events flow: Asterisk gives an app's events to its newest WebSocket, so a
     stale connection attempt completing later (a link that froze and came back) takes them. Asterisk says so to
     the socket it left (``ApplicationReplaced``): the listener reconnects at once, which takes the app back
     (backing off if it is taken again and again). In case that notice is lost too, every ``ECHO_S`` the listener
-    sends the app a user event (the first at once); with no frame for ``DEAF_S`` (on a new connection, no first
-    frame within ``FIRST_FRAME_S``) it is deaf (``hearing`` is False, so no heartbeat is written and ``/readyz``
-    is red) and reconnects. ``app_lost`` counts both ways of losing the app, for the ops team.
+    sends the app a user event; with no frame for ``DEAF_S`` it is deaf (``hearing`` is False, so no heartbeat is
+    written and ``/readyz`` is red) and reconnects. A new connection sends its first echo at once and waits for a
+    first frame before the resync: none within ``FIRST_ECHO_S`` of Asterisk's answer to that echo (at once if
+    Asterisk answers that the app has no socket; ``DEAF_S`` after the opening if no answer comes) and it is deaf,
+    without a resync for nothing. That is what the thaw of a frozen link brings: Asterisk then completes the
+    attempts given up during the freeze, one of them takes the app, and closing it leaves the app without a socket
+    and this connection without a notice (found only by the echo's 1 s tick, 1.5 s after the resync: ready 2.3-3.1 s
+    after the thaw). ``app_lost`` counts both ways of losing the app, for the ops team.
     """
 
     def __init__(
@@ -154,7 +165,9 @@ class AriListener:
         self._reading = False  # the resync after a (re)connection is over and frames are read
         self.app_lost = {"replaced": 0, "deaf": 0}
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._opened_at: float | None = None  # monotonic time this try's connection opened (None: it did not)
         self._dropping: asyncio.Task[bool] | None = None
+        self.reconnect = Reconnect()
 
     @property
     def hearing(self) -> bool:
@@ -166,26 +179,35 @@ class AriListener:
         return self.connected and self._heard and time.monotonic() - self._heard_at <= DEAF_S
 
     async def run(self) -> None:
-        backoff, fenced = 0.2, ""
+        fenced = ""
         while True:
+            started = time.monotonic()
+            self._opened_at = None
+            failure = ""
             try:
                 await self._session_once()
-                backoff, fenced = 0.2, ""
+                fenced = ""
             except asyncio.CancelledError:
                 raise
             except AppTaken:
-                log.warning("ARI app taken by another WebSocket; taking it back in %.1f s", backoff)
+                failure = "app taken by another WebSocket; taking it back"
             except Fenced as exc:  # a suspended leader: it connects again once it may act (cluster/leadership.py)
                 if str(exc).split(":")[0] != fenced:
                     log.warning("ARI not connected: %s", exc)
                 fenced = str(exc).split(":")[0]
             except (TimeoutError, aiohttp.ClientError, OSError, AriError) as exc:
-                log.warning("ARI connection failed: %s %s (retry in %.1f s)", type(exc).__name__, exc, backoff)
+                failure = f"connection failed: {type(exc).__name__} {exc}"
             if self.connected:
                 self.connected = False
                 self.on_disconnect()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            now = time.monotonic()
+            if self._opened_at is None:
+                wait = self.reconnect.failed(now - started)
+            else:
+                wait = self.reconnect.lost(now - self._opened_at)
+            if failure:
+                log.warning("ARI %s (again in %.1f s)", failure, wait)
+            await asyncio.sleep(wait)
 
     async def _session_once(self) -> None:
         assert self.client._liveness is not None
@@ -197,16 +219,20 @@ class AriListener:
         async with await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S) as ws:
             self._ws = ws
             self.connected = True
-            self._heard_at = time.monotonic()
+            self._opened_at = self._heard_at = time.monotonic()
             self._heard = False
             self._reading = False
             log.info("ARI connected (app %s)", self.client.app)
-            echo = asyncio.create_task(self._echo(ws), name="ari-echo")
-            try:
-                await self.on_connect()
-                await self._read(ws)
-            finally:
-                echo.cancel()
+            early = await self._first_frames(ws)
+            if early is not None:
+                echo = asyncio.create_task(self._echo(ws), name="ari-echo")
+                try:
+                    await self.on_connect()
+                    for event in early:
+                        self.on_event(event)
+                    await self._read(ws)
+                finally:
+                    echo.cancel()
         log.warning("ARI WebSocket closed")
 
     def drop(self) -> None:
@@ -215,50 +241,103 @@ class AriListener:
         if self._ws is not None and not self._ws.closed:
             self._dropping = asyncio.get_running_loop().create_task(self._ws.close(), name="ari-drop")
 
+    async def _send_echo(self) -> str:
+        """One echo: ``ECHO_ANSWERED`` (the event is on the app's socket, ours or not), ``ECHO_NO_APP`` (Asterisk
+        has no such app: no socket holds it), or "" (no answer: timed out, the link, a fence)."""
+        try:
+            await asyncio.wait_for(
+                self.client.post_liveness(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
+            )
+        except AriError as exc:
+            log.debug("echo refused: %s", exc)
+            return ECHO_NO_APP if exc.status == 404 else ""
+        except (TimeoutError, aiohttp.ClientError, OSError, Fenced) as exc:
+            log.debug("echo not sent: %s", exc)
+            return ""
+        return ECHO_ANSWERED
+
+    async def _first_frames(self, ws: aiohttp.ClientWebSocketResponse) -> list[dict[str, Any]] | None:
+        """Send the first echo and read until a first frame: the events read meanwhile (handed on after the
+        resync), or None when the WebSocket closed or is deaf (then closed here)."""
+        held: list[dict[str, Any]] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DEAF_S
+        echo = asyncio.create_task(self._send_echo(), name="ari-first-echo")
+        try:
+            async with asyncio.timeout_at(deadline) as limit:
+
+                def answered(sent: asyncio.Task[str]) -> None:
+                    if sent.cancelled() or limit.expired() or not sent.result():
+                        return
+                    grace = FIRST_ECHO_S if sent.result() == ECHO_ANSWERED else 0.0
+                    limit.reschedule(min(deadline, loop.time() + grace))
+
+                echo.add_done_callback(answered)
+                try:
+                    while not self._heard:
+                        msg = await ws.receive()
+                        if msg.type in CLOSED_TYPES:
+                            return None
+                        event = self._frame(msg)
+                        if event is not None:
+                            held.append(event)
+                finally:
+                    echo.remove_done_callback(answered)
+        except TimeoutError:
+            log.warning(
+                "ARI deaf: no frame %.1f s after connecting (its echo: %s); reconnecting",
+                DEAF_S - (deadline - loop.time()),
+                (echo.done() and not echo.cancelled() and echo.result()) or "no answer",
+            )
+            self.app_lost["deaf"] += 1
+            await ws.close()
+            return None
+        return held
+
     async def _echo(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """The first echo at once (hearing it makes the connection count), then one every ``ECHO_S``. A leader that
-        may no longer act (its lease could not be renewed) closes the WebSocket: Asterisk then finds the app inactive
-        and the dialplan's fallback takes new callers at once; connecting again later brings a reconcile."""
+        """An echo every ``ECHO_S`` after the first (sent by ``_first_frames``). A leader that may no longer act
+        (its lease could not be renewed) closes the WebSocket: Asterisk then finds the app inactive and the
+        dialplan's fallback takes new callers at once; connecting again later brings a reconcile."""
         while not ws.closed:
-            if not self.client.fence.valid():
-                log.warning("ARI: pengendali tidak boleh bertindak, WebSocket ditutup / may not act: WebSocket closed")
-                await ws.close()
-                return
-            try:
-                await asyncio.wait_for(
-                    self.client.post_liveness(f"/events/user/{ECHO_EVENT}", application=self.client.app), ECHO_S
-                )
-            except (TimeoutError, aiohttp.ClientError, OSError, AriError, Fenced) as exc:
-                log.debug("echo not sent: %s", exc)
             slept = time.monotonic()
             await asyncio.sleep(ECHO_S)
             if time.monotonic() - slept > ECHO_S + 1.0:  # this process was stopped: its silence, not the app's
                 self._heard_at = time.monotonic()
             silent = time.monotonic() - self._heard_at
-            # a connection that never heard its own echo lost the app to another one at once: no need to wait
-            if self._reading and silent > (DEAF_S if self._heard else FIRST_FRAME_S):
+            if self._reading and silent > DEAF_S:
                 log.warning("ARI deaf: no event for %.1f s on an open WebSocket; reconnecting", silent)
                 self.app_lost["deaf"] += 1
                 await ws.close()
                 return
+            if not self.client.fence.valid():
+                log.warning("ARI: pengendali tidak boleh bertindak, WebSocket ditutup / may not act: WebSocket closed")
+                await ws.close()
+                return
+            await self._send_echo()
+
+    def _frame(self, msg: aiohttp.WSMessage) -> dict[str, Any] | None:
+        """A frame heard: the app's event it carries (None for our echo and what is not an event)."""
+        self._heard_at = time.monotonic()
+        self._heard = True
+        if msg.type != aiohttp.WSMsgType.TEXT:
+            return None
+        try:
+            event: dict[str, Any] = json.loads(msg.data)
+        except ValueError:
+            log.error("ARI sent a frame that is not JSON: %r", msg.data[:200])
+            return None
+        if event.get("type") == APP_REPLACED_EVENT:
+            self._heard = False  # not hearing from now on: no heartbeat, /readyz red until it is back
+            self.app_lost["replaced"] += 1
+            raise AppTaken
+        return None if event.get("eventname") == ECHO_EVENT else event
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self._heard_at = time.monotonic()  # the resync (on_connect) is over: from now on a silence means deafness
         self._reading = True
         async for msg in ws:
-            self._heard_at = time.monotonic()
-            self._heard = True
-            if msg.type == aiohttp.WSMsgType.TEXT:
-                try:
-                    event = json.loads(msg.data)
-                except ValueError:
-                    log.error("ARI sent a frame that is not JSON: %r", msg.data[:200])
-                    continue
-                if event.get("type") == APP_REPLACED_EVENT:
-                    self._heard = False  # not hearing from now on: no heartbeat, /readyz red until it is back
-                    self.app_lost["replaced"] += 1
-                    raise AppTaken
-                if event.get("eventname") != ECHO_EVENT:
-                    self.on_event(event)
-            elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            if msg.type == aiohttp.WSMsgType.ERROR:
                 break
+            event = self._frame(msg)
+            if event is not None:
+                self.on_event(event)
