@@ -25,7 +25,6 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import hops
 import pyspy
 from stack import Stack, bench_settings, bench_stack, percentile
 
@@ -84,21 +84,10 @@ def parse_stat(text: str) -> tuple[int, int]:
 
 
 def udp_payloads(pcap: bytes) -> Iterator[tuple[float, int, int, bytes]]:
-    """(time, source port, destination port, payload) of each IPv4 UDP packet of a classic pcap file
-    (Ethernet as tcpdump writes for ``lo``, or Linux cooked capture)."""
-    magic = struct.unpack_from("<I", pcap)[0]
-    scale = 1e-9 if magic == 0xA1B23C4D else 1e-6
-    link = {1: 14, 113: 16}[struct.unpack_from("<I", pcap, 20)[0]]
-    offset = 24
-    while offset + 16 <= len(pcap):
-        sec, frac, size, _ = struct.unpack_from("<IIII", pcap, offset)
-        packet = pcap[offset + 16 : offset + 16 + size]
-        offset += 16 + size
-        if len(packet) < link + 28 or packet[link] >> 4 != 4 or packet[link + 9] != 17:
-            continue
-        udp = link + (packet[link] & 0x0F) * 4
-        sport, dport = struct.unpack_from("!HH", packet, udp)
-        yield sec + frac * scale, sport, dport, packet[udp + 8 :]
+    """(time, source port, destination port, payload) of each IPv4 UDP packet of a classic pcap file."""
+    for t, proto, sport, dport, payload in hops.ip_payloads(pcap):
+        if proto == 17:
+            yield t, sport, dport, payload
 
 
 def setup_times(pcap: bytes, sip_port: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -234,9 +223,10 @@ def sipp_failed(stat_file: Path) -> int:
 
 
 @contextlib.contextmanager
-def capture(port: int, path: Path) -> Iterator[None]:
-    """tcpdump of the instance's SIP traffic on loopback (kernel timestamps) while the block runs."""
-    cmd = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-B", "8192", "-w", str(path), f"udp port {port}"]
+def capture(port: int, ari_port: int, path: Path) -> Iterator[None]:
+    """tcpdump of the instance's SIP and ARI traffic on loopback (kernel timestamps) while the block runs."""
+    what = f"udp port {port} or tcp port {ari_port}"
+    cmd = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-B", "16384", "-w", str(path), what]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # listening before the first call
     try:
@@ -292,7 +282,7 @@ async def run_step(
     if profile is not None and stack.controller_pid is not None:
         spy = pyspy.start(stack.controller_pid, profile / f"{system}-{rate:g}.txt", duration)
     lags_before = await commit_lags(stack) if system == "padang112" else None
-    with capture(settings.asterisk.sip_port, work / "sip.pcap"):
+    with capture(settings.asterisk.sip_port, settings.asterisk.http_port, work / "sip.pcap"):
         before = {name: usage(pid)[0] for name, pid in procs.items()}
         carriers = settings.carriers
         callers = []
@@ -303,7 +293,8 @@ async def run_step(
         for proc in callers:
             await asyncio.to_thread(proc.wait, duration + hold + 120)
         after = {name: usage(pid) for name, pid in procs.items()}
-    sent, rang = setup_times((work / "sip.pcap").read_bytes(), settings.asterisk.sip_port)
+    captured = (work / "sip.pcap").read_bytes()
+    sent, rang = setup_times(captured, settings.asterisk.sip_port)
     delays = [(rang[n] - sent[n]) * 1000 for n in numbers if n in sent and n in rang]
     failed = sum(max(0, sipp_failed(work / f"{c.address}.csv")) for c in carriers)
     failed += sum(1 for n in numbers if n not in sent)  # never left SIPp
@@ -326,6 +317,10 @@ async def run_step(
         load,
         lags,
     )
+    if system == "padang112":
+        calls = hops.hop_times(captured, settings.asterisk.sip_port, settings.asterisk.http_port)
+        ours = {n: calls[n] for n in numbers if n in calls}
+        print(f"[load] {system} {rate:g}/s, hop by hop:\n{hops.hop_table(ours)}", flush=True)
     if spy is not None:
         await asyncio.to_thread(spy.wait, 30)
         assert profile is not None

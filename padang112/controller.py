@@ -50,7 +50,7 @@ from padang112.stats import queries
 from padang112.storage.repository import EventWriter, Repository
 from padang112.telephony.ari import AriClient, subscribe
 from padang112.telephony.dial_policy import DialPolicy
-from padang112.telephony.executor import ChannelMedia, EffectRunner
+from padang112.telephony.executor import ChannelMedia, EffectRunner, seat_legs_first
 from padang112.telephony.fallback_import import fallback_notes, forget_over_ari, import_fallback_calls
 from padang112.telephony.lines import Line, event_channel, translate
 from padang112.telephony.node_link import PROBE_TIMEOUT_S, NodeLink
@@ -570,12 +570,15 @@ class Controller:
         return refused
 
     def _apply(self, decision: Decision) -> None:
+        """Nothing here waits: the events' write, the subscribers' wake-ups (a call taker's screen-pop) and the
+        effects' lanes (a seat's leg first) are only scheduled, in that order; the writer's own work for the batch
+        comes after the lanes' first requests are written."""
         if decision.events:
             task = asyncio.create_task(self.writer.write(list(decision.events)), name="store-events")
             self._writes.add(task)
             task.add_done_callback(self._write_done)
             self._notify(decision.events)
-        for effect in decision.effects:
+        for effect in seat_legs_first(decision.effects):
             self.runner.submit(effect)
 
     def _with_screen_pop(self, event: DomainEvent) -> DomainEvent:

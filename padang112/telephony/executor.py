@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from padang112.domain import commands as c
@@ -56,6 +56,14 @@ def effect_lane(effect: fx.Effect) -> str:
     if isinstance(effect, fx.Hangup) and parse_leg(effect.channel) is not None:
         return effect.channel
     return effect.call_id
+
+
+def seat_legs_first(effects: Iterable[fx.Effect]) -> list[fx.Effect]:
+    """One decision's effects in the order their lanes are started: those of seats' legs first, so the seat's
+    originate is written before the caller's answer and greeting requests (each a few hundred microseconds of the
+    event loop), which the ring must not wait for (issue 15). Each lane keeps its own order: the sort is stable and
+    by lane."""
+    return sorted(effects, key=lambda e: parse_leg(effect_lane(e)) is None)
 
 
 class ChannelMedia:

@@ -10,7 +10,7 @@ import pytest
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
 from padang112.telephony.ari import AriError, subscribe
-from padang112.telephony.executor import ChannelMedia, EffectRunner
+from padang112.telephony.executor import ChannelMedia, EffectRunner, seat_legs_first
 
 
 class FakeAri:
@@ -220,3 +220,29 @@ async def test_ringing_a_seat_does_not_wait_behind_the_callers_answer_and_greeti
     ari.release.set()
     await r.drain(1.0)
     assert ari.requests[-1][1] == "/channels/c1/play/greet-c1"
+
+
+async def test_a_decisions_seat_leg_is_placed_before_the_callers_answer_and_greeting_are_written() -> None:
+    """Issue 15: one decision's effects (a caller's arrival: answer, ring, greeting), the seat's originate first;
+    each lane in its own order."""
+    ari = FakeAri()
+    r = runner(ari)
+    leg = "leg-c1-seat01-1"
+    for effect in seat_legs_first(
+        [
+            fx.Answer("c1", "c1"),
+            fx.RingSeat("c1", "seat01", leg, "0812", "", 15.0),
+            fx.StartTimer("ring:" + leg, 15.0, c.RingTimeout("c1", "seat01", leg)),
+            fx.PlayPrompts("c1", "c1", ("padang112/greeting",)),
+            fx.Hangup("c1", leg, "caller_gone"),
+        ]
+    ):
+        r.submit(effect)
+    await r.drain(1.0)
+    assert [(m, p) for m, p, _ in ari.requests] == [
+        ("POST", f"/channels/{leg}"),
+        ("DELETE", f"/channels/{leg}"),  # the leg's lane in its own order
+        ("POST", "/channels/c1/answer"),
+        ("POST", "/channels/c1/play/greet-c1"),
+    ]
+    await r.close()

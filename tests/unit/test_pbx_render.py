@@ -454,11 +454,26 @@ def test_written_configuration_is_not_world_readable(
 
 
 def test_each_caller_notes_who_arrived_just_before_it_under_a_lock(plan: dict[str, list[confparse.Step]]) -> None:
-    """The watchdog keeps arrival order by waiting for P112_PREV: it must be exactly the previous caller's channel."""
-    args = [s.args for s in plan["emergency"]]
+    """The watchdog keeps arrival order by waiting for P112_PREV: it must be exactly the previous caller's channel.
+    The caller's watchdog notes it (its first steps, before its loop), not the caller: LOCK() costs a channel ~10 ms
+    of autoservice, which the caller's way to the seat must not pay (issue 15)."""
+    args = [s.args for s in plan["p112-watchdog"]]
     lock = args.index("P112_LOCKED=${LOCK(p112-arrival)}")
+    assert args[lock - 2 : lock] == ["P112_CALLER=PJSIP/${EXTEN}", "P112_SEEN_BRIDGED=0"]
     assert args[lock + 1 : lock + 4] == [
         'P112_PREV=${IF($["${GLOBAL(P112_LAST_ARRIVAL)}" = ""]?none:${GLOBAL(P112_LAST_ARRIVAL)})}',
-        "GLOBAL(P112_LAST_ARRIVAL)=${CHANNEL(name)}",
+        "GLOBAL(P112_LAST_ARRIVAL)=${P112_CALLER}",
         "P112_LOCKED=${UNLOCK(p112-arrival)}",
     ]
+    assert lock < args.index("1")  # before the first Wait(1)
+    emergency = [s.args for s in plan["emergency"]]
+    assert not [a for a in emergency if "LOCK(" in a or "P112_LAST_ARRIVAL" in a or a.startswith("P112_PREV")]
+    assert [s.args for s in plan["p112-watchdog"] if s.app == "Answer"] == [",i"]  # no 500 ms wait for audio
+
+
+def test_the_caller_is_answered_without_waiting_for_his_first_audio_frame(
+    plan: dict[str, list[confparse.Step]],
+) -> None:
+    """Answer() waits up to 500 ms for the caller's first frame: a silent caller or a carrier that sends no audio
+    before he speaks would wait that long for the seat (issue 15); "i" answers and goes on at once."""
+    assert [s.args for s in plan["emergency"] if s.app == "Answer"] == [",i"]
