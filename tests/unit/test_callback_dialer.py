@@ -4,6 +4,7 @@ restart an attempt still talking on the switch is adopted and anything less is c
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from padang112.callbacks.store import CallbackError, CallbackStore
 from padang112.domain import commands as c
 from padang112.domain.room import Policy, Room
 from padang112.domain.seats import SeatState
+from padang112.telephony import callback_dialer
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.lines import translate
@@ -166,6 +168,78 @@ async def test_an_attempt_rings_the_seat_then_dials_the_caller_then_bridges_reco
     assert kinds(runner.done[6:]) == ["Hangup", "Hangup", "DestroyBridge"]
     assert (await store.get(item.id)).state.value == "done"
     assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
+
+
+class NotingStore(CallbackStore):
+    """The store, noting in a trail shared with the desk when an attempt's outcome is committed; ``hold`` (if
+    given) keeps that write waiting, as a database that does not answer."""
+
+    def __init__(self, engine, clock, trail: list[str], hold: asyncio.Event | None = None) -> None:
+        super().__init__(engine, clock)
+        self.trail, self.hold = trail, hold
+
+    async def attempt_ended(self, callback_id: int, outcome: str):
+        if self.hold is not None:
+            await self.hold.wait()
+        item = await super().attempt_ended(callback_id, outcome)
+        self.trail.append(f"item {item.state.value}")
+        return item
+
+
+class NotingDesk(Desk):
+    def __init__(self, trail: list[str]) -> None:
+        super().__init__()
+        self.trail = trail
+
+    def post(self, cmd: c.Command) -> None:
+        self.trail.append(f"seat {type(cmd).__name__}")
+        super().post(cmd)
+
+
+async def _connected(store: CallbackStore, desk: Desk) -> tuple[CallbackDialer, Recorder, str, str]:
+    """An attempt of ``store``'s first item, its two legs up and bridged: the dialer, its runner and the legs."""
+    item = await store.abandoned("c1", "+6281234500009", "xl", 300)
+    runner = Recorder()
+    dialer = CallbackDialer(runner, DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    await dialer.place(item.id, "rina", "seat01")
+    seat_leg = runner.done[0].channel
+    await feed(dialer, stasis("StasisStart", seat_leg))
+    caller_leg = runner.done[-1].channel
+    await feed(dialer, stasis("StasisStart", caller_leg))
+    return dialer, runner, seat_leg, caller_leg
+
+
+@pytest.mark.parametrize("ended", ["caller", "seat"])
+async def test_an_ended_call_back_is_finished_on_the_list_before_its_seat_is_given_back(
+    engine, clock: FakeClock, ended: str
+) -> None:
+    """A supervisor never sees the seat free (``Siap``) while its call-back is still ``Tersambung``: the item's
+    outcome is committed first (the live restart test read the item in between, 10-60 ms under load)."""
+    trail: list[str] = []
+    dialer, runner, seat_leg, caller_leg = await _connected(NotingStore(engine, clock, trail), NotingDesk(trail))
+    trail.clear()
+    await feed(dialer, stasis("ChannelDestroyed", caller_leg if ended == "caller" else seat_leg, cause=16))
+    assert trail == ["item done", "seat SeatReady"]
+
+
+async def test_a_database_slow_to_take_the_outcome_keeps_the_seat_out_of_the_queue_only_so_long(
+    engine, clock: FakeClock, monkeypatch
+) -> None:
+    monkeypatch.setattr(callback_dialer, "SEAT_BACK_WITHIN_S", 0.05)
+    trail: list[str] = []
+    hold = asyncio.Event()
+    store = NotingStore(engine, clock, trail, hold)
+    hold.set()  # the attempt is made normally
+    desk = NotingDesk(trail)
+    dialer, runner, seat_leg, caller_leg = await _connected(store, desk)
+    hold.clear()  # then the database stops answering
+    trail.clear()
+    closing = asyncio.create_task(feed(dialer, stasis("ChannelDestroyed", caller_leg, cause=16)))
+    await asyncio.sleep(0.2)
+    assert trail == ["seat SeatReady"] and desk.room.seats["seat01"].state is SeatState.AVAILABLE
+    hold.set()  # it answers again: the outcome is stored after all
+    await closing
+    assert trail == ["seat SeatReady", "item done"]
 
 
 async def test_a_busy_caller_puts_the_item_back_with_its_outcome(engine, clock: FakeClock) -> None:
