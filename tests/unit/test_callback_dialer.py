@@ -263,8 +263,8 @@ async def test_after_a_restart_a_call_back_still_talking_is_adopted_and_ends_nor
     legs = f"cb-{item.id}-seat-ab1", f"cb-{item.id}-caller-ab1"
     bridge = f"bridge-cb-{item.id}-ab1"
     await fresh._reconcile(snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {})
-    assert fresh.runner.done == []  # nothing touched: the two talk on
-    assert desk.posted == [c.SeatPause("seat01", "callback")]  # and the seat stays out of the queue
+    assert fresh.runner.done == [] and desk.posted == []  # nothing touched: the two talk on
+    assert desk.room.seats["seat01"].reason == "callback"  # the seat stays out of the queue (the room kept it)
     await feed(fresh, stasis("StasisEnd", legs[0]))
     assert kinds(fresh.runner.done) == ["Hangup", "Hangup", "DestroyBridge"]
     assert (await store.get(item.id)).state.value == "done"
@@ -287,3 +287,43 @@ async def test_after_a_restart_a_half_made_call_back_is_closed_and_the_seat_give
     stored = await store.get(item.id)
     assert (stored.state.value, stored.last_outcome) == ("open", "failed")
     assert desk.posted == [c.SeatReady("seat01")]
+
+
+async def test_a_call_back_ended_between_the_snapshot_and_the_reconcile_is_not_adopted(
+    engine, clock: FakeClock
+) -> None:
+    """The caller hangs up while the restarted controller reconciles: the end of the leg reaches the line before its
+    reconcile, whose snapshot still shows the two legs talking. Adopted, the call-back would stay ``connected`` and
+    its seat paused for good (nothing more is reported of a leg already gone)."""
+    store, item, runner, desk, dialer = await _taken(engine, clock)
+    await store.connected(item.id, "/rec/callback-1-1.wav")
+    fresh = CallbackDialer(Recorder(), DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    legs = f"cb-{item.id}-seat-ab1", f"cb-{item.id}-caller-ab1"
+    bridge = f"bridge-cb-{item.id}-ab1"
+    await feed(fresh, stasis("ChannelDestroyed", legs[1], cause=16))  # before the reconcile: no attempt yet
+    await fresh._reconcile(
+        snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {"seat01": "callback"}
+    )
+    assert [(type(e).__name__, getattr(e, "channel", getattr(e, "bridge", None))) for e in fresh.runner.done] == [
+        ("Hangup", legs[0]),
+        ("DestroyBridge", bridge),
+    ]
+    assert (await store.get(item.id)).state.value == "done"  # the caller was reached
+    assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
+
+
+class FailingStore(CallbackStore):
+    async def active(self):
+        raise OSError("database unreachable")
+
+
+async def test_a_reconcile_that_fails_gives_the_call_back_seats_back(engine, clock: FakeClock) -> None:
+    """The room keeps a seat paused ``callback`` across a restart for the call-back line to decide; a line that
+    cannot (its list unreadable) gives it back rather than leave it out of the queue."""
+    desk = Desk()
+    desk.decide(c.SeatReserve("seat01", "callback"))
+    store = FailingStore(engine, clock)
+    fresh = CallbackDialer(Recorder(), DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    with pytest.raises(OSError):
+        await fresh._reconcile(snapshot(), {"seat01": "callback"})
+    assert desk.posted == [c.SeatReady("seat01")] and desk.room.seats["seat01"].state is SeatState.AVAILABLE
