@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from padang112.domain import commands as c
 from padang112.domain import effects as fx
+from padang112.domain.callback_attempt import PAUSE_REASON as CALLBACK_PAUSE
 from padang112.domain.calls import Call, CallState
 from padang112.domain.events import CallTransition, RecordingFinished, RecordingStarted, SeatTransition
 from padang112.domain.naming import bridge_id, recording_name
@@ -26,6 +27,12 @@ from padang112.domain.seats import SET_BY_PERSON, SeatState
 
 if TYPE_CHECKING:
     from padang112.domain.room import Decision, Room
+
+# The pauses a resync keeps: a person's, and a call-back's. Whether a call-back still talks only the call-back line
+# knows (its channels are not the room's): its reconcile, right after this one, gives the seat back unless it adopts
+# the call. Made available here instead, the seat would show free (and be unpaused in the fallback queue) while its
+# call taker still talks, until the line paused it again.
+KEPT_PAUSES = SET_BY_PERSON | {CALLBACK_PAUSE}
 
 
 def reconcile(room: Room, cmd: c.Reconcile, at: datetime, out: Decision) -> None:
@@ -200,7 +207,7 @@ def _resync_seats(room: Room, cmd: c.Reconcile, busy: dict[str, str], at: dateti
         reason = None
         if seat.id in busy:
             target, seat.call_id = SeatState.BUSY, busy[seat.id]
-        elif cmd.paused.get(seat.id) in SET_BY_PERSON:
+        elif cmd.paused.get(seat.id) in KEPT_PAUSES:
             target, reason = SeatState.PAUSED, cmd.paused[seat.id]
         elif seat.registered and (seat.signed_in or room.policy.auto_ready_on_register):
             target = SeatState.AVAILABLE

@@ -34,8 +34,9 @@ class PauseReason(str, enum.Enum):
     PHONE_FAILING = "phone_failing"  # set by the controller after the phone refused calls several times in a row
 
 
-# Pauses a person chose; the others (not responding, a call-back attempt) are the controller's and do not
-# outlive it: a restarted controller starts those seats afresh.
+# Pauses a person chose; the others (not responding, a failing phone) are the controller's and do not outlive it: a
+# restarted controller starts those seats afresh. A call-back's pause is kept, for the call-back line to decide
+# (``domain/reconcile.py``).
 SET_BY_PERSON = frozenset({PauseReason.BREAK.value, PauseReason.TRAINING.value, PauseReason.TECHNICAL.value})
 
 

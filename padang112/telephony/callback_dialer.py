@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from padang112.domain import numbering
 from padang112.domain.callback_attempt import CHANNEL_PREFIX, PAUSE_REASON
 from padang112.domain.callbacks import DAILY_CAP_WINDOW, CallbackState, callable_number, lost_caller
 from padang112.domain.events import CallTransition, DomainEvent
-from padang112.domain.legs import LegFact
+from padang112.domain.legs import LegFact, LegGone
 from padang112.domain.line_ids import split
 from padang112.storage.outage import log_failure
 from padang112.storage.repository import Repository
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CHANNEL_PREFIX", "CallbackDialer", "callback_view"]
 CALLER_ID = '"112 Kota Padang" <112>'
+GONE_KEPT = 256  # legs reported gone while no attempt of ours held them: the newest, for the next reconcile
+SEAT_BACK_WITHIN_S = 3.0  # an ended attempt's seat waits at most this long for its outcome to be stored
 
 
 class Seats(Protocol):
@@ -86,6 +89,7 @@ class CallbackDialer:
         self._attempts: dict[str, ca.Attempt] = {}  # by both leg ids
         self._items: dict[int, Callback] = {}  # the item of each live attempt
         self._numbers: dict[str, tuple[str, str]] = {}  # call id -> (number, carrier) while the call lives
+        self._gone: deque[str] = deque(maxlen=GONE_KEPT)  # see _on
         self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
 
     # ---- inputs ------------------------------------------------------------------------------------------
@@ -209,6 +213,10 @@ class CallbackDialer:
         attempt = self._attempts.get(fact.channel)
         if attempt is not None:
             await self._carry_out(attempt.on(fact))
+        elif isinstance(fact, LegGone):
+            # After a (re)connection a leg can end between the switch's snapshot and its reconcile here: its end
+            # comes first, for no attempt yet. Remembered, so the reconcile does not adopt a call already over.
+            self._gone.append(fact.channel)
 
     async def _carry_out(self, actions: list[ca.Action]) -> None:
         for action in actions:
@@ -244,7 +252,13 @@ class CallbackDialer:
         self._changed(await self.store.connected(item.id, path))
 
     async def _close(self, close: ca.Close) -> None:
-        """End the attempt once: hang up what is left, store the outcome, give the seat back."""
+        """End the attempt once: hang up what is left, store the outcome, then give the seat back.
+
+        In that order: a seat shown free (``Siap``) never has its call-back still ``connected`` on the list (the
+        seat's transition was stored first and read before the item's outcome, 10-60 ms apart under load). A
+        database that does not take the outcome within ``SEAT_BACK_WITHIN_S`` does not keep the call taker out of
+        the queue longer: the seat is given back then and the outcome stored when the database takes it.
+        """
         legs = close.legs
         for leg in (legs.seat_leg, legs.caller_leg):
             self._attempts.pop(leg, None)
@@ -252,8 +266,13 @@ class CallbackDialer:
         await self.runner.perform_quietly(fx.DestroyBridge(legs.bridge, legs.bridge))
         self._items.pop(legs.item, None)
         log.info("callback %s attempt ended: %s", legs.item, close.outcome)
-        self.desk.post(c.SeatReady(close.seat))
-        self._changed(await self.store.attempt_ended(legs.item, close.outcome))
+        stored = asyncio.ensure_future(self.store.attempt_ended(legs.item, close.outcome))
+        try:
+            if not (await asyncio.wait({stored}, timeout=SEAT_BACK_WITHIN_S))[0]:
+                log.warning("callback %s: outcome not stored yet, seat %s given back first", legs.item, close.seat)
+        finally:  # stored, failed, late or cancelled: the seat is given back
+            self.desk.post(c.SeatReady(close.seat))
+        self._changed(await stored)
 
     def _track(self, attempt: ca.Attempt, item: Callback) -> None:
         self._attempts[attempt.legs.seat_leg] = self._attempts[attempt.legs.caller_leg] = attempt
@@ -261,6 +280,19 @@ class CallbackDialer:
 
     # ---- after a (re)connection ---------------------------------------------------------------------------
     async def _reconcile(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
+        try:
+            await self._resync(snapshot, paused)
+        except Exception:  # the room kept these seats paused for this reconcile: none stays out of the queue
+            for seat in self._paused_for_callback(paused):
+                self.desk.post(c.SeatReady(seat))
+            raise
+
+    def _paused_for_callback(self, paused: dict[str, str]) -> list[str]:
+        """Seats stored as paused ``callback`` that no attempt of this process holds."""
+        busy = {a.seat for a in self._attempts.values()}
+        return [seat for seat, reason in paused.items() if reason == PAUSE_REASON and seat not in busy]
+
+    async def _resync(self, snapshot: Snapshot, paused: dict[str, str]) -> None:
         live_ids = {ch.id for ch in snapshot.placed}
         known = {id(a): a for a in self._attempts.values()}.values()  # a reconnection: attempts this process runs
         for attempt in list(known):
@@ -275,17 +307,15 @@ class CallbackDialer:
         live = [
             ca.LiveLeg(ch.id, ch.up, ch.bridge)
             for ch in snapshot.placed
-            if split(ch.id, CHANNEL_PREFIX) is not None and ch.id not in self._attempts
+            if split(ch.id, CHANNEL_PREFIX) is not None and ch.id not in self._attempts and ch.id not in self._gone
         ]
-        busy = {a.seat for a in self._attempts.values()}
-        seats = [seat for seat, reason in paused.items() if reason == PAUSE_REASON and seat not in busy]
+        seats = self._paused_for_callback(paused)
         kept = {a.legs.bridge for a in self._attempts.values()}
         bridges = [b for b in snapshot.bridges if b not in kept]
         plan = ca.reconcile(live, bridges, {i: str(item.seat) for i, item in taken.items()}, seats)
         for attempt in plan.adopted:
             self._track(attempt, taken[attempt.legs.item])
-            log.info("callback %s: still talking on the switch, adopted", attempt.legs.item)
-            self.desk.post(c.SeatPause(attempt.seat, PAUSE_REASON))  # the room restores only a person's pauses
+            log.info("callback %s: still talking on the switch, adopted", attempt.legs.item)  # its seat stays paused
         for channel in plan.hang_up:
             await self.runner.perform_quietly(fx.Hangup(channel, channel, "reconciled"))
         for bridge in plan.destroy:

@@ -4,6 +4,7 @@ restart an attempt still talking on the switch is adopted and anything less is c
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from padang112.callbacks.store import CallbackError, CallbackStore
 from padang112.domain import commands as c
 from padang112.domain.room import Policy, Room
 from padang112.domain.seats import SeatState
+from padang112.telephony import callback_dialer
 from padang112.telephony.callback_dialer import CallbackDialer
 from padang112.telephony.dial_policy import DialPolicy
 from padang112.telephony.lines import translate
@@ -168,6 +170,78 @@ async def test_an_attempt_rings_the_seat_then_dials_the_caller_then_bridges_reco
     assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
 
 
+class NotingStore(CallbackStore):
+    """The store, noting in a trail shared with the desk when an attempt's outcome is committed; ``hold`` (if
+    given) keeps that write waiting, as a database that does not answer."""
+
+    def __init__(self, engine, clock, trail: list[str], hold: asyncio.Event | None = None) -> None:
+        super().__init__(engine, clock)
+        self.trail, self.hold = trail, hold
+
+    async def attempt_ended(self, callback_id: int, outcome: str):
+        if self.hold is not None:
+            await self.hold.wait()
+        item = await super().attempt_ended(callback_id, outcome)
+        self.trail.append(f"item {item.state.value}")
+        return item
+
+
+class NotingDesk(Desk):
+    def __init__(self, trail: list[str]) -> None:
+        super().__init__()
+        self.trail = trail
+
+    def post(self, cmd: c.Command) -> None:
+        self.trail.append(f"seat {type(cmd).__name__}")
+        super().post(cmd)
+
+
+async def _connected(store: CallbackStore, desk: Desk) -> tuple[CallbackDialer, Recorder, str, str]:
+    """An attempt of ``store``'s first item, its two legs up and bridged: the dialer, its runner and the legs."""
+    item = await store.abandoned("c1", "+6281234500009", "xl", 300)
+    runner = Recorder()
+    dialer = CallbackDialer(runner, DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    await dialer.place(item.id, "rina", "seat01")
+    seat_leg = runner.done[0].channel
+    await feed(dialer, stasis("StasisStart", seat_leg))
+    caller_leg = runner.done[-1].channel
+    await feed(dialer, stasis("StasisStart", caller_leg))
+    return dialer, runner, seat_leg, caller_leg
+
+
+@pytest.mark.parametrize("ended", ["caller", "seat"])
+async def test_an_ended_call_back_is_finished_on_the_list_before_its_seat_is_given_back(
+    engine, clock: FakeClock, ended: str
+) -> None:
+    """A supervisor never sees the seat free (``Siap``) while its call-back is still ``Tersambung``: the item's
+    outcome is committed first (the live restart test read the item in between, 10-60 ms under load)."""
+    trail: list[str] = []
+    dialer, runner, seat_leg, caller_leg = await _connected(NotingStore(engine, clock, trail), NotingDesk(trail))
+    trail.clear()
+    await feed(dialer, stasis("ChannelDestroyed", caller_leg if ended == "caller" else seat_leg, cause=16))
+    assert trail == ["item done", "seat SeatReady"]
+
+
+async def test_a_database_slow_to_take_the_outcome_keeps_the_seat_out_of_the_queue_only_so_long(
+    engine, clock: FakeClock, monkeypatch
+) -> None:
+    monkeypatch.setattr(callback_dialer, "SEAT_BACK_WITHIN_S", 0.05)
+    trail: list[str] = []
+    hold = asyncio.Event()
+    store = NotingStore(engine, clock, trail, hold)
+    hold.set()  # the attempt is made normally
+    desk = NotingDesk(trail)
+    dialer, runner, seat_leg, caller_leg = await _connected(store, desk)
+    hold.clear()  # then the database stops answering
+    trail.clear()
+    closing = asyncio.create_task(feed(dialer, stasis("ChannelDestroyed", caller_leg, cause=16)))
+    await asyncio.sleep(0.2)
+    assert trail == ["seat SeatReady"] and desk.room.seats["seat01"].state is SeatState.AVAILABLE
+    hold.set()  # it answers again: the outcome is stored after all
+    await closing
+    assert trail == ["seat SeatReady", "item done"]
+
+
 async def test_a_busy_caller_puts_the_item_back_with_its_outcome(engine, clock: FakeClock) -> None:
     store, item, runner, desk, dialer = await _taken(engine, clock)
     seat_leg = runner.done[0].channel
@@ -189,8 +263,8 @@ async def test_after_a_restart_a_call_back_still_talking_is_adopted_and_ends_nor
     legs = f"cb-{item.id}-seat-ab1", f"cb-{item.id}-caller-ab1"
     bridge = f"bridge-cb-{item.id}-ab1"
     await fresh._reconcile(snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {})
-    assert fresh.runner.done == []  # nothing touched: the two talk on
-    assert desk.posted == [c.SeatPause("seat01", "callback")]  # and the seat stays out of the queue
+    assert fresh.runner.done == [] and desk.posted == []  # nothing touched: the two talk on
+    assert desk.room.seats["seat01"].reason == "callback"  # the seat stays out of the queue (the room kept it)
     await feed(fresh, stasis("StasisEnd", legs[0]))
     assert kinds(fresh.runner.done) == ["Hangup", "Hangup", "DestroyBridge"]
     assert (await store.get(item.id)).state.value == "done"
@@ -213,3 +287,43 @@ async def test_after_a_restart_a_half_made_call_back_is_closed_and_the_seat_give
     stored = await store.get(item.id)
     assert (stored.state.value, stored.last_outcome) == ("open", "failed")
     assert desk.posted == [c.SeatReady("seat01")]
+
+
+async def test_a_call_back_ended_between_the_snapshot_and_the_reconcile_is_not_adopted(
+    engine, clock: FakeClock
+) -> None:
+    """The caller hangs up while the restarted controller reconciles: the end of the leg reaches the line before its
+    reconcile, whose snapshot still shows the two legs talking. Adopted, the call-back would stay ``connected`` and
+    its seat paused for good (nothing more is reported of a leg already gone)."""
+    store, item, runner, desk, dialer = await _taken(engine, clock)
+    await store.connected(item.id, "/rec/callback-1-1.wav")
+    fresh = CallbackDialer(Recorder(), DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    legs = f"cb-{item.id}-seat-ab1", f"cb-{item.id}-caller-ab1"
+    bridge = f"bridge-cb-{item.id}-ab1"
+    await feed(fresh, stasis("ChannelDestroyed", legs[1], cause=16))  # before the reconcile: no attempt yet
+    await fresh._reconcile(
+        snapshot((legs[0], True, bridge), (legs[1], True, bridge), bridges=(bridge,)), {"seat01": "callback"}
+    )
+    assert [(type(e).__name__, getattr(e, "channel", getattr(e, "bridge", None))) for e in fresh.runner.done] == [
+        ("Hangup", legs[0]),
+        ("DestroyBridge", bridge),
+    ]
+    assert (await store.get(item.id)).state.value == "done"  # the caller was reached
+    assert desk.room.seats["seat01"].state is SeatState.AVAILABLE
+
+
+class FailingStore(CallbackStore):
+    async def active(self):
+        raise OSError("database unreachable")
+
+
+async def test_a_reconcile_that_fails_gives_the_call_back_seats_back(engine, clock: FakeClock) -> None:
+    """The room keeps a seat paused ``callback`` across a restart for the call-back line to decide; a line that
+    cannot (its list unreadable) gives it back rather than leave it out of the queue."""
+    desk = Desk()
+    desk.decide(c.SeatReserve("seat01", "callback"))
+    store = FailingStore(engine, clock)
+    fresh = CallbackDialer(Recorder(), DialPolicy({}, {"xl"}, always), store, desk, lambda m: None, 300, 30, "/rec")
+    with pytest.raises(OSError):
+        await fresh._reconcile(snapshot(), {"seat01": "callback"})
+    assert desk.posted == [c.SeatReady("seat01")] and desk.room.seats["seat01"].state is SeatState.AVAILABLE
