@@ -105,9 +105,22 @@ class StasisTranslator:
             return []
         return [c.SeatLegRinging(leg[0], leg[1], channel["id"])]
 
+    def _ChannelHangupRequest(self, event: dict[str, Any]) -> list[c.Command]:
+        """A caller's or an agency leg's end; a seat leg's end is taken from its ``StasisEnd`` or
+        ``ChannelDestroyed`` instead. Asterisk publishes the hang-up request from the SIP thread that took the
+        phone's BYE (or its refusal), with the channel as it was at that moment, while the channel's own thread
+        reads the answer queued before it: a phone that answers and hangs up at once has its BYE right behind its
+        200 OK, and under load the request came first, the leg still "Ringing" and with no cause, then "Up" and
+        ``StasisStart`` (CI classed that drop ``unknown``). ``StasisEnd`` follows ``StasisStart`` on the
+        application's own path and ``ChannelDestroyed`` is the channel's last word: both come after the answer
+        was read, so the room has seen it, and ``ChannelDestroyed`` carries the refusal's cause as well (17 for
+        486). ``tests/unit/test_seat_leg_endings.py`` replays each order."""
+        if parse_leg(event["channel"]["id"]) is not None:
+            return []
+        return self._gone(event)
+
     # The first of these for a channel does the work; the room ignores the repeats.
     _ChannelDestroyed = _gone
-    _ChannelHangupRequest = _gone
 
     def _PlaybackFinished(self, event: dict[str, Any]) -> list[c.Command]:
         playback = event["playback"]

@@ -142,8 +142,8 @@ def test_a_recorded_inbound_call_and_its_seat_leg_translate_to_the_rooms_command
         c.CallerHungUp(call),  # the caller hung up; the repeats are ignored by the room
         c.CallerHungUp(call),
         c.CallerHungUp(call),
-        # the room hung the (answered) leg up itself (ARI DELETE), then: cleared
-        c.SeatLegHungUp(call, "seat06", leg, 32, answered=True),
+        # the room hung the (answered) leg up itself (ARI DELETE, cause 32): a seat leg's hang-up request says
+        # nothing (it may come before the answer, test_seat_leg_endings.py); its destruction: cleared
         c.SeatLegHungUp(call, "seat06", leg, 16, answered=True),
     ]
 
