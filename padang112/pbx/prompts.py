@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import wave
+from array import array
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -33,9 +34,15 @@ SOUNDS_DIR = PurePosixPath("/usr/share/asterisk/sounds")
 FOLDER = "padang112"
 MOH_DIR = PurePosixPath("/usr/share/asterisk/moh")  # asterisk-moh-opsound-wav: 8 kHz mono 16-bit WAV songs
 HOLD_MUSIC_DIR = PurePosixPath("/usr/share/asterisk/padang112-hold")
+SONGS, PIECES = "songs", "pieces"  # its two folders: the default music class's, the fallback queue's
 # Asterisk plays the fallback queue's music class's announcement (please-hold) between two of its files: the
 # pieces' length is how often a caller waiting there is told to stay on the line (~30 s with the prompt).
 HOLD_PIECE_S = 25
+# The packaged songs end in up to 9 s of silence (and some start with 0.7-0.9 s): a caller on hold must never hear
+# that long a silence, so a quiet stretch is kept only up to QUIET_KEPT_S.
+QUIET_BLOCK_S = 0.02
+QUIET_MEAN_SQUARE = (10 ** (-50 / 20) * 32768) ** 2  # below -50 dBFS, as tones.silent_stretches hears silence
+QUIET_KEPT_S = 0.3
 HOLD_MANIFEST = ".padang112-hold.json"
 
 
@@ -96,15 +103,49 @@ def generate(directory: Path, log: Callable[[str], None] = _print) -> list[str]:
     return done
 
 
+def _squeezed(song: Path) -> tuple[wave._wave_params, bytes]:
+    """The song's frames with every quiet stretch cut to ``QUIET_KEPT_S`` (16-bit mono expected)."""
+    with wave.open(str(song), "rb") as music:
+        params = music.getparams()
+        frames = music.readframes(params.nframes)
+    if (params.nchannels, params.sampwidth) != (1, 2):
+        raise RuntimeError(f"{song}: music on hold must be 16-bit mono")
+    block = int(params.framerate * QUIET_BLOCK_S) * 2
+    kept_blocks = round(QUIET_KEPT_S / QUIET_BLOCK_S)
+    kept, quiet_run = bytearray(), 0
+    for start in range(0, len(frames), block):
+        chunk = frames[start : start + block]
+        samples = array("h", chunk[: len(chunk) - len(chunk) % 2])
+        if sys.byteorder == "big":
+            samples.byteswap()
+        quiet = not samples or sum(x * x for x in samples) / len(samples) < QUIET_MEAN_SQUARE
+        quiet_run = quiet_run + 1 if quiet else 0
+        if quiet_run <= kept_blocks:
+            kept += chunk
+    return params, bytes(kept)
+
+
+def _write(path: Path, params: wave._wave_params, frames: bytes) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setparams(params)
+        out.writeframes(frames)
+
+
 def cut_hold_music(source: Path, target: Path, log: Callable[[str], None] = _print) -> int:
-    """Cut every song in ``source`` into ``HOLD_PIECE_S`` pieces in ``target``; returns the pieces written (0: the
-    pieces there are already those). The fallback queue's music class plays please-hold between two pieces instead
-    of app_queue's periodic announcement, which blocked ringing: a seat that became free while a caller heard the
-    5.5 s announcement stayed idle until it ended (tests/chaos/test_duplicate_and_deaf_controller.py)."""
+    """Make the hold music from the songs in ``source``: in ``target``, ``SONGS`` has each song with its quiet
+    stretches cut short (the default music class) and ``PIECES`` the same cut into ``HOLD_PIECE_S`` pieces (the
+    fallback queue's class, which plays please-hold before each piece instead of app_queue's periodic
+    announcement: that one blocked ringing, a seat that became free while a caller heard the 5.5 s announcement
+    stayed idle until it ended, tests/chaos/test_duplicate_and_deaf_controller.py). Returns the files written (0:
+    those there are already these)."""
     songs = sorted(source.glob("*.wav"))
     if not songs:
         raise RuntimeError(f"no music on hold in {source} (apt-get install asterisk-moh-opsound-wav)")
-    wanted = {"piece_s": HOLD_PIECE_S, "songs": {song.name: song.stat().st_size for song in songs}}
+    wanted = {
+        "piece_s": HOLD_PIECE_S,
+        "quiet_kept_s": QUIET_KEPT_S,
+        "songs": {song.name: song.stat().st_size for song in songs},
+    }
     try:
         if json.loads((target / HOLD_MANIFEST).read_text()) == wanted:
             return 0
@@ -112,30 +153,30 @@ def cut_hold_music(source: Path, target: Path, log: Callable[[str], None] = _pri
         pass
     # built beside the target and swapped in: test workers install side by side, and Asterisk may be reading it
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    written = 0
+    (building / SONGS).mkdir()
+    (building / PIECES).mkdir()
+    pieces = 0
     for song in songs:
-        with wave.open(str(song), "rb") as music:
-            params = music.getparams()
-            frames = HOLD_PIECE_S * params.framerate
-            while chunk := music.readframes(frames):
-                written += 1
-                with wave.open(str(building / f"{song.stem}-{written:03d}.wav"), "wb") as piece:
-                    piece.setparams(params)
-                    piece.writeframes(chunk)
+        params, frames = _squeezed(song)
+        _write(building / SONGS / song.name, params, frames)
+        step = HOLD_PIECE_S * params.framerate * 2
+        for number, start in enumerate(range(0, len(frames), step), start=1):
+            _write(building / PIECES / f"{song.stem}-{number:02d}.wav", params, frames[start : start + step])
+            pieces += 1
     (building / HOLD_MANIFEST).write_text(json.dumps(wanted, indent=1, sort_keys=True) + "\n")
-    for piece_path in building.iterdir():
-        piece_path.chmod(0o644)
+    for path in building.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     building.chmod(0o755)
     old = target.with_name(f".{target.name}-old-{os.getpid()}")
     try:
         if target.exists():
             target.rename(old)
         building.rename(target)
-    except OSError:  # another installer swapped the same pieces in at that instant
+    except OSError:  # another installer swapped the same music in at that instant
         shutil.rmtree(building, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
-    log(f"cut {len(songs)} song(s) into {written} hold music piece(s) of {HOLD_PIECE_S} s in {target}")
-    return written
+    log(f"hold music: {len(songs)} song(s) without long silences, {pieces} piece(s) of {HOLD_PIECE_S} s in {target}")
+    return len(songs) + pieces
 
 
 def resolve_in_root(root: Path, inner: PurePosixPath) -> Path:

@@ -175,7 +175,8 @@ def context(settings: config.Settings, secrets: config.Secrets) -> dict[str, Any
         },
         "hold_music": {
             "class": FALLBACK_MUSIC_CLASS,
-            "directory": prompts.HOLD_MUSIC_DIR,
+            "songs": prompts.HOLD_MUSIC_DIR / prompts.SONGS,
+            "pieces": prompts.HOLD_MUSIC_DIR / prompts.PIECES,
             "announcement": f"{prompts.FOLDER}/please-hold",
         },
         "secrets": secrets,

@@ -253,9 +253,12 @@ def test_fallback_queue_has_no_static_members_and_pauses_seats_that_do_not_answe
     assert {k: q.get(k) for k in expected} == expected
     # app_queue's periodic announcement keeps a free seat from ringing while it plays: the music says it instead
     assert q.get("periodic-announce") is None
-    music = confparse.one(confparse.parse(files["musiconhold.conf"]), render.FALLBACK_MUSIC_CLASS)
+    classes = confparse.parse(files["musiconhold.conf"])
+    music = confparse.one(classes, render.FALLBACK_MUSIC_CLASS)
     assert music.get("announcement") == "padang112/please-hold"
-    assert music.get("directory") == str(prompts.HOLD_MUSIC_DIR) and music.get("mode") == "files"
+    assert music.get("directory") == str(prompts.HOLD_MUSIC_DIR / prompts.PIECES) and music.get("mode") == "files"
+    # the controller's callers hear the same songs without their silences
+    assert confparse.one(classes, "default").get("directory") == str(prompts.HOLD_MUSIC_DIR / prompts.SONGS)
 
 
 def test_the_controllers_ari_connections_fit_in_the_switchs_http_sessions(files: dict[str, str]) -> None:
