@@ -139,8 +139,10 @@ def _alive(value: int) -> bool:
         return False
     except PermissionError:
         return True
-    comm = Path(f"/proc/{value}/comm")
-    return not comm.exists() or comm.read_text().strip() == "asterisk"
+    try:
+        return Path(f"/proc/{value}/comm").read_text().strip() == "asterisk"
+    except FileNotFoundError:  # it ended since the signal 0 (a stop or kill waiting on it), unless there is no /proc
+        return not Path("/proc/self").exists()
 
 
 # ---- instance preparation --------------------------------------------------------------------------------
